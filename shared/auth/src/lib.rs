@@ -1,0 +1,31 @@
+//! Credentials and who is calling: API keys (`{id}.{secret}`, stored as a peppered
+//! HMAC), JWTs with a pinned algorithm, argon2id passwords, and the resulting
+//! [`Principal`].
+
+pub mod jwt;
+pub mod keys;
+pub mod password;
+pub mod principal;
+
+pub use jwt::{Claims, TokenIssuer};
+pub use keys::{KeyHasher, PresentedKey, SecretKey};
+pub use principal::{Credential, Principal};
+
+/// Why a credential was refused. Every variant is a 401 to the caller; the variants
+/// exist for logs and tests, never to tell a caller which check failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("no credentials were sent")]
+    Missing,
+    #[error("the credentials are malformed")]
+    Malformed,
+    #[error("the credentials are invalid")]
+    Invalid,
+    #[error("the credentials have expired")]
+    Expired,
+}
+
+/// A configuration value that cannot be used (e.g. a secret too short).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);

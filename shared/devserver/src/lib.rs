@@ -1,0 +1,97 @@
+//! The local development server: every function's Router merged on one listener
+//! with the production paths, tables created from template.yaml, a demo org seeded.
+
+use axum::Router;
+use relinx_auth::{KeyHasher, TokenIssuer};
+use relinx_http::{Platform, Settings};
+use relinx_model::{Email, Name, Password, Plan};
+use relinx_store::orgs::{self, Signup, SignupPolicy};
+use relinx_store::{CacheSettings, Store, Tables};
+use std::sync::Arc;
+
+/// Every endpoint group's routes behind one middleware stack, as API Gateway would
+/// route them to the separate functions.
+pub fn app(platform: Arc<Platform>) -> Router {
+    relinx_http::serve(auth_fn::routes().merge(admin_fn::routes()), platform)
+}
+
+/// Settings for local runs: signup open, plans selectable.
+pub fn local_settings() -> Settings {
+    Settings {
+        signup_open: true,
+        plan_selection: true,
+    }
+}
+
+/// A random secret for this run, unless the environment gives one (two dev servers on
+/// one database must share the pepper to accept each other's keys).
+pub fn secret_from_env_or_random(name: &str) -> Vec<u8> {
+    match std::env::var(name) {
+        Ok(value) => value.into_bytes(),
+        Err(_) => {
+            use base64::Engine;
+            let bytes: [u8; 32] = rand::random();
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(bytes)
+                .into_bytes()
+        }
+    }
+}
+
+/// Connects to DynamoDB (Local), creates the tables if missing, builds the platform.
+pub async fn platform(tables: Tables) -> Result<Arc<Platform>, String> {
+    let client = Store::client_from_env().await;
+    relinx_store::schema::create_tables(&client, &tables)
+        .await
+        .map_err(|e| format!("cannot create tables: {e}"))?;
+    let hasher = KeyHasher::new(&secret_from_env_or_random("RELINX_KEY_PEPPER"))
+        .map_err(|e| e.to_string())?;
+    let tokens = TokenIssuer::new(
+        &secret_from_env_or_random("RELINX_JWT_SECRET"),
+        relinx_http::settings::TOKEN_TTL_SECONDS,
+    )
+    .map_err(|e| e.to_string())?;
+    let store = Store::new(client, tables, hasher, CacheSettings::default());
+    Ok(Platform::new(store, tokens, local_settings()))
+}
+
+/// The demo org's credentials, as written to `.relinx/dev.json`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DemoOrg {
+    pub org_id: String,
+    pub workspace_id: String,
+    pub api_key: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// Signs up a demo org with a fresh e-mail address and password.
+pub async fn seed_demo(platform: &Platform) -> Result<DemoOrg, String> {
+    let suffix: u32 = rand::random();
+    let email = format!("demo+{suffix:08x}@relinx.local");
+    let password = {
+        use base64::Engine;
+        let bytes: [u8; 12] = rand::random();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    };
+    let signup = Signup {
+        organization: Name::parse("organization", "Demo Org").map_err(|e| e.to_string())?,
+        email: Email::parse("email", &email).map_err(|e| e.to_string())?,
+        password: Password::parse("password", password.clone()).map_err(|e| e.to_string())?,
+        plan: Some(Plan::Pro),
+    };
+    let policy = SignupPolicy {
+        open: true,
+        plan_selection: true,
+    };
+    let done = orgs::signup(&platform.store, policy, signup, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(DemoOrg {
+        org_id: done.org.id.to_string(),
+        workspace_id: done.workspace.id.to_string(),
+        api_key: done.secret.expose().to_owned(),
+        email,
+        password,
+    })
+}

@@ -1,0 +1,233 @@
+//! From the credentials a request carries to a [`Principal`].
+//!
+//! Accepted, all equivalent (API.md "Identity"): `Authorization: ApiKey <key>`,
+//! `Authorization: Bearer <key or JWT>`, `X-API-Key: <key>`,
+//! `X-Relenta-Department-Key: <key>`. A Bearer value of three dot-separated segments
+//! is a JWT, anything else a key.
+
+use crate::{ApiError, Platform};
+use axum::http::HeaderMap;
+use relinx_auth::jwt::looks_like_jwt;
+use relinx_auth::{AuthError, Credential, PresentedKey, Principal};
+use relinx_model::{
+    Actor, ActorKind, ApiKeyId, OrgId, ServiceAccountId, Timestamp, UserId, WorkspaceId,
+};
+use relinx_store::{api_keys, roles};
+
+/// A credential as sent, not yet verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presented {
+    Key(String),
+    Token(String),
+}
+
+/// The credential in `headers`, if any. A header that is present but unusable is an
+/// error, not an absence.
+pub fn presented(headers: &HeaderMap) -> Result<Option<Presented>, AuthError> {
+    if let Some(value) = headers.get(axum::http::header::AUTHORIZATION) {
+        let value = value.to_str().map_err(|_| AuthError::Malformed)?.trim();
+        let (scheme, rest) = value.split_once(' ').ok_or(AuthError::Malformed)?;
+        let rest = rest.trim();
+        return match scheme.to_ascii_lowercase().as_str() {
+            "apikey" => Ok(Some(Presented::Key(rest.to_owned()))),
+            "bearer" if looks_like_jwt(rest) => Ok(Some(Presented::Token(rest.to_owned()))),
+            "bearer" => Ok(Some(Presented::Key(rest.to_owned()))),
+            _ => Err(AuthError::Malformed),
+        };
+    }
+    for name in ["x-api-key", "x-relenta-department-key"] {
+        if let Some(value) = headers.get(name) {
+            let value = value.to_str().map_err(|_| AuthError::Malformed)?.trim();
+            return Ok(Some(Presented::Key(value.to_owned())));
+        }
+    }
+    Ok(None)
+}
+
+/// The actor a token's subject names.
+fn actor_of(sub: &str) -> Option<Actor> {
+    if UserId::parse(sub).is_some() {
+        Some(Actor {
+            kind: ActorKind::User,
+            id: sub.to_owned(),
+        })
+    } else if ServiceAccountId::parse(sub).is_some() {
+        Some(Actor {
+            kind: ActorKind::ServiceAccount,
+            id: sub.to_owned(),
+        })
+    } else {
+        None
+    }
+}
+
+/// Verifies a credential. Every refusal is the same 401.
+pub async fn verify(platform: &Platform, presented: Presented) -> Result<Principal, ApiError> {
+    match presented {
+        Presented::Token(token) => {
+            let claims = platform
+                .tokens
+                .verify(&token, Timestamp::now().unix())
+                .map_err(|_| ApiError::unauthorized())?;
+            let org_id = OrgId::parse(&claims.org).ok_or_else(ApiError::unauthorized)?;
+            let actor = actor_of(&claims.sub).ok_or_else(ApiError::unauthorized)?;
+            let permissions =
+                roles::permissions_of(&claims.role).ok_or_else(ApiError::unauthorized)?;
+            let workspace_scope = match claims.ws.as_deref() {
+                Some(ws) => Some(WorkspaceId::parse(ws).ok_or_else(ApiError::unauthorized)?),
+                None => None,
+            };
+            Ok(Principal {
+                org_id,
+                actor,
+                role: claims.role,
+                permissions,
+                workspace_scope,
+                credential: Credential::Token {
+                    key_id: claims.kid.as_deref().and_then(ApiKeyId::parse),
+                },
+            })
+        }
+        Presented::Key(raw) => {
+            let key = PresentedKey::parse(&raw).map_err(|_| ApiError::unauthorized())?;
+            let credential = api_keys::authenticate(&platform.store, &key).await?;
+            let permissions =
+                roles::permissions_of(&credential.role).ok_or_else(ApiError::unauthorized)?;
+            Ok(Principal {
+                org_id: credential.org_id.clone(),
+                actor: credential.owner.clone(),
+                role: credential.role.clone(),
+                permissions,
+                workspace_scope: credential.workspace_id.clone(),
+                credential: Credential::ApiKey(credential.id.clone()),
+            })
+        }
+    }
+}
+
+/// `{"access_token","token_type":"bearer","expires_in"}` (API.md "Identity").
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct AccessToken {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+}
+
+fn issue(platform: &Platform, claims: &relinx_auth::Claims) -> Result<AccessToken, ApiError> {
+    let token = platform.tokens.issue(claims).map_err(|e| {
+        tracing::error!(error = %e, "token not signed");
+        ApiError::internal()
+    })?;
+    Ok(AccessToken {
+        access_token: token,
+        token_type: "bearer".to_owned(),
+        expires_in: platform.tokens.ttl_seconds(),
+    })
+}
+
+/// Exchanges an API key for a token carrying the key's role and workspace scope.
+pub async fn token_for_key(platform: &Platform, raw_key: &str) -> Result<AccessToken, ApiError> {
+    let key = PresentedKey::parse(raw_key.trim()).map_err(|_| ApiError::unauthorized())?;
+    let credential = api_keys::authenticate(&platform.store, &key).await?;
+    let mut claims = platform.tokens.claims(
+        Timestamp::now().unix(),
+        credential.owner.id.clone(),
+        credential.org_id.to_string(),
+        credential.role.clone(),
+    );
+    claims.ws = credential.workspace_id.as_ref().map(ToString::to_string);
+    claims.kid = Some(credential.id.to_string());
+    issue(platform, &claims)
+}
+
+/// Checks an e-mail and password; the same 401 whatever was wrong, in about the same
+/// time whether or not the address is registered.
+pub async fn token_for_login(
+    platform: &Platform,
+    email: &str,
+    password: String,
+) -> Result<AccessToken, ApiError> {
+    let Ok(email) = relinx_model::Email::parse("email", email) else {
+        return Err(ApiError::unauthorized_login());
+    };
+    let record = relinx_store::users::login_record(&platform.store, &email).await?;
+    let stored = record.as_ref().map(|r| r.password_hash.clone());
+    // argon2 is deliberately slow: keep it off the async workers.
+    let matches = tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => relinx_auth::password::verify(&password, &hash),
+        None => {
+            relinx_auth::password::verify_against_nothing(&password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false);
+    let (Some(record), true) = (record, matches) else {
+        return Err(ApiError::unauthorized_login());
+    };
+    let user = relinx_store::users::get(&platform.store, &record.org_id, &record.user_id).await?;
+    if user.status != relinx_model::UserStatus::Active {
+        return Err(ApiError::unauthorized_login());
+    }
+    let now = Timestamp::now();
+    relinx_store::users::record_login(&platform.store, &record.org_id, &record.user_id, now)
+        .await?;
+    let claims = platform.tokens.claims(
+        now.unix(),
+        user.id.to_string(),
+        record.org_id.to_string(),
+        user.role.clone(),
+    );
+    issue(platform, &claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn all_four_headers_carry_a_key() {
+        for (name, value) in [
+            ("authorization", "ApiKey abc.def"),
+            ("authorization", "Bearer abc.def"),
+            ("x-api-key", "abc.def"),
+            ("x-relenta-department-key", "abc.def"),
+        ] {
+            assert_eq!(
+                presented(&headers(&[(name, value)])),
+                Ok(Some(Presented::Key("abc.def".into()))),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_three_segment_bearer_is_a_token() {
+        assert_eq!(
+            presented(&headers(&[("authorization", "Bearer a.b.c")])),
+            Ok(Some(Presented::Token("a.b.c".into())))
+        );
+    }
+
+    #[test]
+    fn unknown_schemes_are_malformed_and_absence_is_none() {
+        assert_eq!(
+            presented(&headers(&[("authorization", "Basic dXNlcg==")])),
+            Err(AuthError::Malformed)
+        );
+        assert_eq!(
+            presented(&headers(&[("authorization", "ApiKey")])),
+            Err(AuthError::Malformed)
+        );
+        assert_eq!(presented(&HeaderMap::new()), Ok(None));
+    }
+}

@@ -1,0 +1,174 @@
+//! One error type for every surface, rendered into the surface's envelope in one
+//! place ([`render`]). Domain errors map to it in `From<StoreError>`.
+
+use crate::middleware::current_request;
+use crate::surface::Surface;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use relinx_store::StoreError;
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// UPPER_SNAKE word (`NOT_FOUND`, `VALIDATION_FAILED`, …).
+    pub code: String,
+    /// A sentence a person can act on, naming the offending field.
+    pub message: String,
+    pub retry_after: Option<u64>,
+}
+
+/// Marks a response whose body is already an envelope.
+#[derive(Debug, Clone, Copy)]
+pub struct Rendered;
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.into(),
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "missing or invalid API key or token; send Authorization: ApiKey <key>, Bearer <key or token>, or X-API-Key",
+        )
+    }
+
+    pub fn unauthorized_login() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_CREDENTIALS",
+            "the email or password is not correct",
+        )
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        let mut message = format!("{what} not found");
+        if let Some(first) = message.get_mut(0..1) {
+            first.make_ascii_uppercase();
+        }
+        let code = format!("{}_NOT_FOUND", what.to_uppercase().replace([' ', '-'], "_"));
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "an internal error occurred; please retry later",
+        )
+    }
+
+    /// A generic error for a bare status some layer produced without a body.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::new(
+                status,
+                "NOT_FOUND",
+                "no such route; check the method and path",
+            ),
+            StatusCode::METHOD_NOT_ALLOWED => Self::new(
+                status,
+                "METHOD_NOT_ALLOWED",
+                "this route does not accept that method",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::bad_request("BODY_TOO_LARGE", "the request body exceeds 1 MiB")
+            }
+            StatusCode::UNAUTHORIZED => Self::unauthorized(),
+            s if s.is_server_error() => Self::internal(),
+            s => Self::new(
+                s,
+                "REQUEST_FAILED",
+                s.canonical_reason().unwrap_or("request failed"),
+            ),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Invalid(v) => {
+                Self::bad_request("VALIDATION_FAILED", format!("{}: {}", v.field, v.message))
+            }
+            StoreError::Unprocessable(v) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "VALIDATION_FAILED",
+                format!("{}: {}", v.field, v.message),
+            ),
+            StoreError::NotFound(what) => Self::not_found(what),
+            StoreError::Conflict { code, message } => {
+                Self::new(StatusCode::CONFLICT, code, message)
+            }
+            StoreError::Forbidden { code, message } => {
+                Self::new(StatusCode::FORBIDDEN, code, message)
+            }
+            StoreError::Unauthorized(_) => Self::unauthorized(),
+            StoreError::Internal(detail) => {
+                // The details go to the log, never to the caller.
+                tracing::error!(error = %detail, "internal error");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl From<relinx_model::ValidationError> for ApiError {
+    fn from(v: relinx_model::ValidationError) -> Self {
+        StoreError::Invalid(v).into()
+    }
+}
+
+/// The body of an error in `surface`'s envelope.
+pub fn render(err: &ApiError, surface: Surface, request_id: &str) -> serde_json::Value {
+    match surface {
+        Surface::Platform | Surface::Links => json!({
+            "status": "failed",
+            "message": err.message,
+            "error_code": err.code,
+            "request_id": request_id,
+        }),
+        Surface::Datalinx => json!({
+            "status": "failed",
+            "message": err.message,
+            "error_code": err.code,
+        }),
+        Surface::Relink => json!({
+            "status": "error",
+            "message": err.message,
+        }),
+        Surface::Relenta => json!({
+            "status": false,
+            "code": err.status.as_u16(),
+            "message": err.message,
+        }),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (surface, request_id) = current_request()
+            .map(|r| (r.surface, r.request_id))
+            .unwrap_or((Surface::Platform, String::new()));
+        let body = render(&self, surface, &request_id);
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response.extensions_mut().insert(Rendered);
+        response
+    }
+}

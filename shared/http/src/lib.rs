@@ -1,0 +1,47 @@
+//! The HTTP kit every function shares: the middleware stack (request id, logs,
+//! authentication, workspace resolution, rate limits, idempotency), extractors that
+//! turn bad input into a 400 naming the field, and each surface's envelopes from one
+//! error type.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod respond;
+pub mod settings;
+pub mod surface;
+pub mod telemetry;
+
+pub use error::ApiError;
+pub use extract::{Caller, CurrentWorkspace, JsonBody, PathParam, QueryParams};
+pub use settings::{Platform, Settings};
+pub use surface::Surface;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use std::sync::Arc;
+
+/// Largest request body accepted (API.md: larger → 400).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Wraps a function's routes in the platform's middleware and fallback. Every
+/// function calls this once; the dev server calls it once over all routes merged.
+pub fn serve(routes: Router<Arc<Platform>>, platform: Arc<Platform>) -> Router {
+    routes
+        .fallback(middleware::unknown_route)
+        .layer(axum::middleware::from_fn_with_state(
+            platform.clone(),
+            middleware::idempotency,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            platform.clone(),
+            middleware::rate_limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            platform.clone(),
+            middleware::authenticate,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(middleware::front))
+        .with_state(platform)
+}

@@ -1,0 +1,362 @@
+//! The middleware stack, outermost first: [`front`] (request id, envelope for bare
+//! errors, the request log line), [`authenticate`] (credentials → principal,
+//! workspace headers), [`rate_limit`], [`idempotency`].
+
+use crate::auth;
+use crate::error::{Rendered, render};
+use crate::extract::{ResolvedWorkspace, context_of};
+use crate::{ApiError, MAX_BODY_BYTES, Platform, Surface};
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use relinx_auth::Principal;
+use relinx_model::{OrgId, Timestamp};
+use relinx_store::{idempotency as idem, orgs, ratelimit, workspaces};
+use sha2::Digest;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What every layer and every error may need to know about the request in flight.
+#[derive(Debug, Clone)]
+pub struct RequestInfo {
+    pub surface: Surface,
+    pub request_id: String,
+}
+
+tokio::task_local! {
+    static REQUEST: RequestInfo;
+}
+
+/// The request being served on this task, if any.
+pub fn current_request() -> Option<RequestInfo> {
+    REQUEST.try_with(Clone::clone).ok()
+}
+
+/// The org a response was served for, for the log line.
+#[derive(Debug, Clone)]
+struct OrgTag(OrgId);
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+pub async fn front(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let surface = Surface::of(req.uri().path());
+    let request_id = format!("req_{}", ulid::Ulid::new());
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| "(unmatched)".to_owned());
+    let info = RequestInfo {
+        surface,
+        request_id: request_id.clone(),
+    };
+    let mut response = REQUEST.scope(info, next.run(req)).await;
+
+    let status = response.status();
+    if (status.is_client_error() || status.is_server_error())
+        && response.extensions().get::<Rendered>().is_none()
+    {
+        // A layer answered with a bare status: give it the surface's envelope.
+        let err = ApiError::for_status(status);
+        let body = render(&err, surface, &request_id);
+        let headers = std::mem::take(response.headers_mut());
+        response = (err.status, axum::Json(body)).into_response();
+        for (name, value) in headers.iter() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                response.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    let org = response
+        .extensions()
+        .get::<OrgTag>()
+        .map(|t| t.0.to_string())
+        .unwrap_or_default();
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        route = %route,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        org = %org,
+        "request"
+    );
+    response
+}
+
+/// Routes nobody serves: the surface's 404.
+pub async fn unknown_route() -> ApiError {
+    ApiError::for_status(StatusCode::NOT_FOUND)
+}
+
+/// Verifies credentials when present and resolves the workspace headers. Routes that
+/// need a caller ask for one with the `Caller` extractor, which is a 401 without.
+pub async fn authenticate(
+    State(platform): State<Arc<Platform>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let presented = match auth::presented(req.headers()) {
+        Ok(Some(presented)) => presented,
+        Ok(None) => return next.run(req).await,
+        Err(_) => return ApiError::unauthorized().into_response(),
+    };
+    let principal = match auth::verify(&platform, presented).await {
+        Ok(principal) => principal,
+        Err(err) => return err.into_response(),
+    };
+    let org = principal.org_id.clone();
+    let (header_id, header_name) = (
+        header_text(&req, "workspaceid"),
+        header_text(&req, "x-workspace"),
+    );
+    if header_id.is_some() || header_name.is_some() {
+        let ctx = context_of(&principal);
+        match workspaces::resolve(
+            &platform.store,
+            &ctx,
+            header_id.as_deref(),
+            header_name.as_deref(),
+        )
+        .await
+        {
+            Ok(ws) => {
+                req.extensions_mut().insert(ResolvedWorkspace(ws));
+            }
+            Err(err) => return with_org(ApiError::from(err).into_response(), org),
+        }
+    }
+    req.extensions_mut().insert(principal);
+    with_org(next.run(req).await, org)
+}
+
+/// A header's value; one that is not text becomes a value no workspace matches.
+fn header_text(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap_or("\u{0}").to_owned())
+}
+
+fn with_org(mut response: Response, org: OrgId) -> Response {
+    response.extensions_mut().insert(OrgTag(org));
+    response
+}
+
+/// Counts the request against its org's limit. Reads run alongside the count (a read
+/// refused afterwards has changed nothing); writes wait for the verdict first.
+pub async fn rate_limit(
+    State(platform): State<Arc<Platform>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(org_id) = req
+        .extensions()
+        .get::<Principal>()
+        .map(|p| p.org_id.clone())
+    else {
+        return next.run(req).await;
+    };
+    let org = match orgs::get(&platform.store, &org_id).await {
+        Ok(org) => org,
+        Err(relinx_store::StoreError::NotFound(_)) => {
+            return ApiError::unauthorized().into_response();
+        }
+        Err(err) => return ApiError::from(err).into_response(),
+    };
+    let limits = org.limits();
+    let now = Timestamp::now();
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD);
+    let (decision, pending) = if safe {
+        let (decision, response) = tokio::join!(
+            ratelimit::hit(&platform.store, &org_id, &limits, now),
+            next.run(req)
+        );
+        (decision, Pending::Served(response))
+    } else {
+        (
+            ratelimit::hit(&platform.store, &org_id, &limits, now).await,
+            Pending::Waiting(req, next),
+        )
+    };
+    let decision = match decision {
+        Ok(decision) => decision,
+        Err(err) => {
+            // Counting failed: serve the request rather than fail it on bookkeeping.
+            tracing::warn!(error = %err, "rate limit not counted");
+            return pending.finish().await;
+        }
+    };
+    let mut response = match decision.retry_after {
+        Some(retry_after) => {
+            let mut err = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                format!(
+                    "your organization's rate limit of {} requests per minute (burst {}) is used up; retry in {retry_after} s",
+                    limits.rate_per_minute, limits.burst
+                ),
+            );
+            err.retry_after = Some(retry_after);
+            err.into_response()
+        }
+        None => pending.finish().await,
+    };
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-ratelimit-limit", decision.limit.to_string()),
+        ("x-ratelimit-remaining", decision.remaining.to_string()),
+        ("x-ratelimit-reset", decision.reset.to_string()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
+
+/// A request either already served (reads) or waiting for the limiter's verdict.
+enum Pending {
+    Served(Response),
+    Waiting(Request, Next),
+}
+
+impl Pending {
+    async fn finish(self) -> Response {
+        match self {
+            Pending::Served(response) => response,
+            Pending::Waiting(req, next) => next.run(req).await,
+        }
+    }
+}
+
+/// `Idempotency-Key` on an authenticated POST (API.md "Idempotency").
+pub async fn idempotency(
+    State(platform): State<Arc<Platform>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let Some(raw_key) = req.headers().get("idempotency-key") else {
+        return next.run(req).await;
+    };
+    let Some(org_id) = req
+        .extensions()
+        .get::<Principal>()
+        .map(|p| p.org_id.clone())
+    else {
+        return next.run(req).await;
+    };
+    let idem_key = match raw_key.to_str() {
+        Ok(k) if !k.trim().is_empty() && k.chars().count() <= idem::MAX_KEY_CHARS => k.to_owned(),
+        _ => {
+            return ApiError::bad_request(
+                "VALIDATION_FAILED",
+                format!(
+                    "Idempotency-Key: must be 1 to {} visible ASCII characters",
+                    idem::MAX_KEY_CHARS
+                ),
+            )
+            .into_response();
+        }
+    };
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return ApiError::bad_request("BODY_TOO_LARGE", "the request body exceeds 1 MiB")
+            .into_response();
+    };
+    let fingerprint = {
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(parts.method.as_str().as_bytes());
+        hasher.update(b"\n");
+        hasher.update(
+            parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or_default()
+                .as_bytes(),
+        );
+        hasher.update(b"\n");
+        hasher.update(&bytes);
+        hex(&hasher.finalize())
+    };
+    let store = &platform.store;
+    let begin = match idem::begin(store, &org_id, &idem_key, &fingerprint, Timestamp::now()).await {
+        Ok(begin) => begin,
+        Err(err) => return ApiError::from(err).into_response(),
+    };
+    match begin {
+        idem::Begin::Proceed => {}
+        idem::Begin::Replay(stored) => return replay(stored),
+        idem::Begin::Mismatch => {
+            return ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "IDEMPOTENCY_KEY_REUSED",
+                "Idempotency-Key was already used with a different request; send a new key for a new request",
+            )
+            .into_response();
+        }
+        idem::Begin::InFlight => {
+            return ApiError::new(
+                StatusCode::CONFLICT,
+                "IDEMPOTENCY_KEY_IN_FLIGHT",
+                "a request with this Idempotency-Key is still being processed; retry shortly",
+            )
+            .into_response();
+        }
+    }
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    if response.status().is_server_error() {
+        if let Err(err) = idem::abandon(store, &org_id, &idem_key, &fingerprint).await {
+            tracing::warn!(error = %err, "idempotency key not released");
+        }
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+        return ApiError::internal().into_response();
+    };
+    let stored = idem::StoredResponse {
+        status: parts.status.as_u16(),
+        content_type: parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    if let Err(err) = idem::complete(store, &org_id, &idem_key, &fingerprint, &stored).await {
+        tracing::error!(error = %err, "idempotent response not stored");
+    }
+    Response::from_parts(parts, Body::from(body))
+}
+
+fn replay(stored: idem::StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, stored.body).into_response();
+    let headers = response.headers_mut();
+    if let Some(ct) = stored
+        .content_type
+        .and_then(|ct| HeaderValue::from_str(&ct).ok())
+    {
+        headers.insert(header::CONTENT_TYPE, ct);
+    }
+    headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response.extensions_mut().insert(Rendered);
+    response
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,175 @@
+//! Success bodies, one shape per surface (API.md "The surfaces and their envelopes").
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::json;
+
+/// 201 with the resource itself (platform, Relink).
+pub struct Created<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        (StatusCode::CREATED, Json(self.0)).into_response()
+    }
+}
+
+/// A platform cursor list: `{"data":[…],"next_cursor":…,"has_more":…}`.
+pub struct CursorList<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T: Serialize> IntoResponse for CursorList<T> {
+    fn into_response(self) -> Response {
+        let has_more = self.next_cursor.is_some();
+        Json(json!({"data": self.data, "next_cursor": self.next_cursor, "has_more": has_more}))
+            .into_response()
+    }
+}
+
+/// Datalinx: `{"status":"success","data":…}` with the given status.
+pub struct Data<T>(pub StatusCode, pub T);
+
+impl<T: Serialize> Data<T> {
+    pub fn ok(value: T) -> Self {
+        Self(StatusCode::OK, value)
+    }
+
+    pub fn created(value: T) -> Self {
+        Self(StatusCode::CREATED, value)
+    }
+}
+
+impl<T: Serialize> IntoResponse for Data<T> {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({"status": "success", "data": self.1}))).into_response()
+    }
+}
+
+/// Page-numbered list parameters (Datalinx, Relenta): `page` from 1, `page_size` ≤ 200.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    #[serde(default = "first_page")]
+    pub page: u64,
+    #[serde(default = "default_page_size")]
+    pub page_size: u64,
+}
+
+fn first_page() -> u64 {
+    1
+}
+
+fn default_page_size() -> u64 {
+    50
+}
+
+pub const MAX_PAGE_SIZE: u64 = 200;
+
+impl PageParams {
+    pub fn validate(self) -> Result<Self, crate::ApiError> {
+        if self.page == 0 {
+            return Err(crate::ApiError::bad_request(
+                "VALIDATION_FAILED",
+                "page: must be 1 or more",
+            ));
+        }
+        if self.page_size == 0 || self.page_size > MAX_PAGE_SIZE {
+            return Err(crate::ApiError::bad_request(
+                "VALIDATION_FAILED",
+                format!("page_size: must be between 1 and {MAX_PAGE_SIZE}"),
+            ));
+        }
+        Ok(self)
+    }
+
+    /// This page of `all`, with its pagination block.
+    pub fn slice<T: Serialize>(self, all: Vec<T>) -> DataPage<T> {
+        let total_items = all.len() as u64;
+        let total_pages = total_items.div_ceil(self.page_size);
+        let skip = (self.page - 1).saturating_mul(self.page_size) as usize;
+        let items = all
+            .into_iter()
+            .skip(skip)
+            .take(self.page_size as usize)
+            .collect();
+        DataPage {
+            items,
+            page: self.page,
+            page_size: self.page_size,
+            total_items,
+            total_pages,
+        }
+    }
+}
+
+/// Datalinx page list: `{"status":"success","data":[…],"pagination":{…}}`.
+pub struct DataPage<T> {
+    pub items: Vec<T>,
+    pub page: u64,
+    pub page_size: u64,
+    pub total_items: u64,
+    pub total_pages: u64,
+}
+
+impl<T: Serialize> IntoResponse for DataPage<T> {
+    fn into_response(self) -> Response {
+        Json(json!({
+            "status": "success",
+            "data": self.items,
+            "pagination": {
+                "page": self.page,
+                "page_size": self.page_size,
+                "total_items": self.total_items,
+                "total_pages": self.total_pages,
+            }
+        }))
+        .into_response()
+    }
+}
+
+/// Cursor list parameters (platform): `limit` ≤ 200, `cursor`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CursorParams {
+    pub limit: Option<i32>,
+    pub cursor: Option<String>,
+}
+
+impl CursorParams {
+    pub fn limit(&self) -> Result<i32, crate::ApiError> {
+        match self.limit {
+            None => Ok(50),
+            Some(n) if (1..=200).contains(&n) => Ok(n),
+            Some(_) => Err(crate::ApiError::bad_request(
+                "VALIDATION_FAILED",
+                "limit: must be between 1 and 200",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_carry_correct_totals() {
+        let page = PageParams {
+            page: 2,
+            page_size: 2,
+        }
+        .slice(vec![1, 2, 3, 4, 5]);
+        assert_eq!(page.items, vec![3, 4]);
+        assert_eq!((page.total_items, page.total_pages), (5, 3));
+        let past_end = PageParams {
+            page: 9,
+            page_size: 2,
+        }
+        .slice(vec![1, 2, 3]);
+        assert!(past_end.items.is_empty());
+        assert_eq!(past_end.total_pages, 2);
+    }
+}

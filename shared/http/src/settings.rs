@@ -1,0 +1,78 @@
+//! Configuration, read once at start-up from the environment (template.yaml sets it).
+
+use relinx_auth::{KeyHasher, TokenIssuer};
+use relinx_store::{CacheSettings, Store, Tables};
+use std::sync::Arc;
+
+/// Deployment switches.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `RELINX_SIGNUP_MODE=open`: POST /v1/signup creates orgs.
+    pub signup_open: bool,
+    /// `RELINX_PLAN_SELECTION=allowed`: a signup may choose its plan.
+    pub plan_selection: bool,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, String> {
+        let signup_open = match std::env::var("RELINX_SIGNUP_MODE").as_deref() {
+            Ok("open") => true,
+            Ok("closed") | Err(_) => false,
+            Ok(other) => {
+                return Err(format!(
+                    "RELINX_SIGNUP_MODE must be open or closed, not {other:?}"
+                ));
+            }
+        };
+        let plan_selection = match std::env::var("RELINX_PLAN_SELECTION").as_deref() {
+            Ok("allowed") => true,
+            Ok("fixed") | Err(_) => false,
+            Ok(other) => {
+                return Err(format!(
+                    "RELINX_PLAN_SELECTION must be allowed or fixed, not {other:?}"
+                ));
+            }
+        };
+        Ok(Self {
+            signup_open,
+            plan_selection,
+        })
+    }
+}
+
+/// Everything a request handler can reach: built once per Lambda instance.
+pub struct Platform {
+    pub store: Store,
+    pub tokens: TokenIssuer,
+    pub settings: Settings,
+}
+
+/// Access tokens live an hour (seed 003's example).
+pub const TOKEN_TTL_SECONDS: i64 = 3600;
+
+impl Platform {
+    pub fn new(store: Store, tokens: TokenIssuer, settings: Settings) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            tokens,
+            settings,
+        })
+    }
+
+    /// From the environment: tables, secrets, switches. Makes no network call, so a
+    /// cold start costs only this parsing and the SDK's set-up.
+    pub async fn from_env() -> Result<Arc<Self>, String> {
+        let secret = |name: &str| {
+            std::env::var(name)
+                .map(String::into_bytes)
+                .map_err(|_| format!("environment variable {name} is not set"))
+        };
+        let hasher = KeyHasher::new(&secret("RELINX_KEY_PEPPER")?).map_err(|e| e.to_string())?;
+        let tokens = TokenIssuer::new(&secret("RELINX_JWT_SECRET")?, TOKEN_TTL_SECONDS)
+            .map_err(|e| e.to_string())?;
+        let tables = Tables::from_env()?;
+        let client = Store::client_from_env().await;
+        let store = Store::new(client, tables, hasher, CacheSettings::default());
+        Ok(Self::new(store, tokens, Settings::from_env()?))
+    }
+}

@@ -1,0 +1,158 @@
+//! Typed, prefixed identifiers (`org_01J…`): an org id can never be passed where a
+//! workspace id is wanted, and ids sort by creation time (ULID).
+
+use rand::Rng;
+use std::fmt;
+
+macro_rules! prefixed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A new id, ordered after every id made earlier.
+            pub fn generate() -> Self {
+                Self(format!("{}_{}", $prefix, ulid::Ulid::new()))
+            }
+
+            /// Accepts `<prefix>_<ULID>` and nothing else.
+            pub fn parse(raw: &str) -> Option<Self> {
+                let rest = raw.strip_prefix($prefix)?.strip_prefix('_')?;
+                ulid::Ulid::from_string(rest).ok()?;
+                Some(Self(raw.to_owned()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(raw: String) -> Result<Self, String> {
+                Self::parse(&raw).ok_or_else(|| format!("not a valid {} id: {raw:?}", $prefix))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+    };
+}
+
+prefixed_id!(
+    /// An organization: the tenant.
+    OrgId,
+    "org"
+);
+prefixed_id!(
+    /// A workspace inside an organization (Relenta calls it a department).
+    WorkspaceId,
+    "ws"
+);
+prefixed_id!(
+    /// A person who signs in.
+    UserId,
+    "usr"
+);
+prefixed_id!(
+    /// A non-human identity that owns API keys.
+    ServiceAccountId,
+    "sa"
+);
+prefixed_id!(
+    /// One entry of the append-only event log.
+    EventId,
+    "evt"
+);
+
+/// The public half of an API key: 16 characters `[A-Za-z0-9]` (seed 000's `id.key`).
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
+pub struct ApiKeyId(String);
+
+impl ApiKeyId {
+    pub const LEN: usize = 16;
+
+    pub fn generate() -> Self {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut rng = rand::rng();
+        let id = (0..Self::LEN)
+            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+            .collect();
+        Self(id)
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        (raw.len() == Self::LEN && raw.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ApiKeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for ApiKeyId {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw).ok_or_else(|| format!("not a valid API key id: {raw:?}"))
+    }
+}
+
+impl From<ApiKeyId> for String {
+    fn from(id: ApiKeyId) -> String {
+        id.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_reject_other_prefixes() {
+        let org = OrgId::generate();
+        assert!(org.as_str().starts_with("org_"));
+        assert_eq!(OrgId::parse(org.as_str()), Some(org.clone()));
+        assert_eq!(WorkspaceId::parse(org.as_str()), None);
+        assert_eq!(OrgId::parse("org_notaulid"), None);
+    }
+
+    #[test]
+    fn ids_sort_by_creation() {
+        let a = EventId::generate();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = EventId::generate();
+        assert!(a < b);
+    }
+
+    #[test]
+    fn api_key_ids_are_sixteen_alphanumerics() {
+        let id = ApiKeyId::generate();
+        assert_eq!(id.as_str().len(), 16);
+        assert!(ApiKeyId::parse(id.as_str()).is_some());
+        assert!(ApiKeyId::parse("short").is_none());
+        assert!(ApiKeyId::parse("abcdefghijklmno-").is_none());
+    }
+}

@@ -1,0 +1,20 @@
+//! Domain types shared by every relinx surface: once a value of these types exists,
+//! it is valid, so handlers and the store never re-check it.
+
+pub mod entities;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod plan;
+pub mod role;
+pub mod time;
+pub mod values;
+
+pub use entities::{ApiKey, Org, User, UserStatus, Workspace};
+pub use error::ValidationError;
+pub use event::{Actor, ActorKind, Event, ResourceRef};
+pub use ids::{ApiKeyId, EventId, OrgId, ServiceAccountId, UserId, WorkspaceId};
+pub use plan::{Limits, LimitsOverride, Plan};
+pub use role::{Access, BuiltinRole, Permission, PermissionSet, Resource};
+pub use time::Timestamp;
+pub use values::{Email, Name, Password};

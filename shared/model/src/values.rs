@@ -1,0 +1,160 @@
+//! Validated values: parsing is the only way to make one.
+
+use crate::ValidationError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An e-mail address, trimmed and lower-cased (addresses compare case-insensitively here).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationError> {
+        let value = raw.trim().to_lowercase();
+        let invalid = || ValidationError::new(field, format!("{raw:?} is not an e-mail address"));
+        if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid());
+        }
+        let (local, domain) = value.rsplit_once('@').ok_or_else(invalid)?;
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
+            return Err(invalid());
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A display name (org, workspace, key): trimmed, 1..=100 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Name(String);
+
+impl Name {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationError> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err(ValidationError::new(field, "must not be empty"));
+        }
+        if value.chars().count() > Self::MAX_CHARS {
+            return Err(ValidationError::new(
+                field,
+                format!("must be at most {} characters", Self::MAX_CHARS),
+            ));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(ValidationError::new(
+                field,
+                "must not contain control characters",
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form names are compared in for uniqueness.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A password as submitted. Never logged: `Debug` hides it.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_CHARS: usize = 8;
+    pub const MAX_CHARS: usize = 256;
+
+    pub fn parse(field: &str, raw: String) -> Result<Self, ValidationError> {
+        let chars = raw.chars().count();
+        if chars < Self::MIN_CHARS {
+            return Err(ValidationError::new(
+                field,
+                format!("must be at least {} characters", Self::MIN_CHARS),
+            ));
+        }
+        if chars > Self::MAX_CHARS {
+            return Err(ValidationError::new(
+                field,
+                format!("must be at most {} characters", Self::MAX_CHARS),
+            ));
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            Email::parse("email", " A@Example.COM ").map(|e| e.0),
+            Ok("a@example.com".into())
+        );
+        for bad in ["", "a", "a@b", "@b.io", "a@.io", "a b@c.io", "a@b..io"] {
+            let err = Email::parse("email", bad).expect_err(bad);
+            assert_eq!(err.field, "email");
+        }
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(
+            Name::parse("name", "  prod ").map(|n| n.0),
+            Ok("prod".into())
+        );
+        assert!(Name::parse("name", "   ").is_err());
+        assert!(Name::parse("name", &"x".repeat(101)).is_err());
+        assert_eq!(
+            Name::parse("name", "Prod").map(|n| n.key()),
+            Ok("prod".into())
+        );
+    }
+
+    #[test]
+    fn passwords_never_print() {
+        let p = Password::parse("password", "correct horse".into()).expect("valid");
+        assert!(!format!("{p:?}").contains("horse"));
+        assert!(Password::parse("password", "short".into()).is_err());
+    }
+}

@@ -1,0 +1,419 @@
+//! API keys: created and rotated with the secret shown once, verified against a
+//! peppered hash, cached per instance for a bounded time.
+
+use crate::codec::{Page, decode_cursor, encode_cursor, from_item, get_s, key, s, to_item};
+use crate::tx::{Cond, OnFail, Tx, UpdateSpec};
+use crate::{Context, Store, StoreError, keys, roles};
+use relinx_auth::{AuthError, PresentedKey, SecretKey};
+use relinx_model::{
+    Actor, ApiKey, ApiKeyId, Name, OrgId, Permission, Resource, ResourceRef, Timestamp,
+    ValidationError, WorkspaceId,
+};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// How often `last_used_at` is written for a busy key.
+const LAST_USED_EVERY_SECONDS: i64 = 60;
+
+/// What verifying a key needs, stored under the key's id alone.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct KeyCredential {
+    pub id: ApiKeyId,
+    pub org_id: OrgId,
+    pub owner: Actor,
+    pub role: String,
+    pub workspace_id: Option<WorkspaceId>,
+    pub expires_at: Option<Timestamp>,
+    /// HMAC-SHA256 of the whole key under the pepper.
+    pub hash: String,
+    /// When this instance last wrote `last_used_at` (not stored).
+    #[serde(skip)]
+    pub last_used_written: AtomicI64,
+}
+
+pub struct NewKey {
+    pub name: Name,
+    pub role: String,
+    pub workspace_id: Option<WorkspaceId>,
+    pub expires_at: Option<Timestamp>,
+    pub owner: Actor,
+}
+
+/// Adds a new key (listing item + credential) to `tx`.
+pub(crate) fn stage_create(
+    tx: &mut Tx,
+    store: &Store,
+    org: &OrgId,
+    new: NewKey,
+    now: Timestamp,
+) -> Result<(ApiKey, SecretKey), StoreError> {
+    let id = ApiKeyId::generate();
+    let secret = SecretKey::generate(&id);
+    let key_meta = ApiKey {
+        id: id.clone(),
+        name: new.name.to_string(),
+        role: new.role.clone(),
+        workspace_id: new.workspace_id.clone(),
+        owner: new.owner.clone(),
+        created_at: now,
+        expires_at: new.expires_at,
+        last_used_at: None,
+        rotated_at: None,
+    };
+    let credential = KeyCredential {
+        id: id.clone(),
+        org_id: org.clone(),
+        owner: new.owner,
+        role: new.role,
+        workspace_id: new.workspace_id,
+        expires_at: new.expires_at,
+        hash: store.hasher().hash(secret.expose()),
+        last_used_written: AtomicI64::new(0),
+    };
+    let main = &store.tables().main;
+    tx.put(
+        main,
+        to_item(&key_meta, keys::org(org), keys::api_key_sk(&id))?,
+        Some(Cond::not_exists()),
+        OnFail::Internal,
+    );
+    tx.put(
+        main,
+        to_item(
+            &credential,
+            keys::key_credential(&id),
+            keys::KEY_CREDENTIAL_SK.to_owned(),
+        )?,
+        Some(Cond::not_exists()),
+        OnFail::Internal,
+    );
+    Ok((key_meta, secret))
+}
+
+pub struct CreateKey {
+    pub name: Name,
+    pub role: Option<String>,
+    pub workspace_id: Option<WorkspaceId>,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Creates a key for the caller. The key never carries a permission the caller lacks,
+/// nor reaches beyond the caller's workspace scope.
+pub async fn create(
+    store: &Store,
+    ctx: &Context,
+    req: CreateKey,
+) -> Result<(ApiKey, SecretKey), StoreError> {
+    ctx.require(Permission::write(Resource::Keys))?;
+    let now = Timestamp::now();
+    let role = match req.role {
+        Some(role) => role,
+        None => caller_role(ctx)?,
+    };
+    let (role, permissions) = roles::parse("role", &role)?;
+    if !ctx.permissions.covers(&permissions) {
+        return Err(StoreError::forbidden(
+            "ROLE_ESCALATION",
+            format!("role {role:?} allows more than your own role; choose a lower role"),
+        ));
+    }
+    if let Some(at) = req.expires_at {
+        if at <= now {
+            return Err(StoreError::Unprocessable(ValidationError::new(
+                "expires_at",
+                "must be in the future",
+            )));
+        }
+    }
+    let workspace_id = match (&ctx.workspace_scope, req.workspace_id) {
+        (Some(scope), Some(asked)) if *scope != asked => {
+            return Err(StoreError::NotFound("workspace"));
+        }
+        (Some(scope), _) => Some(scope.clone()),
+        (None, asked) => asked,
+    };
+    let mut tx = Tx::new();
+    if let Some(ws) = &workspace_id {
+        tx.check(
+            &store.tables().main,
+            keys::org(&ctx.org_id),
+            keys::workspace_sk(ws),
+            Cond::exists(),
+            OnFail::Error(|| {
+                StoreError::Invalid(ValidationError::new(
+                    "workspace_id",
+                    "no workspace with this id exists in your organization",
+                ))
+            }),
+        );
+    }
+    let (meta, secret) = stage_create(
+        &mut tx,
+        store,
+        &ctx.org_id,
+        NewKey {
+            name: req.name,
+            role,
+            workspace_id: workspace_id.clone(),
+            expires_at: req.expires_at,
+            owner: ctx.actor.clone(),
+        },
+        now,
+    )?;
+    tx.event(
+        store,
+        ctx,
+        "api_key.created",
+        workspace_id.as_ref(),
+        resource(&meta.id),
+        event_data(&meta),
+    );
+    tx.commit(store).await?;
+    Ok((meta, secret))
+}
+
+/// The role name the caller holds, for keys created without one.
+fn caller_role(ctx: &Context) -> Result<String, StoreError> {
+    relinx_model::BuiltinRole::ALL
+        .iter()
+        .find(|r| r.permissions() == ctx.permissions)
+        .map(|r| r.as_str().to_owned())
+        .ok_or_else(|| {
+            StoreError::Invalid(ValidationError::new(
+                "role",
+                "is required for a caller with a custom role",
+            ))
+        })
+}
+
+fn resource(id: &ApiKeyId) -> ResourceRef {
+    ResourceRef {
+        kind: "api_key".into(),
+        id: id.to_string(),
+    }
+}
+
+fn event_data(key: &ApiKey) -> serde_json::Value {
+    serde_json::to_value(key).unwrap_or(serde_json::Value::Null)
+}
+
+pub async fn get(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKey, StoreError> {
+    ctx.require(Permission::read(Resource::Keys))?;
+    let item = store
+        .client()
+        .get_item()
+        .table_name(&store.tables().main)
+        .set_key(Some(key(keys::org(&ctx.org_id), keys::api_key_sk(id))))
+        .consistent_read(true)
+        .send()
+        .await?
+        .item
+        .ok_or(StoreError::NotFound("API key"))?;
+    let meta: ApiKey = from_item(item)?;
+    if let Some(scope) = &ctx.workspace_scope {
+        if meta.workspace_id.as_ref() != Some(scope) {
+            return Err(StoreError::NotFound("API key"));
+        }
+    }
+    Ok(meta)
+}
+
+pub async fn list(
+    store: &Store,
+    ctx: &Context,
+    cursor: Option<&str>,
+    limit: i32,
+) -> Result<Page<ApiKey>, StoreError> {
+    ctx.require(Permission::read(Resource::Keys))?;
+    let start = cursor
+        .map(|c| decode_cursor(c, keys::API_KEY_SK_PREFIX))
+        .transpose()?;
+    let mut query = store
+        .client()
+        .query()
+        .table_name(&store.tables().main)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+        .expression_attribute_values(":pk", s(keys::org(&ctx.org_id)))
+        .expression_attribute_values(":prefix", s(keys::API_KEY_SK_PREFIX))
+        .set_exclusive_start_key(start.map(|sk| key(keys::org(&ctx.org_id), sk)))
+        .limit(limit);
+    if let Some(scope) = &ctx.workspace_scope {
+        query = query
+            .filter_expression("workspace_id = :ws")
+            .expression_attribute_values(":ws", s(scope.to_string()));
+    }
+    let out = query.send().await?;
+    let next_cursor = out
+        .last_evaluated_key
+        .as_ref()
+        .and_then(|k| get_s(k, keys::SK))
+        .map(encode_cursor);
+    let items = out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(from_item)
+        .collect::<Result<_, _>>()?;
+    Ok(Page { items, next_cursor })
+}
+
+/// Replaces a key's secret: the old key stops working, the id stays.
+pub async fn rotate(
+    store: &Store,
+    ctx: &Context,
+    id: &ApiKeyId,
+) -> Result<(ApiKey, SecretKey), StoreError> {
+    ctx.require(Permission::write(Resource::Keys))?;
+    let mut meta = get(store, ctx, id).await?;
+    let secret = SecretKey::generate(id);
+    let now = Timestamp::now();
+    meta.rotated_at = Some(now);
+    let main = &store.tables().main;
+    let mut tx = Tx::new();
+    tx.update(
+        main,
+        UpdateSpec {
+            pk: keys::key_credential(id),
+            sk: keys::KEY_CREDENTIAL_SK.to_owned(),
+            set: Cond::new("SET #hash = :hash")
+                .name("#hash", "hash")
+                .value(":hash", s(store.hasher().hash(secret.expose()))),
+            condition: Some(Cond::new("org_id = :org").value(":org", s(ctx.org_id.to_string()))),
+        },
+        OnFail::Error(|| StoreError::NotFound("API key")),
+    );
+    tx.update(
+        main,
+        UpdateSpec {
+            pk: keys::org(&ctx.org_id),
+            sk: keys::api_key_sk(id),
+            set: Cond::new("SET rotated_at = :at").value(":at", s(now.to_string())),
+            condition: Some(Cond::exists()),
+        },
+        OnFail::Error(|| StoreError::NotFound("API key")),
+    );
+    tx.event(
+        store,
+        ctx,
+        "api_key.rotated",
+        meta.workspace_id.as_ref(),
+        resource(id),
+        event_data(&meta),
+    );
+    tx.commit(store).await?;
+    forget(store, id);
+    Ok((meta, secret))
+}
+
+/// Revokes a key for good.
+pub async fn delete(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKey, StoreError> {
+    ctx.require(Permission::write(Resource::Keys))?;
+    let meta = get(store, ctx, id).await?;
+    let main = &store.tables().main;
+    let mut tx = Tx::new();
+    tx.delete(
+        main,
+        keys::key_credential(id),
+        keys::KEY_CREDENTIAL_SK.to_owned(),
+        Some(Cond::new("org_id = :org").value(":org", s(ctx.org_id.to_string()))),
+        OnFail::Error(|| StoreError::NotFound("API key")),
+    );
+    tx.delete(
+        main,
+        keys::org(&ctx.org_id),
+        keys::api_key_sk(id),
+        Some(Cond::exists()),
+        OnFail::Error(|| StoreError::NotFound("API key")),
+    );
+    tx.event(
+        store,
+        ctx,
+        "api_key.deleted",
+        meta.workspace_id.as_ref(),
+        resource(id),
+        event_data(&meta),
+    );
+    tx.commit(store).await?;
+    forget(store, id);
+    Ok(meta)
+}
+
+fn forget(store: &Store, id: &ApiKeyId) {
+    if let Some(cache) = store.caches().keys.as_ref() {
+        cache.invalidate(id);
+    }
+}
+
+/// Verifies a presented key: its record (cached), its hash (constant time), its expiry.
+pub async fn authenticate(
+    store: &Store,
+    presented: &PresentedKey<'_>,
+) -> Result<Arc<KeyCredential>, StoreError> {
+    let cache = store.caches().keys.as_ref();
+    let credential = match cache.and_then(|c| c.get(&presented.id)) {
+        Some(hit) => hit,
+        None => {
+            let item = store
+                .client()
+                .get_item()
+                .table_name(&store.tables().main)
+                .set_key(Some(key(
+                    keys::key_credential(&presented.id),
+                    keys::KEY_CREDENTIAL_SK,
+                )))
+                .send()
+                .await?
+                .item
+                .ok_or(StoreError::Unauthorized(AuthError::Invalid))?;
+            let credential: Arc<KeyCredential> = Arc::new(from_item(item)?);
+            if let Some(cache) = cache {
+                cache.insert(presented.id.clone(), credential.clone());
+            }
+            credential
+        }
+    };
+    if !store.hasher().verify(presented.whole, &credential.hash) {
+        return Err(StoreError::Unauthorized(AuthError::Invalid));
+    }
+    let now = Timestamp::now();
+    if credential.expires_at.is_some_and(|at| at <= now) {
+        return Err(StoreError::Unauthorized(AuthError::Expired));
+    }
+    note_use(store, &credential, now);
+    Ok(credential)
+}
+
+/// Writes `last_used_at` at most once a minute per key and instance, off the request's
+/// critical path: it is bookkeeping, so a failure is only logged.
+fn note_use(store: &Store, credential: &Arc<KeyCredential>, now: Timestamp) {
+    let last = credential.last_used_written.load(Ordering::Relaxed);
+    if now.unix() - last < LAST_USED_EVERY_SECONDS {
+        return;
+    }
+    if credential
+        .last_used_written
+        .compare_exchange(last, now.unix(), Ordering::Relaxed, Ordering::Relaxed)
+        .is_err()
+    {
+        return;
+    }
+    let store = store.clone();
+    let org = credential.org_id.clone();
+    let id = credential.id.clone();
+    tokio::spawn(async move {
+        let result = store
+            .client()
+            .update_item()
+            .table_name(&store.tables().main)
+            .set_key(Some(key(keys::org(&org), keys::api_key_sk(&id))))
+            .update_expression("SET last_used_at = :at")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", s(now.to_string()))
+            .send()
+            .await;
+        if let Err(err) = result {
+            tracing::debug!(key_id = %id, error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err), "could not record key use");
+        }
+    });
+}

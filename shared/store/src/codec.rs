@@ -1,0 +1,80 @@
+//! AttributeValue ↔ domain conversions in one place.
+
+use crate::StoreError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Serialize, de::DeserializeOwned};
+use std::collections::HashMap;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// The item for `value` with its keys added.
+pub fn to_item<T: Serialize>(value: &T, pk: String, sk: String) -> Result<Item, StoreError> {
+    let mut item: Item =
+        serde_dynamo::to_item(value).map_err(|e| StoreError::internal("encode item", e))?;
+    item.insert(crate::keys::PK.to_owned(), s(pk));
+    item.insert(crate::keys::SK.to_owned(), s(sk));
+    Ok(item)
+}
+
+pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::internal("decode item", e))
+}
+
+pub fn key(pk: String, sk: impl Into<String>) -> Item {
+    HashMap::from([
+        (crate::keys::PK.to_owned(), s(pk)),
+        (crate::keys::SK.to_owned(), s(sk)),
+    ])
+}
+
+pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+pub fn get_n(item: &Item, name: &str) -> Option<i64> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|raw| raw.parse().ok())
+}
+
+/// An opaque list cursor: the sort key to continue after, base64url. The partition is
+/// always rebuilt from the caller's org, so a cursor cannot reach another org.
+pub fn encode_cursor(sk: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sk)
+}
+
+pub fn decode_cursor(cursor: &str, expected_prefix: &str) -> Result<String, StoreError> {
+    use base64::Engine;
+    let invalid = || {
+        StoreError::Invalid(relinx_model::ValidationError::new(
+            "cursor",
+            "is not a cursor this list returned; start again without it",
+        ))
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| invalid())?;
+    let sk = String::from_utf8(bytes).map_err(|_| invalid())?;
+    if !sk.starts_with(expected_prefix) {
+        return Err(invalid());
+    }
+    Ok(sk)
+}
+
+/// One page of a cursor list.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}

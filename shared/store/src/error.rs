@@ -1,0 +1,66 @@
+use relinx_model::ValidationError;
+
+/// What a domain operation can fail with. The HTTP kit maps each variant to a status
+/// and an error code in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A value in the request cannot be accepted (400, names the field).
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// Well-formed but semantically wrong (422, names the field).
+    #[error("{0}")]
+    Unprocessable(ValidationError),
+    /// The thing does not exist, or is not the caller's (404: no existence leak).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness guard or state rule refused the change (409).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// The caller may not do this (403).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    /// The credentials were refused (401).
+    #[error("invalid credentials: {0}")]
+    Unauthorized(#[from] relinx_auth::AuthError),
+    /// DynamoDB failed or answered with something unreadable (500; details logged only).
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+impl StoreError {
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Forbidden {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn read_only_workspace() -> Self {
+        Self::forbidden(
+            "WORKSPACE_READ_ONLY",
+            "the workspace is read-only; set read_only to false before changing it",
+        )
+    }
+
+    pub(crate) fn internal(context: &str, err: impl std::fmt::Display) -> Self {
+        Self::Internal(format!("{context}: {err}"))
+    }
+}
+
+impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for StoreError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
+        use aws_sdk_dynamodb::error::DisplayErrorContext;
+        Self::Internal(format!("{}", DisplayErrorContext(&err)))
+    }
+}

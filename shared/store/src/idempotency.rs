@@ -1,0 +1,161 @@
+//! `Idempotency-Key` (API.md "Idempotency"): scoped to the org, kept 24 h. The first
+//! request takes a lock; a repeat with the same body replays the stored response, a
+//! repeat with another body is refused, a repeat while the first runs is told so.
+
+use crate::codec::{Item, get_n, get_s, key, n, s};
+use crate::{Store, StoreError, keys};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use relinx_model::{OrgId, Timestamp};
+
+const KEEP_SECONDS: i64 = 24 * 60 * 60;
+/// A lock older than this belongs to a request that died; the key may be taken again.
+const LOCK_SECONDS: i64 = 60;
+pub const MAX_KEY_CHARS: usize = 255;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begin {
+    /// This request holds the key: run it, then `complete` or `abandon`.
+    Proceed,
+    Replay(StoredResponse),
+    /// Same key, another request body.
+    Mismatch,
+    /// Same key, the first request is still running.
+    InFlight,
+}
+
+pub async fn begin(
+    store: &Store,
+    org: &OrgId,
+    idem_key: &str,
+    fingerprint: &str,
+    now: Timestamp,
+) -> Result<Begin, StoreError> {
+    let mut item = key(keys::idempotency(org, idem_key), keys::IDEMPOTENCY_SK);
+    item.insert("state".into(), s("in_flight"));
+    item.insert("fingerprint".into(), s(fingerprint));
+    item.insert("lock_until".into(), n(now.unix() + LOCK_SECONDS));
+    item.insert(keys::TTL.into(), n(now.unix() + KEEP_SECONDS));
+    let result = store
+        .client()
+        .put_item()
+        .table_name(&store.tables().main)
+        .set_item(Some(item))
+        .condition_expression(
+            "attribute_not_exists(pk) OR (#state = :in_flight AND lock_until < :now)",
+        )
+        .expression_attribute_names("#state", "state")
+        .expression_attribute_values(":in_flight", s("in_flight"))
+        .expression_attribute_values(":now", n(now.unix()))
+        .return_values_on_condition_check_failure(
+            aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+        )
+        .send()
+        .await;
+    let existing = match result {
+        Ok(_) => return Ok(Begin::Proceed),
+        Err(err) => match err.into_service_error() {
+            PutItemError::ConditionalCheckFailedException(failed) => match failed.item {
+                Some(item) => item,
+                None => read(store, org, idem_key).await?.ok_or_else(|| {
+                    StoreError::Internal("idempotency record vanished while being read".into())
+                })?,
+            },
+            other => {
+                return Err(StoreError::internal(
+                    "idempotency lock",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(&other),
+                ));
+            }
+        },
+    };
+    Ok(judge(&existing, fingerprint))
+}
+
+fn judge(existing: &Item, fingerprint: &str) -> Begin {
+    if get_s(existing, "fingerprint") != Some(fingerprint) {
+        return Begin::Mismatch;
+    }
+    if get_s(existing, "state") != Some("done") {
+        return Begin::InFlight;
+    }
+    Begin::Replay(StoredResponse {
+        status: get_n(existing, "status")
+            .and_then(|s| u16::try_from(s).ok())
+            .unwrap_or(200),
+        content_type: get_s(existing, "content_type").map(str::to_owned),
+        body: get_s(existing, "body").unwrap_or_default().to_owned(),
+    })
+}
+
+async fn read(store: &Store, org: &OrgId, idem_key: &str) -> Result<Option<Item>, StoreError> {
+    Ok(store
+        .client()
+        .get_item()
+        .table_name(&store.tables().main)
+        .set_key(Some(key(
+            keys::idempotency(org, idem_key),
+            keys::IDEMPOTENCY_SK,
+        )))
+        .consistent_read(true)
+        .send()
+        .await?
+        .item)
+}
+
+/// Stores the response of the request that held the key.
+pub async fn complete(
+    store: &Store,
+    org: &OrgId,
+    idem_key: &str,
+    fingerprint: &str,
+    response: &StoredResponse,
+) -> Result<(), StoreError> {
+    let mut update = store
+        .client()
+        .update_item()
+        .table_name(&store.tables().main)
+        .set_key(Some(key(keys::idempotency(org, idem_key), keys::IDEMPOTENCY_SK)))
+        .update_expression("SET #state = :done, #status = :status, body = :body, content_type = :ct REMOVE lock_until")
+        .condition_expression("fingerprint = :fp")
+        .expression_attribute_names("#state", "state")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":done", s("done"))
+        .expression_attribute_values(":status", n(response.status))
+        .expression_attribute_values(":body", s(response.body.clone()))
+        .expression_attribute_values(":fp", s(fingerprint));
+    update = update
+        .expression_attribute_values(":ct", s(response.content_type.clone().unwrap_or_default()));
+    update.send().await?;
+    Ok(())
+}
+
+/// Releases the key after a failed (5xx) request, so a retry runs afresh.
+pub async fn abandon(
+    store: &Store,
+    org: &OrgId,
+    idem_key: &str,
+    fingerprint: &str,
+) -> Result<(), StoreError> {
+    store
+        .client()
+        .delete_item()
+        .table_name(&store.tables().main)
+        .set_key(Some(key(
+            keys::idempotency(org, idem_key),
+            keys::IDEMPOTENCY_SK,
+        )))
+        .condition_expression("fingerprint = :fp AND #state = :in_flight")
+        .expression_attribute_names("#state", "state")
+        .expression_attribute_values(":fp", s(fingerprint))
+        .expression_attribute_values(":in_flight", s("in_flight"))
+        .send()
+        .await?;
+    Ok(())
+}

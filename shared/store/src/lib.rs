@@ -1,0 +1,162 @@
+//! DynamoDB persistence and the domain operations every surface shares.
+//!
+//! Every change is one `TransactWriteItems` holding the entity, its uniqueness
+//! guards and its event ([`tx::Tx`]); every list is a `Query`; the caller's org
+//! always comes from the authenticated principal ([`Context`]), never a request body.
+
+mod cache;
+mod codec;
+mod error;
+pub mod idempotency;
+pub mod keys;
+pub mod ratelimit;
+#[cfg(feature = "local")]
+pub mod schema;
+pub mod tx;
+
+pub mod api_keys;
+pub mod events;
+pub mod orgs;
+pub mod roles;
+pub mod users;
+pub mod workspaces;
+
+pub use cache::CacheSettings;
+pub use error::StoreError;
+
+use aws_sdk_dynamodb::Client;
+use relinx_auth::KeyHasher;
+use relinx_model::{Actor, OrgId, Permission, PermissionSet, WorkspaceId};
+use std::sync::Arc;
+
+/// The physical names of the three tables (template.yaml "Storage").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tables {
+    pub main: String,
+    pub events: String,
+    pub jobs: String,
+}
+
+impl Tables {
+    /// `{prefix}-main`, `{prefix}-events`, `{prefix}-jobs`: local runs and tests.
+    pub fn with_prefix(prefix: &str) -> Self {
+        Self {
+            main: format!("{prefix}-main"),
+            events: format!("{prefix}-events"),
+            jobs: format!("{prefix}-jobs"),
+        }
+    }
+
+    /// From `MAIN_TABLE`, `EVENTS_TABLE`, `JOBS_TABLE` (set by template.yaml).
+    pub fn from_env() -> Result<Self, String> {
+        let var = |name: &str| {
+            std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
+        };
+        Ok(Self {
+            main: var("MAIN_TABLE")?,
+            events: var("EVENTS_TABLE")?,
+            jobs: var("JOBS_TABLE")?,
+        })
+    }
+}
+
+/// Who is acting and on whose behalf: every domain operation takes one, and the
+/// org in it is the only org that operation can touch.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub org_id: OrgId,
+    pub actor: Actor,
+    pub request_id: Option<String>,
+    /// What the caller may do: each operation checks the permission it needs.
+    pub permissions: PermissionSet,
+    /// Set when the caller's credential is confined to one workspace.
+    pub workspace_scope: Option<WorkspaceId>,
+}
+
+impl Context {
+    /// Refuses unless the caller holds `permission` (403 naming it).
+    pub fn require(&self, permission: Permission) -> Result<(), StoreError> {
+        if self.permissions.allows(permission) {
+            Ok(())
+        } else {
+            Err(StoreError::forbidden(
+                "FORBIDDEN",
+                format!("your role does not allow {permission}"),
+            ))
+        }
+    }
+
+    /// Whether the caller may see `workspace` at all (a scoped credential sees one).
+    pub fn sees_workspace(&self, workspace: &WorkspaceId) -> bool {
+        self.workspace_scope
+            .as_ref()
+            .is_none_or(|scope| scope == workspace)
+    }
+}
+
+/// A handle on the tables, shared by every request of a function instance.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Client,
+    tables: Tables,
+    hasher: KeyHasher,
+    caches: cache::Caches,
+}
+
+impl Store {
+    pub fn new(client: Client, tables: Tables, hasher: KeyHasher, cache: CacheSettings) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                tables,
+                hasher,
+                caches: cache::Caches::new(cache),
+            }),
+        }
+    }
+
+    /// A DynamoDB client from the environment. `DYNAMODB_ENDPOINT` (or the SDK's own
+    /// `AWS_ENDPOINT_URL`) points it at DynamoDB Local. Makes no network call.
+    pub async fn client_from_env() -> Client {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Ok(endpoint) = std::env::var("DYNAMODB_ENDPOINT") {
+            loader = loader.endpoint_url(endpoint);
+            // DynamoDB Local accepts any credentials; don't make a developer invent some.
+            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+                loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                    "local",
+                    "local",
+                    None,
+                    None,
+                    "relinx-local",
+                ));
+            }
+            if std::env::var_os("AWS_REGION").is_none()
+                && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+            {
+                loader = loader.region(aws_sdk_dynamodb::config::Region::new("us-east-1"));
+            }
+        }
+        Client::new(&loader.load().await)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.inner.tables
+    }
+
+    pub(crate) fn hasher(&self) -> &KeyHasher {
+        &self.inner.hasher
+    }
+
+    pub(crate) fn caches(&self) -> &cache::Caches {
+        &self.inner.caches
+    }
+}

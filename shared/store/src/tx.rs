@@ -1,0 +1,372 @@
+//! One change = one `TransactWriteItems`: the entity, its guards and its event commit
+//! together or not at all. Each conditional item says which error its failed
+//! condition means, so a cancelled transaction maps to the error a caller can act on.
+
+use crate::codec::{Item, key, s, to_item};
+use crate::{Context, Store, StoreError, keys};
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
+};
+use relinx_model::{Event, EventId, OrgId, ResourceRef, Timestamp, WorkspaceId};
+use std::collections::HashMap;
+
+/// DynamoDB's own cap on items in one transaction.
+const MAX_ITEMS: usize = 100;
+/// Retries when another transaction touched the same items at the same moment.
+const CONFLICT_RETRIES: usize = 3;
+
+/// How to read a failed condition on one item of the transaction.
+#[derive(Debug, Clone)]
+pub enum OnFail {
+    /// The condition cannot fail in a way a caller could cause.
+    Internal,
+    Error(fn() -> StoreError),
+    Conflict(&'static str, String),
+    /// A workspace-writable check: the old item tells read-only (403) from missing (404).
+    Workspace,
+}
+
+/// Builds one transaction.
+pub struct Tx {
+    items: Vec<TransactWriteItem>,
+    on_fail: Vec<OnFail>,
+    events: usize,
+    error: Option<StoreError>,
+}
+
+/// Condition text with its placeholders' values.
+pub struct Cond {
+    pub expression: String,
+    pub names: HashMap<String, String>,
+    pub values: HashMap<String, AttributeValue>,
+}
+
+impl Cond {
+    pub fn new(expression: impl Into<String>) -> Self {
+        Self {
+            expression: expression.into(),
+            names: HashMap::new(),
+            values: HashMap::new(),
+        }
+    }
+
+    pub fn not_exists() -> Self {
+        Self::new("attribute_not_exists(pk)")
+    }
+
+    pub fn exists() -> Self {
+        Self::new("attribute_exists(pk)")
+    }
+
+    pub fn name(mut self, placeholder: &str, name: &str) -> Self {
+        self.names.insert(placeholder.to_owned(), name.to_owned());
+        self
+    }
+
+    pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
+        self.values.insert(placeholder.to_owned(), value);
+        self
+    }
+}
+
+/// An update expression with its condition.
+pub struct UpdateSpec {
+    pub pk: String,
+    pub sk: String,
+    pub set: Cond,
+    pub condition: Option<Cond>,
+}
+
+impl Default for Tx {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Tx {
+    pub fn new() -> Self {
+        Self {
+            items: Vec::new(),
+            on_fail: Vec::new(),
+            events: 0,
+            error: None,
+        }
+    }
+
+    fn push(&mut self, item: Result<TransactWriteItem, StoreError>, on_fail: OnFail) {
+        match item {
+            Ok(item) => {
+                self.items.push(item);
+                self.on_fail.push(on_fail);
+            }
+            Err(err) => {
+                self.error.get_or_insert(err);
+            }
+        }
+    }
+
+    pub fn put(
+        &mut self,
+        table: &str,
+        item: Item,
+        condition: Option<Cond>,
+        on_fail: OnFail,
+    ) -> &mut Self {
+        let mut put = Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if let Some(c) = condition {
+            put = put
+                .condition_expression(c.expression)
+                .set_expression_attribute_names(non_empty(c.names))
+                .set_expression_attribute_values(non_empty(c.values));
+        }
+        let item = put
+            .build()
+            .map(|p| TransactWriteItem::builder().put(p).build())
+            .map_err(|e| StoreError::internal("build put", e));
+        self.push(item, on_fail);
+        self
+    }
+
+    pub fn update(&mut self, table: &str, spec: UpdateSpec, on_fail: OnFail) -> &mut Self {
+        let mut names = spec.set.names;
+        let mut values = spec.set.values;
+        let mut update = Update::builder()
+            .table_name(table)
+            .set_key(Some(key(spec.pk, spec.sk)))
+            .update_expression(spec.set.expression)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if let Some(c) = spec.condition {
+            names.extend(c.names);
+            values.extend(c.values);
+            update = update.condition_expression(c.expression);
+        }
+        let item = update
+            .set_expression_attribute_names(non_empty(names))
+            .set_expression_attribute_values(non_empty(values))
+            .build()
+            .map(|u| TransactWriteItem::builder().update(u).build())
+            .map_err(|e| StoreError::internal("build update", e));
+        self.push(item, on_fail);
+        self
+    }
+
+    pub fn delete(
+        &mut self,
+        table: &str,
+        pk: String,
+        sk: String,
+        condition: Option<Cond>,
+        on_fail: OnFail,
+    ) -> &mut Self {
+        let mut delete = Delete::builder()
+            .table_name(table)
+            .set_key(Some(key(pk, sk)))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if let Some(c) = condition {
+            delete = delete
+                .condition_expression(c.expression)
+                .set_expression_attribute_names(non_empty(c.names))
+                .set_expression_attribute_values(non_empty(c.values));
+        }
+        let item = delete
+            .build()
+            .map(|d| TransactWriteItem::builder().delete(d).build())
+            .map_err(|e| StoreError::internal("build delete", e));
+        self.push(item, on_fail);
+        self
+    }
+
+    pub fn check(
+        &mut self,
+        table: &str,
+        pk: String,
+        sk: String,
+        condition: Cond,
+        on_fail: OnFail,
+    ) -> &mut Self {
+        let item = ConditionCheck::builder()
+            .table_name(table)
+            .set_key(Some(key(pk, sk)))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_names(non_empty(condition.names))
+            .set_expression_attribute_values(non_empty(condition.values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map(|c| TransactWriteItem::builder().condition_check(c).build())
+            .map_err(|e| StoreError::internal("build condition check", e));
+        self.push(item, on_fail);
+        self
+    }
+
+    /// Refuses the transaction unless the workspace exists in the org and is writable:
+    /// every data write on the platform adds this, so `read_only` holds everywhere.
+    pub fn require_writable_workspace(
+        &mut self,
+        table: &str,
+        org: &OrgId,
+        ws: &WorkspaceId,
+    ) -> &mut Self {
+        let condition = Cond::new("attribute_exists(pk) AND read_only = :false")
+            .value(":false", AttributeValue::Bool(false));
+        self.check(
+            table,
+            keys::org(org),
+            keys::workspace_sk(ws),
+            condition,
+            OnFail::Workspace,
+        )
+    }
+
+    /// Adds the change's event: exactly one per transaction.
+    pub fn event(
+        &mut self,
+        store: &Store,
+        ctx: &Context,
+        name: &str,
+        workspace: Option<&WorkspaceId>,
+        resource: ResourceRef,
+        data: serde_json::Value,
+    ) -> &mut Self {
+        let event = Event {
+            id: EventId::generate(),
+            event: name.to_owned(),
+            org: ctx.org_id.clone(),
+            workspace: workspace.cloned(),
+            actor: ctx.actor.clone(),
+            resource,
+            timestamp: Timestamp::now(),
+            request_id: ctx.request_id.clone(),
+            data,
+        };
+        let item = to_item(
+            &event,
+            keys::event_partition(&ctx.org_id),
+            event.id.to_string(),
+        );
+        self.events += 1;
+        match item {
+            Ok(item) => {
+                // The id is fresh, so this condition only guards against a bug reusing one.
+                self.put(
+                    &store.tables().events,
+                    item,
+                    Some(Cond::not_exists()),
+                    OnFail::Internal,
+                );
+            }
+            Err(err) => {
+                self.error.get_or_insert(err);
+            }
+        }
+        self
+    }
+
+    /// Commits the transaction.
+    pub async fn commit(self, store: &Store) -> Result<(), StoreError> {
+        if let Some(err) = self.error {
+            return Err(err);
+        }
+        if self.events != 1 {
+            return Err(StoreError::Internal(format!(
+                "a change must carry exactly one event, this one has {}",
+                self.events
+            )));
+        }
+        if self.items.len() > MAX_ITEMS {
+            return Err(StoreError::Internal(format!(
+                "a transaction holds at most {MAX_ITEMS} items, this one has {}",
+                self.items.len()
+            )));
+        }
+        let mut attempt = 0;
+        loop {
+            let result = store
+                .client()
+                .transact_write_items()
+                .set_transact_items(Some(self.items.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(()),
+                Err(err) => err.into_service_error(),
+            };
+            match classify(&err, &self.on_fail) {
+                Failure::Mapped(mapped) => return Err(mapped),
+                Failure::Contended if attempt < CONFLICT_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(10 * (1 << attempt))).await;
+                }
+                Failure::Contended => {
+                    return Err(StoreError::conflict(
+                        "CONCURRENT_CHANGE",
+                        "another request changed the same data at the same moment; retry",
+                    ));
+                }
+                Failure::Other => {
+                    return Err(StoreError::internal(
+                        "transact write",
+                        aws_sdk_dynamodb::error::DisplayErrorContext(&err),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+enum Failure {
+    Mapped(StoreError),
+    Contended,
+    Other,
+}
+
+fn classify(err: &TransactWriteItemsError, on_fail: &[OnFail]) -> Failure {
+    let TransactWriteItemsError::TransactionCanceledException(cancelled) = err else {
+        return match err.code() {
+            Some("TransactionConflictException") => Failure::Contended,
+            _ => Failure::Other,
+        };
+    };
+    let reasons = cancelled.cancellation_reasons();
+    for (index, reason) in reasons.iter().enumerate() {
+        if reason.code() != Some("ConditionalCheckFailed") {
+            continue;
+        }
+        let Some(meaning) = on_fail.get(index) else {
+            return Failure::Other;
+        };
+        return match meaning {
+            OnFail::Internal => Failure::Other,
+            OnFail::Error(make) => Failure::Mapped(make()),
+            OnFail::Conflict(code, message) => {
+                Failure::Mapped(StoreError::conflict(code, message.clone()))
+            }
+            OnFail::Workspace => Failure::Mapped(match reason.item() {
+                Some(old) if !old.is_empty() => StoreError::read_only_workspace(),
+                _ => StoreError::NotFound("workspace"),
+            }),
+        };
+    }
+    if reasons
+        .iter()
+        .any(|r| r.code() == Some("TransactionConflict"))
+    {
+        Failure::Contended
+    } else {
+        Failure::Other
+    }
+}
+
+fn non_empty<V>(map: HashMap<String, V>) -> Option<HashMap<String, V>> {
+    (!map.is_empty()).then_some(map)
+}
+
+/// A string attribute for expression values.
+pub fn sv(value: impl Into<String>) -> AttributeValue {
+    s(value)
+}

@@ -1,0 +1,452 @@
+//! Workspaces: names unique in the org, a `read_only` flag every data write obeys,
+//! and resolution of the workspace a request acts on.
+
+use crate::codec::{Item, Page, decode_cursor, encode_cursor, from_item, get_s, key, s, to_item};
+use crate::tx::{Cond, OnFail, Tx};
+use crate::{Context, Store, StoreError, keys};
+use aws_sdk_dynamodb::types::AttributeValue;
+use relinx_model::{
+    Name, OrgId, Permission, Resource, ResourceRef, Timestamp, Workspace, WorkspaceId,
+};
+use std::sync::Arc;
+
+const NAME_TAKEN: &str = "a workspace with this name already exists in the organization";
+
+/// Adds a new workspace and its name guard to `tx`.
+pub(crate) fn stage_create(
+    tx: &mut Tx,
+    store: &Store,
+    org: &OrgId,
+    ws: &Workspace,
+) -> Result<(), StoreError> {
+    let main = &store.tables().main;
+    let name = Name::parse("name", &ws.name)?;
+    tx.put(
+        main,
+        to_item(ws, keys::org(org), keys::workspace_sk(&ws.id))?,
+        Some(Cond::not_exists()),
+        OnFail::Internal,
+    );
+    tx.put(
+        main,
+        name_guard(org, &name, &ws.id),
+        Some(Cond::not_exists()),
+        OnFail::Conflict("ALREADY_EXISTS", NAME_TAKEN.to_owned()),
+    );
+    Ok(())
+}
+
+fn name_guard(org: &OrgId, name: &Name, ws: &WorkspaceId) -> Item {
+    let mut item = key(keys::org(org), keys::workspace_name_sk(&name.key()));
+    item.insert("workspace_id".into(), s(ws.to_string()));
+    item
+}
+
+pub struct NewWorkspace {
+    pub name: Name,
+    pub read_only: bool,
+    pub config: Option<serde_json::Value>,
+}
+
+pub async fn create(
+    store: &Store,
+    ctx: &Context,
+    new: NewWorkspace,
+) -> Result<Workspace, StoreError> {
+    ctx.require(Permission::write(Resource::Workspaces))?;
+    if ctx.workspace_scope.is_some() {
+        return Err(StoreError::forbidden(
+            "FORBIDDEN",
+            "a credential confined to one workspace cannot create workspaces",
+        ));
+    }
+    let now = Timestamp::now();
+    let ws = Workspace {
+        id: WorkspaceId::generate(),
+        name: new.name.to_string(),
+        read_only: new.read_only,
+        config: new.config,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = Tx::new();
+    stage_create(&mut tx, store, &ctx.org_id, &ws)?;
+    tx.event(
+        store,
+        ctx,
+        "workspace.created",
+        Some(&ws.id),
+        resource(&ws.id),
+        event_data(&ws),
+    );
+    tx.commit(store).await?;
+    forget_directory(store, &ctx.org_id);
+    Ok(ws)
+}
+
+fn resource(id: &WorkspaceId) -> ResourceRef {
+    ResourceRef {
+        kind: "workspace".into(),
+        id: id.to_string(),
+    }
+}
+
+fn event_data(ws: &Workspace) -> serde_json::Value {
+    serde_json::to_value(ws).unwrap_or(serde_json::Value::Null)
+}
+
+/// One workspace by id; 404 when it is not the caller's.
+pub async fn get(store: &Store, ctx: &Context, id: &WorkspaceId) -> Result<Workspace, StoreError> {
+    ctx.require(Permission::read(Resource::Workspaces))?;
+    if !ctx.sees_workspace(id) {
+        return Err(StoreError::NotFound("workspace"));
+    }
+    read(store, &ctx.org_id, id)
+        .await?
+        .ok_or(StoreError::NotFound("workspace"))
+}
+
+async fn read(
+    store: &Store,
+    org: &OrgId,
+    id: &WorkspaceId,
+) -> Result<Option<Workspace>, StoreError> {
+    let item = store
+        .client()
+        .get_item()
+        .table_name(&store.tables().main)
+        .set_key(Some(key(keys::org(org), keys::workspace_sk(id))))
+        .consistent_read(true)
+        .send()
+        .await?
+        .item;
+    item.map(from_item).transpose()
+}
+
+/// The id behind a workspace name, or `None`.
+async fn id_for_name(
+    store: &Store,
+    org: &OrgId,
+    name: &str,
+) -> Result<Option<WorkspaceId>, StoreError> {
+    let Ok(name) = Name::parse("name", name) else {
+        return Ok(None);
+    };
+    if let Some(ws) = directory_cached(store, org).and_then(|dir| {
+        dir.iter()
+            .find(|w| w.name.to_lowercase() == name.key())
+            .cloned()
+    }) {
+        return Ok(Some(ws.id));
+    }
+    let item = store
+        .client()
+        .get_item()
+        .table_name(&store.tables().main)
+        .set_key(Some(key(
+            keys::org(org),
+            keys::workspace_name_sk(&name.key()),
+        )))
+        .consistent_read(true)
+        .send()
+        .await?
+        .item;
+    Ok(item.and_then(|i| get_s(&i, "workspace_id").and_then(WorkspaceId::parse)))
+}
+
+/// One workspace by name (Datalinx addresses workspaces by name).
+pub async fn get_by_name(
+    store: &Store,
+    ctx: &Context,
+    name: &str,
+) -> Result<Workspace, StoreError> {
+    let id = id_for_name(store, &ctx.org_id, name)
+        .await?
+        .ok_or(StoreError::NotFound("workspace"))?;
+    get(store, ctx, &id).await
+}
+
+pub async fn id_by_name(
+    store: &Store,
+    ctx: &Context,
+    name: &str,
+) -> Result<WorkspaceId, StoreError> {
+    let id = id_for_name(store, &ctx.org_id, name)
+        .await?
+        .ok_or(StoreError::NotFound("workspace"))?;
+    if !ctx.sees_workspace(&id) {
+        return Err(StoreError::NotFound("workspace"));
+    }
+    Ok(id)
+}
+
+/// A page of the org's workspaces, oldest first.
+pub async fn list(
+    store: &Store,
+    ctx: &Context,
+    cursor: Option<&str>,
+    limit: i32,
+) -> Result<Page<Workspace>, StoreError> {
+    ctx.require(Permission::read(Resource::Workspaces))?;
+    if let Some(scope) = &ctx.workspace_scope {
+        let only = read(store, &ctx.org_id, scope).await?;
+        return Ok(Page {
+            items: only.into_iter().collect(),
+            next_cursor: None,
+        });
+    }
+    let start = cursor
+        .map(|c| decode_cursor(c, keys::WORKSPACE_SK_PREFIX))
+        .transpose()?;
+    let out = store
+        .client()
+        .query()
+        .table_name(&store.tables().main)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+        .expression_attribute_values(":pk", s(keys::org(&ctx.org_id)))
+        .expression_attribute_values(":prefix", s(keys::WORKSPACE_SK_PREFIX))
+        .set_exclusive_start_key(start.map(|sk| key(keys::org(&ctx.org_id), sk)))
+        .limit(limit)
+        .send()
+        .await?;
+    let next_cursor = out
+        .last_evaluated_key
+        .as_ref()
+        .and_then(|k| get_s(k, keys::SK))
+        .map(encode_cursor);
+    let items = out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(from_item)
+        .collect::<Result<_, _>>()?;
+    Ok(Page { items, next_cursor })
+}
+
+/// Every workspace of the org (bounded: an org holds few), for page-numbered lists
+/// and header resolution.
+pub async fn list_all(store: &Store, ctx: &Context) -> Result<Vec<Workspace>, StoreError> {
+    ctx.require(Permission::read(Resource::Workspaces))?;
+    let all = directory(store, &ctx.org_id).await?;
+    Ok(all
+        .iter()
+        .filter(|w| ctx.sees_workspace(&w.id))
+        .cloned()
+        .collect())
+}
+
+fn directory_cached(store: &Store, org: &OrgId) -> Option<Arc<Vec<Workspace>>> {
+    store.caches().workspaces.as_ref().and_then(|c| c.get(org))
+}
+
+fn forget_directory(store: &Store, org: &OrgId) {
+    if let Some(cache) = store.caches().workspaces.as_ref() {
+        cache.invalidate(org);
+    }
+}
+
+async fn directory(store: &Store, org: &OrgId) -> Result<Arc<Vec<Workspace>>, StoreError> {
+    if let Some(dir) = directory_cached(store, org) {
+        return Ok(dir);
+    }
+    let mut all = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let out = store
+            .client()
+            .query()
+            .table_name(&store.tables().main)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(keys::org(org)))
+            .expression_attribute_values(":prefix", s(keys::WORKSPACE_SK_PREFIX))
+            .consistent_read(true)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await?;
+        for item in out.items.unwrap_or_default() {
+            all.push(from_item::<Workspace>(item)?);
+        }
+        match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => break,
+        }
+    }
+    let dir = Arc::new(all);
+    if let Some(cache) = store.caches().workspaces.as_ref() {
+        cache.insert(org.clone(), dir.clone());
+    }
+    Ok(dir)
+}
+
+/// PUT-as-PATCH: only the fields present change.
+#[derive(Default)]
+pub struct WorkspacePatch {
+    pub name: Option<Name>,
+    pub read_only: Option<bool>,
+    /// `Some(None)` clears the config.
+    pub config: Option<Option<serde_json::Value>>,
+}
+
+pub async fn update(
+    store: &Store,
+    ctx: &Context,
+    id: &WorkspaceId,
+    patch: WorkspacePatch,
+) -> Result<Workspace, StoreError> {
+    ctx.require(Permission::write(Resource::Workspaces))?;
+    let current = get(store, ctx, id).await?;
+    // A read-only workspace accepts one change: the one that makes it writable again.
+    if current.read_only && patch.read_only != Some(false) {
+        return Err(StoreError::read_only_workspace());
+    }
+    let mut next = current.clone();
+    if let Some(name) = &patch.name {
+        next.name = name.to_string();
+    }
+    if let Some(read_only) = patch.read_only {
+        next.read_only = read_only;
+    }
+    if let Some(config) = patch.config {
+        next.config = config;
+    }
+    next.updated_at = Timestamp::now();
+
+    let main = &store.tables().main;
+    let org = &ctx.org_id;
+    let mut tx = Tx::new();
+    // The whole item is replaced only if nobody changed it since we read it.
+    tx.put(
+        main,
+        to_item(&next, keys::org(org), keys::workspace_sk(id))?,
+        Some(Cond::new("updated_at = :seen").value(":seen", s(current.updated_at.to_string()))),
+        OnFail::Conflict(
+            "CONCURRENT_CHANGE",
+            "the workspace changed while this request ran; retry".to_owned(),
+        ),
+    );
+    let old_name = Name::parse("name", &current.name)?;
+    if let Some(name) = patch.name.as_ref().filter(|n| n.key() != old_name.key()) {
+        tx.delete(
+            main,
+            keys::org(org),
+            keys::workspace_name_sk(&old_name.key()),
+            None,
+            OnFail::Internal,
+        );
+        tx.put(
+            main,
+            name_guard(org, name, id),
+            Some(Cond::not_exists()),
+            OnFail::Conflict("ALREADY_EXISTS", NAME_TAKEN.to_owned()),
+        );
+    }
+    tx.event(
+        store,
+        ctx,
+        "workspace.updated",
+        Some(id),
+        resource(id),
+        event_data(&next),
+    );
+    tx.commit(store).await?;
+    forget_directory(store, org);
+    Ok(next)
+}
+
+/// Deletes a workspace for good; its events stay in the log.
+pub async fn delete(
+    store: &Store,
+    ctx: &Context,
+    id: &WorkspaceId,
+) -> Result<Workspace, StoreError> {
+    ctx.require(Permission::write(Resource::Workspaces))?;
+    let current = get(store, ctx, id).await?;
+    let org = crate::orgs::get(store, &ctx.org_id).await?;
+    if org.default_workspace_id == *id {
+        return Err(StoreError::conflict(
+            "DEFAULT_WORKSPACE",
+            "the default workspace cannot be deleted",
+        ));
+    }
+    if current.read_only {
+        return Err(StoreError::read_only_workspace());
+    }
+    let main = &store.tables().main;
+    let mut tx = Tx::new();
+    tx.delete(
+        main,
+        keys::org(&ctx.org_id),
+        keys::workspace_sk(id),
+        Some(
+            Cond::new("attribute_exists(pk) AND read_only = :false")
+                .value(":false", AttributeValue::Bool(false)),
+        ),
+        OnFail::Workspace,
+    );
+    let name = Name::parse("name", &current.name)?;
+    tx.delete(
+        main,
+        keys::org(&ctx.org_id),
+        keys::workspace_name_sk(&name.key()),
+        None,
+        OnFail::Internal,
+    );
+    tx.event(
+        store,
+        ctx,
+        "workspace.deleted",
+        Some(id),
+        resource(id),
+        event_data(&current),
+    );
+    tx.commit(store).await?;
+    forget_directory(store, &ctx.org_id);
+    Ok(current)
+}
+
+/// Which workspace a request acts on (API.md "Workspace resolution"), first that
+/// applies: the credential's own scope; the `workspaceId` header (an id); the
+/// `X-Workspace` header (a name); the org's default. A header naming a workspace that
+/// is not the caller's is a 404.
+pub async fn resolve(
+    store: &Store,
+    ctx: &Context,
+    header_id: Option<&str>,
+    header_name: Option<&str>,
+) -> Result<WorkspaceId, StoreError> {
+    let not_found = || StoreError::NotFound("workspace");
+    if let Some(scope) = &ctx.workspace_scope {
+        // A scoped credential may repeat its own workspace in a header, nothing else.
+        if let Some(raw) = header_id {
+            if WorkspaceId::parse(raw).as_ref() != Some(scope) {
+                return Err(not_found());
+            }
+        }
+        return Ok(scope.clone());
+    }
+    if let Some(raw) = header_id {
+        let id = WorkspaceId::parse(raw).ok_or_else(not_found)?;
+        let known = directory(store, &ctx.org_id)
+            .await?
+            .iter()
+            .any(|w| w.id == id);
+        if known {
+            return Ok(id);
+        }
+        // Maybe created moments ago through another instance: ask the table itself.
+        forget_directory(store, &ctx.org_id);
+        return match read(store, &ctx.org_id, &id).await? {
+            Some(ws) => Ok(ws.id),
+            None => Err(not_found()),
+        };
+    }
+    if let Some(name) = header_name {
+        return id_for_name(store, &ctx.org_id, name)
+            .await?
+            .ok_or_else(not_found);
+    }
+    Ok(crate::orgs::get(store, &ctx.org_id)
+        .await?
+        .default_workspace_id
+        .clone())
+}

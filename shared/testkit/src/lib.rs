@@ -1,0 +1,315 @@
+//! Test support: tables on DynamoDB Local (never a mock), an in-process app driven
+//! with tower's `oneshot`, a signed-up tenant per test, log capture.
+//!
+//! Tests need `DYNAMODB_ENDPOINT`; `scripts/test` starts DynamoDB Local and sets it.
+
+use axum::Router;
+use axum::body::Body;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use relinx_auth::{KeyHasher, TokenIssuer};
+use relinx_http::{Platform, Settings};
+use relinx_store::{CacheSettings, Store, Tables};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+
+/// Test-only secrets: never used outside tests.
+pub const TEST_PEPPER: &[u8] = b"test-pepper-test-pepper-test-pepper!!";
+pub const TEST_JWT_SECRET: &[u8] = b"test-jwt-secret-test-jwt-secret-test!!";
+
+static TABLES: OnceCell<Tables> = OnceCell::const_new();
+
+pub fn dynamodb_endpoint() -> String {
+    std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
+        panic!("DYNAMODB_ENDPOINT is not set: run the tests with scripts/test, which starts DynamoDB Local")
+    })
+}
+
+/// The tables this test process uses, created on first use. Tests share them and
+/// isolate themselves by org; `RELINX_TEST_PREFIX` lets a whole run share one set.
+pub async fn tables() -> Tables {
+    TABLES
+        .get_or_init(|| async {
+            let prefix = std::env::var("RELINX_TEST_PREFIX")
+                .unwrap_or_else(|_| format!("t{}{}", std::process::id(), rand::random::<u32>()));
+            let tables = Tables::with_prefix(&prefix);
+            let client = client().await;
+            if let Err(err) = relinx_store::schema::create_tables(&client, &tables).await {
+                panic!(
+                    "cannot create test tables on {}: {err}",
+                    dynamodb_endpoint()
+                );
+            }
+            tables
+        })
+        .await
+        .clone()
+}
+
+/// A client for DynamoDB Local. Each test runtime needs its own.
+pub async fn client() -> aws_sdk_dynamodb::Client {
+    dynamodb_endpoint();
+    Store::client_from_env().await
+}
+
+pub fn open_settings() -> Settings {
+    Settings {
+        signup_open: true,
+        plan_selection: true,
+    }
+}
+
+/// A platform instance as one Lambda instance would have it.
+pub async fn platform(cache: CacheSettings, settings: Settings) -> Arc<Platform> {
+    let store = Store::new(
+        client().await,
+        tables().await,
+        KeyHasher::new(TEST_PEPPER).unwrap_or_else(|e| panic!("{e}")),
+        cache,
+    );
+    let tokens = TokenIssuer::new(TEST_JWT_SECRET, relinx_http::settings::TOKEN_TTL_SECONDS)
+        .unwrap_or_else(|e| panic!("{e}"));
+    Platform::new(store, tokens, settings)
+}
+
+/// An app under test: a Router served in-process.
+#[derive(Clone)]
+pub struct TestApp {
+    pub platform: Arc<Platform>,
+    pub router: Router,
+}
+
+/// A tenant created through the real signup route.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub org_id: String,
+    pub workspace_id: String,
+    pub user_id: String,
+    pub api_key: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl Tenant {
+    pub fn key_header(&self) -> (&'static str, String) {
+        ("authorization", format!("ApiKey {}", self.api_key))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl TestResponse {
+    /// The body as JSON (`Value::Null` when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestApp {
+    /// `make_app` is the function's own `app` (or the dev server's merged one).
+    pub async fn new(make_app: fn(Arc<Platform>) -> Router) -> Self {
+        Self::with(make_app, CacheSettings::default(), open_settings()).await
+    }
+
+    pub async fn with(
+        make_app: fn(Arc<Platform>) -> Router,
+        cache: CacheSettings,
+        settings: Settings,
+    ) -> Self {
+        let platform = platform(cache, settings).await;
+        Self {
+            router: make_app(platform.clone()),
+            platform,
+        }
+    }
+
+    pub async fn raw(&self, request: Request<Body>) -> TestResponse {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .unwrap_or_else(|e| match e {});
+        let (parts, body) = response.into_parts();
+        let bytes = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        TestResponse {
+            status: parts.status,
+            headers: parts.headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// Sends a request; `body` is sent as JSON when present.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Option<Value>,
+    ) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            builder = builder.header(*name, value);
+        }
+        let body = match body {
+            Some(json) => {
+                builder = builder.header("content-type", "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        let request = builder
+            .body(body)
+            .unwrap_or_else(|e| panic!("bad test request: {e}"));
+        self.raw(request).await
+    }
+
+    pub async fn get(&self, path: &str, headers: &[(&str, String)]) -> TestResponse {
+        self.call(Method::GET, path, headers, None).await
+    }
+
+    pub async fn post(&self, path: &str, headers: &[(&str, String)], body: Value) -> TestResponse {
+        self.call(Method::POST, path, headers, Some(body)).await
+    }
+
+    /// Signs up a fresh org through `POST /v1/signup` (the app must serve it).
+    pub async fn signup(&self) -> Tenant {
+        let email = format!("owner-{}@example.com", ulid_like());
+        let password = format!("pw-{}-long-enough", ulid_like());
+        let response = self
+            .post(
+                "/v1/signup",
+                &[],
+                json!({"organization": "Test Org", "email": email, "password": password, "plan": "pro"}),
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::CREATED,
+            "signup failed: {}",
+            response.text
+        );
+        let body = response.json();
+        let text = |field: &str| {
+            body[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("signup response lacks {field}: {body}"))
+                .to_owned()
+        };
+        Tenant {
+            org_id: text("org_id"),
+            workspace_id: text("workspace_id"),
+            user_id: text("user_id"),
+            api_key: text("api_key"),
+            email,
+            password,
+        }
+    }
+}
+
+fn ulid_like() -> String {
+    format!(
+        "{:016x}{:08x}",
+        rand::random::<u64>(),
+        rand::random::<u32>()
+    )
+}
+
+/// Every item of the three tables, as text: for checking that no secret is stored.
+/// (A Scan, which is fine in a test and never on a request path.)
+pub async fn dump_tables() -> String {
+    let client = client().await;
+    let tables = tables().await;
+    let mut out = String::new();
+    for table in [&tables.main, &tables.events, &tables.jobs] {
+        let mut start = None;
+        loop {
+            let page = client
+                .scan()
+                .table_name(table)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("scan {table}: {e}"));
+            for item in page.items.unwrap_or_default() {
+                out.push_str(&format!("{item:?}\n"));
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+    }
+    out
+}
+
+/// The org's events, oldest first, read straight from the event table.
+pub async fn events_of(org_id: &str) -> Vec<relinx_model::Event> {
+    let platform = platform(CacheSettings::disabled(), open_settings()).await;
+    let org =
+        relinx_model::OrgId::parse(org_id).unwrap_or_else(|| panic!("not an org id: {org_id}"));
+    let mut events = relinx_store::events::recent(&platform.store, &org, 1000)
+        .await
+        .unwrap_or_else(|e| panic!("read events: {e}"));
+    events.reverse();
+    events
+}
+
+/// Log lines captured from the platform's own subscriber.
+#[derive(Clone, Default)]
+pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+
+impl CapturedLogs {
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut inner) = self.0.lock() {
+            inner.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLogs {
+    type Writer = CapturedLogs;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Captures this thread's logs (the platform's own at debug) until the guard drops.
+pub fn capture_logs() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
+    let logs = CapturedLogs::default();
+    let subscriber = relinx_http::telemetry::subscriber(
+        logs.clone(),
+        tracing_subscriber::EnvFilter::new(
+            "info,relinx_store=debug,relinx_http=debug,relinx_auth=debug",
+        ),
+    );
+    let guard = tracing::subscriber::set_default(subscriber);
+    (logs, guard)
+}
