@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use relinx_auth::{KeyHasher, TokenIssuer};
 use relinx_http::{Platform, Settings};
 use relinx_store::{CacheSettings, Store, Tables};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 use tower::ServiceExt;
@@ -187,38 +187,95 @@ impl TestApp {
         self.call(Method::POST, path, headers, Some(body)).await
     }
 
-    /// Signs up a fresh org through `POST /v1/signup` (the app must serve it).
-    pub async fn signup(&self) -> Tenant {
-        let email = format!("owner-{}@example.com", ulid_like());
-        let password = format!("pw-{}-long-enough", ulid_like());
-        let response = self
-            .post(
-                "/v1/signup",
-                &[],
-                json!({"organization": "Test Org", "email": email, "password": password, "plan": "pro"}),
-            )
-            .await;
-        assert_eq!(
-            response.status,
-            StatusCode::CREATED,
-            "signup failed: {}",
-            response.text
-        );
-        let body = response.json();
-        let text = |field: &str| {
-            body[field]
-                .as_str()
-                .unwrap_or_else(|| panic!("signup response lacks {field}: {body}"))
-                .to_owned()
-        };
-        Tenant {
-            org_id: text("org_id"),
-            workspace_id: text("workspace_id"),
-            user_id: text("user_id"),
-            api_key: text("api_key"),
-            email,
-            password,
+    /// A fresh org (owner, default workspace, owner key) made by the signup operation
+    /// itself, so any function's tests can have a tenant.
+    pub async fn tenant(&self) -> Tenant {
+        tenant(&self.platform).await
+    }
+}
+
+/// A fresh org on `platform`'s tables.
+pub async fn tenant(platform: &Platform) -> Tenant {
+    use relinx_model::{Email, Name, Password, Plan};
+    use relinx_store::orgs::{Signup, SignupPolicy};
+    let email = format!("owner-{}@example.com", ulid_like());
+    let password = format!("pw-{}-long-enough", ulid_like());
+    let signup = Signup {
+        organization: Name::parse("organization", "Test Org").unwrap_or_else(|e| panic!("{e}")),
+        email: Email::parse("email", &email).unwrap_or_else(|e| panic!("{e}")),
+        password: Password::parse("password", password.clone()).unwrap_or_else(|e| panic!("{e}")),
+        plan: Some(Plan::Pro),
+    };
+    let policy = SignupPolicy { open: true, plan_selection: true };
+    let done = relinx_store::orgs::signup(&platform.store, policy, signup, None)
+        .await
+        .unwrap_or_else(|e| panic!("signup failed: {e}"));
+    Tenant {
+        org_id: done.org.id.to_string(),
+        workspace_id: done.workspace.id.to_string(),
+        user_id: done.user.id.to_string(),
+        api_key: done.secret.expose().to_owned(),
+        email,
+        password,
+    }
+}
+
+/// The domain context of a tenant's owner, for calling store operations directly.
+pub fn owner_context(tenant: &Tenant) -> relinx_store::Context {
+    relinx_store::Context {
+        org_id: relinx_model::OrgId::parse(&tenant.org_id).unwrap_or_else(|| panic!("bad org id")),
+        actor: relinx_model::Actor { kind: relinx_model::ActorKind::User, id: tenant.user_id.clone() },
+        request_id: None,
+        permissions: relinx_model::BuiltinRole::Owner.permissions(),
+        workspace_scope: None,
+    }
+}
+
+/// A minimal HTTP/1.1 client for tests that drive a real listener (the dev server).
+pub async fn http_call(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Option<Value>,
+) -> TestResponse {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+    if !body.is_empty() {
+        request.push_str("content-type: application/json\r\n");
+    }
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(&body);
+    stream.write_all(request.as_bytes()).await.unwrap_or_else(|e| panic!("write: {e}"));
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap_or_else(|e| panic!("read: {e}"));
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status_line = lines.next().unwrap_or_default();
+    let code: u16 = status_line.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let mut map = HeaderMap::new();
+    for line in lines {
+        if let Some((name, value)) = line.split_once(':') {
+            if let (Ok(name), Ok(value)) = (
+                http::header::HeaderName::from_bytes(name.trim().as_bytes()),
+                http::HeaderValue::from_str(value.trim()),
+            ) {
+                map.append(name, value);
+            }
         }
+    }
+    TestResponse {
+        status: StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        headers: map,
+        text: body.to_owned(),
     }
 }
 
