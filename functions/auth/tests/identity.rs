@@ -15,7 +15,10 @@ fn unique_email() -> String {
 
 fn rand_u64() -> u64 {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     (nanos as u64) ^ (std::process::id() as u64) << 32
 }
 
@@ -30,20 +33,37 @@ fn key_headers(key: &str) -> [(&'static str, String); 4] {
 
 /// The Relink surface's error body: exactly `{"status":"error","message"}`.
 fn assert_relink_401(response: &TestResponse, what: &str) {
-    assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{what}: {}", response.text);
+    assert_eq!(
+        response.status,
+        StatusCode::UNAUTHORIZED,
+        "{what}: {}",
+        response.text
+    );
     let body = response.json();
     assert_eq!(body["status"], "error", "{what}: {body}");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{what}: {body}"
+    );
     assert_eq!(body.as_object().map(|o| o.len()), Some(2), "{what}: {body}");
 }
 
 /// The platform surface's error body, with the request id of the response.
 fn assert_platform_401(response: &TestResponse, what: &str) {
-    assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{what}: {}", response.text);
+    assert_eq!(
+        response.status,
+        StatusCode::UNAUTHORIZED,
+        "{what}: {}",
+        response.text
+    );
     let body = response.json();
     assert_eq!(body["status"], "failed", "{what}: {body}");
     assert_eq!(body["error_code"], "UNAUTHORIZED", "{what}: {body}");
-    assert_eq!(body["request_id"].as_str(), response.header("x-request-id"), "{what}: {body}");
+    assert_eq!(
+        body["request_id"].as_str(),
+        response.header("x-request-id"),
+        "{what}: {body}"
+    );
 }
 
 #[tokio::test]
@@ -52,12 +72,23 @@ async fn signup_key_token_and_validate_work_through_every_header() {
     let email = unique_email();
     let password = "correct horse battery staple";
     let signed = app
-        .post("/v1/signup", &[], json!({"organization": "Acme", "email": email, "password": password}))
+        .post(
+            "/v1/signup",
+            &[],
+            json!({"organization": "Acme", "email": email, "password": password}),
+        )
         .await;
     assert_eq!(signed.status, StatusCode::CREATED, "{}", signed.text);
     let body = signed.json();
-    for (field, prefix) in [("org_id", "org_"), ("workspace_id", "ws_"), ("user_id", "usr_")] {
-        assert!(body[field].as_str().is_some_and(|v| v.starts_with(prefix)), "{field}: {body}");
+    for (field, prefix) in [
+        ("org_id", "org_"),
+        ("workspace_id", "ws_"),
+        ("user_id", "usr_"),
+    ] {
+        assert!(
+            body[field].as_str().is_some_and(|v| v.starts_with(prefix)),
+            "{field}: {body}"
+        );
     }
     let key = body["api_key"].as_str().expect("api_key").to_owned();
     let (id, secret) = key.split_once('.').expect("id.secret");
@@ -67,7 +98,12 @@ async fn signup_key_token_and_validate_work_through_every_header() {
 
     for header in key_headers(&key) {
         let validated = app.get("/api/v1/validate", &[header.clone()]).await;
-        assert_eq!(validated.status, StatusCode::OK, "{header:?}: {}", validated.text);
+        assert_eq!(
+            validated.status,
+            StatusCode::OK,
+            "{header:?}: {}",
+            validated.text
+        );
         assert_eq!(
             validated.json(),
             json!({"message": "API key is valid", "userId": user_id, "status": "success"}),
@@ -75,20 +111,41 @@ async fn signup_key_token_and_validate_work_through_every_header() {
         );
     }
 
-    let token = app.post("/v1/auth/token", &[], json!({"api_key": key})).await;
+    let token = app
+        .post("/v1/auth/token", &[], json!({"api_key": key}))
+        .await;
     assert_eq!(token.status, StatusCode::OK, "{}", token.text);
     let token = token.json();
     assert_eq!(token["token_type"], "bearer");
     assert_eq!(token["expires_in"], 3600);
     let access = token["access_token"].as_str().expect("access_token");
-    let validated = app.get("/api/v1/validate", &[("authorization", format!("Bearer {access}"))]).await;
+    let validated = app
+        .get(
+            "/api/v1/validate",
+            &[("authorization", format!("Bearer {access}"))],
+        )
+        .await;
     assert_eq!(validated.status, StatusCode::OK, "{}", validated.text);
     assert_eq!(validated.json()["userId"], user_id);
 
-    let login = app.post("/api/auth/login", &[], json!({"email": email.to_uppercase(), "password": password})).await;
+    let login = app
+        .post(
+            "/api/auth/login",
+            &[],
+            json!({"email": email.to_uppercase(), "password": password}),
+        )
+        .await;
     assert_eq!(login.status, StatusCode::OK, "{}", login.text);
-    let access = login.json()["access_token"].as_str().expect("access_token").to_owned();
-    let listed = app.get("/v1/api-keys", &[("authorization", format!("Bearer {access}"))]).await;
+    let access = login.json()["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned();
+    let listed = app
+        .get(
+            "/v1/api-keys",
+            &[("authorization", format!("Bearer {access}"))],
+        )
+        .await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
 }
 
@@ -105,26 +162,78 @@ async fn wrong_revoked_rotated_expired_and_malformed_keys_are_refused() {
         body
     };
 
-    let rotated = app.post("/v1/api-keys", &owner, create("rotated", json!({}))).await.json();
+    let rotated = app
+        .post("/v1/api-keys", &owner, create("rotated", json!({})))
+        .await
+        .json();
     let old_rotated_key = rotated["key"].as_str().expect("key").to_owned();
-    let rotation = app.post(&format!("/v1/api-keys/{}/rotate", rotated["id"].as_str().expect("id")), &owner, json!({})).await;
+    // Used first, so this instance has the key cached when it is rotated.
+    assert_eq!(
+        app.get(
+            "/api/v1/validate",
+            &[("x-api-key", old_rotated_key.clone())]
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let rotation = app
+        .post(
+            &format!(
+                "/v1/api-keys/{}/rotate",
+                rotated["id"].as_str().expect("id")
+            ),
+            &owner,
+            json!({}),
+        )
+        .await;
     assert_eq!(rotation.status, StatusCode::OK, "{}", rotation.text);
     let new_rotated_key = rotation.json()["key"].as_str().expect("key").to_owned();
     assert_ne!(new_rotated_key, old_rotated_key);
-    assert_eq!(app.get("/api/v1/validate", &[("x-api-key", new_rotated_key)]).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/validate", &[("x-api-key", new_rotated_key)])
+            .await
+            .status,
+        StatusCode::OK
+    );
 
-    let revoked = app.post("/v1/api-keys", &owner, create("revoked", json!({}))).await.json();
+    let revoked = app
+        .post("/v1/api-keys", &owner, create("revoked", json!({})))
+        .await
+        .json();
     let revoked_key = revoked["key"].as_str().expect("key").to_owned();
+    assert_eq!(
+        app.get("/api/v1/validate", &[("x-api-key", revoked_key.clone())])
+            .await
+            .status,
+        StatusCode::OK
+    );
     let deletion = app
-        .call(http::Method::DELETE, &format!("/v1/api-keys/{}", revoked["id"].as_str().expect("id")), &owner, None)
+        .call(
+            http::Method::DELETE,
+            &format!("/v1/api-keys/{}", revoked["id"].as_str().expect("id")),
+            &owner,
+            None,
+        )
         .await;
     assert_eq!(deletion.status, StatusCode::OK, "{}", deletion.text);
 
     let soon = relinx_model::Timestamp::now().plus_seconds(2).to_string();
-    let expiring = app.post("/v1/api-keys", &owner, create("expiring", json!({"expires_at": soon}))).await;
+    let expiring = app
+        .post(
+            "/v1/api-keys",
+            &owner,
+            create("expiring", json!({"expires_at": soon})),
+        )
+        .await;
     assert_eq!(expiring.status, StatusCode::CREATED, "{}", expiring.text);
     let expiring_key = expiring.json()["key"].as_str().expect("key").to_owned();
-    assert_eq!(app.get("/api/v1/validate", &[("x-api-key", expiring_key.clone())]).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/validate", &[("x-api-key", expiring_key.clone())])
+            .await
+            .status,
+        StatusCode::OK
+    );
     tokio::time::sleep(std::time::Duration::from_millis(2600)).await;
 
     let (id, _) = tenant.api_key.split_once('.').expect("id.secret");
@@ -143,9 +252,18 @@ async fn wrong_revoked_rotated_expired_and_malformed_keys_are_refused() {
             assert_relink_401(&app.get("/api/v1/validate", &[header.clone()]).await, what);
             assert_platform_401(&app.get("/v1/api-keys", &[header]).await, what);
         }
-        assert_platform_401(&app.post("/v1/auth/token", &[], json!({"api_key": key})).await, what);
+        assert_platform_401(
+            &app.post("/v1/auth/token", &[], json!({"api_key": key}))
+                .await,
+            what,
+        );
     }
-    let unknown_scheme = app.get("/v1/api-keys", &[("authorization", "Basic dXNlcjpwdw==".to_owned())]).await;
+    let unknown_scheme = app
+        .get(
+            "/v1/api-keys",
+            &[("authorization", "Basic dXNlcjpwdw==".to_owned())],
+        )
+        .await;
     assert_platform_401(&unknown_scheme, "unknown scheme");
     assert_platform_401(&app.get("/v1/api-keys", &[]).await, "no credentials");
 }
@@ -155,13 +273,29 @@ async fn forged_and_expired_tokens_are_refused() {
     let app = app().await;
     let tenant = app.tenant().await;
     let now = relinx_model::Timestamp::now().unix();
-    let claims = |issuer: &relinx_auth::TokenIssuer, at: i64| issuer.claims(at, tenant.user_id.clone(), tenant.org_id.clone(), "owner".into());
+    let claims = |issuer: &relinx_auth::TokenIssuer, at: i64| {
+        issuer.claims(
+            at,
+            tenant.user_id.clone(),
+            tenant.org_id.clone(),
+            "owner".into(),
+        )
+    };
 
     let genuine = relinx_auth::TokenIssuer::new(TEST_JWT_SECRET, 3600).expect("issuer");
     let good = genuine.issue(&claims(&genuine, now)).expect("token");
-    assert_eq!(app.get("/api/v1/validate", &[("authorization", format!("Bearer {good}"))]).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get(
+            "/api/v1/validate",
+            &[("authorization", format!("Bearer {good}"))]
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
 
-    let other = relinx_auth::TokenIssuer::new(b"another-secret-another-secret-another", 3600).expect("issuer");
+    let other = relinx_auth::TokenIssuer::new(b"another-secret-another-secret-another", 3600)
+        .expect("issuer");
     let forged = other.issue(&claims(&other, now)).expect("token");
     let expired = genuine.issue(&claims(&genuine, now - 7200)).expect("token");
     let alg_none = {
@@ -181,8 +315,20 @@ async fn forged_and_expired_tokens_are_refused() {
         let payload = b64.encode(serde_json::to_vec(&forged_claims).expect("json"));
         format!("{}.{payload}.{}", parts[0], parts[2])
     };
-    for (what, token) in [("other secret", forged), ("expired", expired), ("alg none", alg_none), ("tampered", tampered)] {
-        assert_relink_401(&app.get("/api/v1/validate", &[("authorization", format!("Bearer {token}"))]).await, what);
+    for (what, token) in [
+        ("other secret", forged),
+        ("expired", expired),
+        ("alg none", alg_none),
+        ("tampered", tampered),
+    ] {
+        assert_relink_401(
+            &app.get(
+                "/api/v1/validate",
+                &[("authorization", format!("Bearer {token}"))],
+            )
+            .await,
+            what,
+        );
     }
 }
 
@@ -195,12 +341,26 @@ async fn login_refuses_wrong_passwords_in_the_datalinx_envelope() {
         ("nobody@example.com".to_owned(), tenant.password.clone()),
         ("not an email".to_owned(), tenant.password.clone()),
     ] {
-        let response = app.post("/api/auth/login", &[], json!({"email": email, "password": password})).await;
-        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{}", response.text);
+        let response = app
+            .post(
+                "/api/auth/login",
+                &[],
+                json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::UNAUTHORIZED,
+            "{}",
+            response.text
+        );
         let body = response.json();
         assert_eq!(body["status"], "failed");
         assert_eq!(body["error_code"], "INVALID_CREDENTIALS");
-        assert!(body.get("request_id").is_none(), "Datalinx errors carry no request_id: {body}");
+        assert!(
+            body.get("request_id").is_none(),
+            "Datalinx errors carry no request_id: {body}"
+        );
     }
 }
 
@@ -209,43 +369,104 @@ async fn signup_refuses_bad_input_with_the_field_named() {
     let app = app().await;
     let ok = |email: &str| json!({"organization": "Acme", "email": email, "password": "long enough password"});
     let cases = [
-        (json!({"organization": "Acme", "email": "not-an-email", "password": "long enough password"}), "email"),
-        (json!({"organization": "Acme", "email": unique_email(), "password": "short"}), "password"),
-        (json!({"organization": "  ", "email": unique_email(), "password": "long enough password"}), "organization"),
-        (json!({"organization": "Acme", "email": unique_email(), "password": "long enough password", "plan": "gold"}), "plan"),
-        (json!({"organization": "Acme", "email": unique_email(), "password": "long enough password", "extra": 1}), "extra"),
-        (json!({"organization": "Acme", "password": "long enough password"}), "email"),
-        (json!({"organization": 7, "email": unique_email(), "password": "long enough password"}), "organization"),
+        (
+            json!({"organization": "Acme", "email": "not-an-email", "password": "long enough password"}),
+            "email",
+        ),
+        (
+            json!({"organization": "Acme", "email": unique_email(), "password": "short"}),
+            "password",
+        ),
+        (
+            json!({"organization": "  ", "email": unique_email(), "password": "long enough password"}),
+            "organization",
+        ),
+        (
+            json!({"organization": "Acme", "email": unique_email(), "password": "long enough password", "plan": "gold"}),
+            "plan",
+        ),
+        (
+            json!({"organization": "Acme", "email": unique_email(), "password": "long enough password", "extra": 1}),
+            "extra",
+        ),
+        (
+            json!({"organization": "Acme", "password": "long enough password"}),
+            "email",
+        ),
+        (
+            json!({"organization": 7, "email": unique_email(), "password": "long enough password"}),
+            "organization",
+        ),
     ];
     for (body, field) in cases {
         let response = app.post("/v1/signup", &[], body.clone()).await;
-        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{body}: {}", response.text);
-        let message = response.json()["message"].as_str().unwrap_or_default().to_owned();
-        assert!(message.contains(field), "{body}: message {message:?} should name {field}");
+        assert_eq!(
+            response.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            response.text
+        );
+        let message = response.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            message.contains(field),
+            "{body}: message {message:?} should name {field}"
+        );
     }
 
     let malformed = app
-        .raw(http::Request::post("/v1/signup").body(axum::body::Body::from("{\"organization\": ")).expect("request"))
+        .raw(
+            http::Request::post("/v1/signup")
+                .body(axum::body::Body::from("{\"organization\": "))
+                .expect("request"),
+        )
         .await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     assert_eq!(malformed.json()["error_code"], "INVALID_JSON");
 
     let email = unique_email();
-    assert_eq!(app.post("/v1/signup", &[], ok(&email)).await.status, StatusCode::CREATED);
+    assert_eq!(
+        app.post("/v1/signup", &[], ok(&email)).await.status,
+        StatusCode::CREATED
+    );
     let again = app.post("/v1/signup", &[], ok(&email.to_uppercase())).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
     assert_eq!(again.json()["error_code"], "EMAIL_TAKEN");
 
-    let closed = TestApp::with(auth_fn::app, Default::default(), relinx_http::Settings { signup_open: false, plan_selection: false }).await;
+    let closed = TestApp::with(
+        auth_fn::app,
+        Default::default(),
+        relinx_http::Settings {
+            signup_open: false,
+            plan_selection: false,
+        },
+    )
+    .await;
     let refused = closed.post("/v1/signup", &[], ok(&unique_email())).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.json()["error_code"], "SIGNUP_CLOSED");
 
-    let fixed = TestApp::with(auth_fn::app, Default::default(), relinx_http::Settings { plan_selection: false, ..open_settings() }).await;
+    let fixed = TestApp::with(
+        auth_fn::app,
+        Default::default(),
+        relinx_http::Settings {
+            plan_selection: false,
+            ..open_settings()
+        },
+    )
+    .await;
     let mut pro = ok(&unique_email());
     pro["plan"] = json!("pro");
     let refused = fixed.post("/v1/signup", &[], pro).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.json()["error_code"], "PLAN_SELECTION_DISABLED");
-    assert_eq!(fixed.post("/v1/signup", &[], ok(&unique_email())).await.status, StatusCode::CREATED);
+    assert_eq!(
+        fixed
+            .post("/v1/signup", &[], ok(&unique_email()))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
 }

@@ -19,14 +19,21 @@ async fn limit_org(app: &TestApp, tenant: &relinx_testkit::Tenant, per_minute: u
     orgs::set_limits_override(
         &app.platform.store,
         &owner_context(tenant),
-        LimitsOverride { rate_per_minute: Some(per_minute), burst: Some(1000), ..Default::default() },
+        LimitsOverride {
+            rate_per_minute: Some(per_minute),
+            burst: Some(1000),
+            ..Default::default()
+        },
     )
     .await
     .expect("limits set");
 }
 
 fn header_num(response: &TestResponse, name: &str) -> i64 {
-    response.header(name).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{name} missing: {:?}", response.headers))
+    response
+        .header(name)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{name} missing: {:?}", response.headers))
 }
 
 #[tokio::test]
@@ -38,31 +45,58 @@ async fn the_request_past_the_limit_is_refused_with_retry_after() {
     stay_in_one_window(15).await;
     let mut reset = None;
     for i in 1..=limit {
-        let path = if i % 2 == 0 { "/v1/workspaces" } else { "/api/workspaces" };
+        let path = if i % 2 == 0 {
+            "/v1/workspaces"
+        } else {
+            "/api/workspaces"
+        };
         let response = app.get(path, &[t.key_header()]).await;
-        assert_eq!(response.status, StatusCode::OK, "request {i}: {}", response.text);
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "request {i}: {}",
+            response.text
+        );
         assert_eq!(header_num(&response, "x-ratelimit-limit"), limit as i64);
-        assert_eq!(header_num(&response, "x-ratelimit-remaining"), (limit - i) as i64, "request {i}");
+        assert_eq!(
+            header_num(&response, "x-ratelimit-remaining"),
+            (limit - i) as i64,
+            "request {i}"
+        );
         let this_reset = header_num(&response, "x-ratelimit-reset");
         assert_eq!(this_reset % 60, 0, "the reset is the window's end");
         assert!(reset.is_none_or(|r| r == this_reset));
         reset = Some(this_reset);
     }
     let refused = app.get("/v1/workspaces", &[t.key_header()]).await;
-    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.text);
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.text
+    );
     assert_eq!(refused.json()["error_code"], "RATE_LIMITED");
     let retry_after = header_num(&refused, "retry-after");
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     assert_eq!(header_num(&refused, "x-ratelimit-remaining"), 0);
     // Writes are refused before they change anything.
-    let write = app.post("/v1/workspaces", &[t.key_header()], serde_json::json!({"name": "late"})).await;
+    let write = app
+        .post(
+            "/v1/workspaces",
+            &[t.key_header()],
+            serde_json::json!({"name": "late"}),
+        )
+        .await;
     assert_eq!(write.status, StatusCode::TOO_MANY_REQUESTS);
     let events = relinx_testkit::events_of(&t.org_id).await;
     assert!(!events.iter().any(|e| e.event == "workspace.created"));
 
     // Another org is not affected.
     let u = app.tenant().await;
-    assert_eq!(app.get("/v1/workspaces", &[u.key_header()]).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/v1/workspaces", &[u.key_header()]).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -95,8 +129,14 @@ async fn spawn_dev_server(prefix: &str) -> DevServer {
     let child = Command::new(env!("CARGO_BIN_EXE_relinx-dev"))
         .args(["--port", &port.to_string(), "--no-seed"])
         .env("RELINX_TABLE_PREFIX", prefix)
-        .env("RELINX_KEY_PEPPER", String::from_utf8_lossy(relinx_testkit::TEST_PEPPER).into_owned())
-        .env("RELINX_JWT_SECRET", String::from_utf8_lossy(relinx_testkit::TEST_JWT_SECRET).into_owned())
+        .env(
+            "RELINX_KEY_PEPPER",
+            String::from_utf8_lossy(relinx_testkit::TEST_PEPPER).into_owned(),
+        )
+        .env(
+            "RELINX_JWT_SECRET",
+            String::from_utf8_lossy(relinx_testkit::TEST_JWT_SECRET).into_owned(),
+        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -117,7 +157,12 @@ async fn two_dev_server_processes_share_one_count() {
     let prefix = tables.main.trim_end_matches("-main").to_owned();
     let a = spawn_dev_server(&prefix).await;
     let b = spawn_dev_server(&prefix).await;
-    let app = TestApp::with(relinx_devserver::app, CacheSettings::disabled(), open_settings()).await;
+    let app = TestApp::with(
+        relinx_devserver::app,
+        CacheSettings::disabled(),
+        open_settings(),
+    )
+    .await;
     let t = app.tenant().await;
     let limit = 6;
     limit_org(&app, &t, limit).await;
@@ -126,12 +171,26 @@ async fn two_dev_server_processes_share_one_count() {
     for i in 1..=limit {
         let server = if i % 2 == 0 { &a } else { &b };
         let response = http_call(&server.addr, "GET", "/v1/workspaces", &h, None).await;
-        assert_eq!(response.status, StatusCode::OK, "request {i}: {}", response.text);
-        assert_eq!(header_num(&response, "x-ratelimit-remaining"), (limit - i) as i64, "request {i}");
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "request {i}: {}",
+            response.text
+        );
+        assert_eq!(
+            header_num(&response, "x-ratelimit-remaining"),
+            (limit - i) as i64,
+            "request {i}"
+        );
     }
     for server in [&a, &b] {
         let refused = http_call(&server.addr, "GET", "/v1/workspaces", &h, None).await;
-        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.text);
+        assert_eq!(
+            refused.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            refused.text
+        );
         assert!(refused.header("retry-after").is_some());
     }
 }

@@ -206,7 +206,10 @@ pub async fn tenant(platform: &Platform) -> Tenant {
         password: Password::parse("password", password.clone()).unwrap_or_else(|e| panic!("{e}")),
         plan: Some(Plan::Pro),
     };
-    let policy = SignupPolicy { open: true, plan_selection: true };
+    let policy = SignupPolicy {
+        open: true,
+        plan_selection: true,
+    };
     let done = relinx_store::orgs::signup(&platform.store, policy, signup, None)
         .await
         .unwrap_or_else(|e| panic!("signup failed: {e}"));
@@ -224,7 +227,10 @@ pub async fn tenant(platform: &Platform) -> Tenant {
 pub fn owner_context(tenant: &Tenant) -> relinx_store::Context {
     relinx_store::Context {
         org_id: relinx_model::OrgId::parse(&tenant.org_id).unwrap_or_else(|| panic!("bad org id")),
-        actor: relinx_model::Actor { kind: relinx_model::ActorKind::User, id: tenant.user_id.clone() },
+        actor: relinx_model::Actor {
+            kind: relinx_model::ActorKind::User,
+            id: tenant.user_id.clone(),
+        },
         request_id: None,
         permissions: relinx_model::BuiltinRole::Owner.permissions(),
         workspace_scope: None,
@@ -244,7 +250,10 @@ pub async fn http_call(
         .await
         .unwrap_or_else(|e| panic!("connect {addr}: {e}"));
     let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
     if !body.is_empty() {
         request.push_str("content-type: application/json\r\n");
     }
@@ -253,14 +262,24 @@ pub async fn http_call(
     }
     request.push_str("\r\n");
     request.push_str(&body);
-    stream.write_all(request.as_bytes()).await.unwrap_or_else(|e| panic!("write: {e}"));
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("write: {e}"));
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap_or_else(|e| panic!("read: {e}"));
+    stream
+        .read_to_end(&mut raw)
+        .await
+        .unwrap_or_else(|e| panic!("read: {e}"));
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
     let status_line = lines.next().unwrap_or_default();
-    let code: u16 = status_line.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let code: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     let mut map = HeaderMap::new();
     for line in lines {
         if let Some((name, value)) = line.split_once(':') {
