@@ -116,7 +116,7 @@ def invoke(tmp, port, name, values):
     function = name.split("-", 1)[0]
     for attempt in range(60):
         out = subprocess.run(
-            ["cargo", "lambda", "invoke", function, "--data-file", str(data), "--invoke-port", str(port),
+            ["cargo", "lambda", "invoke", function, "--data-file", str(data), "--invoke-address", "127.0.0.1", "--invoke-port", str(port),
              "--output-format", "json"],
             cwd=ROOT, capture_output=True, text=True,
         )

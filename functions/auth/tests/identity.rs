@@ -97,7 +97,9 @@ async fn signup_key_token_and_validate_work_through_every_header() {
     let user_id = body["user_id"].clone();
 
     for header in key_headers(&key) {
-        let validated = app.get("/api/v1/validate", &[header.clone()]).await;
+        let validated = app
+            .get("/api/v1/validate", std::slice::from_ref(&header))
+            .await;
         assert_eq!(
             validated.status,
             StatusCode::OK,
@@ -249,7 +251,11 @@ async fn wrong_revoked_rotated_expired_and_malformed_keys_are_refused() {
     ];
     for (what, key) in cases {
         for header in key_headers(&key) {
-            assert_relink_401(&app.get("/api/v1/validate", &[header.clone()]).await, what);
+            assert_relink_401(
+                &app.get("/api/v1/validate", std::slice::from_ref(&header))
+                    .await,
+                what,
+            );
             assert_platform_401(&app.get("/v1/api-keys", &[header]).await, what);
         }
         assert_platform_401(

@@ -141,14 +141,18 @@ async fn spawn_dev_server(prefix: &str) -> DevServer {
         .stdout(Stdio::null())
         .spawn()
         .expect("relinx-dev starts");
-    let addr = format!("127.0.0.1:{port}");
+    // Owned by the guard from here on, so the process is killed even if we panic.
+    let server = DevServer {
+        child,
+        addr: format!("127.0.0.1:{port}"),
+    };
     for _ in 0..200 {
-        if tokio::net::TcpStream::connect(&addr).await.is_ok() {
-            return DevServer { child, addr };
+        if tokio::net::TcpStream::connect(&server.addr).await.is_ok() {
+            return server;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("relinx-dev did not start on {addr}");
+    panic!("relinx-dev did not start on {}", server.addr);
 }
 
 #[tokio::test]

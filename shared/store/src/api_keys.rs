@@ -118,13 +118,11 @@ pub async fn create(
             format!("role {role:?} allows more than your own role; choose a lower role"),
         ));
     }
-    if let Some(at) = req.expires_at {
-        if at <= now {
-            return Err(StoreError::Unprocessable(ValidationError::new(
-                "expires_at",
-                "must be in the future",
-            )));
-        }
+    if req.expires_at.is_some_and(|at| at <= now) {
+        return Err(StoreError::Unprocessable(ValidationError::new(
+            "expires_at",
+            "must be in the future",
+        )));
     }
     let workspace_id = match (&ctx.workspace_scope, req.workspace_id) {
         (Some(scope), Some(asked)) if *scope != asked => {
@@ -211,10 +209,8 @@ pub async fn get(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKey, 
         .item
         .ok_or(StoreError::NotFound("API key"))?;
     let meta: ApiKey = from_item(item)?;
-    if let Some(scope) = &ctx.workspace_scope {
-        if meta.workspace_id.as_ref() != Some(scope) {
-            return Err(StoreError::NotFound("API key"));
-        }
+    if ctx.workspace_scope.is_some() && meta.workspace_id != ctx.workspace_scope {
+        return Err(StoreError::NotFound("API key"));
     }
     Ok(meta)
 }

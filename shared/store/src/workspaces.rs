@@ -417,10 +417,8 @@ pub async fn resolve(
     let not_found = || StoreError::NotFound("workspace");
     if let Some(scope) = &ctx.workspace_scope {
         // A scoped credential may repeat its own workspace in a header, nothing else.
-        if let Some(raw) = header_id {
-            if WorkspaceId::parse(raw).as_ref() != Some(scope) {
-                return Err(not_found());
-            }
+        if header_id.is_some_and(|raw| WorkspaceId::parse(raw).as_ref() != Some(scope)) {
+            return Err(not_found());
         }
         return Ok(scope.clone());
     }

@@ -282,13 +282,13 @@ pub async fn http_call(
         .unwrap_or(0);
     let mut map = HeaderMap::new();
     for line in lines {
-        if let Some((name, value)) = line.split_once(':') {
-            if let (Ok(name), Ok(value)) = (
+        if let Some((name, value)) = line.split_once(':')
+            && let (Ok(name), Ok(value)) = (
                 http::header::HeaderName::from_bytes(name.trim().as_bytes()),
                 http::HeaderValue::from_str(value.trim()),
-            ) {
-                map.append(name, value);
-            }
+            )
+        {
+            map.append(name, value);
         }
     }
     TestResponse {
