@@ -447,6 +447,7 @@ async fn signup_refuses_bad_input_with_the_field_named() {
         relinx_http::Settings {
             signup_open: false,
             plan_selection: false,
+            server_timing: false,
         },
     )
     .await;

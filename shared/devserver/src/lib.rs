@@ -20,6 +20,7 @@ pub fn local_settings() -> Settings {
     Settings {
         signup_open: true,
         plan_selection: true,
+        server_timing: true,
     }
 }
 

@@ -138,5 +138,10 @@ async fn secrets_are_neither_stored_nor_logged() {
         .find(|l| l["route"] == "/v1/workspaces" && l["status"] == 200)
         .unwrap_or_else(|| panic!("no request line for /v1/workspaces in {logged}"));
     assert_eq!(listed["org"], signup["org_id"]);
+    assert!(
+        listed["ddb_calls"].as_u64().is_some_and(|n| n >= 1),
+        "{listed}"
+    );
+    assert!(listed["ddb_ms"].is_number(), "{listed}");
     assert_eq!(listed["method"], "GET");
 }

@@ -42,6 +42,9 @@ pub fn serve(routes: Router<Arc<Platform>>, platform: Arc<Platform>) -> Router {
             middleware::authenticate,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(middleware::front))
+        .layer(axum::middleware::from_fn_with_state(
+            platform.clone(),
+            middleware::front,
+        ))
         .with_state(platform)
 }

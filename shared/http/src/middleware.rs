@@ -17,6 +17,7 @@ use relinx_store::{idempotency as idem, orgs, ratelimit, workspaces};
 use sha2::Digest;
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// What every layer and every error may need to know about the request in flight.
 #[derive(Debug, Clone)]
@@ -40,7 +41,7 @@ struct OrgTag(OrgId);
 
 pub const REQUEST_ID: &str = "x-request-id";
 
-pub async fn front(req: Request, next: Next) -> Response {
+pub async fn front(State(platform): State<Arc<Platform>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let surface = Surface::of(req.uri().path());
     let request_id = format!("req_{}", ulid::Ulid::new());
@@ -50,11 +51,22 @@ pub async fn front(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| "(unmatched)".to_owned());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        route = %route,
+        ddb_calls = tracing::field::Empty,
+        ddb_ms = tracing::field::Empty,
+    );
     let info = RequestInfo {
         surface,
         request_id: request_id.clone(),
     };
-    let mut response = REQUEST.scope(info, next.run(req)).await;
+    let (mut response, ddb) = relinx_store::metrics::measure(REQUEST.scope(info, next.run(req)))
+        .instrument(span.clone())
+        .await;
+    span.record("ddb_calls", ddb.calls);
+    span.record("ddb_ms", ddb.waiting_ms());
 
     let status = response.status();
     if (status.is_client_error() || status.is_server_error())
@@ -74,6 +86,18 @@ pub async fn front(req: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if platform.settings.server_timing {
+        let timing = format!(
+            "ddb;dur={:.3};desc=\"calls={}\", app;dur={:.3}",
+            ddb.waiting_ms(),
+            ddb.calls,
+            latency_ms
+        );
+        if let Ok(value) = HeaderValue::from_str(&timing) {
+            response.headers_mut().insert("server-timing", value);
+        }
+    }
     let org = response
         .extensions()
         .get::<OrgTag>()
@@ -84,7 +108,9 @@ pub async fn front(req: Request, next: Next) -> Response {
         method = %method,
         route = %route,
         status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms,
+        ddb_calls = ddb.calls,
+        ddb_ms = ddb.waiting_ms(),
         org = %org,
         "request"
     );

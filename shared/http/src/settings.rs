@@ -11,6 +11,9 @@ pub struct Settings {
     pub signup_open: bool,
     /// `RELINX_PLAN_SELECTION=allowed`: a signup may choose its plan.
     pub plan_selection: bool,
+    /// `RELINX_SERVER_TIMING=1`: responses carry a `Server-Timing` header with the
+    /// request's DynamoDB calls and time (local runs, tests and the bench).
+    pub server_timing: bool,
 }
 
 impl Settings {
@@ -33,9 +36,14 @@ impl Settings {
                 ));
             }
         };
+        let server_timing = matches!(
+            std::env::var("RELINX_SERVER_TIMING").as_deref(),
+            Ok("1" | "true")
+        );
         Ok(Self {
             signup_open,
             plan_selection,
+            server_timing,
         })
     }
 }

@@ -9,6 +9,7 @@ mod codec;
 mod error;
 pub mod idempotency;
 pub mod keys;
+pub mod metrics;
 pub mod ratelimit;
 #[cfg(feature = "local")]
 pub mod schema;
@@ -141,7 +142,10 @@ impl Store {
                 loader = loader.region(aws_sdk_dynamodb::config::Region::new("us-east-1"));
             }
         }
-        Client::new(&loader.load().await)
+        let config = aws_sdk_dynamodb::config::Builder::from(&loader.load().await)
+            .interceptor(metrics::CallAccounting)
+            .build();
+        Client::from_conf(config)
     }
 
     pub fn client(&self) -> &Client {

@@ -58,6 +58,7 @@ pub fn open_settings() -> Settings {
     Settings {
         signup_open: true,
         plan_selection: true,
+        server_timing: true,
     }
 }
 
