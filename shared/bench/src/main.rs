@@ -1,0 +1,727 @@
+//! `relinx-bench`: what `scripts/bench` runs. Every figure comes from one run against
+//! one DynamoDB Local: per route throughput and latency over loopback HTTP with the
+//! server's own DynamoDB accounting, the bare-SDK reference, and each Lambda binary's
+//! size, cold start and memory.
+//!
+//! Usage: relinx-bench [--quick] [--concurrency N] [--out PATH]
+
+mod load;
+mod runtime_api;
+
+use load::{Route, Sample, percentile, sorted};
+use relinx_store::{CacheSettings, Store, Tables};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+struct Args {
+    quick: bool,
+    concurrency: usize,
+    out: PathBuf,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        quick: false,
+        concurrency: 8,
+        out: PathBuf::from("target/bench/latest.json"),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--quick" => args.quick = true,
+            "--concurrency" => {
+                let raw = it.next().ok_or("--concurrency needs a number")?;
+                args.concurrency = raw
+                    .parse()
+                    .map_err(|_| format!("--concurrency: {raw:?} is not a number"))?;
+            }
+            "--out" => args.out = it.next().ok_or("--out needs a path")?.into(),
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?}; usage: relinx-bench [--quick] [--concurrency N] [--out PATH]"
+                ));
+            }
+        }
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(message) = run().await {
+        eprintln!("relinx-bench: {message}");
+        std::process::exit(1);
+    }
+}
+
+fn random_secret() -> String {
+    (0..48)
+        .map(|_| char::from(b'a' + rand::random::<u8>() % 26))
+        .collect()
+}
+
+/// Binaries built beside this one (`target/release`).
+fn sibling(name: &str) -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let path = exe.parent().ok_or("no parent directory")?.join(name);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} is missing; build it with cargo build --release",
+            path.display()
+        ))
+    }
+}
+
+struct Setup {
+    addr: String,
+    api_key: String,
+    workspace_id: String,
+    limited_key: String,
+    store: Store,
+    env: Vec<(String, String)>,
+}
+
+async fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    let endpoint = std::env::var("DYNAMODB_ENDPOINT")
+        .map_err(|_| "DYNAMODB_ENDPOINT is not set; run scripts/bench")?;
+    let (warmup, duration) = if args.quick {
+        (Duration::from_millis(300), Duration::from_millis(1500))
+    } else {
+        (Duration::from_secs(2), Duration::from_secs(10))
+    };
+    let cold_runs = 10;
+    let prefix = format!("bench{}", relinx_model::Timestamp::now().unix());
+    let tables = Tables::with_prefix(&prefix);
+    let pepper = random_secret();
+    let jwt = random_secret();
+    let env: Vec<(String, String)> = vec![
+        ("MAIN_TABLE".into(), tables.main.clone()),
+        ("EVENTS_TABLE".into(), tables.events.clone()),
+        ("JOBS_TABLE".into(), tables.jobs.clone()),
+        ("RELINX_TABLE_PREFIX".into(), prefix.clone()),
+        ("RELINX_KEY_PEPPER".into(), pepper.clone()),
+        ("RELINX_JWT_SECRET".into(), jwt),
+        ("RELINX_SIGNUP_MODE".into(), "open".into()),
+        ("RELINX_PLAN_SELECTION".into(), "allowed".into()),
+        ("DYNAMODB_ENDPOINT".into(), endpoint),
+        ("RUST_LOG".into(), "warn".into()),
+    ];
+    let client = Store::client_from_env().await;
+    relinx_store::schema::create_tables(&client, &tables)
+        .await
+        .map_err(|e| e.to_string())?;
+    let hasher = relinx_auth_hasher(&pepper)?;
+    let store = Store::new(client, tables, hasher, CacheSettings::disabled());
+
+    eprintln!("warming DynamoDB Local's JVM …");
+    reference(
+        args.concurrency,
+        Duration::ZERO,
+        Duration::from_secs(if args.quick { 2 } else { 5 }),
+        get_item_op(&store),
+    )
+    .await?;
+
+    let port = free_port()?;
+    let mut dev = tokio::process::Command::new(sibling("relinx-dev")?)
+        .args(["--port", &port.to_string(), "--no-seed"])
+        .envs(env.iter().cloned())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start relinx-dev: {e}"))?;
+    let addr = format!("127.0.0.1:{port}");
+    wait_for(&addr).await?;
+    let setup = prepare(addr, store, env).await?;
+
+    let counter = Arc::new(AtomicU64::new(0));
+    let mut rows = Vec::new();
+    for route in routes(&setup) {
+        eprintln!("load: {} …", route.name);
+        let (samples, measured) = load::run(
+            &setup.addr,
+            &route,
+            args.concurrency,
+            warmup,
+            duration,
+            counter.clone(),
+        )
+        .await?;
+        rows.push((
+            route.name,
+            route.method.as_str() == "GET",
+            summarize(&samples, measured),
+        ));
+    }
+    eprintln!("reference: bare SDK calls …");
+    let get_ref = summarize_ms(
+        &reference(
+            args.concurrency,
+            warmup,
+            duration,
+            get_item_op(&setup.store),
+        )
+        .await?,
+        duration,
+    );
+    let tx_ref = summarize_ms(
+        &reference(
+            args.concurrency,
+            warmup,
+            duration,
+            transact_op(&setup.store),
+        )
+        .await?,
+        duration,
+    );
+    let _ = dev.kill().await;
+
+    let mut functions = Vec::new();
+    for (name, event) in [
+        ("auth", api_event("GET", "/api/v1/validate", &setup.api_key)),
+        (
+            "admin",
+            api_event(
+                "GET",
+                &format!("/v1/workspaces/{}", setup.workspace_id),
+                &setup.api_key,
+            ),
+        ),
+    ] {
+        eprintln!("function: {name} (cold starts, memory) …");
+        functions.push(measure_function(name, &event, &setup.env, cold_runs).await?);
+    }
+
+    let report = report(&args, &rows, &get_ref, &tx_ref, &functions);
+    print_table(&report);
+    if let Some(dir) = args.out.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    std::fs::write(&args.out, text)
+        .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    eprintln!("written to {}", args.out.display());
+    Ok(())
+}
+
+fn relinx_auth_hasher(pepper: &str) -> Result<relinx_auth::KeyHasher, String> {
+    relinx_auth::KeyHasher::new(pepper.as_bytes()).map_err(|e| e.to_string())
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+async fn wait_for(addr: &str) -> Result<(), String> {
+    for _ in 0..400 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    Err(format!("nothing listens on {addr}"))
+}
+
+/// Two tenants: one with limits out of the way, one whose limit is used up.
+async fn prepare(addr: String, store: Store, env: Vec<(String, String)>) -> Result<Setup, String> {
+    let mut tenants = Vec::new();
+    for (i, rate) in [(0, 100_000_000u64), (1, 1)] {
+        let body = json!({"organization": format!("Bench {i}"), "email": format!("bench{i}-{}@example.com", random_secret()), "password": random_secret(), "plan": "enterprise"});
+        let (status, signed) =
+            load::once(&addr, "POST", "/v1/signup", &[], Some(body.to_string())).await?;
+        if status != 201 {
+            return Err(format!("signup failed: {status} {signed}"));
+        }
+        let org = relinx_model::OrgId::parse(signed["org_id"].as_str().unwrap_or_default())
+            .ok_or("signup returned no org")?;
+        let ctx = relinx_store::Context {
+            org_id: org,
+            actor: relinx_model::Actor {
+                kind: relinx_model::ActorKind::System,
+                id: "bench".into(),
+            },
+            request_id: None,
+            permissions: relinx_model::BuiltinRole::Owner.permissions(),
+            workspace_scope: None,
+        };
+        let limits = relinx_model::LimitsOverride {
+            rate_per_minute: Some(rate),
+            burst: Some(rate.max(1) * 10),
+            ..Default::default()
+        };
+        relinx_store::orgs::set_limits_override(&store, &ctx, limits)
+            .await
+            .map_err(|e| e.to_string())?;
+        tenants.push(signed);
+    }
+    let limited_key = tenants[1]["api_key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    // Use up the limited org's one request of this minute.
+    load::once(
+        &addr,
+        "GET",
+        "/v1/workspaces",
+        &[("x-api-key".into(), limited_key.clone())],
+        None,
+    )
+    .await?;
+    Ok(Setup {
+        api_key: tenants[0]["api_key"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        workspace_id: tenants[0]["workspace_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        limited_key,
+        addr,
+        store,
+        env,
+    })
+}
+
+fn routes(setup: &Setup) -> Vec<Route> {
+    let key = vec![(
+        "authorization".to_owned(),
+        format!("ApiKey {}", setup.api_key),
+    )];
+    let none: load::BodyFn = Arc::new(|_| None);
+    let token_body = json!({"api_key": setup.api_key}).to_string();
+    vec![
+        Route {
+            name: "validate",
+            method: http::Method::GET,
+            path: "/api/v1/validate".into(),
+            headers: key.clone(),
+            body: none.clone(),
+            expect: 200,
+        },
+        Route {
+            name: "token exchange",
+            method: http::Method::POST,
+            path: "/v1/auth/token".into(),
+            headers: vec![],
+            body: Arc::new(move |_| Some(token_body.clone())),
+            expect: 200,
+        },
+        Route {
+            name: "list workspaces",
+            method: http::Method::GET,
+            path: "/v1/workspaces".into(),
+            headers: key.clone(),
+            body: none.clone(),
+            expect: 200,
+        },
+        Route {
+            name: "get workspace",
+            method: http::Method::GET,
+            path: format!("/v1/workspaces/{}", setup.workspace_id),
+            headers: key.clone(),
+            body: none.clone(),
+            expect: 200,
+        },
+        Route {
+            name: "create API key",
+            method: http::Method::POST,
+            path: "/v1/api-keys".into(),
+            headers: key.clone(),
+            body: Arc::new(|n| Some(json!({"name": format!("bench-{n}")}).to_string())),
+            expect: 201,
+        },
+        Route {
+            name: "create workspace",
+            method: http::Method::POST,
+            path: "/v1/workspaces".into(),
+            headers: key.clone(),
+            body: Arc::new(|n| Some(json!({"name": format!("ws-{n}")}).to_string())),
+            expect: 201,
+        },
+        Route {
+            name: "idempotent replay",
+            method: http::Method::POST,
+            path: "/v1/workspaces".into(),
+            headers: [
+                key.clone(),
+                vec![("idempotency-key".to_owned(), "bench-replay".to_owned())],
+            ]
+            .concat(),
+            body: Arc::new(|_| Some(json!({"name": "replayed"}).to_string())),
+            expect: 201,
+        },
+        Route {
+            name: "rate limited (429)",
+            method: http::Method::GET,
+            path: "/v1/workspaces".into(),
+            headers: vec![("x-api-key".to_owned(), setup.limited_key.clone())],
+            body: none,
+            expect: 429,
+        },
+    ]
+}
+
+struct Summary {
+    n: usize,
+    errors: usize,
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    ddb_calls: f64,
+    ddb_p50: f64,
+    overhead_p50: f64,
+}
+
+fn summarize(samples: &[Sample], measured: Duration) -> Summary {
+    let latencies = sorted(samples.iter().map(|s| s.latency.as_secs_f64() * 1000.0));
+    let ddb = sorted(samples.iter().map(|s| s.ddb_ms));
+    let overhead = sorted(samples.iter().map(|s| (s.app_ms - s.ddb_ms).max(0.0)));
+    let n = samples.len().max(1);
+    Summary {
+        n: samples.len(),
+        errors: samples.iter().filter(|s| !s.ok).count(),
+        rps: samples.len() as f64 / measured.as_secs_f64(),
+        p50: percentile(&latencies, 50.0),
+        p99: percentile(&latencies, 99.0),
+        ddb_calls: samples.iter().map(|s| f64::from(s.ddb_calls)).sum::<f64>() / n as f64,
+        ddb_p50: percentile(&ddb, 50.0),
+        overhead_p50: percentile(&overhead, 50.0),
+    }
+}
+
+fn summarize_ms(latencies: &[f64], measured: Duration) -> Summary {
+    let sorted = sorted(latencies.iter().copied());
+    Summary {
+        n: latencies.len(),
+        errors: 0,
+        rps: latencies.len() as f64 / measured.as_secs_f64().max(f64::EPSILON),
+        p50: percentile(&sorted, 50.0),
+        p99: percentile(&sorted, 99.0),
+        ddb_calls: 1.0,
+        ddb_p50: percentile(&sorted, 50.0),
+        overhead_p50: 0.0,
+    }
+}
+
+type Op = Arc<
+    dyn Fn(u64) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>
+        + Send
+        + Sync,
+>;
+
+fn get_item_op(store: &Store) -> Op {
+    let store = store.clone();
+    Arc::new(move |_| {
+        let store = store.clone();
+        Box::pin(async move {
+            store
+                .client()
+                .get_item()
+                .table_name(&store.tables().main)
+                .key(
+                    "pk",
+                    aws_sdk_dynamodb::types::AttributeValue::S("BENCH#ref".into()),
+                )
+                .key(
+                    "sk",
+                    aws_sdk_dynamodb::types::AttributeValue::S("REF".into()),
+                )
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
+        })
+    })
+}
+
+fn transact_op(store: &Store) -> Op {
+    use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+    let store = store.clone();
+    Arc::new(move |n| {
+        let store = store.clone();
+        Box::pin(async move {
+            let put = Put::builder()
+                .table_name(&store.tables().main)
+                .item("pk", AttributeValue::S(format!("BENCH#{n}")))
+                .item("sk", AttributeValue::S("REF".into()))
+                .item("data", AttributeValue::S("reference write".into()))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(|e| e.to_string())?;
+            store
+                .client()
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().put(put).build())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
+        })
+    })
+}
+
+/// Latencies (ms) of `op` run by `concurrency` workers, the warm-up discarded.
+async fn reference(
+    concurrency: usize,
+    warmup: Duration,
+    duration: Duration,
+    op: Op,
+) -> Result<Vec<f64>, String> {
+    let counter = Arc::new(AtomicU64::new(1_000_000_000));
+    let begin = Instant::now();
+    let (from, end) = (begin + warmup, begin + warmup + duration);
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let op = op.clone();
+        let counter = counter.clone();
+        workers.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            while Instant::now() < end {
+                let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let started = Instant::now();
+                op(n).await?;
+                if started >= from {
+                    out.push(started.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+            Ok::<_, String>(out)
+        }));
+    }
+    let mut all = Vec::new();
+    for worker in workers {
+        all.extend(worker.await.map_err(|e| e.to_string())??);
+    }
+    Ok(all)
+}
+
+fn api_event(method: &str, path: &str, key: &str) -> Value {
+    json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"authorization": format!("ApiKey {key}"), "host": "bench.local"},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "bench", "domainName": "bench.local", "domainPrefix": "bench",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "relinx-bench"},
+            "requestId": "bench", "routeKey": format!("{method} {path}"), "stage": "$default",
+            "time": "23/Nov/2026:21:00:00 +0000", "timeEpoch": 1795467600000u64
+        },
+        "isBase64Encoded": false
+    })
+}
+
+struct FunctionFigures {
+    name: &'static str,
+    binary_bytes: u64,
+    init_ms: f64,
+    cold_start_ms: f64,
+    rss_kib: u64,
+}
+
+async fn spawn_function(
+    name: &str,
+    runtime_api: &str,
+    env: &[(String, String)],
+) -> Result<tokio::process::Child, String> {
+    tokio::process::Command::new(sibling(name)?)
+        .envs(env.iter().cloned())
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start {name}: {e}"))
+}
+
+fn check_answer(name: &str, answer: &Value) -> Result<(), String> {
+    match answer["statusCode"].as_u64() {
+        Some(200) => Ok(()),
+        _ => Err(format!("{name} answered {answer}")),
+    }
+}
+
+async fn measure_function(
+    name: &'static str,
+    event: &Value,
+    env: &[(String, String)],
+    runs: usize,
+) -> Result<FunctionFigures, String> {
+    let binary_bytes = std::fs::metadata(sibling(name)?)
+        .map_err(|e| e.to_string())?
+        .len();
+    let mut cold = Vec::new();
+    let mut init = Vec::new();
+    for i in 0..runs {
+        let mut api = runtime_api::RuntimeApi::start().await?;
+        let started = Instant::now();
+        let mut child = spawn_function(name, &api.addr, env).await?;
+        let answer = api.invoke(&format!("cold-{i}"), event).await?;
+        cold.push(started.elapsed().as_secs_f64() * 1000.0);
+        check_answer(name, &answer)?;
+        if let Some(at) = api.init_done_at() {
+            init.push(at.duration_since(started).as_secs_f64() * 1000.0);
+        }
+        let _ = child.kill().await;
+    }
+    let mut api = runtime_api::RuntimeApi::start().await?;
+    let mut child = spawn_function(name, &api.addr, env).await?;
+    for i in 0..1000 {
+        let answer = api.invoke(&format!("warm-{i}"), event).await?;
+        check_answer(name, &answer)?;
+    }
+    let pid = child.id().ok_or("the function exited")?;
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
+    let rss_kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    let _ = child.kill().await;
+    Ok(FunctionFigures {
+        name,
+        binary_bytes,
+        init_ms: percentile(&sorted(init.into_iter()), 50.0),
+        cold_start_ms: percentile(&sorted(cold.into_iter()), 50.0),
+        rss_kib,
+    })
+}
+
+fn round(x: f64) -> Value {
+    if x.is_finite() {
+        json!((x * 1000.0).round() / 1000.0)
+    } else {
+        Value::Null
+    }
+}
+
+fn report(
+    args: &Args,
+    rows: &[(&str, bool, Summary)],
+    get_ref: &Summary,
+    tx_ref: &Summary,
+    functions: &[FunctionFigures],
+) -> Value {
+    let routes: Vec<Value> = rows
+        .iter()
+        .map(|(name, is_read, s)| {
+            let reference = if *is_read { get_ref.p50 } else { tx_ref.p50 };
+            json!({
+                "route": name,
+                "requests": s.n,
+                "unexpected_status": s.errors,
+                "rps": round(s.rps),
+                "p50_ms": round(s.p50),
+                "p99_ms": round(s.p99),
+                "ddb_calls": round(s.ddb_calls),
+                "ddb_p50_ms": round(s.ddb_p50),
+                "overhead_p50_ms": round(s.overhead_p50),
+                "reference": if *is_read { "GetItem" } else { "TransactWriteItems" },
+                "p50_over_reference": round(s.p50 / reference),
+            })
+        })
+        .collect();
+    let reference = |name: &str, s: &Summary| json!({"call": name, "requests": s.n, "rps": round(s.rps), "p50_ms": round(s.p50), "p99_ms": round(s.p99)});
+    json!({
+        "generated_at": relinx_model::Timestamp::now().to_string(),
+        "mode": if args.quick { "quick" } else { "full" },
+        "concurrency": args.concurrency,
+        "routes": routes,
+        "reference": [reference("GetItem", get_ref), reference("TransactWriteItems", tx_ref)],
+        "functions": functions.iter().map(|f| json!({
+            "function": f.name,
+            "binary_bytes": f.binary_bytes,
+            "init_ms": round(f.init_ms),
+            "cold_start_ms": round(f.cold_start_ms),
+            "rss_after_1000_kib": f.rss_kib,
+        })).collect::<Vec<_>>(),
+        "budgets": {
+            "overhead_p50_ms": 0.5, "init_ms": 50, "binary_bytes": 10_000_000, "memory_kib": 131_072
+        }
+    })
+}
+
+fn print_table(report: &Value) {
+    let f = |v: &Value| {
+        v.as_f64()
+            .map(|x| format!("{x:.3}"))
+            .unwrap_or_else(|| "-".into())
+    };
+    println!();
+    println!(
+        "relinx bench ({} run, concurrency {})",
+        report["mode"].as_str().unwrap_or(""),
+        report["concurrency"]
+    );
+    println!(
+        "{:<20} {:>9} {:>8} {:>8} {:>6} {:>9} {:>10} {:>11} {:>6}",
+        "route", "req/s", "p50 ms", "p99 ms", "ddb", "ddb p50", "overhead", "p50/ref", "bad"
+    );
+    for r in report["routes"].as_array().into_iter().flatten() {
+        println!(
+            "{:<20} {:>9} {:>8} {:>8} {:>6} {:>9} {:>10} {:>7} {:<4} {:>6}",
+            r["route"].as_str().unwrap_or(""),
+            f(&r["rps"]),
+            f(&r["p50_ms"]),
+            f(&r["p99_ms"]),
+            f(&r["ddb_calls"]),
+            f(&r["ddb_p50_ms"]),
+            f(&r["overhead_p50_ms"]),
+            f(&r["p50_over_reference"]),
+            if r["reference"] == "GetItem" {
+                "get"
+            } else {
+                "tx"
+            },
+            r["unexpected_status"],
+        );
+    }
+    println!();
+    println!(
+        "{:<20} {:>9} {:>8} {:>8}",
+        "reference (SDK)", "req/s", "p50 ms", "p99 ms"
+    );
+    for r in report["reference"].as_array().into_iter().flatten() {
+        println!(
+            "{:<20} {:>9} {:>8} {:>8}",
+            r["call"].as_str().unwrap_or(""),
+            f(&r["rps"]),
+            f(&r["p50_ms"]),
+            f(&r["p99_ms"])
+        );
+    }
+    println!();
+    println!(
+        "{:<20} {:>11} {:>9} {:>12} {:>14}",
+        "function", "binary MB", "init ms", "cold ms", "RSS@1000 MiB"
+    );
+    for r in report["functions"].as_array().into_iter().flatten() {
+        println!(
+            "{:<20} {:>11.2} {:>9} {:>12} {:>14.1}",
+            r["function"].as_str().unwrap_or(""),
+            r["binary_bytes"].as_f64().unwrap_or(0.0) / 1e6,
+            f(&r["init_ms"]),
+            f(&r["cold_start_ms"]),
+            r["rss_after_1000_kib"].as_f64().unwrap_or(0.0) / 1024.0,
+        );
+    }
+    println!();
+    println!(
+        "budgets: handler overhead p50 < 0.5 ms, init < 50 ms, binary < 10 MB, memory < 128 MiB"
+    );
+}
