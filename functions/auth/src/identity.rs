@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use relinx_http::client::{ClientIp, LOGIN_PER_EMAIL, LOGIN_PER_IP, throttle};
 use relinx_http::respond::Created;
 use relinx_http::{ApiError, Caller, JsonBody, Platform, auth};
 use relinx_model::{Email, Name, Password, Plan, ValidationError};
@@ -82,8 +83,12 @@ pub struct LoginBody {
 /// `POST /api/auth/login {"email","password"}` → a bearer token (raw JSON, seed 003).
 pub async fn login(
     State(platform): State<Arc<Platform>>,
+    ClientIp(ip): ClientIp,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Json<auth::AccessToken>, ApiError> {
+    // Against guessing: per client address and per address being tried.
+    let tried = body.email.trim().to_lowercase();
+    throttle(&platform, &[(LOGIN_PER_IP, &ip), (LOGIN_PER_EMAIL, &tried)]).await?;
     auth::token_for_login(&platform, &body.email, body.password)
         .await
         .map(Json)

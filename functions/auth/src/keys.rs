@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// A key with its secret, as shown once.
-fn with_secret(meta: &ApiKey, secret: &SecretKey) -> Value {
+pub(crate) fn with_secret(meta: &ApiKey, secret: &SecretKey) -> Value {
     let mut body = serde_json::to_value(meta).unwrap_or_else(|_| json!({}));
     if let Some(map) = body.as_object_mut() {
         map.insert("key".into(), Value::String(secret.expose().to_owned()));

@@ -448,6 +448,7 @@ async fn signup_refuses_bad_input_with_the_field_named() {
             signup_open: false,
             plan_selection: false,
             server_timing: false,
+            public_url: None,
         },
     )
     .await;

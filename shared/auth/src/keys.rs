@@ -169,3 +169,85 @@ mod tests {
         assert_eq!(format!("{key:?}"), "SecretKey(***)");
     }
 }
+
+/// Seals short secrets (an invite's URL inside its `user.invited` event) so that no
+/// stored item holds them in the clear: AES-256-GCM under a key derived from the
+/// pepper. Whoever delivers the event (the dispatcher) opens it.
+pub struct Sealer {
+    key: aws_lc_rs::aead::LessSafeKey,
+}
+
+impl Sealer {
+    /// The sealer of `hasher`'s deployment, for one `purpose`.
+    pub fn new(hasher: &KeyHasher, purpose: &str) -> Self {
+        let derived = hasher
+            .mac(&format!("relinx seal v1: {purpose}"))
+            .finalize()
+            .into_bytes();
+        // A 32-byte key always fits AES-256.
+        let unbound = aws_lc_rs::aead::UnboundKey::new(&aws_lc_rs::aead::AES_256_GCM, &derived)
+            .unwrap_or_else(|_| unreachable!("HMAC-SHA256 output is an AES-256 key"));
+        Self {
+            key: aws_lc_rs::aead::LessSafeKey::new(unbound),
+        }
+    }
+
+    pub fn seal(&self, plaintext: &str) -> String {
+        let mut nonce = [0u8; 12];
+        rand::rng().fill_bytes(&mut nonce);
+        let mut buffer = plaintext.as_bytes().to_vec();
+        let sealed = self.key.seal_in_place_append_tag(
+            aws_lc_rs::aead::Nonce::assume_unique_for_key(nonce),
+            aws_lc_rs::aead::Aad::empty(),
+            &mut buffer,
+        );
+        if sealed.is_err() {
+            return String::new();
+        }
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&buffer);
+        URL_SAFE_NO_PAD.encode(out)
+    }
+
+    pub fn open(&self, sealed: &str) -> Option<String> {
+        let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        if bytes.len() < 12 {
+            return None;
+        }
+        let (nonce, rest) = bytes.split_at(12);
+        let nonce = aws_lc_rs::aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut buffer = rest.to_vec();
+        let plain = self
+            .key
+            .open_in_place(nonce, aws_lc_rs::aead::Aad::empty(), &mut buffer)
+            .ok()?;
+        String::from_utf8(plain.to_vec()).ok()
+    }
+}
+
+impl fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sealer(***)")
+    }
+}
+
+#[cfg(test)]
+mod seal_tests {
+    use super::*;
+
+    #[test]
+    fn sealed_text_opens_only_with_the_same_pepper_and_purpose() {
+        let hasher = KeyHasher::new(&[3u8; 32]).expect("pepper");
+        let sealer = Sealer::new(&hasher, "invite");
+        let sealed = sealer.seal("https://x.example/v1/invites/secret-token/accept");
+        assert!(!sealed.contains("secret-token"));
+        assert_eq!(
+            sealer.open(&sealed).as_deref(),
+            Some("https://x.example/v1/invites/secret-token/accept")
+        );
+        assert_eq!(Sealer::new(&hasher, "other").open(&sealed), None);
+        let other = KeyHasher::new(&[4u8; 32]).expect("pepper");
+        assert_eq!(Sealer::new(&other, "invite").open(&sealed), None);
+        assert_eq!(sealer.open("garbage"), None);
+    }
+}

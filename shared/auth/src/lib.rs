@@ -8,7 +8,7 @@ pub mod password;
 pub mod principal;
 
 pub use jwt::{Claims, TokenIssuer};
-pub use keys::{KeyHasher, PresentedKey, SecretKey};
+pub use keys::{KeyHasher, PresentedKey, Sealer, SecretKey};
 pub use principal::{Credential, Principal};
 
 /// Why a credential was refused. Every variant is a 401 to the caller; the variants

@@ -5,9 +5,10 @@ use relinx_model::{Actor, ApiKeyId, OrgId, Permission, PermissionSet, WorkspaceI
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
     ApiKey(ApiKeyId),
-    /// A JWT; `kid` is the key it was exchanged for, if any.
+    /// A JWT; `key_id` is the key it was exchanged for, if any.
     Token {
         key_id: Option<ApiKeyId>,
+        issued_at: i64,
     },
 }
 
@@ -27,5 +28,13 @@ pub struct Principal {
 impl Principal {
     pub fn can(&self, permission: Permission) -> bool {
         self.permissions.allows(permission)
+    }
+
+    /// When the credential was issued, for credentials that carry it (tokens).
+    pub fn issued_at(&self) -> Option<i64> {
+        match self.credential {
+            Credential::Token { issued_at, .. } => Some(issued_at),
+            Credential::ApiKey(_) => None,
+        }
     }
 }

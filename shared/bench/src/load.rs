@@ -177,28 +177,6 @@ pub fn sorted(values: impl Iterator<Item = f64>) -> Vec<f64> {
     v
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_the_servers_timing_header() {
-        assert_eq!(
-            server_timing("ddb;dur=1.250;desc=\"calls=2\", app;dur=1.700"),
-            (2, 1.25, 1.7)
-        );
-        assert_eq!(server_timing("garbage"), (0, 0.0, 0.0));
-    }
-
-    #[test]
-    fn percentiles_pick_ranks() {
-        let v = sorted([5.0, 1.0, 3.0, 2.0, 4.0].into_iter());
-        assert_eq!(percentile(&v, 50.0), 3.0);
-        assert_eq!(percentile(&v, 100.0), 5.0);
-        assert!(percentile(&[], 50.0).is_nan());
-    }
-}
-
 /// One request on a fresh connection; the body as JSON (`Null` if it is not).
 pub async fn once(
     addr: &str,
@@ -236,4 +214,26 @@ pub async fn once(
         status,
         serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_servers_timing_header() {
+        assert_eq!(
+            server_timing("ddb;dur=1.250;desc=\"calls=2\", app;dur=1.700"),
+            (2, 1.25, 1.7)
+        );
+        assert_eq!(server_timing("garbage"), (0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn percentiles_pick_ranks() {
+        let v = sorted([5.0, 1.0, 3.0, 2.0, 4.0].into_iter());
+        assert_eq!(percentile(&v, 50.0), 3.0);
+        assert_eq!(percentile(&v, 100.0), 5.0);
+        assert!(percentile(&[], 50.0).is_nan());
+    }
 }

@@ -249,6 +249,7 @@ async fn prepare(addr: String, store: Store, env: Vec<(String, String)>) -> Resu
                 id: "bench".into(),
             },
             request_id: None,
+            role: "owner".to_owned(),
             permissions: relinx_model::BuiltinRole::Owner.permissions(),
             workspace_scope: None,
         };

@@ -21,6 +21,7 @@ pub fn local_settings() -> Settings {
         signup_open: true,
         plan_selection: true,
         server_timing: true,
+        public_url: None,
     }
 }
 

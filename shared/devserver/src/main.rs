@@ -101,10 +101,14 @@ async fn run() -> Result<(), String> {
     } else {
         println!("relinx is running at {url}");
     }
-    axum::serve(listener, relinx_devserver::app(platform))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| format!("server failed: {e}"))
+    axum::serve(
+        listener,
+        relinx_devserver::app(platform)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| format!("server failed: {e}"))
 }

@@ -39,8 +39,17 @@ async fn unknown_routes_get_the_surfaces_404() {
 #[tokio::test]
 async fn a_wrong_method_is_405_in_the_envelope() {
     let app = app().await;
-    let response = app.call(Method::PATCH, "/v1/workspaces", &[], None).await;
-    assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
+    let t = app.tenant().await;
+    // Routes check the caller's permission first, so the caller must be one.
+    let response = app
+        .call(Method::PATCH, "/v1/workspaces", &[t.key_header()], None)
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "{}",
+        response.text
+    );
     assert_eq!(response.json()["error_code"], "METHOD_NOT_ALLOWED");
     assert!(
         response.header("allow").is_some(),

@@ -71,8 +71,9 @@ pub async fn verify(platform: &Platform, presented: Presented) -> Result<Princip
                 .map_err(|_| ApiError::unauthorized())?;
             let org_id = OrgId::parse(&claims.org).ok_or_else(ApiError::unauthorized)?;
             let actor = actor_of(&claims.sub).ok_or_else(ApiError::unauthorized)?;
-            let permissions =
-                roles::permissions_of(&claims.role).ok_or_else(ApiError::unauthorized)?;
+            let permissions = roles::resolve(&platform.store, &org_id, &claims.role)
+                .await?
+                .ok_or_else(ApiError::unauthorized)?;
             let workspace_scope = match claims.ws.as_deref() {
                 Some(ws) => Some(WorkspaceId::parse(ws).ok_or_else(ApiError::unauthorized)?),
                 None => None,
@@ -85,14 +86,16 @@ pub async fn verify(platform: &Platform, presented: Presented) -> Result<Princip
                 workspace_scope,
                 credential: Credential::Token {
                     key_id: claims.kid.as_deref().and_then(ApiKeyId::parse),
+                    issued_at: claims.iat,
                 },
             })
         }
         Presented::Key(raw) => {
             let key = PresentedKey::parse(&raw).map_err(|_| ApiError::unauthorized())?;
             let credential = api_keys::authenticate(&platform.store, &key).await?;
-            let permissions =
-                roles::permissions_of(&credential.role).ok_or_else(ApiError::unauthorized)?;
+            let permissions = roles::resolve(&platform.store, &credential.org_id, &credential.role)
+                .await?
+                .ok_or_else(ApiError::unauthorized)?;
             Ok(Principal {
                 org_id: credential.org_id.clone(),
                 actor: credential.owner.clone(),

@@ -136,6 +136,7 @@ pub fn context_of(principal: &Principal) -> Context {
         org_id: principal.org_id.clone(),
         actor: principal.actor.clone(),
         request_id: current_request().map(|r| r.request_id),
+        role: principal.role.clone(),
         permissions: principal.permissions,
         workspace_scope: principal.workspace_scope.clone(),
     }

@@ -4,6 +4,7 @@
 //! error type.
 
 pub mod auth;
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod middleware;
@@ -23,6 +24,19 @@ use std::sync::Arc;
 
 /// Largest request body accepted (API.md: larger → 400).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Guards a group of routes about `resource`: reads need `<resource>:read`,
+/// everything else `<resource>:write`, checked before the request is parsed. A
+/// function's route table is a list of such groups.
+pub fn guarded(
+    resource: relinx_model::Resource,
+    routes: Router<Arc<Platform>>,
+) -> Router<Arc<Platform>> {
+    routes.route_layer(axum::middleware::from_fn_with_state(
+        resource,
+        middleware::require_permission,
+    ))
+}
 
 /// Wraps a function's routes in the platform's middleware and fallback. Every
 /// function calls this once; the dev server calls it once over all routes merged.

@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use relinx_auth::Principal;
-use relinx_model::{OrgId, Timestamp};
+use relinx_model::{OrgId, Permission, Resource, Timestamp};
 use relinx_store::{idempotency as idem, orgs, ratelimit, workspaces};
 use sha2::Digest;
 use std::sync::Arc;
@@ -117,6 +117,33 @@ pub async fn front(State(platform): State<Arc<Platform>>, req: Request, next: Ne
     response
 }
 
+/// Refuses a request whose caller lacks `<resource>:read` (GET, HEAD) or
+/// `<resource>:write` (anything else), before its body is even read: a function's
+/// route table says which resource each route is about (see [`crate::requires`]).
+pub async fn require_permission(
+    State(resource): State<Resource>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(principal) = req.extensions().get::<Principal>() else {
+        return ApiError::unauthorized().into_response();
+    };
+    let permission = if matches!(*req.method(), Method::GET | Method::HEAD) {
+        Permission::read(resource)
+    } else {
+        Permission::write(resource)
+    };
+    if !principal.can(permission) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            format!("your role does not allow {permission}"),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
 /// Routes nobody serves: the surface's 404.
 pub async fn unknown_route() -> ApiError {
     ApiError::for_status(StatusCode::NOT_FOUND)
@@ -138,6 +165,19 @@ pub async fn authenticate(
         Ok(principal) => principal,
         Err(err) => return err.into_response(),
     };
+    // The org (cached) says whether this actor is disabled or its token revoked; the
+    // rate limiter reuses it.
+    let org_record = match orgs::get(&platform.store, &principal.org_id).await {
+        Ok(org) => org,
+        Err(relinx_store::StoreError::NotFound(_)) => {
+            return ApiError::unauthorized().into_response();
+        }
+        Err(err) => return ApiError::from(err).into_response(),
+    };
+    if !org_record.accepts(&principal.actor.id, principal.issued_at()) {
+        return ApiError::unauthorized().into_response();
+    }
+    req.extensions_mut().insert(org_record);
     let org = principal.org_id.clone();
     let (header_id, header_name) = (
         header_text(&req, "workspaceid"),
@@ -182,20 +222,11 @@ pub async fn rate_limit(
     req: Request,
     next: Next,
 ) -> Response {
-    let Some(org_id) = req
-        .extensions()
-        .get::<Principal>()
-        .map(|p| p.org_id.clone())
-    else {
+    // Set by `authenticate`, which loaded it (cached) to vet the caller.
+    let Some(org) = req.extensions().get::<Arc<relinx_model::Org>>().cloned() else {
         return next.run(req).await;
     };
-    let org = match orgs::get(&platform.store, &org_id).await {
-        Ok(org) => org,
-        Err(relinx_store::StoreError::NotFound(_)) => {
-            return ApiError::unauthorized().into_response();
-        }
-        Err(err) => return ApiError::from(err).into_response(),
-    };
+    let org_id = org.id.clone();
     let limits = org.limits();
     let now = Timestamp::now();
     let safe = matches!(*req.method(), Method::GET | Method::HEAD);

@@ -14,6 +14,8 @@ pub struct Settings {
     /// `RELINX_SERVER_TIMING=1`: responses carry a `Server-Timing` header with the
     /// request's DynamoDB calls and time (local runs, tests and the bench).
     pub server_timing: bool,
+    /// `RELINX_PUBLIC_URL`: the address invite links point at (else the request's host).
+    pub public_url: Option<String>,
 }
 
 impl Settings {
@@ -44,6 +46,9 @@ impl Settings {
             signup_open,
             plan_selection,
             server_timing,
+            public_url: std::env::var("RELINX_PUBLIC_URL")
+                .ok()
+                .filter(|u| !u.is_empty()),
         })
     }
 }

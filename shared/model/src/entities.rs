@@ -13,9 +13,34 @@ pub struct Org {
     pub default_workspace_id: WorkspaceId,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Active owners: the last one cannot be demoted, disabled or deleted.
+    #[serde(default = "one")]
+    pub owners: u64,
+    /// Users and service accounts whose every credential is refused (disabled).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub disabled_actors: std::collections::BTreeSet<String>,
+    /// Per actor: tokens issued before this time (epoch seconds) are refused, so a
+    /// demotion or deletion outlives no token.
+    #[serde(default)]
+    pub tokens_revoked_before: std::collections::BTreeMap<String, i64>,
+}
+
+fn one() -> u64 {
+    1
 }
 
 impl Org {
+    /// Whether a credential of `actor` issued at `issued_at` (tokens) still holds.
+    pub fn accepts(&self, actor: &str, issued_at: Option<i64>) -> bool {
+        if self.disabled_actors.contains(actor) {
+            return false;
+        }
+        match (issued_at, self.tokens_revoked_before.get(actor)) {
+            (Some(iat), Some(before)) => iat >= *before,
+            _ => true,
+        }
+    }
+
     pub fn limits(&self) -> crate::Limits {
         self.plan.limits().with_override(&self.limits_override)
     }
@@ -70,4 +95,28 @@ pub struct ApiKey {
     pub last_used_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotated_at: Option<Timestamp>,
+}
+
+/// A role as listed: a named set of `<resource>:<read|write>` permissions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    pub name: String,
+    pub permissions: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub built_in: bool,
+    /// How many keys, users, invites and service accounts hold it (custom roles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_use: Option<u64>,
+}
+
+/// A non-human identity owning API keys; it is the actor of what its keys do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceAccount {
+    pub id: crate::ServiceAccountId,
+    pub name: String,
+    pub role: String,
+    #[serde(default)]
+    pub workspace_id: Option<WorkspaceId>,
+    pub created_at: Timestamp,
 }

@@ -10,7 +10,7 @@ pub mod role;
 pub mod time;
 pub mod values;
 
-pub use entities::{ApiKey, Org, User, UserStatus, Workspace};
+pub use entities::{ApiKey, Org, Role, ServiceAccount, User, UserStatus, Workspace};
 pub use error::ValidationError;
 pub use event::{Actor, ActorKind, Event, ResourceRef};
 pub use ids::{ApiKeyId, EventId, OrgId, ServiceAccountId, UserId, WorkspaceId};

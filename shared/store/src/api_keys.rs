@@ -107,17 +107,8 @@ pub async fn create(
 ) -> Result<(ApiKey, SecretKey), StoreError> {
     ctx.require(Permission::write(Resource::Keys))?;
     let now = Timestamp::now();
-    let role = match req.role {
-        Some(role) => role,
-        None => caller_role(ctx)?,
-    };
-    let (role, permissions) = roles::parse("role", &role)?;
-    if !ctx.permissions.covers(&permissions) {
-        return Err(StoreError::forbidden(
-            "ROLE_ESCALATION",
-            format!("role {role:?} allows more than your own role; choose a lower role"),
-        ));
-    }
+    let role = req.role.unwrap_or_else(|| ctx.role.clone());
+    roles::grantable(store, ctx, "role", &role).await?;
     if req.expires_at.is_some_and(|at| at <= now) {
         return Err(StoreError::Unprocessable(ValidationError::new(
             "expires_at",
@@ -146,6 +137,7 @@ pub async fn create(
             }),
         );
     }
+    roles::stage_use(&mut tx, store, &ctx.org_id, &role, 1);
     let (meta, secret) = stage_create(
         &mut tx,
         store,
@@ -169,20 +161,6 @@ pub async fn create(
     );
     tx.commit(store).await?;
     Ok((meta, secret))
-}
-
-/// The role name the caller holds, for keys created without one.
-fn caller_role(ctx: &Context) -> Result<String, StoreError> {
-    relinx_model::BuiltinRole::ALL
-        .iter()
-        .find(|r| r.permissions() == ctx.permissions)
-        .map(|r| r.as_str().to_owned())
-        .ok_or_else(|| {
-            StoreError::Invalid(ValidationError::new(
-                "role",
-                "is required for a caller with a custom role",
-            ))
-        })
 }
 
 fn resource(id: &ApiKeyId) -> ResourceRef {
@@ -298,7 +276,7 @@ pub async fn rotate(
         event_data(&meta),
     );
     tx.commit(store).await?;
-    forget(store, id);
+    forget_cached(store, id);
     Ok((meta, secret))
 }
 
@@ -322,6 +300,7 @@ pub async fn delete(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKe
         Some(Cond::exists()),
         OnFail::Error(|| StoreError::NotFound("API key")),
     );
+    roles::stage_use(&mut tx, store, &ctx.org_id, &meta.role, -1);
     tx.event(
         store,
         ctx,
@@ -331,11 +310,11 @@ pub async fn delete(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKe
         event_data(&meta),
     );
     tx.commit(store).await?;
-    forget(store, id);
+    forget_cached(store, id);
     Ok(meta)
 }
 
-fn forget(store: &Store, id: &ApiKeyId) {
+pub(crate) fn forget_cached(store: &Store, id: &ApiKeyId) {
     if let Some(cache) = store.caches().keys.as_ref() {
         cache.invalidate(id);
     }

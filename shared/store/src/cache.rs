@@ -44,6 +44,8 @@ pub(crate) struct Caches {
     pub keys: Option<Cache<ApiKeyId, Arc<crate::api_keys::KeyCredential>>>,
     pub orgs: Option<Cache<OrgId, Arc<Org>>>,
     pub workspaces: Option<Cache<OrgId, Arc<Vec<Workspace>>>>,
+    /// An org's custom roles; trusted as long as the org itself.
+    pub roles: Option<Cache<OrgId, Arc<Vec<crate::roles::RoleRecord>>>>,
 }
 
 fn build<K, V>(ttl: Duration, capacity: u64) -> Option<Cache<K, V>>
@@ -65,6 +67,7 @@ impl Caches {
             keys: build(settings.key_ttl, 10_000),
             orgs: build(settings.org_ttl, 10_000),
             workspaces: build(settings.workspace_ttl, 10_000),
+            roles: build(settings.org_ttl, 10_000),
         }
     }
 }

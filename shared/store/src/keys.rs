@@ -28,6 +28,22 @@ pub fn user_sk(user: &relinx_model::UserId) -> String {
 }
 pub const USER_SK_PREFIX: &str = "USER#";
 
+/// An org's guard on a member's e-mail address: one member (or invite) per address.
+pub fn member_email_sk(email: &str) -> String {
+    format!("EMAIL#{email}")
+}
+
+/// A pending invite, looked up by the hash of its token (the token names no org).
+pub fn invite_token(hash: &str) -> String {
+    format!("INVITE#{hash}")
+}
+pub const INVITE_TOKEN_SK: &str = "INVITE";
+
+pub fn service_account_sk(id: &relinx_model::ServiceAccountId) -> String {
+    format!("SA#{id}")
+}
+pub const SERVICE_ACCOUNT_SK_PREFIX: &str = "SA#";
+
 /// The login credential of an e-mail address: global, since login names no org.
 pub fn login(email: &str) -> String {
     format!("LOGIN#{email}")
@@ -50,8 +66,9 @@ pub fn idempotency(org: &OrgId, key: &str) -> String {
 }
 pub const IDEMPOTENCY_SK: &str = "IDEM";
 
-pub fn rate_window(org: &OrgId, window_start: i64) -> String {
-    format!("RL#{org}#{window_start}")
+/// A rate-limit window of a bucket (an org id, or `login-ip:…` and the like).
+pub fn rate_window(bucket: &str, window_start: i64) -> String {
+    format!("RL#{bucket}#{window_start}")
 }
 pub const RATE_WINDOW_SK: &str = "RL";
 

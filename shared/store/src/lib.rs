@@ -17,8 +17,10 @@ pub mod tx;
 
 pub mod api_keys;
 pub mod events;
+pub mod invites;
 pub mod orgs;
 pub mod roles;
+pub mod service_accounts;
 pub mod users;
 pub mod workspaces;
 
@@ -68,6 +70,8 @@ pub struct Context {
     pub org_id: OrgId,
     pub actor: Actor,
     pub request_id: Option<String>,
+    /// The caller's role by name (built-in or custom), for what it creates.
+    pub role: String,
     /// What the caller may do: each operation checks the permission it needs.
     pub permissions: PermissionSet,
     /// Set when the caller's credential is confined to one workspace.

@@ -80,6 +80,9 @@ pub async fn signup(
         default_workspace_id: workspace.id.clone(),
         created_at: now,
         updated_at: now,
+        owners: 1,
+        disabled_actors: Default::default(),
+        tokens_revoked_before: Default::default(),
     };
     let user = User {
         id: user_id.clone(),
@@ -106,6 +109,7 @@ pub async fn signup(
         org_id: org_id.clone(),
         actor: owner.clone(),
         request_id,
+        role: BuiltinRole::Owner.as_str().to_owned(),
         permissions: BuiltinRole::Owner.permissions(),
         workspace_scope: None,
     };
@@ -123,6 +127,15 @@ pub async fn signup(
     tx.put(
         main,
         to_item(&user, org_pk, keys::user_sk(&user_id))?,
+        Some(Cond::not_exists()),
+        OnFail::Internal,
+    );
+    tx.put(
+        main,
+        crate::codec::key(
+            keys::org(&org_id),
+            keys::member_email_sk(signup.email.as_str()),
+        ),
         Some(Cond::not_exists()),
         OnFail::Internal,
     );
@@ -201,22 +214,74 @@ pub async fn get(store: &Store, org_id: &OrgId) -> Result<Arc<Org>, StoreError> 
     Ok(org)
 }
 
-/// Sets an org's exceptions to its plan's limits. An operator action (tests, support
-/// tooling); the org API builds on it.
-pub async fn set_limits_override(
+/// The org as its API shows it: `{"id","name","plan","limits","created_at"}`.
+pub fn view(org: &Org) -> serde_json::Value {
+    serde_json::json!({
+        "id": org.id,
+        "name": org.name,
+        "plan": org.plan,
+        "limits": org.limits(),
+        "created_at": org.created_at,
+        "updated_at": org.updated_at,
+    })
+}
+
+#[derive(Default)]
+pub struct OrgPatch {
+    pub name: Option<Name>,
+    pub plan: Option<Plan>,
+    pub limits_override: Option<LimitsOverride>,
+}
+
+/// Renames the org, changes its plan (where the deployment allows) or its limits.
+/// Owner only (`org:write`).
+pub async fn update(
     store: &Store,
     ctx: &Context,
-    limits: LimitsOverride,
+    id: &OrgId,
+    patch: OrgPatch,
+    policy: SignupPolicy,
 ) -> Result<Org, StoreError> {
+    if *id != ctx.org_id {
+        return Err(StoreError::NotFound("organization"));
+    }
     ctx.require(relinx_model::Permission::write(relinx_model::Resource::Org))?;
     let mut org = (*get(store, &ctx.org_id).await?).clone();
-    org.limits_override = limits;
+    if let Some(plan) = patch.plan.filter(|p| *p != org.plan) {
+        if !policy.plan_selection {
+            return Err(StoreError::forbidden(
+                "PLAN_CHANGE_DISABLED",
+                "plan: this deployment does not change plans through the API; contact support",
+            ));
+        }
+        org.plan = plan;
+    }
+    if let Some(name) = patch.name {
+        org.name = name.to_string();
+    }
+    if let Some(limits) = patch.limits_override {
+        org.limits_override = limits;
+    }
     org.updated_at = Timestamp::now();
+    let limits = serde_dynamo::to_attribute_value(org.limits_override)
+        .map_err(|e| StoreError::internal("encode limits", e))?;
     let mut tx = Tx::new();
-    tx.put(
+    tx.update(
         &store.tables().main,
-        to_item(&org, keys::org(&org.id), keys::ORG_SK.to_owned())?,
-        Some(Cond::exists()),
+        crate::tx::UpdateSpec {
+            pk: keys::org(&org.id),
+            sk: keys::ORG_SK.to_owned(),
+            set: Cond::new(
+                "SET #name = :name, #plan = :plan, limits_override = :limits, updated_at = :at",
+            )
+            .name("#name", "name")
+            .name("#plan", "plan")
+            .value(":name", crate::codec::s(org.name.clone()))
+            .value(":plan", crate::codec::s(org.plan.as_str()))
+            .value(":limits", limits)
+            .value(":at", crate::codec::s(org.updated_at.to_string())),
+            condition: Some(Cond::exists()),
+        },
         OnFail::Error(|| StoreError::NotFound("organization")),
     );
     tx.event(
@@ -228,11 +293,33 @@ pub async fn set_limits_override(
             kind: "org".into(),
             id: org.id.to_string(),
         },
-        serde_json::json!({"id": org.id, "limits_override": org.limits_override}),
+        view(&org),
     );
     tx.commit(store).await?;
-    if let Some(cache) = store.caches().orgs.as_ref() {
-        cache.invalidate(&org.id);
-    }
+    forget(store, &org.id);
     Ok(org)
+}
+
+/// Drops this instance's cached copy of an org after a change.
+pub(crate) fn forget(store: &Store, org: &OrgId) {
+    if let Some(cache) = store.caches().orgs.as_ref() {
+        cache.invalidate(org);
+    }
+}
+
+/// Sets an org's exceptions to its plan's limits (tests, the bench, support tooling).
+pub async fn set_limits_override(
+    store: &Store,
+    ctx: &Context,
+    limits: LimitsOverride,
+) -> Result<Org, StoreError> {
+    let policy = SignupPolicy {
+        open: false,
+        plan_selection: false,
+    };
+    let patch = OrgPatch {
+        limits_override: Some(limits),
+        ..Default::default()
+    };
+    update(store, ctx, &ctx.org_id.clone(), patch, policy).await
 }

@@ -29,6 +29,17 @@ pub async fn hit(
     limits: &Limits,
     now: Timestamp,
 ) -> Result<Decision, StoreError> {
+    hit_bucket(store, org.as_str(), limits, now).await
+}
+
+/// Counts one request against any bucket (an org, a client address, an e-mail
+/// address being guessed at) with its own limits.
+pub async fn hit_bucket(
+    store: &Store,
+    bucket: &str,
+    limits: &Limits,
+    now: Timestamp,
+) -> Result<Decision, StoreError> {
     let now_s = now.unix();
     let window_start = now_s - now_s.rem_euclid(WINDOW_SECONDS);
     let second = now_s - window_start;
@@ -38,7 +49,7 @@ pub async fn hit(
         .update_item()
         .table_name(&store.tables().main)
         .set_key(Some(key(
-            keys::rate_window(org, window_start),
+            keys::rate_window(bucket, window_start),
             keys::RATE_WINDOW_SK,
         )))
         .update_expression("ADD #count :one, #second :one SET #ttl = if_not_exists(#ttl, :ttl)")

@@ -1,24 +1,422 @@
-//! Role names → permission sets. Built-in roles only for now; custom roles are
-//! org data and resolve through here as well.
+//! Roles are named sets of permissions. The four built-in roles are data from
+//! [`BuiltinRole::permissions`] and cannot change; an org's custom roles live in its
+//! partition, each with a count of the keys, users, invites and service accounts
+//! holding it, so a role in use cannot be deleted.
 
-use relinx_model::{BuiltinRole, PermissionSet};
+use crate::codec::{from_item, key, n, s, to_item};
+use crate::tx::{Cond, OnFail, Tx, UpdateSpec};
+use crate::{Context, Store, StoreError, keys};
+use relinx_model::{
+    BuiltinRole, OrgId, Permission, PermissionSet, Resource, ResourceRef, Role, Timestamp,
+    ValidationError,
+};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
-/// The permissions of a role by name, or `None` for a role that does not exist.
-pub fn permissions_of(role: &str) -> Option<PermissionSet> {
-    BuiltinRole::parse(role).map(|r| r.permissions())
+/// A custom role as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoleRecord {
+    pub name: String,
+    pub permissions: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// How many keys, users, invites and service accounts hold this role.
+    #[serde(default)]
+    pub in_use: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
-/// Parses a role named in a request; unknown names are a 400 naming the field.
-pub fn parse(
+impl RoleRecord {
+    fn permission_set(&self) -> PermissionSet {
+        self.permissions
+            .iter()
+            .filter_map(|p| Permission::parse(p))
+            .collect()
+    }
+
+    fn view(&self) -> Role {
+        Role {
+            name: self.name.clone(),
+            permissions: self.permissions.clone(),
+            description: self.description.clone(),
+            built_in: false,
+            in_use: Some(self.in_use.max(0) as u64),
+        }
+    }
+}
+
+fn built_in_view(role: BuiltinRole) -> Role {
+    Role {
+        name: role.as_str().to_owned(),
+        permissions: role.permissions().iter().map(|p| p.to_string()).collect(),
+        description: Some(
+            match role {
+                BuiltinRole::Owner => "everything, including the organization and its plan",
+                BuiltinRole::Admin => "reads everything, writes data, manages users, keys, webhooks, policies, workspaces and alerting",
+                BuiltinRole::Operator => "reads everything and writes data",
+                BuiltinRole::Viewer => "reads everything",
+            }
+            .to_owned(),
+        ),
+        built_in: true,
+        in_use: None,
+    }
+}
+
+fn role_sk(name: &str) -> String {
+    format!("ROLE#{name}")
+}
+const ROLE_SK_PREFIX: &str = "ROLE#";
+
+/// The org's custom roles, from this instance's cache when fresh.
+async fn custom_roles(store: &Store, org: &OrgId) -> Result<Arc<Vec<RoleRecord>>, StoreError> {
+    let cache = store.caches().roles.as_ref();
+    if let Some(roles) = cache.and_then(|c| c.get(org)) {
+        return Ok(roles);
+    }
+    let out = store
+        .client()
+        .query()
+        .table_name(&store.tables().main)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+        .expression_attribute_values(":pk", s(keys::org(org)))
+        .expression_attribute_values(":prefix", s(ROLE_SK_PREFIX))
+        .consistent_read(true)
+        .send()
+        .await?;
+    let roles: Vec<RoleRecord> = out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(from_item)
+        .collect::<Result<_, _>>()?;
+    let roles = Arc::new(roles);
+    if let Some(cache) = cache {
+        cache.insert(org.clone(), roles.clone());
+    }
+    Ok(roles)
+}
+
+fn forget(store: &Store, org: &OrgId) {
+    if let Some(cache) = store.caches().roles.as_ref() {
+        cache.invalidate(org);
+    }
+}
+
+/// The permissions of `role` in `org`, or `None` when no such role exists. Built-in
+/// roles cost nothing; custom roles come from the org's cached role list.
+pub async fn resolve(
+    store: &Store,
+    org: &OrgId,
+    role: &str,
+) -> Result<Option<PermissionSet>, StoreError> {
+    if let Some(builtin) = BuiltinRole::parse(role) {
+        return Ok(Some(builtin.permissions()));
+    }
+    Ok(custom_roles(store, org)
+        .await?
+        .iter()
+        .find(|r| r.name == role)
+        .map(RoleRecord::permission_set))
+}
+
+/// Checks that the caller may hand out `role`: it exists (400 naming `field`) and
+/// allows nothing the caller lacks (403).
+pub async fn grantable(
+    store: &Store,
+    ctx: &Context,
     field: &str,
     role: &str,
-) -> Result<(String, PermissionSet), relinx_model::ValidationError> {
-    permissions_of(role)
-        .map(|p| (role.to_owned(), p))
-        .ok_or_else(|| {
-            relinx_model::ValidationError::new(
-                field,
-                format!("{role:?} is not a role; use one of owner, admin, operator, viewer"),
+) -> Result<PermissionSet, StoreError> {
+    let permissions = resolve(store, &ctx.org_id, role).await?.ok_or_else(|| {
+        StoreError::Invalid(ValidationError::new(
+            field,
+            format!("{role:?} is not a role in your organization; built-in roles are owner, admin, operator, viewer"),
+        ))
+    })?;
+    if !ctx.permissions.covers(&permissions) {
+        return Err(StoreError::forbidden(
+            "ROLE_ESCALATION",
+            format!("{field}: role {role:?} allows more than your own role; choose a lower role"),
+        ));
+    }
+    Ok(permissions)
+}
+
+/// Counts one more (or one fewer) holder of `role` in `tx`. For a custom role the
+/// update is conditional on the role existing, so a role cannot vanish under a new
+/// holder. Built-in roles are not counted.
+pub(crate) fn stage_use(tx: &mut Tx, store: &Store, org: &OrgId, role: &str, delta: i64) {
+    if BuiltinRole::parse(role).is_some() || delta == 0 {
+        return;
+    }
+    tx.update(
+        &store.tables().main,
+        UpdateSpec {
+            pk: keys::org(org),
+            sk: role_sk(role),
+            set: Cond::new("ADD in_use :delta").value(":delta", n(delta)),
+            condition: Some(Cond::exists()),
+        },
+        OnFail::Error(|| {
+            StoreError::Invalid(ValidationError::new(
+                "role",
+                "the role was deleted; choose another",
+            ))
+        }),
+    );
+    forget(store, org);
+}
+
+/// Built-in roles first, then the org's own.
+pub async fn list(store: &Store, ctx: &Context) -> Result<Vec<Role>, StoreError> {
+    ctx.require(Permission::read(Resource::Users))?;
+    let mut roles: Vec<Role> = BuiltinRole::ALL.iter().map(|r| built_in_view(*r)).collect();
+    let mut custom: Vec<Role> = custom_roles(store, &ctx.org_id)
+        .await?
+        .iter()
+        .map(RoleRecord::view)
+        .collect();
+    custom.sort_by(|a, b| a.name.cmp(&b.name));
+    roles.extend(custom);
+    Ok(roles)
+}
+
+fn parse_name(raw: &str) -> Result<String, StoreError> {
+    let name = raw.trim();
+    let valid = (2..=40).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if !valid {
+        return Err(StoreError::Invalid(ValidationError::new(
+            "name",
+            "must be 2 to 40 characters: lower-case letters, digits, '_' or '-', starting with a letter",
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+fn parse_permissions(raw: &[String]) -> Result<(Vec<String>, PermissionSet), StoreError> {
+    let mut set = PermissionSet::empty();
+    for (i, text) in raw.iter().enumerate() {
+        let permission = Permission::parse(text.trim()).ok_or_else(|| {
+            StoreError::Invalid(ValidationError::new(
+                format!("permissions[{i}]"),
+                format!("{text:?} is not a permission; use <resource>:<read|write>, e.g. workspaces:read"),
+            ))
+        })?;
+        set = set.with(permission);
+    }
+    Ok((set.iter().map(|p| p.to_string()).collect(), set))
+}
+
+fn refuse_built_in(name: &str) -> Result<(), StoreError> {
+    if BuiltinRole::parse(name).is_some() {
+        return Err(StoreError::forbidden(
+            "BUILT_IN_ROLE",
+            format!("{name:?} is a built-in role and cannot be changed"),
+        ));
+    }
+    Ok(())
+}
+
+fn resource(name: &str) -> ResourceRef {
+    ResourceRef {
+        kind: "role".into(),
+        id: name.to_owned(),
+    }
+}
+
+pub struct NewRole {
+    pub name: String,
+    pub permissions: Vec<String>,
+    pub description: Option<String>,
+}
+
+pub async fn create(store: &Store, ctx: &Context, new: NewRole) -> Result<Role, StoreError> {
+    ctx.require(Permission::write(Resource::Users))?;
+    let name = parse_name(&new.name)?;
+    if BuiltinRole::parse(&name).is_some() {
+        return Err(StoreError::conflict(
+            "ALREADY_EXISTS",
+            format!("{name:?} is a built-in role"),
+        ));
+    }
+    let (permissions, set) = parse_permissions(&new.permissions)?;
+    if !ctx.permissions.covers(&set) {
+        return Err(StoreError::forbidden(
+            "ROLE_ESCALATION",
+            "permissions: a role cannot allow more than your own role",
+        ));
+    }
+    let now = Timestamp::now();
+    let record = RoleRecord {
+        name: name.clone(),
+        permissions,
+        description: new.description,
+        in_use: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = Tx::new();
+    tx.put(
+        &store.tables().main,
+        to_item(&record, keys::org(&ctx.org_id), role_sk(&name))?,
+        Some(Cond::not_exists()),
+        OnFail::Conflict(
+            "ALREADY_EXISTS",
+            format!("a role named {name:?} already exists"),
+        ),
+    );
+    let view = record.view();
+    tx.event(
+        store,
+        ctx,
+        "role.created",
+        None,
+        resource(&name),
+        serde_json::to_value(&view).unwrap_or_default(),
+    );
+    tx.commit(store).await?;
+    forget(store, &ctx.org_id);
+    Ok(view)
+}
+
+#[derive(Default)]
+pub struct RolePatch {
+    pub permissions: Option<Vec<String>>,
+    pub description: Option<Option<String>>,
+}
+
+/// Changes a custom role; every holder's permissions change with it.
+pub async fn update(
+    store: &Store,
+    ctx: &Context,
+    name: &str,
+    patch: RolePatch,
+) -> Result<Role, StoreError> {
+    ctx.require(Permission::write(Resource::Users))?;
+    refuse_built_in(name)?;
+    let current = custom_roles(store, &ctx.org_id)
+        .await?
+        .iter()
+        .find(|r| r.name == name)
+        .cloned()
+        .ok_or(StoreError::NotFound("role"))?;
+    let mut next = current.clone();
+    if let Some(raw) = &patch.permissions {
+        let (permissions, set) = parse_permissions(raw)?;
+        if !ctx.permissions.covers(&set) {
+            return Err(StoreError::forbidden(
+                "ROLE_ESCALATION",
+                "permissions: a role cannot allow more than your own role",
+            ));
+        }
+        next.permissions = permissions;
+    }
+    if let Some(description) = patch.description {
+        next.description = description;
+    }
+    next.updated_at = Timestamp::now();
+    let mut tx = Tx::new();
+    tx.update(
+        &store.tables().main,
+        UpdateSpec {
+            pk: keys::org(&ctx.org_id),
+            sk: role_sk(name),
+            set: Cond::new(
+                "SET #permissions = :permissions, description = :description, updated_at = :at",
             )
-        })
+            .name("#permissions", "permissions")
+            .value(
+                ":permissions",
+                aws_sdk_dynamodb::types::AttributeValue::L(
+                    next.permissions.iter().map(|p| s(p.clone())).collect(),
+                ),
+            )
+            .value(
+                ":description",
+                next.description
+                    .clone()
+                    .map(s)
+                    .unwrap_or(aws_sdk_dynamodb::types::AttributeValue::Null(true)),
+            )
+            .value(":at", s(next.updated_at.to_string())),
+            condition: Some(Cond::exists()),
+        },
+        OnFail::Error(|| StoreError::NotFound("role")),
+    );
+    let view = next.view();
+    tx.event(
+        store,
+        ctx,
+        "role.updated",
+        None,
+        resource(name),
+        serde_json::to_value(&view).unwrap_or_default(),
+    );
+    tx.commit(store).await?;
+    forget(store, &ctx.org_id);
+    Ok(view)
+}
+
+/// Deletes a custom role nobody holds.
+pub async fn delete(store: &Store, ctx: &Context, name: &str) -> Result<(), StoreError> {
+    ctx.require(Permission::write(Resource::Users))?;
+    refuse_built_in(name)?;
+    let current = custom_roles(store, &ctx.org_id)
+        .await?
+        .iter()
+        .find(|r| r.name == name)
+        .cloned()
+        .ok_or(StoreError::NotFound("role"))?;
+    let mut tx = Tx::new();
+    tx.delete(
+        &store.tables().main,
+        keys::org(&ctx.org_id),
+        role_sk(name),
+        Some(
+            Cond::new("attribute_exists(pk) AND (attribute_not_exists(in_use) OR in_use <= :zero)")
+                .value(":zero", n(0)),
+        ),
+        OnFail::Conflict(
+            "ROLE_IN_USE",
+            format!(
+                "role {name:?} is held by keys, users or service accounts; reassign them first"
+            ),
+        ),
+    );
+    tx.event(
+        store,
+        ctx,
+        "role.deleted",
+        None,
+        resource(name),
+        serde_json::to_value(current.view()).unwrap_or_default(),
+    );
+    let result = tx.commit(store).await;
+    forget(store, &ctx.org_id);
+    result
+}
+
+/// Reads one role by name (built-in or custom).
+pub async fn get(store: &Store, ctx: &Context, name: &str) -> Result<Role, StoreError> {
+    ctx.require(Permission::read(Resource::Users))?;
+    if let Some(builtin) = BuiltinRole::parse(name) {
+        return Ok(built_in_view(builtin));
+    }
+    let item = store
+        .client()
+        .get_item()
+        .table_name(&store.tables().main)
+        .set_key(Some(key(keys::org(&ctx.org_id), role_sk(name))))
+        .consistent_read(true)
+        .send()
+        .await?
+        .item
+        .ok_or(StoreError::NotFound("role"))?;
+    Ok(from_item::<RoleRecord>(item)?.view())
 }

@@ -58,3 +58,412 @@ pub async fn record_login(
         .await?;
     Ok(())
 }
+
+// ---- Administration: list, change, disable, delete -------------------------------
+
+use crate::codec::{Item, Page, decode_cursor, encode_cursor, get_s, n};
+use crate::tx::{Cond, OnFail, Tx, UpdateSpec};
+use crate::{Context, roles};
+use relinx_model::{
+    ApiKey, BuiltinRole, Permission, Resource, ResourceRef, UserStatus, ValidationError,
+};
+use std::collections::BTreeMap;
+
+fn resource(id: &UserId) -> ResourceRef {
+    ResourceRef {
+        kind: "user".into(),
+        id: id.to_string(),
+    }
+}
+
+fn event_data(user: &User) -> serde_json::Value {
+    serde_json::to_value(user).unwrap_or_default()
+}
+
+/// A page of the org's users, optionally only those holding `role`.
+pub async fn list(
+    store: &Store,
+    ctx: &Context,
+    role: Option<&str>,
+    cursor: Option<&str>,
+    limit: i32,
+) -> Result<Page<User>, StoreError> {
+    ctx.require(Permission::read(Resource::Users))?;
+    let start = cursor
+        .map(|c| decode_cursor(c, keys::USER_SK_PREFIX))
+        .transpose()?;
+    let mut query = store
+        .client()
+        .query()
+        .table_name(&store.tables().main)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+        .expression_attribute_values(":pk", s(keys::org(&ctx.org_id)))
+        .expression_attribute_values(":prefix", s(keys::USER_SK_PREFIX))
+        .set_exclusive_start_key(start.map(|sk| key(keys::org(&ctx.org_id), sk)))
+        .limit(limit);
+    if let Some(role) = role {
+        query = query
+            .filter_expression("#role = :role")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":role", s(role));
+    }
+    let out = query.send().await?;
+    let next_cursor = out
+        .last_evaluated_key
+        .as_ref()
+        .and_then(|k| get_s(k, keys::SK))
+        .map(encode_cursor);
+    let items = out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(from_item)
+        .collect::<Result<_, _>>()?;
+    Ok(Page { items, next_cursor })
+}
+
+/// Every user of the org, for page-numbered lists.
+pub async fn list_all(store: &Store, ctx: &Context) -> Result<Vec<User>, StoreError> {
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = list(store, ctx, None, cursor.as_deref(), 200).await?;
+        all.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
+pub async fn get_member(store: &Store, ctx: &Context, id: &UserId) -> Result<User, StoreError> {
+    ctx.require(Permission::read(Resource::Users))?;
+    get(store, &ctx.org_id, id).await
+}
+
+/// The user's own keys (listing items), for capping or revoking them.
+pub(crate) async fn keys_of(
+    store: &Store,
+    org: &OrgId,
+    owner_id: &str,
+) -> Result<Vec<ApiKey>, StoreError> {
+    let mut keys_found = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let out = store
+            .client()
+            .query()
+            .table_name(&store.tables().main)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .filter_expression("#owner.id = :owner")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":pk", s(keys::org(org)))
+            .expression_attribute_values(":prefix", s(keys::API_KEY_SK_PREFIX))
+            .expression_attribute_values(":owner", s(owner_id))
+            .consistent_read(true)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await?;
+        for item in out.items.unwrap_or_default() {
+            keys_found.push(from_item::<ApiKey>(item)?);
+        }
+        match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => return Ok(keys_found),
+        }
+    }
+}
+
+/// One update of the org item for a change to its members (a transaction may touch an
+/// item once, so every org-level effect of the change goes into this one update).
+#[derive(Default)]
+pub(crate) struct OrgEffect {
+    /// Change in the count of active owners.
+    pub owners: i64,
+    /// Disable (`Some(true)`) or re-enable (`Some(false)`) an actor.
+    pub disable: Option<(String, bool)>,
+    /// Refuse the actor's tokens issued before this time.
+    pub revoke_tokens: Option<(String, i64)>,
+}
+
+impl OrgEffect {
+    pub(crate) fn stage(self, tx: &mut Tx, store: &Store, org: &OrgId) {
+        let mut sets = vec!["updated_at = :at".to_owned()];
+        let mut cond = Cond::new("");
+        cond = cond.value(":at", s(Timestamp::now().to_string()));
+        let mut condition = "attribute_exists(pk)".to_owned();
+        if self.owners != 0 {
+            sets.push("owners = owners + :owners".into());
+            cond = cond.value(":owners", n(self.owners));
+            if self.owners < 0 {
+                condition.push_str(" AND owners > :min_owners");
+                cond = cond.value(":min_owners", n(-self.owners));
+            }
+        }
+        if let Some((actor, before)) = &self.revoke_tokens {
+            sets.push("tokens_revoked_before.#revoked = :before".into());
+            cond = cond.name("#revoked", actor).value(":before", n(*before));
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if let Some((actor, disable)) = &self.disable {
+            expression.push_str(if *disable {
+                " ADD disabled_actors :actor"
+            } else {
+                " DELETE disabled_actors :actor"
+            });
+            cond = cond.value(
+                ":actor",
+                aws_sdk_dynamodb::types::AttributeValue::Ss(vec![actor.clone()]),
+            );
+        }
+        let set = Cond {
+            expression,
+            names: cond.names,
+            values: cond.values,
+        };
+        let last_owner = self.owners < 0;
+        tx.update(
+            &store.tables().main,
+            UpdateSpec { pk: keys::org(org), sk: keys::ORG_SK.to_owned(), set, condition: Some(Cond::new(condition)) },
+            if last_owner {
+                OnFail::Conflict("LAST_OWNER", "the organization's last owner cannot be demoted, disabled or deleted; make another owner first".to_owned())
+            } else {
+                OnFail::Error(|| StoreError::NotFound("organization"))
+            },
+        );
+        crate::orgs::forget(store, org);
+    }
+}
+
+fn is_active_owner(role: &str, status: UserStatus) -> bool {
+    role == BuiltinRole::Owner.as_str() && status == UserStatus::Active
+}
+
+/// Refuses changes to a member whose role allows more than the caller's.
+async fn require_outranks(store: &Store, ctx: &Context, user: &User) -> Result<(), StoreError> {
+    let theirs = roles::resolve(store, &ctx.org_id, &user.role)
+        .await?
+        .unwrap_or_default();
+    if !ctx.permissions.covers(&theirs) {
+        return Err(StoreError::forbidden(
+            "ROLE_ESCALATION",
+            "this member's role allows more than yours; ask someone with a higher role",
+        ));
+    }
+    Ok(())
+}
+
+/// PATCH / PUT-as-PATCH on a member.
+#[derive(Default)]
+pub struct UserPatch {
+    pub name: Option<Option<String>>,
+    pub role: Option<String>,
+    /// `active` or `disabled`.
+    pub status: Option<UserStatus>,
+}
+
+/// Changes a member's name, role or status. Demotion caps the member's keys at the
+/// new role and refuses their older tokens; disabling refuses every credential of
+/// theirs at once on this instance and within the org cache's TTL elsewhere.
+pub async fn update(
+    store: &Store,
+    ctx: &Context,
+    id: &UserId,
+    patch: UserPatch,
+) -> Result<User, StoreError> {
+    ctx.require(Permission::write(Resource::Users))?;
+    let current = get(store, &ctx.org_id, id).await?;
+    require_outranks(store, ctx, &current).await?;
+    let mut next = current.clone();
+    if let Some(name) = patch.name {
+        next.name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    }
+    let mut role_deltas: BTreeMap<String, i64> = BTreeMap::new();
+    let mut new_permissions = None;
+    if let Some(role) = patch.role.filter(|r| *r != current.role) {
+        new_permissions = Some(roles::grantable(store, ctx, "role", &role).await?);
+        *role_deltas.entry(current.role.clone()).or_default() -= 1;
+        *role_deltas.entry(role.clone()).or_default() += 1;
+        next.role = role;
+    }
+    if let Some(status) = patch.status {
+        if status == UserStatus::Invited || current.status == UserStatus::Invited {
+            return Err(StoreError::Invalid(ValidationError::new(
+                "status",
+                "must be active or disabled, and an invited member becomes active by accepting the invite",
+            )));
+        }
+        next.status = status;
+    }
+    let now = Timestamp::now();
+    let effect = OrgEffect {
+        owners: i64::from(is_active_owner(&next.role, next.status))
+            - i64::from(is_active_owner(&current.role, current.status)),
+        disable: (next.status != current.status)
+            .then(|| (id.to_string(), next.status == UserStatus::Disabled)),
+        revoke_tokens: new_permissions
+            .is_some()
+            .then(|| (id.to_string(), now.unix())),
+    };
+
+    let main = &store.tables().main;
+    let mut tx = Tx::new();
+    let mut capped = Vec::new();
+    if let Some(permissions) = new_permissions {
+        for key_meta in keys_of(store, &ctx.org_id, id.as_str()).await? {
+            let key_permissions = roles::resolve(store, &ctx.org_id, &key_meta.role)
+                .await?
+                .unwrap_or_default();
+            if permissions.covers(&key_permissions) {
+                continue;
+            }
+            *role_deltas.entry(key_meta.role.clone()).or_default() -= 1;
+            *role_deltas.entry(next.role.clone()).or_default() += 1;
+            for (pk, sk) in [
+                (keys::org(&ctx.org_id), keys::api_key_sk(&key_meta.id)),
+                (
+                    keys::key_credential(&key_meta.id),
+                    keys::KEY_CREDENTIAL_SK.to_owned(),
+                ),
+            ] {
+                tx.update(
+                    main,
+                    UpdateSpec {
+                        pk,
+                        sk,
+                        set: Cond::new("SET #role = :role")
+                            .name("#role", "role")
+                            .value(":role", s(next.role.clone())),
+                        condition: Some(Cond::exists()),
+                    },
+                    OnFail::Conflict(
+                        "CONCURRENT_CHANGE",
+                        "a key of this member changed meanwhile; retry".to_owned(),
+                    ),
+                );
+            }
+            capped.push(key_meta.id);
+        }
+    }
+    tx.put(
+        main,
+        crate::codec::to_item(&next, keys::org(&ctx.org_id), keys::user_sk(id))?,
+        Some(
+            Cond::new("#role = :seen_role AND #status = :seen_status")
+                .name("#role", "role")
+                .name("#status", "status")
+                .value(":seen_role", s(current.role.clone()))
+                .value(":seen_status", s(status_text(current.status))),
+        ),
+        OnFail::Conflict(
+            "CONCURRENT_CHANGE",
+            "the member changed while this request ran; retry".to_owned(),
+        ),
+    );
+    for (role, delta) in role_deltas {
+        roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
+    }
+    effect.stage(&mut tx, store, &ctx.org_id);
+    tx.event(
+        store,
+        ctx,
+        "user.updated",
+        None,
+        resource(id),
+        event_data(&next),
+    );
+    tx.commit(store).await?;
+    for key_id in capped {
+        crate::api_keys::forget_cached(store, &key_id);
+    }
+    Ok(next)
+}
+
+fn status_text(status: UserStatus) -> &'static str {
+    match status {
+        UserStatus::Active => "active",
+        UserStatus::Invited => "invited",
+        UserStatus::Disabled => "disabled",
+    }
+}
+
+/// Removes a member for good: their keys, login and pending invite go with them, and
+/// their tokens stop working.
+pub async fn delete(store: &Store, ctx: &Context, id: &UserId) -> Result<User, StoreError> {
+    ctx.require(Permission::write(Resource::Users))?;
+    let current = get(store, &ctx.org_id, id).await?;
+    require_outranks(store, ctx, &current).await?;
+    let main = &store.tables().main;
+    let org_pk = keys::org(&ctx.org_id);
+    let mut tx = Tx::new();
+    let mut role_deltas: BTreeMap<String, i64> = BTreeMap::from([(current.role.clone(), -1)]);
+    tx.delete(
+        main,
+        org_pk.clone(),
+        keys::user_sk(id),
+        Some(Cond::exists()),
+        OnFail::Error(|| StoreError::NotFound("user")),
+    );
+    tx.delete(
+        main,
+        org_pk.clone(),
+        keys::member_email_sk(&current.email),
+        None,
+        OnFail::Internal,
+    );
+    if current.status != UserStatus::Invited {
+        tx.delete(
+            main,
+            keys::login(&current.email),
+            keys::LOGIN_SK.to_owned(),
+            Some(Cond::new("user_id = :user").value(":user", s(id.to_string()))),
+            OnFail::Internal,
+        );
+    }
+    let owned = keys_of(store, &ctx.org_id, id.as_str()).await?;
+    if owned.len() > 40 {
+        return Err(StoreError::conflict(
+            "TOO_MANY_KEYS",
+            "this member holds more than 40 API keys; delete some first",
+        ));
+    }
+    for key_meta in &owned {
+        *role_deltas.entry(key_meta.role.clone()).or_default() -= 1;
+        tx.delete(
+            main,
+            org_pk.clone(),
+            keys::api_key_sk(&key_meta.id),
+            None,
+            OnFail::Internal,
+        );
+        tx.delete(
+            main,
+            keys::key_credential(&key_meta.id),
+            keys::KEY_CREDENTIAL_SK.to_owned(),
+            None,
+            OnFail::Internal,
+        );
+    }
+    for (role, delta) in role_deltas {
+        roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
+    }
+    OrgEffect {
+        owners: -i64::from(is_active_owner(&current.role, current.status)),
+        disable: None,
+        revoke_tokens: Some((id.to_string(), Timestamp::now().unix() + 1)),
+    }
+    .stage(&mut tx, store, &ctx.org_id);
+    tx.event(
+        store,
+        ctx,
+        "user.deleted",
+        None,
+        resource(id),
+        event_data(&current),
+    );
+    tx.commit(store).await?;
+    for key_meta in &owned {
+        crate::api_keys::forget_cached(store, &key_meta.id);
+    }
+    Ok(current)
+}

@@ -59,6 +59,7 @@ pub fn open_settings() -> Settings {
         signup_open: true,
         plan_selection: true,
         server_timing: true,
+        public_url: None,
     }
 }
 
@@ -80,6 +81,9 @@ pub async fn platform(cache: CacheSettings, settings: Settings) -> Arc<Platform>
 pub struct TestApp {
     pub platform: Arc<Platform>,
     pub router: Router,
+    /// The client address this app's requests come from (its own, so throttles
+    /// keyed by address do not couple tests).
+    pub peer: std::net::SocketAddr,
 }
 
 /// A tenant created through the real signup route.
@@ -129,13 +133,21 @@ impl TestApp {
         settings: Settings,
     ) -> Self {
         let platform = platform(cache, settings).await;
+        let peer = std::net::SocketAddr::from((
+            [127, rand::random(), rand::random(), rand::random()],
+            40000,
+        ));
         Self {
             router: make_app(platform.clone()),
             platform,
+            peer,
         }
     }
 
-    pub async fn raw(&self, request: Request<Body>) -> TestResponse {
+    pub async fn raw(&self, mut request: Request<Body>) -> TestResponse {
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.peer));
         let response = self
             .router
             .clone()
@@ -233,6 +245,7 @@ pub fn owner_context(tenant: &Tenant) -> relinx_store::Context {
             id: tenant.user_id.clone(),
         },
         request_id: None,
+        role: "owner".to_owned(),
         permissions: relinx_model::BuiltinRole::Owner.permissions(),
         workspace_scope: None,
     }

@@ -1,0 +1,222 @@
+//! Members of the org on two surfaces: `/v1/users` (RelaySync) and `/api/users`
+//! (Datalinx), one store behind both; invites and their acceptance.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use relinx_http::client::{ClientIp, INVITE_ACCEPT_PER_IP, throttle};
+use relinx_http::respond::{Created, CursorList, Data, DataPage, PageParams};
+use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
+use relinx_model::{Email, Password, User, UserId, UserStatus};
+use relinx_store::invites::{self, Invite};
+use relinx_store::users::{self, UserPatch};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    limit: Option<i32>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+fn user_id(raw: &str) -> Result<UserId, ApiError> {
+    UserId::parse(raw).ok_or_else(|| ApiError::not_found("user"))
+}
+
+pub async fn v1_list(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    QueryParams(params): QueryParams<ListParams>,
+) -> Result<CursorList<User>, ApiError> {
+    let limit = relinx_http::respond::CursorParams {
+        limit: params.limit,
+        cursor: None,
+    }
+    .limit()?;
+    let page = users::list(
+        &platform.store,
+        &caller.ctx,
+        params.role.as_deref(),
+        params.cursor.as_deref(),
+        limit,
+    )
+    .await?;
+    Ok(CursorList {
+        data: page.items,
+        next_cursor: page.next_cursor,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteBody {
+    email: String,
+    role: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// The public address invite links point at: `RELINX_PUBLIC_URL`, else this request's host.
+fn public_base(platform: &Platform, headers: &HeaderMap) -> String {
+    if let Some(url) = &platform.settings.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let local = host.starts_with("127.0.0.1") || host.starts_with("localhost");
+    format!("{}://{host}", if local { "http" } else { "https" })
+}
+
+async fn send_invite(
+    platform: &Platform,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: InviteBody,
+) -> Result<Invite, ApiError> {
+    let email = Email::parse("email", &body.email)?;
+    let base = public_base(platform, headers);
+    let invite = invites::invite(
+        &platform.store,
+        &caller.ctx,
+        email,
+        body.role,
+        body.name,
+        |token| format!("{base}/v1/invites/{token}/accept"),
+    )
+    .await?;
+    Ok(invite)
+}
+
+pub async fn v1_invite(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<InviteBody>,
+) -> Result<Created<Invite>, ApiError> {
+    Ok(Created(
+        send_invite(&platform, &caller, &headers, body).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptBody {
+    #[serde(default)]
+    name: Option<String>,
+    password: String,
+}
+
+/// `POST /v1/invites/{token}/accept`: needs no credentials, only the token.
+pub async fn accept(
+    State(platform): State<Arc<Platform>>,
+    ClientIp(ip): ClientIp,
+    PathParam(token): PathParam,
+    JsonBody(body): JsonBody<AcceptBody>,
+) -> Result<Created<User>, ApiError> {
+    throttle(&platform, &[(INVITE_ACCEPT_PER_IP, &ip)]).await?;
+    let password = Password::parse("password", body.password)?;
+    let request_id = relinx_http::middleware::current_request().map(|r| r.request_id);
+    Ok(Created(
+        invites::accept(&platform.store, &token, body.name, password, request_id).await?,
+    ))
+}
+
+#[serde_with::serde_as]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    #[serde(default, with = "serde_with::rust::double_option")]
+    name: Option<Option<String>>,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    status: Option<UserStatus>,
+}
+
+impl From<UpdateBody> for UserPatch {
+    fn from(body: UpdateBody) -> Self {
+        UserPatch {
+            name: body.name,
+            role: body.role,
+            status: body.status,
+        }
+    }
+}
+
+pub async fn v1_update(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    PathParam(id): PathParam,
+    JsonBody(body): JsonBody<UpdateBody>,
+) -> Result<Json<User>, ApiError> {
+    Ok(Json(
+        users::update(&platform.store, &caller.ctx, &user_id(&id)?, body.into()).await?,
+    ))
+}
+
+pub async fn v1_delete(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    PathParam(id): PathParam,
+) -> Result<Json<Value>, ApiError> {
+    let user = users::delete(&platform.store, &caller.ctx, &user_id(&id)?).await?;
+    Ok(Json(json!({"id": user.id, "deleted": true})))
+}
+
+pub async fn api_list(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    QueryParams(params): QueryParams<PageParams>,
+) -> Result<DataPage<User>, ApiError> {
+    let params = params.validate()?;
+    Ok(params.slice(users::list_all(&platform.store, &caller.ctx).await?))
+}
+
+pub async fn api_invite(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<InviteBody>,
+) -> Result<Data<Invite>, ApiError> {
+    Ok(Data::created(
+        send_invite(&platform, &caller, &headers, body).await?,
+    ))
+}
+
+pub async fn api_get(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    PathParam(id): PathParam,
+) -> Result<Data<User>, ApiError> {
+    Ok(Data::ok(
+        users::get_member(&platform.store, &caller.ctx, &user_id(&id)?).await?,
+    ))
+}
+
+pub async fn api_update(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    PathParam(id): PathParam,
+    JsonBody(body): JsonBody<UpdateBody>,
+) -> Result<Data<User>, ApiError> {
+    Ok(Data::ok(
+        users::update(&platform.store, &caller.ctx, &user_id(&id)?, body.into()).await?,
+    ))
+}
+
+pub async fn api_delete(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    PathParam(id): PathParam,
+) -> Result<Data<Value>, ApiError> {
+    let user = users::delete(&platform.store, &caller.ctx, &user_id(&id)?).await?;
+    Ok(Data::ok(json!({"id": user.id, "deleted": true})))
+}

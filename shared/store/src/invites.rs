@@ -1,0 +1,255 @@
+//! Invites: a member-to-be with a role, and a one-time token. The token is shown in
+//! the invite's response only and stored as its peppered hash; the `user.invited`
+//! event carries the invite URL sealed, for the org's own mailer webhook.
+
+use crate::codec::{from_item, key, s, to_item};
+use crate::tx::{Cond, OnFail, Tx, UpdateSpec};
+use crate::users::OrgEffect;
+use crate::{Context, Store, StoreError, keys, roles};
+use base64::Engine;
+use relinx_auth::Sealer;
+use relinx_model::{
+    Actor, ActorKind, BuiltinRole, Email, OrgId, Password, Permission, Resource, ResourceRef,
+    Timestamp, User, UserId, UserStatus,
+};
+use serde::{Deserialize, Serialize};
+
+/// How long an invite can be accepted.
+pub const INVITE_DAYS: i64 = 7;
+
+/// What accepting needs, under the token's hash.
+#[derive(Debug, Serialize, Deserialize)]
+struct InviteRecord {
+    org_id: OrgId,
+    user_id: UserId,
+    email: String,
+    role: String,
+    expires_at: Timestamp,
+    /// Removes the record a day after it expires.
+    ttl: i64,
+}
+
+/// An invite as answered to whoever sent it: the only place its token appears.
+#[derive(Debug, Clone, Serialize)]
+pub struct Invite {
+    pub id: UserId,
+    pub email: String,
+    pub role: String,
+    pub status: UserStatus,
+    pub invite_url: String,
+    pub expires_at: Timestamp,
+}
+
+/// The sealer for invite URLs of this deployment.
+pub fn sealer(store: &Store) -> Sealer {
+    Sealer::new(store.hasher(), "invite-url")
+}
+
+/// Invites `email` as `role`. `accept_url` turns a token into the URL the invitee
+/// opens (the deployment's public address).
+pub async fn invite(
+    store: &Store,
+    ctx: &Context,
+    email: Email,
+    role: String,
+    name: Option<String>,
+    accept_url: impl Fn(&str) -> String,
+) -> Result<Invite, StoreError> {
+    ctx.require(Permission::write(Resource::Users))?;
+    roles::grantable(store, ctx, "role", &role).await?;
+    let now = Timestamp::now();
+    let expires_at = now.plus_seconds(INVITE_DAYS * 24 * 3600);
+    let token = {
+        let bytes: [u8; 32] = rand::random();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    };
+    let user = User {
+        id: UserId::generate(),
+        email: email.to_string(),
+        name: name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+        role: role.clone(),
+        status: UserStatus::Invited,
+        last_login_at: None,
+        last_sync_at: None,
+        created_at: now,
+    };
+    let record = InviteRecord {
+        org_id: ctx.org_id.clone(),
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+        role: role.clone(),
+        expires_at,
+        ttl: expires_at.unix() + 24 * 3600,
+    };
+    let main = &store.tables().main;
+    let org_pk = keys::org(&ctx.org_id);
+    let mut tx = Tx::new();
+    tx.put(
+        main,
+        to_item(&user, org_pk.clone(), keys::user_sk(&user.id))?,
+        Some(Cond::not_exists()),
+        OnFail::Internal,
+    );
+    let mut guard = key(org_pk, keys::member_email_sk(email.as_str()));
+    guard.insert("user_id".into(), s(user.id.to_string()));
+    tx.put(
+        main,
+        guard,
+        Some(Cond::not_exists()),
+        OnFail::Conflict(
+            "ALREADY_MEMBER",
+            format!("{email} is already a member or has a pending invite"),
+        ),
+    );
+    tx.put(
+        main,
+        to_item(
+            &record,
+            keys::invite_token(&store.hasher().hash(&token)),
+            keys::INVITE_TOKEN_SK.to_owned(),
+        )?,
+        Some(Cond::not_exists()),
+        OnFail::Internal,
+    );
+    roles::stage_use(&mut tx, store, &ctx.org_id, &role, 1);
+    let invite_url = accept_url(&token);
+    tx.event(
+        store,
+        ctx,
+        "user.invited",
+        None,
+        ResourceRef {
+            kind: "user".into(),
+            id: user.id.to_string(),
+        },
+        serde_json::json!({
+            "id": user.id,
+            "email": user.email,
+            "role": role,
+            "status": "invited",
+            "expires_at": expires_at,
+            // Sealed: the event log is stored, the token must not be.
+            "invite_url_sealed": sealer(store).seal(&invite_url),
+        }),
+    );
+    tx.commit(store).await?;
+    Ok(Invite {
+        id: user.id,
+        email: user.email,
+        role,
+        status: UserStatus::Invited,
+        invite_url,
+        expires_at,
+    })
+}
+
+/// Accepts an invite: the member becomes active with a password and can log in.
+/// An unknown, used or expired token is a 404.
+pub async fn accept(
+    store: &Store,
+    token: &str,
+    name: Option<String>,
+    password: Password,
+    request_id: Option<String>,
+) -> Result<User, StoreError> {
+    let not_found = || StoreError::NotFound("invite");
+    let token_key = keys::invite_token(&store.hasher().hash(token));
+    let item = store
+        .client()
+        .get_item()
+        .table_name(&store.tables().main)
+        .set_key(Some(key(token_key.clone(), keys::INVITE_TOKEN_SK)))
+        .consistent_read(true)
+        .send()
+        .await?
+        .item
+        .ok_or_else(not_found)?;
+    let record: InviteRecord = from_item(item)?;
+    let now = Timestamp::now();
+    if record.expires_at <= now {
+        return Err(not_found());
+    }
+    let mut user = crate::users::get(store, &record.org_id, &record.user_id)
+        .await
+        .map_err(|_| not_found())?;
+    if user.status != UserStatus::Invited {
+        return Err(not_found());
+    }
+    user.status = UserStatus::Active;
+    if let Some(name) = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
+        user.name = Some(name);
+    }
+    let password_hash = tokio::task::spawn_blocking(move || relinx_auth::password::hash(&password))
+        .await
+        .map_err(|e| StoreError::internal("hash password", e))?
+        .map_err(|e| StoreError::internal("hash password", e))?;
+    let login = crate::users::LoginRecord {
+        org_id: record.org_id.clone(),
+        user_id: user.id.clone(),
+        password_hash,
+    };
+    let ctx = Context {
+        org_id: record.org_id.clone(),
+        actor: Actor {
+            kind: ActorKind::User,
+            id: user.id.to_string(),
+        },
+        request_id,
+        role: user.role.clone(),
+        permissions: relinx_model::PermissionSet::empty(),
+        workspace_scope: None,
+    };
+    let main = &store.tables().main;
+    let mut tx = Tx::new();
+    tx.update(
+        main,
+        UpdateSpec {
+            pk: keys::org(&record.org_id),
+            sk: keys::user_sk(&user.id),
+            set: Cond::new("SET #status = :active, #name = :name")
+                .name("#status", "status")
+                .name("#name", "name")
+                .value(":active", s("active"))
+                .value(
+                    ":name",
+                    user.name
+                        .clone()
+                        .map(s)
+                        .unwrap_or(aws_sdk_dynamodb::types::AttributeValue::Null(true)),
+                ),
+            condition: Some(Cond::new("#status = :invited").value(":invited", s("invited"))),
+        },
+        OnFail::Error(|| StoreError::NotFound("invite")),
+    );
+    tx.put(
+        main,
+        to_item(&login, keys::login(&user.email), keys::LOGIN_SK.to_owned())?,
+        Some(Cond::not_exists()),
+        OnFail::Conflict("EMAIL_TAKEN", "this email already has an account; sign in with it or ask for an invite to another address".to_owned()),
+    );
+    tx.delete(
+        main,
+        token_key,
+        keys::INVITE_TOKEN_SK.to_owned(),
+        Some(Cond::exists()),
+        OnFail::Error(|| StoreError::NotFound("invite")),
+    );
+    OrgEffect {
+        owners: i64::from(user.role == BuiltinRole::Owner.as_str()),
+        ..Default::default()
+    }
+    .stage(&mut tx, store, &record.org_id);
+    tx.event(
+        store,
+        &ctx,
+        "user.joined",
+        None,
+        ResourceRef {
+            kind: "user".into(),
+            id: user.id.to_string(),
+        },
+        serde_json::to_value(&user).unwrap_or_default(),
+    );
+    tx.commit(store).await?;
+    Ok(user)
+}

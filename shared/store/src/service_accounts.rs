@@ -1,0 +1,277 @@
+//! Service accounts: identities for machines. Their keys follow the API-key rules;
+//! deleting one revokes its keys and tokens in the same transaction.
+
+use crate::api_keys::{self, NewKey};
+use crate::codec::{from_item, key, s, to_item};
+use crate::tx::{Cond, OnFail, Tx};
+use crate::users::OrgEffect;
+use crate::{Context, Store, StoreError, keys, roles};
+use relinx_auth::SecretKey;
+use relinx_model::{
+    Actor, ActorKind, ApiKey, Name, Permission, Resource, ResourceRef, ServiceAccount,
+    ServiceAccountId, Timestamp, ValidationError, WorkspaceId,
+};
+use std::collections::BTreeMap;
+
+fn resource(id: &ServiceAccountId) -> ResourceRef {
+    ResourceRef {
+        kind: "service_account".into(),
+        id: id.to_string(),
+    }
+}
+
+pub struct NewServiceAccount {
+    pub name: Name,
+    pub role: String,
+    pub workspace_id: Option<WorkspaceId>,
+}
+
+pub async fn create(
+    store: &Store,
+    ctx: &Context,
+    new: NewServiceAccount,
+) -> Result<ServiceAccount, StoreError> {
+    ctx.require(Permission::write(Resource::Users))?;
+    roles::grantable(store, ctx, "role", &new.role).await?;
+    let workspace_id = match (&ctx.workspace_scope, new.workspace_id) {
+        (Some(scope), Some(asked)) if *scope != asked => {
+            return Err(StoreError::NotFound("workspace"));
+        }
+        (Some(scope), _) => Some(scope.clone()),
+        (None, asked) => asked,
+    };
+    let account = ServiceAccount {
+        id: ServiceAccountId::generate(),
+        name: new.name.to_string(),
+        role: new.role.clone(),
+        workspace_id: workspace_id.clone(),
+        created_at: Timestamp::now(),
+    };
+    let main = &store.tables().main;
+    let mut tx = Tx::new();
+    if let Some(ws) = &workspace_id {
+        tx.check(
+            main,
+            keys::org(&ctx.org_id),
+            keys::workspace_sk(ws),
+            Cond::exists(),
+            OnFail::Error(|| {
+                StoreError::Invalid(ValidationError::new(
+                    "workspace_id",
+                    "no workspace with this id exists in your organization",
+                ))
+            }),
+        );
+    }
+    tx.put(
+        main,
+        to_item(
+            &account,
+            keys::org(&ctx.org_id),
+            keys::service_account_sk(&account.id),
+        )?,
+        Some(Cond::not_exists()),
+        OnFail::Internal,
+    );
+    roles::stage_use(&mut tx, store, &ctx.org_id, &account.role, 1);
+    tx.event(
+        store,
+        ctx,
+        "service_account.created",
+        workspace_id.as_ref(),
+        resource(&account.id),
+        serde_json::to_value(&account).unwrap_or_default(),
+    );
+    tx.commit(store).await?;
+    Ok(account)
+}
+
+pub async fn list(store: &Store, ctx: &Context) -> Result<Vec<ServiceAccount>, StoreError> {
+    ctx.require(Permission::read(Resource::Users))?;
+    let out = store
+        .client()
+        .query()
+        .table_name(&store.tables().main)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+        .expression_attribute_values(":pk", s(keys::org(&ctx.org_id)))
+        .expression_attribute_values(":prefix", s(keys::SERVICE_ACCOUNT_SK_PREFIX))
+        .send()
+        .await?;
+    let all: Vec<ServiceAccount> = out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(from_item)
+        .collect::<Result<_, _>>()?;
+    Ok(all
+        .into_iter()
+        .filter(|a| ctx.workspace_scope.is_none() || a.workspace_id == ctx.workspace_scope)
+        .collect())
+}
+
+pub async fn get(
+    store: &Store,
+    ctx: &Context,
+    id: &ServiceAccountId,
+) -> Result<ServiceAccount, StoreError> {
+    ctx.require(Permission::read(Resource::Users))?;
+    let item = store
+        .client()
+        .get_item()
+        .table_name(&store.tables().main)
+        .set_key(Some(key(
+            keys::org(&ctx.org_id),
+            keys::service_account_sk(id),
+        )))
+        .consistent_read(true)
+        .send()
+        .await?
+        .item
+        .ok_or(StoreError::NotFound("service account"))?;
+    let account: ServiceAccount = from_item(item)?;
+    if ctx.workspace_scope.is_some() && account.workspace_id != ctx.workspace_scope {
+        return Err(StoreError::NotFound("service account"));
+    }
+    Ok(account)
+}
+
+/// Deletes the account, its keys, and (through the org) any token it holds.
+pub async fn delete(
+    store: &Store,
+    ctx: &Context,
+    id: &ServiceAccountId,
+) -> Result<ServiceAccount, StoreError> {
+    ctx.require(Permission::write(Resource::Users))?;
+    let account = get(store, ctx, id).await?;
+    let owned = crate::users::keys_of(store, &ctx.org_id, id.as_str()).await?;
+    if owned.len() > 40 {
+        return Err(StoreError::conflict(
+            "TOO_MANY_KEYS",
+            "this service account holds more than 40 API keys; delete some first",
+        ));
+    }
+    let main = &store.tables().main;
+    let org_pk = keys::org(&ctx.org_id);
+    let mut tx = Tx::new();
+    let mut role_deltas: BTreeMap<String, i64> = BTreeMap::from([(account.role.clone(), -1)]);
+    tx.delete(
+        main,
+        org_pk.clone(),
+        keys::service_account_sk(id),
+        Some(Cond::exists()),
+        OnFail::Error(|| StoreError::NotFound("service account")),
+    );
+    for key_meta in &owned {
+        *role_deltas.entry(key_meta.role.clone()).or_default() -= 1;
+        tx.delete(
+            main,
+            org_pk.clone(),
+            keys::api_key_sk(&key_meta.id),
+            None,
+            OnFail::Internal,
+        );
+        tx.delete(
+            main,
+            keys::key_credential(&key_meta.id),
+            keys::KEY_CREDENTIAL_SK.to_owned(),
+            None,
+            OnFail::Internal,
+        );
+    }
+    for (role, delta) in role_deltas {
+        roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
+    }
+    OrgEffect {
+        revoke_tokens: Some((id.to_string(), Timestamp::now().unix() + 1)),
+        ..Default::default()
+    }
+    .stage(&mut tx, store, &ctx.org_id);
+    tx.event(
+        store,
+        ctx,
+        "service_account.deleted",
+        account.workspace_id.as_ref(),
+        resource(id),
+        serde_json::to_value(&account).unwrap_or_default(),
+    );
+    tx.commit(store).await?;
+    for key_meta in &owned {
+        api_keys::forget_cached(store, &key_meta.id);
+    }
+    Ok(account)
+}
+
+pub struct NewAccountKey {
+    pub name: Name,
+    pub role: Option<String>,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A key for the account, shown once. It carries the account's role or a lower one,
+/// never more than the caller's, confined to the account's workspace if it has one.
+pub async fn create_key(
+    store: &Store,
+    ctx: &Context,
+    id: &ServiceAccountId,
+    new: NewAccountKey,
+) -> Result<(ApiKey, SecretKey), StoreError> {
+    ctx.require(Permission::write(Resource::Keys))?;
+    let account = get(store, ctx, id).await?;
+    let role = new.role.unwrap_or_else(|| account.role.clone());
+    let permissions = roles::grantable(store, ctx, "role", &role).await?;
+    let account_permissions = roles::resolve(store, &ctx.org_id, &account.role)
+        .await?
+        .unwrap_or_default();
+    if !account_permissions.covers(&permissions) {
+        return Err(StoreError::forbidden(
+            "ROLE_ESCALATION",
+            "role: a key cannot allow more than its service account's role",
+        ));
+    }
+    let now = Timestamp::now();
+    if new.expires_at.is_some_and(|at| at <= now) {
+        return Err(StoreError::Unprocessable(ValidationError::new(
+            "expires_at",
+            "must be in the future",
+        )));
+    }
+    let main = &store.tables().main;
+    let mut tx = Tx::new();
+    tx.check(
+        main,
+        keys::org(&ctx.org_id),
+        keys::service_account_sk(id),
+        Cond::exists(),
+        OnFail::Error(|| StoreError::NotFound("service account")),
+    );
+    roles::stage_use(&mut tx, store, &ctx.org_id, &role, 1);
+    let (meta, secret) = api_keys::stage_create(
+        &mut tx,
+        store,
+        &ctx.org_id,
+        NewKey {
+            name: new.name,
+            role,
+            workspace_id: account.workspace_id.clone(),
+            expires_at: new.expires_at,
+            owner: Actor {
+                kind: ActorKind::ServiceAccount,
+                id: id.to_string(),
+            },
+        },
+        now,
+    )?;
+    tx.event(
+        store,
+        ctx,
+        "api_key.created",
+        account.workspace_id.as_ref(),
+        ResourceRef {
+            kind: "api_key".into(),
+            id: meta.id.to_string(),
+        },
+        serde_json::to_value(&meta).unwrap_or_default(),
+    );
+    tx.commit(store).await?;
+    Ok((meta, secret))
+}
