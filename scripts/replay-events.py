@@ -44,7 +44,39 @@ EXPECTED = {
     "admin-api-workspaces-update.json": 200,
     "admin-api-workspaces-delete.json": 200,
     "admin-unknown-route.json": 404,
+    "auth-api-service-accounts-create.json": 201,
+    "auth-api-service-accounts-list.json": 200,
+    "auth-api-service-accounts-keys.json": 201,
+    "auth-api-service-accounts-delete.json": 200,
+    "admin-users-list.json": 200,
+    "admin-users-invite.json": 201,
+    "admin-invites-accept.json": 201,
+    "admin-users-update.json": 200,
+    "admin-users-delete.json": 200,
+    "admin-api-users-list.json": 200,
+    "admin-api-users-create.json": 201,
+    "admin-api-users-get.json": 200,
+    "admin-api-users-update.json": 200,
+    "admin-api-users-delete.json": 200,
+    "admin-api-roles-list.json": 200,
+    "admin-api-roles-create.json": 201,
+    "admin-api-roles-get.json": 200,
+    "admin-api-roles-update.json": 200,
+    "admin-api-roles-delete.json": 200,
+    "admin-api-organizations-list.json": 200,
+    "admin-api-organizations-update.json": 200,
 }
+
+# Events whose answers fill placeholders of later ones, in the order they run.
+FIRST = [
+    "auth-signup.json",
+    "auth-api-keys-create.json",
+    "admin-api-roles-create.json",
+    "admin-users-invite.json",
+    "admin-invites-accept.json",
+    "admin-api-users-create.json",
+    "auth-api-service-accounts-create.json",
+]
 
 
 def free_port():
@@ -54,10 +86,9 @@ def free_port():
 
 
 def order(names):
-    """Signup first, then the key the rotate/delete events act on, deletes last."""
-    first = ["auth-signup.json", "auth-api-keys-create.json"]
-    rest = sorted(n for n in names if n not in first)
-    return first + [n for n in rest if "delete" not in n and "rotate" not in n] + \
+    """The events that create what others name first, then the rest, deletes last."""
+    rest = sorted(n for n in names if n not in FIRST)
+    return FIRST + [n for n in rest if "delete" not in n and "rotate" not in n] + \
         [n for n in rest if "rotate" in n] + [n for n in rest if "delete" in n]
 
 
@@ -135,10 +166,28 @@ def invoke(tmp, port, name, values):
     return response.get("statusCode"), body
 
 
+def capture(name, body, values):
+    """Fills placeholders from an answer."""
+    data = body.get("data", {}) if isinstance(body, dict) else {}
+    if name == "auth-signup.json":
+        values.update(API_KEY=body["api_key"], WORKSPACE_ID=body["workspace_id"],
+                      ORG_ID=body["org_id"], USER_ID=body["user_id"])
+    elif name == "auth-api-keys-create.json":
+        values["KEY_ID"] = body["id"]
+    elif name == "admin-users-invite.json":
+        values["INVITED_ID"] = body["id"]
+        values["INVITE_TOKEN"] = body["invite_url"].split("/v1/invites/")[1].split("/")[0]
+    elif name == "admin-api-users-create.json":
+        values["INVITED2_ID"] = data["id"]
+    elif name == "auth-api-service-accounts-create.json":
+        values["SA_ID"] = data["id"]
+
+
 def replay(tmp, port, names):
     values = {
         "EMAIL": f"replay-{secrets.token_hex(6)}@example.com",
         "PASSWORD": secrets.token_urlsafe(16),
+        "RUN": secrets.token_hex(4),
     }
     passed = failed = 0
     for name in order(names):
@@ -148,11 +197,8 @@ def replay(tmp, port, names):
         print(f"{'ok  ' if ok else 'FAIL'} {name}: {status} (expected {EXPECTED[name]})", flush=True)
         if not ok:
             print(f"     body: {json.dumps(body)[:400]}", flush=True)
-        if name == "auth-signup.json" and ok:
-            values["API_KEY"] = body["api_key"]
-            values["WORKSPACE_ID"] = body["workspace_id"]
-        if name == "auth-api-keys-create.json" and ok:
-            values["KEY_ID"] = body["id"]
+        if ok:
+            capture(name, body, values)
         if name == "auth-signup.json" and not ok:
             break
     print(f"events: {passed} passed, {failed} failed")
