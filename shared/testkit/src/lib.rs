@@ -403,3 +403,39 @@ pub fn capture_logs() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
     let guard = tracing::subscriber::set_default(subscriber);
     (logs, guard)
 }
+
+/// Every HTTP route template.yaml deploys, as `(method, path)`: the route table the
+/// platform promises, for tests that must cover all of it.
+pub fn template_routes() -> Vec<(String, String)> {
+    let doc: serde_yaml::Value = serde_yaml::from_str(relinx_store::schema::TEMPLATE)
+        .unwrap_or_else(|e| panic!("template.yaml: {e}"));
+    let mut routes = Vec::new();
+    let resources = doc
+        .get("Resources")
+        .and_then(|r| r.as_mapping())
+        .cloned()
+        .unwrap_or_default();
+    for (_, resource) in resources {
+        let events = resource
+            .get("Properties")
+            .and_then(|p| p.get("Events"))
+            .and_then(|e| e.as_mapping())
+            .cloned();
+        for (_, event) in events.unwrap_or_default() {
+            if event.get("Type").and_then(|t| t.as_str()) != Some("HttpApi") {
+                continue;
+            }
+            let props = event.get("Properties");
+            let method = props
+                .and_then(|p| p.get("Method"))
+                .and_then(|m| m.as_str())
+                .unwrap_or_default();
+            let path = props
+                .and_then(|p| p.get("Path"))
+                .and_then(|m| m.as_str())
+                .unwrap_or_default();
+            routes.push((method.to_owned(), path.to_owned()));
+        }
+    }
+    routes
+}
