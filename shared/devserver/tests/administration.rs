@@ -166,7 +166,9 @@ async fn invite_accept_login_and_be_listed_with_role_and_last_sync() {
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 
     let olive = login(&app, &email, password).await;
-    let listed = app.get("/v1/users?role=operator", &[olive.clone()]).await;
+    let listed = app
+        .get("/v1/users?role=operator", std::slice::from_ref(&olive))
+        .await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
     let listed = listed.json();
     let users = listed["data"].as_array().expect("data");
@@ -227,7 +229,7 @@ async fn who_may_invite_and_the_last_owner_rule() {
     let owner_by_admin = app
         .post(
             "/v1/users/invite",
-            &[admin.clone()],
+            std::slice::from_ref(&admin),
             json!({"email": unique("x"), "role": "owner"}),
         )
         .await;
@@ -236,7 +238,7 @@ async fn who_may_invite_and_the_last_owner_rule() {
     let owner_key_by_admin = app
         .post(
             "/v1/api-keys",
-            &[admin.clone()],
+            std::slice::from_ref(&admin),
             json!({"name": "x", "role": "owner"}),
         )
         .await;
@@ -244,7 +246,7 @@ async fn who_may_invite_and_the_last_owner_rule() {
     let fine = app
         .post(
             "/v1/users/invite",
-            &[admin.clone()],
+            std::slice::from_ref(&admin),
             json!({"email": unique("x"), "role": "operator"}),
         )
         .await;
@@ -252,7 +254,7 @@ async fn who_may_invite_and_the_last_owner_rule() {
     let twice = app
         .post(
             "/api/users",
-            &[admin.clone()],
+            std::slice::from_ref(&admin),
             json!({"email": fine.json()["email"], "role": "viewer"}),
         )
         .await;
@@ -646,7 +648,11 @@ async fn a_disabled_member_is_refused_at_once_and_a_demoted_one_is_capped() {
     let (ada_id, password) = member(&app, &t, &email, "admin").await;
     let token = login(&app, &email, &password).await;
     let own_key = app
-        .post("/v1/api-keys", &[token.clone()], json!({"name": "ada's"}))
+        .post(
+            "/v1/api-keys",
+            std::slice::from_ref(&token),
+            json!({"name": "ada's"}),
+        )
         .await;
     assert_eq!(own_key.status, StatusCode::CREATED, "{}", own_key.text);
     let ada_key = (
@@ -654,7 +660,9 @@ async fn a_disabled_member_is_refused_at_once_and_a_demoted_one_is_capped() {
         own_key.json()["key"].as_str().expect("key").to_owned(),
     );
     assert_eq!(
-        app.get("/v1/workspaces", &[ada_key.clone()]).await.status,
+        app.get("/v1/workspaces", std::slice::from_ref(&ada_key))
+            .await
+            .status,
         StatusCode::OK
     );
 
@@ -669,11 +677,15 @@ async fn a_disabled_member_is_refused_at_once_and_a_demoted_one_is_capped() {
     .await;
     assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.text);
     assert_eq!(
-        app.get("/v1/workspaces", &[ada_key.clone()]).await.status,
+        app.get("/v1/workspaces", std::slice::from_ref(&ada_key))
+            .await
+            .status,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        app.get("/v1/workspaces", &[token.clone()]).await.status,
+        app.get("/v1/workspaces", std::slice::from_ref(&token))
+            .await
+            .status,
         StatusCode::UNAUTHORIZED
     );
     let relogin = app
@@ -695,7 +707,9 @@ async fn a_disabled_member_is_refused_at_once_and_a_demoted_one_is_capped() {
     .await;
     assert_eq!(enabled.status, StatusCode::OK, "{}", enabled.text);
     assert_eq!(
-        app.get("/v1/workspaces", &[ada_key.clone()]).await.status,
+        app.get("/v1/workspaces", std::slice::from_ref(&ada_key))
+            .await
+            .status,
         StatusCode::OK
     );
 
@@ -715,7 +729,9 @@ async fn a_disabled_member_is_refused_at_once_and_a_demoted_one_is_capped() {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        app.get("/v1/workspaces", &[ada_key.clone()]).await.status,
+        app.get("/v1/workspaces", std::slice::from_ref(&ada_key))
+            .await
+            .status,
         StatusCode::OK
     );
     assert_eq!(
@@ -755,7 +771,7 @@ async fn the_owner_edits_the_org_and_nobody_else() {
             &app,
             Method::PUT,
             &path,
-            &[admin.clone()],
+            std::slice::from_ref(&admin),
             Some(json!({"name": "x"}))
         )
         .await
