@@ -12,7 +12,9 @@ pub struct CacheSettings {
     /// How long a verified key's record is trusted: the bound on how long a key
     /// revoked or rotated through another instance keeps working.
     pub key_ttl: Duration,
-    /// How long an org's plan and limits are trusted.
+    /// How long an org's plan, limits, disabled members and custom roles are
+    /// trusted: the bound on how long a member disabled through another instance
+    /// keeps working.
     pub org_ttl: Duration,
     /// How long an org's workspace list (names, read-only flags) is trusted for
     /// resolving headers; writes always re-check `read_only` in their transaction.
@@ -23,7 +25,7 @@ impl Default for CacheSettings {
     fn default() -> Self {
         Self {
             key_ttl: Duration::from_secs(10),
-            org_ttl: Duration::from_secs(30),
+            org_ttl: Duration::from_secs(10),
             workspace_ttl: Duration::from_secs(5),
         }
     }
