@@ -3,7 +3,7 @@
 use axum::extract::State;
 use relinx_http::respond::{Data, DataPage, PageParams};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
-use relinx_model::{Name, OrgId, Plan, ValidationError};
+use relinx_model::{Name, OrgId, Plan};
 use relinx_store::orgs::{self, OrgPatch, SignupPolicy};
 use serde::Deserialize;
 use serde_json::Value;
@@ -43,14 +43,7 @@ pub async fn update(
             .transpose()?,
         plan: body
             .plan
-            .map(|raw| {
-                Plan::parse(&raw).ok_or_else(|| {
-                    ValidationError::new(
-                        "plan",
-                        format!("{raw:?} is not a plan; use starter, pro or enterprise"),
-                    )
-                })
-            })
+            .map(|raw| Plan::parse_field("plan", &raw))
             .transpose()?,
         limits_override: None,
     };

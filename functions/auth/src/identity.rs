@@ -5,7 +5,7 @@ use axum::extract::State;
 use relinx_http::client::{ClientIp, LOGIN_PER_EMAIL, LOGIN_PER_IP, throttle};
 use relinx_http::respond::Created;
 use relinx_http::{ApiError, Caller, JsonBody, Platform, auth};
-use relinx_model::{Email, Name, Password, Plan, ValidationError};
+use relinx_model::{Email, Name, Password, Plan};
 use relinx_store::orgs::{self, Signup, SignupPolicy};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -28,14 +28,7 @@ pub async fn signup(
 ) -> Result<Created<Value>, ApiError> {
     let plan = body
         .plan
-        .map(|raw| {
-            Plan::parse(&raw).ok_or_else(|| {
-                ValidationError::new(
-                    "plan",
-                    format!("{raw:?} is not a plan; use starter, pro or enterprise"),
-                )
-            })
-        })
+        .map(|raw| Plan::parse_field("plan", &raw))
         .transpose()?;
     let signup = Signup {
         organization: Name::parse("organization", &body.organization)?,

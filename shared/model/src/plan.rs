@@ -20,6 +20,16 @@ impl Plan {
         }
     }
 
+    /// A plan named in a request; anything else is a 400 naming `field`.
+    pub fn parse_field(field: &str, raw: &str) -> Result<Self, crate::ValidationError> {
+        Self::parse(raw).ok_or_else(|| {
+            crate::ValidationError::new(
+                field,
+                format!("{raw:?} is not a plan; use starter, pro or enterprise"),
+            )
+        })
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Starter => "starter",

@@ -1,7 +1,7 @@
 //! API keys: created and rotated with the secret shown once, verified against a
 //! peppered hash, cached per instance for a bounded time.
 
-use crate::codec::{Page, decode_cursor, encode_cursor, from_item, get_s, key, s, to_item};
+use crate::codec::{Page, from_item, key, s, to_item};
 use crate::tx::{Cond, OnFail, Tx, UpdateSpec};
 use crate::{Context, Store, StoreError, keys, roles};
 use relinx_auth::{AuthError, PresentedKey, SecretKey};
@@ -177,14 +177,8 @@ fn event_data(key: &ApiKey) -> serde_json::Value {
 pub async fn get(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKey, StoreError> {
     ctx.require(Permission::read(Resource::Keys))?;
     let item = store
-        .client()
-        .get_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(key(keys::org(&ctx.org_id), keys::api_key_sk(id))))
-        .consistent_read(true)
-        .send()
+        .get_item(keys::org(&ctx.org_id), keys::api_key_sk(id))
         .await?
-        .item
         .ok_or(StoreError::NotFound("API key"))?;
     let meta: ApiKey = from_item(item)?;
     if ctx.workspace_scope.is_some() && meta.workspace_id != ctx.workspace_scope {
@@ -200,36 +194,13 @@ pub async fn list(
     limit: i32,
 ) -> Result<Page<ApiKey>, StoreError> {
     ctx.require(Permission::read(Resource::Keys))?;
-    let start = cursor
-        .map(|c| decode_cursor(c, keys::API_KEY_SK_PREFIX))
-        .transpose()?;
-    let mut query = store
-        .client()
-        .query()
-        .table_name(&store.tables().main)
-        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-        .expression_attribute_values(":pk", s(keys::org(&ctx.org_id)))
-        .expression_attribute_values(":prefix", s(keys::API_KEY_SK_PREFIX))
-        .set_exclusive_start_key(start.map(|sk| key(keys::org(&ctx.org_id), sk)))
-        .limit(limit);
-    if let Some(scope) = &ctx.workspace_scope {
-        query = query
-            .filter_expression("workspace_id = :ws")
-            .expression_attribute_values(":ws", s(scope.to_string()));
-    }
-    let out = query.send().await?;
-    let next_cursor = out
-        .last_evaluated_key
+    let filter = ctx
+        .workspace_scope
         .as_ref()
-        .and_then(|k| get_s(k, keys::SK))
-        .map(encode_cursor);
-    let items = out
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<_, _>>()?;
-    Ok(Page { items, next_cursor })
+        .map(|scope| crate::tx::Cond::new("workspace_id = :ws").value(":ws", s(scope.to_string())));
+    store
+        .org_page(&ctx.org_id, keys::API_KEY_SK_PREFIX, cursor, limit, filter)
+        .await
 }
 
 /// Replaces a key's secret: the old key stops working, the id stays.
@@ -314,6 +285,48 @@ pub async fn delete(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKe
     Ok(meta)
 }
 
+/// Keys one transaction may revoke along with their owner (two items each, within
+/// DynamoDB's 100 items a transaction).
+const MAX_KEYS_REVOKED_WITH_OWNER: usize = 40;
+
+/// All keys of an owner (a member or service account) being removed: deletes each
+/// key's listing item and credential in `tx` and counts their roles off `role_deltas`.
+pub(crate) fn stage_revoke_all(
+    tx: &mut Tx,
+    store: &Store,
+    org: &OrgId,
+    owned: &[ApiKey],
+    role_deltas: &mut std::collections::BTreeMap<String, i64>,
+) -> Result<(), StoreError> {
+    if owned.len() > MAX_KEYS_REVOKED_WITH_OWNER {
+        return Err(StoreError::conflict(
+            "TOO_MANY_KEYS",
+            format!(
+                "the owner holds more than {MAX_KEYS_REVOKED_WITH_OWNER} API keys; delete some of them first"
+            ),
+        ));
+    }
+    let main = &store.tables().main;
+    for key_meta in owned {
+        *role_deltas.entry(key_meta.role.clone()).or_default() -= 1;
+        tx.delete(
+            main,
+            keys::org(org),
+            keys::api_key_sk(&key_meta.id),
+            None,
+            OnFail::Internal,
+        );
+        tx.delete(
+            main,
+            keys::key_credential(&key_meta.id),
+            keys::KEY_CREDENTIAL_SK.to_owned(),
+            None,
+            OnFail::Internal,
+        );
+    }
+    Ok(())
+}
+
 pub(crate) fn forget_cached(store: &Store, id: &ApiKeyId) {
     if let Some(cache) = store.caches().keys.as_ref() {
         cache.invalidate(id);
@@ -330,16 +343,8 @@ pub async fn authenticate(
         Some(hit) => hit,
         None => {
             let item = store
-                .client()
-                .get_item()
-                .table_name(&store.tables().main)
-                .set_key(Some(key(
-                    keys::key_credential(&presented.id),
-                    keys::KEY_CREDENTIAL_SK,
-                )))
-                .send()
+                .get_item(keys::key_credential(&presented.id), keys::KEY_CREDENTIAL_SK)
                 .await?
-                .item
                 .ok_or(StoreError::Unauthorized(AuthError::Invalid))?;
             let credential: Arc<KeyCredential> = Arc::new(from_item(item)?);
             if let Some(cache) = cache {

@@ -95,18 +95,9 @@ fn judge(existing: &Item, fingerprint: &str) -> Begin {
 }
 
 async fn read(store: &Store, org: &OrgId, idem_key: &str) -> Result<Option<Item>, StoreError> {
-    Ok(store
-        .client()
-        .get_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(key(
-            keys::idempotency(org, idem_key),
-            keys::IDEMPOTENCY_SK,
-        )))
-        .consistent_read(true)
-        .send()
-        .await?
-        .item)
+    store
+        .get_item(keys::idempotency(org, idem_key), keys::IDEMPOTENCY_SK)
+        .await
 }
 
 /// Stores the response of the request that held the key.

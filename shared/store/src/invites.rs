@@ -155,14 +155,8 @@ pub async fn accept(
     let not_found = || StoreError::NotFound("invite");
     let token_key = keys::invite_token(&store.hasher().hash(token));
     let item = store
-        .client()
-        .get_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(key(token_key.clone(), keys::INVITE_TOKEN_SK)))
-        .consistent_read(true)
-        .send()
+        .get_item(token_key.clone(), keys::INVITE_TOKEN_SK)
         .await?
-        .item
         .ok_or_else(not_found)?;
     let record: InviteRecord = from_item(item)?;
     let now = Timestamp::now();

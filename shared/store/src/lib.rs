@@ -167,4 +167,67 @@ impl Store {
     pub(crate) fn caches(&self) -> &cache::Caches {
         &self.inner.caches
     }
+
+    /// One item of the main table, read consistently (a fresh write is always seen).
+    pub(crate) async fn get_item(
+        &self,
+        pk: String,
+        sk: impl Into<String>,
+    ) -> Result<Option<codec::Item>, StoreError> {
+        Ok(self
+            .client()
+            .get_item()
+            .table_name(&self.tables().main)
+            .set_key(Some(codec::key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await?
+            .item)
+    }
+
+    /// One page of an org's items whose sort key starts with `prefix`, after
+    /// `cursor`, optionally filtered (`filter` names its own placeholders).
+    pub(crate) async fn org_page<T: serde::de::DeserializeOwned>(
+        &self,
+        org: &OrgId,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: i32,
+        filter: Option<tx::Cond>,
+    ) -> Result<codec::Page<T>, StoreError> {
+        let start = cursor
+            .map(|c| codec::decode_cursor(c, prefix))
+            .transpose()?;
+        let mut query = self
+            .client()
+            .query()
+            .table_name(&self.tables().main)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", codec::s(keys::org(org)))
+            .expression_attribute_values(":prefix", codec::s(prefix))
+            .set_exclusive_start_key(start.map(|sk| codec::key(keys::org(org), sk)))
+            .limit(limit);
+        if let Some(filter) = filter {
+            query = query.filter_expression(filter.expression);
+            for (name, value) in filter.names {
+                query = query.expression_attribute_names(name, value);
+            }
+            for (name, value) in filter.values {
+                query = query.expression_attribute_values(name, value);
+            }
+        }
+        let out = query.send().await?;
+        let next_cursor = out
+            .last_evaluated_key
+            .as_ref()
+            .and_then(|k| codec::get_s(k, keys::SK))
+            .map(codec::encode_cursor);
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(codec::from_item)
+            .collect::<Result<_, _>>()?;
+        Ok(codec::Page { items, next_cursor })
+    }
 }

@@ -1,7 +1,7 @@
 //! Organizations: signup creates one with its owner, default workspace and first key.
 
 use crate::api_keys::{self, NewKey};
-use crate::codec::{from_item, key, to_item};
+use crate::codec::{from_item, to_item};
 use crate::tx::{Cond, OnFail, Tx};
 use crate::users::LoginRecord;
 use crate::workspaces;
@@ -199,13 +199,8 @@ pub async fn get(store: &Store, org_id: &OrgId) -> Result<Arc<Org>, StoreError> 
         return Ok(org);
     }
     let item = store
-        .client()
-        .get_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(key(keys::org(org_id), keys::ORG_SK)))
-        .send()
+        .get_item(keys::org(org_id), keys::ORG_SK)
         .await?
-        .item
         .ok_or(StoreError::NotFound("organization"))?;
     let org: Arc<Org> = Arc::new(from_item(item)?);
     if let Some(cache) = cache {

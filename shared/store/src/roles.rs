@@ -3,7 +3,7 @@
 //! partition, each with a count of the keys, users, invites and service accounts
 //! holding it, so a role in use cannot be deleted.
 
-use crate::codec::{from_item, key, n, s, to_item};
+use crate::codec::{from_item, n, s, to_item};
 use crate::tx::{Cond, OnFail, Tx, UpdateSpec};
 use crate::{Context, Store, StoreError, keys};
 use relinx_model::{
@@ -409,14 +409,8 @@ pub async fn get(store: &Store, ctx: &Context, name: &str) -> Result<Role, Store
         return Ok(built_in_view(builtin));
     }
     let item = store
-        .client()
-        .get_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(key(keys::org(&ctx.org_id), role_sk(name))))
-        .consistent_read(true)
-        .send()
+        .get_item(keys::org(&ctx.org_id), role_sk(name))
         .await?
-        .item
         .ok_or(StoreError::NotFound("role"))?;
     Ok(from_item::<RoleRecord>(item)?.view())
 }

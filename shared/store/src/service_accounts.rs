@@ -2,7 +2,7 @@
 //! deleting one revokes its keys and tokens in the same transaction.
 
 use crate::api_keys::{self, NewKey};
-use crate::codec::{from_item, key, s, to_item};
+use crate::codec::{from_item, s, to_item};
 use crate::tx::{Cond, OnFail, Tx};
 use crate::users::OrgEffect;
 use crate::{Context, Store, StoreError, keys, roles};
@@ -116,17 +116,8 @@ pub async fn get(
 ) -> Result<ServiceAccount, StoreError> {
     ctx.require(Permission::read(Resource::Users))?;
     let item = store
-        .client()
-        .get_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(key(
-            keys::org(&ctx.org_id),
-            keys::service_account_sk(id),
-        )))
-        .consistent_read(true)
-        .send()
+        .get_item(keys::org(&ctx.org_id), keys::service_account_sk(id))
         .await?
-        .item
         .ok_or(StoreError::NotFound("service account"))?;
     let account: ServiceAccount = from_item(item)?;
     if ctx.workspace_scope.is_some() && account.workspace_id != ctx.workspace_scope {
@@ -144,12 +135,6 @@ pub async fn delete(
     ctx.require(Permission::write(Resource::Users))?;
     let account = get(store, ctx, id).await?;
     let owned = crate::users::keys_of(store, &ctx.org_id, id.as_str()).await?;
-    if owned.len() > 40 {
-        return Err(StoreError::conflict(
-            "TOO_MANY_KEYS",
-            "this service account holds more than 40 API keys; delete some first",
-        ));
-    }
     let main = &store.tables().main;
     let org_pk = keys::org(&ctx.org_id);
     let mut tx = Tx::new();
@@ -161,23 +146,7 @@ pub async fn delete(
         Some(Cond::exists()),
         OnFail::Error(|| StoreError::NotFound("service account")),
     );
-    for key_meta in &owned {
-        *role_deltas.entry(key_meta.role.clone()).or_default() -= 1;
-        tx.delete(
-            main,
-            org_pk.clone(),
-            keys::api_key_sk(&key_meta.id),
-            None,
-            OnFail::Internal,
-        );
-        tx.delete(
-            main,
-            keys::key_credential(&key_meta.id),
-            keys::KEY_CREDENTIAL_SK.to_owned(),
-            None,
-            OnFail::Internal,
-        );
-    }
+    api_keys::stage_revoke_all(&mut tx, store, &ctx.org_id, &owned, &mut role_deltas)?;
     for (role, delta) in role_deltas {
         roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
     }

@@ -15,26 +15,15 @@ pub struct LoginRecord {
 
 pub async fn login_record(store: &Store, email: &Email) -> Result<Option<LoginRecord>, StoreError> {
     let item = store
-        .client()
-        .get_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(key(keys::login(email.as_str()), keys::LOGIN_SK)))
-        .consistent_read(true)
-        .send()
-        .await?
-        .item;
+        .get_item(keys::login(email.as_str()), keys::LOGIN_SK)
+        .await?;
     item.map(from_item).transpose()
 }
 
 pub async fn get(store: &Store, org: &OrgId, user: &UserId) -> Result<User, StoreError> {
     let item = store
-        .client()
-        .get_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(key(keys::org(org), keys::user_sk(user))))
-        .send()
+        .get_item(keys::org(org), keys::user_sk(user))
         .await?
-        .item
         .ok_or(StoreError::NotFound("user"))?;
     from_item(item)
 }
@@ -61,7 +50,7 @@ pub async fn record_login(
 
 // ---- Administration: list, change, disable, delete -------------------------------
 
-use crate::codec::{Item, Page, decode_cursor, encode_cursor, get_s, n};
+use crate::codec::{Item, Page, n};
 use crate::tx::{Cond, OnFail, Tx, UpdateSpec};
 use crate::{Context, roles};
 use relinx_model::{
@@ -89,37 +78,14 @@ pub async fn list(
     limit: i32,
 ) -> Result<Page<User>, StoreError> {
     ctx.require(Permission::read(Resource::Users))?;
-    let start = cursor
-        .map(|c| decode_cursor(c, keys::USER_SK_PREFIX))
-        .transpose()?;
-    let mut query = store
-        .client()
-        .query()
-        .table_name(&store.tables().main)
-        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-        .expression_attribute_values(":pk", s(keys::org(&ctx.org_id)))
-        .expression_attribute_values(":prefix", s(keys::USER_SK_PREFIX))
-        .set_exclusive_start_key(start.map(|sk| key(keys::org(&ctx.org_id), sk)))
-        .limit(limit);
-    if let Some(role) = role {
-        query = query
-            .filter_expression("#role = :role")
-            .expression_attribute_names("#role", "role")
-            .expression_attribute_values(":role", s(role));
-    }
-    let out = query.send().await?;
-    let next_cursor = out
-        .last_evaluated_key
-        .as_ref()
-        .and_then(|k| get_s(k, keys::SK))
-        .map(encode_cursor);
-    let items = out
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<_, _>>()?;
-    Ok(Page { items, next_cursor })
+    let filter = role.map(|role| {
+        Cond::new("#role = :role")
+            .name("#role", "role")
+            .value(":role", s(role))
+    });
+    store
+        .org_page(&ctx.org_id, keys::USER_SK_PREFIX, cursor, limit, filter)
+        .await
 }
 
 /// Every user of the org, for page-numbered lists.
@@ -421,29 +387,7 @@ pub async fn delete(store: &Store, ctx: &Context, id: &UserId) -> Result<User, S
         );
     }
     let owned = keys_of(store, &ctx.org_id, id.as_str()).await?;
-    if owned.len() > 40 {
-        return Err(StoreError::conflict(
-            "TOO_MANY_KEYS",
-            "this member holds more than 40 API keys; delete some first",
-        ));
-    }
-    for key_meta in &owned {
-        *role_deltas.entry(key_meta.role.clone()).or_default() -= 1;
-        tx.delete(
-            main,
-            org_pk.clone(),
-            keys::api_key_sk(&key_meta.id),
-            None,
-            OnFail::Internal,
-        );
-        tx.delete(
-            main,
-            keys::key_credential(&key_meta.id),
-            keys::KEY_CREDENTIAL_SK.to_owned(),
-            None,
-            OnFail::Internal,
-        );
-    }
+    crate::api_keys::stage_revoke_all(&mut tx, store, &ctx.org_id, &owned, &mut role_deltas)?;
     for (role, delta) in role_deltas {
         roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
     }

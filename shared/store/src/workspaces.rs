@@ -1,7 +1,7 @@
 //! Workspaces: names unique in the org, a `read_only` flag every data write obeys,
 //! and resolution of the workspace a request acts on.
 
-use crate::codec::{Item, Page, decode_cursor, encode_cursor, from_item, get_s, key, s, to_item};
+use crate::codec::{Item, Page, from_item, get_s, key, s, to_item};
 use crate::tx::{Cond, OnFail, Tx};
 use crate::{Context, Store, StoreError, keys};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -112,14 +112,8 @@ async fn read(
     id: &WorkspaceId,
 ) -> Result<Option<Workspace>, StoreError> {
     let item = store
-        .client()
-        .get_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(key(keys::org(org), keys::workspace_sk(id))))
-        .consistent_read(true)
-        .send()
-        .await?
-        .item;
+        .get_item(keys::org(org), keys::workspace_sk(id))
+        .await?;
     item.map(from_item).transpose()
 }
 
@@ -140,17 +134,8 @@ async fn id_for_name(
         return Ok(Some(ws.id));
     }
     let item = store
-        .client()
-        .get_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(key(
-            keys::org(org),
-            keys::workspace_name_sk(&name.key()),
-        )))
-        .consistent_read(true)
-        .send()
-        .await?
-        .item;
+        .get_item(keys::org(org), keys::workspace_name_sk(&name.key()))
+        .await?;
     Ok(item.and_then(|i| get_s(&i, "workspace_id").and_then(WorkspaceId::parse)))
 }
 
@@ -195,32 +180,9 @@ pub async fn list(
             next_cursor: None,
         });
     }
-    let start = cursor
-        .map(|c| decode_cursor(c, keys::WORKSPACE_SK_PREFIX))
-        .transpose()?;
-    let out = store
-        .client()
-        .query()
-        .table_name(&store.tables().main)
-        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-        .expression_attribute_values(":pk", s(keys::org(&ctx.org_id)))
-        .expression_attribute_values(":prefix", s(keys::WORKSPACE_SK_PREFIX))
-        .set_exclusive_start_key(start.map(|sk| key(keys::org(&ctx.org_id), sk)))
-        .limit(limit)
-        .send()
-        .await?;
-    let next_cursor = out
-        .last_evaluated_key
-        .as_ref()
-        .and_then(|k| get_s(k, keys::SK))
-        .map(encode_cursor);
-    let items = out
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<_, _>>()?;
-    Ok(Page { items, next_cursor })
+    store
+        .org_page(&ctx.org_id, keys::WORKSPACE_SK_PREFIX, cursor, limit, None)
+        .await
 }
 
 /// Every workspace of the org (bounded: an org holds few), for page-numbered lists
