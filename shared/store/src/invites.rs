@@ -165,7 +165,10 @@ pub async fn accept(
     }
     let mut user = crate::users::get(store, &record.org_id, &record.user_id)
         .await
-        .map_err(|_| not_found())?;
+        .map_err(|e| match e {
+            StoreError::NotFound(_) => not_found(),
+            other => other,
+        })?;
     if user.status != UserStatus::Invited {
         return Err(not_found());
     }
