@@ -206,6 +206,7 @@ impl Store {
             .expression_attribute_values(":pk", codec::s(keys::org(org)))
             .expression_attribute_values(":prefix", codec::s(prefix))
             .set_exclusive_start_key(start.map(|sk| codec::key(keys::org(org), sk)))
+            .consistent_read(true)
             .limit(limit);
         if let Some(filter) = filter {
             query = query.filter_expression(filter.expression);
@@ -229,5 +230,27 @@ impl Store {
             .map(codec::from_item)
             .collect::<Result<_, _>>()?;
         Ok(codec::Page { items, next_cursor })
+    }
+
+    /// Every item of an org whose sort key starts with `prefix` (for sets that stay
+    /// small: an org's workspaces, a member's keys), optionally filtered.
+    pub(crate) async fn org_all<T: serde::de::DeserializeOwned>(
+        &self,
+        org: &OrgId,
+        prefix: &str,
+        filter: impl Fn() -> Option<tx::Cond>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self
+                .org_page(org, prefix, cursor.as_deref(), 1000, filter())
+                .await?;
+            all.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
     }
 }

@@ -50,7 +50,7 @@ pub async fn record_login(
 
 // ---- Administration: list, change, disable, delete -------------------------------
 
-use crate::codec::{Item, Page, n};
+use crate::codec::{Page, n};
 use crate::tx::{Cond, OnFail, Tx, UpdateSpec};
 use crate::{Context, roles};
 use relinx_model::{
@@ -90,16 +90,10 @@ pub async fn list(
 
 /// Every user of the org, for page-numbered lists.
 pub async fn list_all(store: &Store, ctx: &Context) -> Result<Vec<User>, StoreError> {
-    let mut all = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = list(store, ctx, None, cursor.as_deref(), 200).await?;
-        all.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(all),
-        }
-    }
+    ctx.require(Permission::read(Resource::Users))?;
+    store
+        .org_all(&ctx.org_id, keys::USER_SK_PREFIX, || None)
+        .await
 }
 
 pub async fn get_member(store: &Store, ctx: &Context, id: &UserId) -> Result<User, StoreError> {
@@ -113,31 +107,15 @@ pub(crate) async fn keys_of(
     org: &OrgId,
     owner_id: &str,
 ) -> Result<Vec<ApiKey>, StoreError> {
-    let mut keys_found = Vec::new();
-    let mut start: Option<Item> = None;
-    loop {
-        let out = store
-            .client()
-            .query()
-            .table_name(&store.tables().main)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .filter_expression("#owner.id = :owner")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_values(":pk", s(keys::org(org)))
-            .expression_attribute_values(":prefix", s(keys::API_KEY_SK_PREFIX))
-            .expression_attribute_values(":owner", s(owner_id))
-            .consistent_read(true)
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await?;
-        for item in out.items.unwrap_or_default() {
-            keys_found.push(from_item::<ApiKey>(item)?);
-        }
-        match out.last_evaluated_key {
-            Some(k) if !k.is_empty() => start = Some(k),
-            _ => return Ok(keys_found),
-        }
-    }
+    store
+        .org_all(org, keys::API_KEY_SK_PREFIX, || {
+            Some(
+                Cond::new("#owner.id = :owner")
+                    .name("#owner", "owner")
+                    .value(":owner", s(owner_id)),
+            )
+        })
+        .await
 }
 
 /// One update of the org item for a change to its members (a transaction may touch an

@@ -211,28 +211,9 @@ async fn directory(store: &Store, org: &OrgId) -> Result<Arc<Vec<Workspace>>, St
     if let Some(dir) = directory_cached(store, org) {
         return Ok(dir);
     }
-    let mut all = Vec::new();
-    let mut start: Option<Item> = None;
-    loop {
-        let out = store
-            .client()
-            .query()
-            .table_name(&store.tables().main)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(keys::org(org)))
-            .expression_attribute_values(":prefix", s(keys::WORKSPACE_SK_PREFIX))
-            .consistent_read(true)
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await?;
-        for item in out.items.unwrap_or_default() {
-            all.push(from_item::<Workspace>(item)?);
-        }
-        match out.last_evaluated_key {
-            Some(k) if !k.is_empty() => start = Some(k),
-            _ => break,
-        }
-    }
+    let all: Vec<Workspace> = store
+        .org_all(org, keys::WORKSPACE_SK_PREFIX, || None)
+        .await?;
     let dir = Arc::new(all);
     if let Some(cache) = store.caches().workspaces.as_ref() {
         cache.insert(org.clone(), dir.clone());
