@@ -13,6 +13,8 @@ type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 /// Random bytes in a secret: 384 bits, 64 base64url characters.
 const SECRET_BYTES: usize = 48;
+/// Characters of a key id derived from the rest under the pepper (≈ 24 bits).
+const CHECK_CHARS: usize = 4;
 /// The shortest secret accepted from a caller (256 bits in base64url).
 const MIN_SECRET_CHARS: usize = 43;
 
@@ -87,6 +89,34 @@ impl KeyHasher {
         mac
     }
 
+    /// A new key id: 12 random characters and 4 derived from them under the pepper.
+    /// Only this deployment can make an id that passes [`Self::issued_id`], so a
+    /// request with a made-up key is refused without a database read.
+    pub fn new_key_id(&self) -> ApiKeyId {
+        let random = ApiKeyId::generate();
+        let head = &random.as_str()[..ApiKeyId::LEN - CHECK_CHARS];
+        let id = format!("{head}{}", self.id_check(head));
+        ApiKeyId::parse(&id).unwrap_or(random)
+    }
+
+    /// Whether `id` is one this deployment issued (its check characters match).
+    pub fn issued_id(&self, id: &ApiKeyId) -> bool {
+        let (head, check) = id.as_str().split_at(ApiKeyId::LEN - CHECK_CHARS);
+        self.id_check(head) == check
+    }
+
+    fn id_check(&self, head: &str) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let digest = self
+            .mac(&format!("relinx key id v1: {head}"))
+            .finalize()
+            .into_bytes();
+        digest[..CHECK_CHARS]
+            .iter()
+            .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+            .collect()
+    }
+
     /// The stored form of a key: base64url of HMAC-SHA256(pepper, key).
     pub fn hash(&self, key: &str) -> String {
         URL_SAFE_NO_PAD.encode(self.mac(key).finalize().into_bytes())
@@ -156,6 +186,21 @@ mod tests {
         ] {
             assert!(PresentedKey::parse(raw).is_err(), "{raw}");
         }
+    }
+
+    #[test]
+    fn only_this_deployment_issues_ids_that_check() {
+        let id = hasher().new_key_id();
+        assert!(hasher().issued_id(&id));
+        let other = KeyHasher::new(&[8u8; 32]).expect("pepper long enough");
+        assert!(!other.issued_id(&id));
+        let forged = (0..1000)
+            .filter(|_| hasher().issued_id(&ApiKeyId::generate()))
+            .count();
+        assert!(
+            forged <= 1,
+            "random ids pass about once in 14 million: {forged} of 1000"
+        );
     }
 
     #[test]

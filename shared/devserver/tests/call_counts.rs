@@ -285,3 +285,16 @@ async fn idempotent_replays_and_refusals_cost_what_they_must() {
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(ddb_calls(&refused), 1, "a refused write stops at the count");
 }
+
+#[tokio::test]
+async fn a_made_up_key_is_refused_without_a_lookup() {
+    let app = app().await;
+    let forged = format!("ZZZZZZZZZZZZZZZZ.{}", "A".repeat(64));
+    let refused = app.get("/v1/workspaces", &[("x-api-key", forged)]).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        ddb_calls(&refused),
+        0,
+        "a key id this deployment never issued is not looked up"
+    );
+}

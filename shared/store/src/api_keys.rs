@@ -48,7 +48,7 @@ pub(crate) fn stage_create(
     new: NewKey,
     now: Timestamp,
 ) -> Result<(ApiKey, SecretKey), StoreError> {
-    let id = ApiKeyId::generate();
+    let id = store.hasher().new_key_id();
     let secret = SecretKey::generate(&id);
     let key_meta = ApiKey {
         id: id.clone(),
@@ -338,6 +338,10 @@ pub async fn authenticate(
     store: &Store,
     presented: &PresentedKey<'_>,
 ) -> Result<Arc<KeyCredential>, StoreError> {
+    // A made-up id costs nothing: only ids this deployment issued are looked up.
+    if !store.hasher().issued_id(&presented.id) {
+        return Err(StoreError::Unauthorized(AuthError::Invalid));
+    }
     let cache = store.caches().keys.as_ref();
     let credential = match cache.and_then(|c| c.get(&presented.id)) {
         Some(hit) => hit,
