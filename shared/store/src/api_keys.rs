@@ -1,7 +1,7 @@
 //! API keys: created and rotated with the secret shown once, verified against a
 //! peppered hash, cached per instance for a bounded time.
 
-use crate::codec::{Page, from_item, key, s, to_item};
+use crate::codec::{Page, key, s, to_item};
 use crate::tx::{Cond, OnFail, Tx, UpdateSpec};
 use crate::{Context, Store, StoreError, keys, roles};
 use relinx_auth::{AuthError, PresentedKey, SecretKey};
@@ -176,12 +176,11 @@ fn event_data(key: &ApiKey) -> serde_json::Value {
 
 pub async fn get(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKey, StoreError> {
     ctx.require(Permission::read(Resource::Keys))?;
-    let item = store
-        .get_item(keys::org(&ctx.org_id), keys::api_key_sk(id))
+    let meta: ApiKey = store
+        .get(keys::org(&ctx.org_id), keys::api_key_sk(id))
         .await?
         .ok_or(StoreError::NotFound("API key"))?;
-    let meta: ApiKey = from_item(item)?;
-    if ctx.workspace_scope.is_some() && meta.workspace_id != ctx.workspace_scope {
+    if !ctx.sees_confined(&meta.workspace_id) {
         return Err(StoreError::NotFound("API key"));
     }
     Ok(meta)
@@ -346,11 +345,12 @@ pub async fn authenticate(
     let credential = match cache.and_then(|c| c.get(&presented.id)) {
         Some(hit) => hit,
         None => {
-            let item = store
-                .get_item(keys::key_credential(&presented.id), keys::KEY_CREDENTIAL_SK)
-                .await?
-                .ok_or(StoreError::Unauthorized(AuthError::Invalid))?;
-            let credential: Arc<KeyCredential> = Arc::new(from_item(item)?);
+            let credential: Arc<KeyCredential> = Arc::new(
+                store
+                    .get(keys::key_credential(&presented.id), keys::KEY_CREDENTIAL_SK)
+                    .await?
+                    .ok_or(StoreError::Unauthorized(AuthError::Invalid))?,
+            );
             if let Some(cache) = cache {
                 cache.insert(presented.id.clone(), credential.clone());
             }

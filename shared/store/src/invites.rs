@@ -2,7 +2,7 @@
 //! the invite's response only and stored as its peppered hash; the `user.invited`
 //! event carries the invite URL sealed, for the org's own mailer webhook.
 
-use crate::codec::{from_item, key, s, to_item};
+use crate::codec::{key, s, to_item};
 use crate::tx::{Cond, OnFail, Tx, UpdateSpec};
 use crate::users::OrgEffect;
 use crate::{Context, Store, StoreError, keys, roles};
@@ -154,11 +154,10 @@ pub async fn accept(
 ) -> Result<User, StoreError> {
     let not_found = || StoreError::NotFound("invite");
     let token_key = keys::invite_token(&store.hasher().hash(token));
-    let item = store
-        .get_item(token_key.clone(), keys::INVITE_TOKEN_SK)
+    let record: InviteRecord = store
+        .get(token_key.clone(), keys::INVITE_TOKEN_SK)
         .await?
         .ok_or_else(not_found)?;
-    let record: InviteRecord = from_item(item)?;
     let now = Timestamp::now();
     if record.expires_at <= now {
         return Err(not_found());

@@ -91,6 +91,12 @@ impl Context {
         }
     }
 
+    /// Whether the caller may see something confined to `workspace` (or to none): a
+    /// scoped credential sees only what is confined to its own workspace.
+    pub fn sees_confined(&self, workspace: &Option<WorkspaceId>) -> bool {
+        self.workspace_scope.is_none() || *workspace == self.workspace_scope
+    }
+
     /// Whether the caller may see `workspace` at all (a scoped credential sees one).
     pub fn sees_workspace(&self, workspace: &WorkspaceId) -> bool {
         self.workspace_scope
@@ -183,6 +189,18 @@ impl Store {
             .send()
             .await?
             .item)
+    }
+
+    /// One item of the main table decoded as `T`, read consistently.
+    pub(crate) async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        pk: String,
+        sk: impl Into<String>,
+    ) -> Result<Option<T>, StoreError> {
+        self.get_item(pk, sk)
+            .await?
+            .map(codec::from_item)
+            .transpose()
     }
 
     /// One page of an org's items whose sort key starts with `prefix`, after

@@ -1,7 +1,7 @@
 //! Organizations: signup creates one with its owner, default workspace and first key.
 
 use crate::api_keys::{self, NewKey};
-use crate::codec::{from_item, to_item};
+use crate::codec::to_item;
 use crate::tx::{Cond, OnFail, Tx};
 use crate::users::LoginRecord;
 use crate::workspaces;
@@ -198,11 +198,12 @@ pub async fn get(store: &Store, org_id: &OrgId) -> Result<Arc<Org>, StoreError> 
     if let Some(org) = cache.and_then(|c| c.get(org_id)) {
         return Ok(org);
     }
-    let item = store
-        .get_item(keys::org(org_id), keys::ORG_SK)
-        .await?
-        .ok_or(StoreError::NotFound("organization"))?;
-    let org: Arc<Org> = Arc::new(from_item(item)?);
+    let org: Arc<Org> = Arc::new(
+        store
+            .get(keys::org(org_id), keys::ORG_SK)
+            .await?
+            .ok_or(StoreError::NotFound("organization"))?,
+    );
     if let Some(cache) = cache {
         cache.insert(org_id.clone(), org.clone());
     }

@@ -408,9 +408,9 @@ pub async fn get(store: &Store, ctx: &Context, name: &str) -> Result<Role, Store
     if let Some(builtin) = BuiltinRole::parse(name) {
         return Ok(built_in_view(builtin));
     }
-    let item = store
-        .get_item(keys::org(&ctx.org_id), role_sk(name))
+    let record: RoleRecord = store
+        .get(keys::org(&ctx.org_id), role_sk(name))
         .await?
         .ok_or(StoreError::NotFound("role"))?;
-    Ok(from_item::<RoleRecord>(item)?.view())
+    Ok(record.view())
 }

@@ -105,7 +105,7 @@ pub async fn list(store: &Store, ctx: &Context) -> Result<Vec<ServiceAccount>, S
         .collect::<Result<_, _>>()?;
     Ok(all
         .into_iter()
-        .filter(|a| ctx.workspace_scope.is_none() || a.workspace_id == ctx.workspace_scope)
+        .filter(|a| ctx.sees_confined(&a.workspace_id))
         .collect())
 }
 
@@ -115,12 +115,11 @@ pub async fn get(
     id: &ServiceAccountId,
 ) -> Result<ServiceAccount, StoreError> {
     ctx.require(Permission::read(Resource::Users))?;
-    let item = store
-        .get_item(keys::org(&ctx.org_id), keys::service_account_sk(id))
+    let account: ServiceAccount = store
+        .get(keys::org(&ctx.org_id), keys::service_account_sk(id))
         .await?
         .ok_or(StoreError::NotFound("service account"))?;
-    let account: ServiceAccount = from_item(item)?;
-    if ctx.workspace_scope.is_some() && account.workspace_id != ctx.workspace_scope {
+    if !ctx.sees_confined(&account.workspace_id) {
         return Err(StoreError::NotFound("service account"));
     }
     Ok(account)

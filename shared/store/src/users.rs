@@ -1,6 +1,6 @@
 //! Users and their login credentials.
 
-use crate::codec::{from_item, key, s};
+use crate::codec::{key, s};
 use crate::{Store, StoreError, keys};
 use relinx_model::{Email, OrgId, Timestamp, User, UserId};
 use serde::{Deserialize, Serialize};
@@ -14,18 +14,14 @@ pub struct LoginRecord {
 }
 
 pub async fn login_record(store: &Store, email: &Email) -> Result<Option<LoginRecord>, StoreError> {
-    let item = store
-        .get_item(keys::login(email.as_str()), keys::LOGIN_SK)
-        .await?;
-    item.map(from_item).transpose()
+    store.get(keys::login(email.as_str()), keys::LOGIN_SK).await
 }
 
 pub async fn get(store: &Store, org: &OrgId, user: &UserId) -> Result<User, StoreError> {
-    let item = store
-        .get_item(keys::org(org), keys::user_sk(user))
+    store
+        .get(keys::org(org), keys::user_sk(user))
         .await?
-        .ok_or(StoreError::NotFound("user"))?;
-    from_item(item)
+        .ok_or(StoreError::NotFound("user"))
 }
 
 /// Records a successful login. Not an audited change: it mutates only a timestamp.

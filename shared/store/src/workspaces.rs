@@ -1,7 +1,7 @@
 //! Workspaces: names unique in the org, a `read_only` flag every data write obeys,
 //! and resolution of the workspace a request acts on.
 
-use crate::codec::{Item, Page, from_item, get_s, key, s, to_item};
+use crate::codec::{Item, Page, get_s, key, s, to_item};
 use crate::tx::{Cond, OnFail, Tx};
 use crate::{Context, Store, StoreError, keys};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -111,10 +111,7 @@ async fn read(
     org: &OrgId,
     id: &WorkspaceId,
 ) -> Result<Option<Workspace>, StoreError> {
-    let item = store
-        .get_item(keys::org(org), keys::workspace_sk(id))
-        .await?;
-    item.map(from_item).transpose()
+    store.get(keys::org(org), keys::workspace_sk(id)).await
 }
 
 /// The id behind a workspace name, or `None`.
