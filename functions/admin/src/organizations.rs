@@ -3,20 +3,19 @@
 use axum::extract::State;
 use relinx_http::respond::{Data, DataPage, PageParams};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
-use relinx_model::{Name, OrgId, Plan};
-use relinx_store::orgs::{self, OrgPatch, SignupPolicy};
+use relinx_identity::orgs::{self, OrgPatch, SignupPolicy};
+use relinx_model::{Name, Org, OrgId, Plan};
 use serde::Deserialize;
-use serde_json::Value;
 use std::sync::Arc;
 
 pub async fn list(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     QueryParams(params): QueryParams<PageParams>,
-) -> Result<DataPage<Value>, ApiError> {
+) -> Result<DataPage<Org>, ApiError> {
     let params = params.validate()?;
-    let org = orgs::get(&platform.store, &caller.ctx.org_id).await?;
-    Ok(params.slice(vec![orgs::view(&org)]))
+    let org = orgs::get_view(&platform.store, &caller.ctx).await?;
+    Ok(params.slice(vec![org]))
 }
 
 #[derive(Deserialize)]
@@ -33,7 +32,7 @@ pub async fn update(
     caller: Caller,
     PathParam(id): PathParam,
     JsonBody(body): JsonBody<UpdateBody>,
-) -> Result<Data<Value>, ApiError> {
+) -> Result<Data<Org>, ApiError> {
     let id = OrgId::parse(&id).ok_or_else(|| ApiError::not_found("organization"))?;
     let patch = OrgPatch {
         name: body
@@ -51,6 +50,7 @@ pub async fn update(
         open: platform.settings.signup_open,
         plan_selection: platform.settings.plan_selection,
     };
-    let org = orgs::update(&platform.store, &caller.ctx, &id, patch, policy).await?;
-    Ok(Data::ok(orgs::view(&org)))
+    Ok(Data::ok(
+        orgs::update(&platform.store, &caller.ctx, &id, patch, policy).await?,
+    ))
 }

@@ -4,8 +4,8 @@
 use axum::extract::State;
 use relinx_http::respond::{Data, DataPage, PageParams};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
-use relinx_model::Role;
-use relinx_store::roles::{self, NewRole, RolePatch};
+use relinx_identity::roles::{self, NewRole, RolePatch};
+use relinx_model::{Patch, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -19,14 +19,13 @@ pub struct CreateBody {
     description: Option<String>,
 }
 
-#[serde_with::serde_as]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     #[serde(default)]
     permissions: Option<Vec<String>>,
-    #[serde(default, with = "serde_with::rust::double_option")]
-    description: Option<Option<String>>,
+    #[serde(default)]
+    description: Patch<String>,
 }
 
 pub async fn list(

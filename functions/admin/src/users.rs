@@ -7,9 +7,9 @@ use axum::http::HeaderMap;
 use relinx_http::client::{ClientIp, INVITE_ACCEPT_PER_IP, throttle};
 use relinx_http::respond::{Created, CursorList, Data, DataPage, PageParams};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
-use relinx_model::{Email, Password, User, UserId, UserStatus};
-use relinx_store::invites::{self, Invite};
-use relinx_store::users::{self, UserPatch};
+use relinx_identity::invites::{self, Invite};
+use relinx_identity::users::{self, UserPatch};
+use relinx_model::{Email, Password, Patch, User, UserId, UserStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -129,12 +129,11 @@ pub async fn accept(
     ))
 }
 
-#[serde_with::serde_as]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
-    #[serde(default, with = "serde_with::rust::double_option")]
-    name: Option<Option<String>>,
+    #[serde(default)]
+    name: Patch<String>,
     #[serde(default)]
     role: Option<String>,
     #[serde(default)]

@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::State;
 use relinx_http::respond::{Created, CursorList, CursorParams, Data, DataPage, PageParams};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
-use relinx_model::{Name, Workspace, WorkspaceId};
-use relinx_store::workspaces::{self, NewWorkspace, WorkspacePatch};
+use relinx_identity::workspaces::{self, NewWorkspace, WorkspacePatch};
+use relinx_model::{Name, Patch, Workspace, WorkspaceId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -32,7 +32,6 @@ impl CreateBody {
 }
 
 /// PUT behaves like PATCH: absent fields stay, `"config": null` clears.
-#[serde_with::serde_as]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
@@ -40,8 +39,8 @@ pub struct UpdateBody {
     name: Option<String>,
     #[serde(default)]
     read_only: Option<bool>,
-    #[serde(default, with = "serde_with::rust::double_option")]
-    config: Option<Option<serde_json::Map<String, Value>>>,
+    #[serde(default)]
+    config: Patch<serde_json::Map<String, Value>>,
 }
 
 impl UpdateBody {
@@ -53,7 +52,7 @@ impl UpdateBody {
                 .map(|n| Name::parse("name", n))
                 .transpose()?,
             read_only: self.read_only,
-            config: self.config.map(|c| c.map(Value::Object)),
+            config: self.config.map(Value::Object),
         })
     }
 }

@@ -2,7 +2,7 @@
 //! scoped keys and tenancy.
 
 use http::{Method, StatusCode};
-use relinx_store::api_keys::{self, CreateKey};
+use relinx_identity::api_keys::{self, CreateKey};
 use relinx_testkit::{Tenant, TestApp, TestResponse, owner_context};
 use serde_json::{Value, json};
 

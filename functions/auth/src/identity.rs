@@ -5,8 +5,9 @@ use axum::extract::State;
 use relinx_http::client::{ClientIp, LOGIN_PER_EMAIL, LOGIN_PER_IP, throttle};
 use relinx_http::respond::Created;
 use relinx_http::{ApiError, Caller, JsonBody, Platform, auth};
+use relinx_identity::orgs::SignupPolicy;
+use relinx_identity::signup::{self, Signup};
 use relinx_model::{Email, Name, Password, Plan};
-use relinx_store::orgs::{self, Signup, SignupPolicy};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -30,7 +31,7 @@ pub async fn signup(
         .plan
         .map(|raw| Plan::parse_field("plan", &raw))
         .transpose()?;
-    let signup = Signup {
+    let new_org = Signup {
         organization: Name::parse("organization", &body.organization)?,
         email: Email::parse("email", &body.email)?,
         password: Password::parse("password", body.password)?,
@@ -41,7 +42,7 @@ pub async fn signup(
         plan_selection: platform.settings.plan_selection,
     };
     let request_id = relinx_http::middleware::current_request().map(|r| r.request_id);
-    let done = orgs::signup(&platform.store, policy, signup, request_id).await?;
+    let done = signup::signup(&platform.store, policy, new_org, request_id).await?;
     Ok(Created(json!({
         "org_id": done.org.id,
         "workspace_id": done.workspace.id,
@@ -91,7 +92,7 @@ pub async fn login(
 pub async fn validate(caller: Caller) -> Json<Value> {
     Json(json!({
         "message": "API key is valid",
-        "userId": caller.principal.actor.id,
+        "userId": caller.ctx.actor.id,
         "status": "success",
     }))
 }

@@ -3,8 +3,8 @@
 use axum::extract::State;
 use relinx_http::respond::{Data, DataPage, PageParams};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
+use relinx_identity::service_accounts::{self, NewAccountKey, NewServiceAccount};
 use relinx_model::{Name, ServiceAccount, ServiceAccountId, Timestamp, WorkspaceId};
-use relinx_store::service_accounts::{self, NewAccountKey, NewServiceAccount};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -1,15 +1,13 @@
 //! Credentials and who is calling: API keys (`{id}.{secret}`, stored as a peppered
-//! HMAC), JWTs with a pinned algorithm, argon2id passwords, and the resulting
-//! [`Principal`].
+//! HMAC), JWTs with a pinned algorithm, argon2id passwords. Who the caller then is
+//! is `relinx_model::Context`.
 
 pub mod jwt;
 pub mod keys;
 pub mod password;
-pub mod principal;
 
 pub use jwt::{Claims, TokenIssuer};
 pub use keys::{KeyHasher, PresentedKey, Sealer, SecretKey};
-pub use principal::{Credential, Principal};
 
 /// Why a credential was refused. Every variant is a 401 to the caller; the variants
 /// exist for logs and tests, never to tell a caller which check failed.

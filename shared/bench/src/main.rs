@@ -9,7 +9,7 @@ mod load;
 mod runtime_api;
 
 use load::{Route, Sample, percentile, sorted};
-use relinx_store::{CacheSettings, Store, Tables};
+use relinx_ddb::{CacheSettings, Store, Tables};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -114,7 +114,7 @@ async fn run() -> Result<(), String> {
         ("RUST_LOG".into(), "warn".into()),
     ];
     let client = Store::client_from_env().await;
-    relinx_store::schema::create_tables(&client, &tables)
+    relinx_ddb::schema::create_tables(&client, &tables)
         .await
         .map_err(|e| e.to_string())?;
     let hasher = relinx_auth_hasher(&pepper)?;
@@ -242,23 +242,20 @@ async fn prepare(addr: String, store: Store, env: Vec<(String, String)>) -> Resu
         }
         let org = relinx_model::OrgId::parse(signed["org_id"].as_str().unwrap_or_default())
             .ok_or("signup returned no org")?;
-        let ctx = relinx_store::Context {
-            org_id: org,
-            actor: relinx_model::Actor {
+        let ctx = relinx_model::Context::platform_acting_for(
+            org,
+            relinx_model::Actor {
                 kind: relinx_model::ActorKind::System,
                 id: "bench".into(),
             },
-            request_id: None,
-            role: "owner".to_owned(),
-            permissions: relinx_model::BuiltinRole::Owner.permissions(),
-            workspace_scope: None,
-        };
+            relinx_model::BuiltinRole::Owner,
+        );
         let limits = relinx_model::LimitsOverride {
             rate_per_minute: Some(rate),
             burst: Some(rate.max(1) * 10),
             ..Default::default()
         };
-        relinx_store::orgs::set_limits_override(&store, &ctx, limits)
+        relinx_identity::orgs::set_limits_override(&store, &ctx, limits)
             .await
             .map_err(|e| e.to_string())?;
         tenants.push(signed);

@@ -3,10 +3,11 @@
 
 use axum::Router;
 use relinx_auth::{KeyHasher, TokenIssuer};
+use relinx_ddb::{CacheSettings, Store, Tables};
 use relinx_http::{Platform, Settings};
+use relinx_identity::orgs::SignupPolicy;
+use relinx_identity::signup::{self, Signup};
 use relinx_model::{Email, Name, Password, Plan};
-use relinx_store::orgs::{self, Signup, SignupPolicy};
-use relinx_store::{CacheSettings, Store, Tables};
 use std::sync::Arc;
 
 /// Every endpoint group's routes behind one middleware stack, as API Gateway would
@@ -43,7 +44,7 @@ pub fn secret_from_env_or_random(name: &str) -> Vec<u8> {
 /// Connects to DynamoDB (Local), creates the tables if missing, builds the platform.
 pub async fn platform(tables: Tables) -> Result<Arc<Platform>, String> {
     let client = Store::client_from_env().await;
-    relinx_store::schema::create_tables(&client, &tables)
+    relinx_ddb::schema::create_tables(&client, &tables)
         .await
         .map_err(|e| format!("cannot create tables: {e}"))?;
     let hasher = KeyHasher::new(&secret_from_env_or_random("RELINX_KEY_PEPPER"))
@@ -76,7 +77,7 @@ pub async fn seed_demo(platform: &Platform) -> Result<DemoOrg, String> {
         let bytes: [u8; 12] = rand::random();
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     };
-    let signup = Signup {
+    let new_org = Signup {
         organization: Name::parse("organization", "Demo Org").map_err(|e| e.to_string())?,
         email: Email::parse("email", &email).map_err(|e| e.to_string())?,
         password: Password::parse("password", password.clone()).map_err(|e| e.to_string())?,
@@ -86,7 +87,7 @@ pub async fn seed_demo(platform: &Platform) -> Result<DemoOrg, String> {
         open: true,
         plan_selection: true,
     };
-    let done = orgs::signup(&platform.store, policy, signup, None)
+    let done = signup::signup(&platform.store, policy, new_org, None)
         .await
         .map_err(|e| e.to_string())?;
     Ok(DemoOrg {

@@ -3,7 +3,7 @@
 //!
 //! Usage: relinx-dev [--port N] [--no-seed] [--init-only] [--state-file PATH]
 
-use relinx_store::Tables;
+use relinx_ddb::Tables;
 use std::path::PathBuf;
 
 struct Args {

@@ -189,7 +189,7 @@ async fn invite_accept_login_and_be_listed_with_role_and_last_sync() {
     let names: Vec<String> = events_of(&t.org_id)
         .await
         .into_iter()
-        .map(|e| e.event)
+        .map(|e| e.event.as_str().to_owned())
         .collect();
     assert!(
         names.ends_with(&["user.invited".to_owned(), "user.joined".to_owned()]),
@@ -198,12 +198,12 @@ async fn invite_accept_login_and_be_listed_with_role_and_last_sync() {
     let invited = events_of(&t.org_id)
         .await
         .into_iter()
-        .find(|e| e.event == "user.invited")
+        .find(|e| e.event.as_str() == "user.invited")
         .expect("event");
     let sealed = invited.data["invite_url_sealed"]
         .as_str()
         .expect("sealed url");
-    let opened = relinx_store::invites::sealer(&app.platform.store).open(sealed);
+    let opened = relinx_identity::invites::sealer(&app.platform.store).open(sealed);
     assert_eq!(
         opened.as_deref(),
         invite["invite_url"].as_str(),
@@ -485,7 +485,7 @@ async fn a_service_account_acts_with_its_key_until_deleted() {
     let event = events_of(&t.org_id)
         .await
         .into_iter()
-        .find(|e| e.event == "workspace.created")
+        .find(|e| e.event.as_str() == "workspace.created")
         .expect("event");
     assert_eq!(event.actor.kind, relinx_model::ActorKind::ServiceAccount);
     assert_eq!(event.actor.id, id);
@@ -520,7 +520,7 @@ async fn a_service_account_acts_with_its_key_until_deleted() {
     let names: Vec<String> = events_of(&t.org_id)
         .await
         .into_iter()
-        .map(|e| e.event)
+        .map(|e| e.event.as_str().to_owned())
         .collect();
     assert!(
         names.contains(&"service_account.created".to_owned())

@@ -6,7 +6,7 @@
 //! org's window), counted in the figures below.
 
 use http::{Method, StatusCode};
-use relinx_store::CacheSettings;
+use relinx_ddb::CacheSettings;
 use relinx_testkit::{TestApp, TestResponse, open_settings};
 use serde_json::json;
 
@@ -263,7 +263,7 @@ async fn idempotent_replays_and_refusals_cost_what_they_must() {
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
     assert_eq!(ddb_calls(&replay), 2);
 
-    relinx_store::orgs::set_limits_override(
+    relinx_identity::orgs::set_limits_override(
         &app.platform.store,
         &relinx_testkit::owner_context(&t),
         relinx_model::LimitsOverride {

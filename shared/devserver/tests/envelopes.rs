@@ -72,13 +72,17 @@ async fn bad_bodies_are_400s_naming_the_problem() {
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     assert_eq!(malformed.json()["error_code"], "INVALID_JSON");
 
+    // No body reads as `{}`: a required field is then named as missing.
     let empty = app.raw(send(Body::empty())).await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    assert_eq!(empty.json()["error_code"], "VALIDATION_FAILED");
     assert!(
         empty.json()["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("JSON")
+            .contains("missing field `name`"),
+        "{}",
+        empty.text
     );
 
     let trailing = app.raw(send(Body::from("{\"name\": \"x\"} {}"))).await;

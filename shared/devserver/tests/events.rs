@@ -15,8 +15,9 @@ async fn each_create_update_delete_writes_exactly_one_event() {
     let app = app().await;
     let t = app.tenant().await;
     let h = [t.key_header()];
-    let names =
-        |events: &[relinx_model::Event]| events.iter().map(|e| e.event.clone()).collect::<Vec<_>>();
+    let names = |events: &[relinx_model::Event]| {
+        events.iter().map(|e| e.event.as_str()).collect::<Vec<_>>()
+    };
     assert_eq!(
         names(&events_of(&t.org_id).await),
         ["org.created"],

@@ -61,7 +61,7 @@ async fn a_repeat_replays_and_another_body_is_refused() {
     let created = events_of(&t.org_id)
         .await
         .iter()
-        .filter(|e| e.event == "workspace.created")
+        .filter(|e| e.event.as_str() == "workspace.created")
         .count();
     assert_eq!(created, 1);
 }
@@ -151,7 +151,7 @@ async fn twenty_concurrent_identical_requests_make_one_resource_and_one_event() 
     let events = events_of(&t.org_id).await;
     let key_events = events
         .iter()
-        .filter(|e| e.event == "api_key.created")
+        .filter(|e| e.event.as_str() == "api_key.created")
         .count();
     assert_eq!(key_events, 1, "{events:?}");
 }

@@ -1,8 +1,9 @@
 //! Per-org rate limits counted in DynamoDB, so they hold across instances.
 
 use http::StatusCode;
+use relinx_ddb::CacheSettings;
+use relinx_identity::orgs;
 use relinx_model::LimitsOverride;
-use relinx_store::{CacheSettings, orgs};
 use relinx_testkit::{TestApp, TestResponse, http_call, open_settings, owner_context};
 use std::process::{Child, Command, Stdio};
 
@@ -89,7 +90,11 @@ async fn the_request_past_the_limit_is_refused_with_retry_after() {
         .await;
     assert_eq!(write.status, StatusCode::TOO_MANY_REQUESTS);
     let events = relinx_testkit::events_of(&t.org_id).await;
-    assert!(!events.iter().any(|e| e.event == "workspace.created"));
+    assert!(
+        !events
+            .iter()
+            .any(|e| e.event.as_str() == "workspace.created")
+    );
 
     // Another org is not affected.
     let u = app.tenant().await;

@@ -1,4 +1,4 @@
-//! From the credentials a request carries to a [`Principal`].
+//! From the credentials a request carries to the caller's [`Context`].
 //!
 //! Accepted, all equivalent (API.md "Identity"): `Authorization: ApiKey <key>`,
 //! `Authorization: Bearer <key or JWT>`, `X-API-Key: <key>`,
@@ -8,11 +8,11 @@
 use crate::{ApiError, Platform};
 use axum::http::HeaderMap;
 use relinx_auth::jwt::looks_like_jwt;
-use relinx_auth::{AuthError, Credential, PresentedKey, Principal};
+use relinx_auth::{AuthError, PresentedKey};
+use relinx_identity::{api_keys, logins, roles, users};
 use relinx_model::{
-    Actor, ActorKind, ApiKeyId, OrgId, ServiceAccountId, Timestamp, UserId, WorkspaceId,
+    Actor, ActorKind, ApiKeyId, Context, OrgId, ServiceAccountId, Timestamp, UserId, WorkspaceId,
 };
-use relinx_store::{api_keys, roles};
 
 /// A credential as sent, not yet verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ fn actor_of(sub: &str) -> Option<Actor> {
 }
 
 /// Verifies a credential. Every refusal is the same 401.
-pub async fn verify(platform: &Platform, presented: Presented) -> Result<Principal, ApiError> {
+pub async fn verify(platform: &Platform, presented: Presented) -> Result<Context, ApiError> {
     match presented {
         Presented::Token(token) => {
             let claims = platform
@@ -78,17 +78,15 @@ pub async fn verify(platform: &Platform, presented: Presented) -> Result<Princip
                 Some(ws) => Some(WorkspaceId::parse(ws).ok_or_else(ApiError::unauthorized)?),
                 None => None,
             };
-            Ok(Principal {
+            Ok(Context::for_token(
                 org_id,
                 actor,
-                role: claims.role,
+                claims.role,
                 permissions,
                 workspace_scope,
-                credential: Credential::Token {
-                    key_id: claims.kid.as_deref().and_then(ApiKeyId::parse),
-                    issued_at: claims.iat,
-                },
-            })
+                claims.kid.as_deref().and_then(ApiKeyId::parse),
+                claims.iat,
+            ))
         }
         Presented::Key(raw) => {
             let key = PresentedKey::parse(&raw).map_err(|_| ApiError::unauthorized())?;
@@ -96,14 +94,14 @@ pub async fn verify(platform: &Platform, presented: Presented) -> Result<Princip
             let permissions = roles::resolve(&platform.store, &credential.org_id, &credential.role)
                 .await?
                 .ok_or_else(ApiError::unauthorized)?;
-            Ok(Principal {
-                org_id: credential.org_id.clone(),
-                actor: credential.owner.clone(),
-                role: credential.role.clone(),
+            Ok(Context::for_key(
+                credential.org_id.clone(),
+                credential.owner.clone(),
+                credential.role.clone(),
                 permissions,
-                workspace_scope: credential.workspace_id.clone(),
-                credential: Credential::ApiKey(credential.id.clone()),
-            })
+                credential.workspace_id.clone(),
+                credential.id.clone(),
+            ))
         }
     }
 }
@@ -153,7 +151,7 @@ pub async fn token_for_login(
     let Ok(email) = relinx_model::Email::parse("email", email) else {
         return Err(ApiError::unauthorized_login());
     };
-    let record = relinx_store::users::login_record(&platform.store, &email).await?;
+    let record = logins::login_record(&platform.store, &email).await?;
     let stored = record.as_ref().map(|r| r.password_hash.clone());
     // argon2 is deliberately slow: keep it off the async workers.
     let matches = tokio::task::spawn_blocking(move || match stored {
@@ -168,13 +166,12 @@ pub async fn token_for_login(
     let (Some(record), true) = (record, matches) else {
         return Err(ApiError::unauthorized_login());
     };
-    let user = relinx_store::users::get(&platform.store, &record.org_id, &record.user_id).await?;
+    let user = users::get(&platform.store, &record.org_id, &record.user_id).await?;
     if user.status != relinx_model::UserStatus::Active {
         return Err(ApiError::unauthorized_login());
     }
     let now = Timestamp::now();
-    relinx_store::users::record_login(&platform.store, &record.org_id, &record.user_id, now)
-        .await?;
+    logins::record_login(&platform.store, &record.org_id, &record.user_id, now).await?;
     let claims = platform.tokens.claims(
         now.unix(),
         user.id.to_string(),

@@ -5,8 +5,8 @@ use crate::{ApiError, Platform};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use relinx_ddb::ratelimit;
 use relinx_model::{Limits, Timestamp};
-use relinx_store::ratelimit;
 use std::net::SocketAddr;
 
 /// The client's address: API Gateway's `sourceIp` in Lambda, the peer address on

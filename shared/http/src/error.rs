@@ -5,7 +5,7 @@ use crate::middleware::current_request;
 use crate::surface::Surface;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use relinx_store::StoreError;
+use relinx_ddb::StoreError;
 use serde_json::json;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +114,11 @@ impl From<StoreError> for ApiError {
             StoreError::Forbidden { code, message } => {
                 Self::new(StatusCode::FORBIDDEN, code, message)
             }
+            StoreError::Stale => Self::new(
+                StatusCode::CONFLICT,
+                "CONCURRENT_CHANGE",
+                "the data changed while this request ran; retry",
+            ),
             StoreError::Unauthorized(_) => Self::unauthorized(),
             StoreError::Internal(detail) => {
                 // The details go to the log, never to the caller.

@@ -1,13 +1,10 @@
 //! Extractors that refuse bad input with a 400 naming the field, never a 500.
 
-use crate::middleware::current_request;
 use crate::{ApiError, Platform};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use relinx_auth::Principal;
-use relinx_model::WorkspaceId;
-use relinx_store::Context;
+use relinx_model::{Context, WorkspaceId};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
@@ -33,14 +30,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// Parses a JSON body, naming the field at fault.
+/// Parses a JSON body, naming the field at fault. No body at all reads as `{}`: a
+/// route whose fields are all optional takes a bare POST (seed 002 posts without
+/// bodies), and one with a required field answers 400 naming it.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request(
-            "INVALID_JSON",
-            "the request body must be a JSON object",
-        ));
-    }
+    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        bytes
+    };
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -107,38 +105,23 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
     }
 }
 
-/// The authenticated caller, as the domain operations want it. 401 when the request
-/// carried no credentials.
+/// The authenticated caller, as the domain operations want it (set by the
+/// authentication middleware with this request's id). 401 when the request carried
+/// no credentials.
 pub struct Caller {
     pub ctx: Context,
-    pub principal: Principal,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let principal = parts
+        let ctx = parts
             .extensions
-            .get::<Principal>()
+            .get::<Context>()
             .cloned()
             .ok_or_else(ApiError::unauthorized)?;
-        Ok(Caller {
-            ctx: context_of(&principal),
-            principal,
-        })
-    }
-}
-
-/// The domain context for a principal in the current request.
-pub fn context_of(principal: &Principal) -> Context {
-    Context {
-        org_id: principal.org_id.clone(),
-        actor: principal.actor.clone(),
-        request_id: current_request().map(|r| r.request_id),
-        role: principal.role.clone(),
-        permissions: principal.permissions,
-        workspace_scope: principal.workspace_scope.clone(),
+        Ok(Caller { ctx })
     }
 }
 
@@ -159,12 +142,11 @@ impl FromRequestParts<Arc<Platform>> for CurrentWorkspace {
         if let Some(resolved) = parts.extensions.get::<ResolvedWorkspace>() {
             return Ok(CurrentWorkspace(resolved.0.clone()));
         }
-        let principal = parts
+        let ctx = parts
             .extensions
-            .get::<Principal>()
+            .get::<Context>()
             .ok_or_else(ApiError::unauthorized)?;
-        let ctx = context_of(principal);
-        let id = relinx_store::workspaces::resolve(&state.store, &ctx, None, None).await?;
+        let id = relinx_identity::workspaces::resolve(&state.store, ctx, None, None).await?;
         Ok(CurrentWorkspace(id))
     }
 }

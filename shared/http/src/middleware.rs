@@ -4,16 +4,17 @@
 
 use crate::auth;
 use crate::error::{Rendered, render};
-use crate::extract::{ResolvedWorkspace, context_of};
+use crate::extract::ResolvedWorkspace;
 use crate::{ApiError, MAX_BODY_BYTES, Platform, Surface};
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use relinx_auth::Principal;
-use relinx_model::{OrgId, Permission, Resource, Timestamp};
-use relinx_store::{idempotency as idem, orgs, ratelimit, workspaces};
+use relinx_ddb::{idempotency as idem, ratelimit};
+use relinx_identity::orgs::{self, OrgRecord};
+use relinx_identity::workspaces;
+use relinx_model::{Context, OrgId, Permission, Resource, Timestamp};
 use sha2::Digest;
 use std::sync::Arc;
 use std::time::Instant;
@@ -62,7 +63,7 @@ pub async fn front(State(platform): State<Arc<Platform>>, req: Request, next: Ne
         surface,
         request_id: request_id.clone(),
     };
-    let (mut response, ddb) = relinx_store::metrics::measure(REQUEST.scope(info, next.run(req)))
+    let (mut response, ddb) = relinx_ddb::metrics::measure(REQUEST.scope(info, next.run(req)))
         .instrument(span.clone())
         .await;
     span.record("ddb_calls", ddb.calls);
@@ -125,7 +126,7 @@ pub async fn require_permission(
     req: Request,
     next: Next,
 ) -> Response {
-    let Some(principal) = req.extensions().get::<Principal>() else {
+    let Some(ctx) = req.extensions().get::<Context>() else {
         return ApiError::unauthorized().into_response();
     };
     let permission = if matches!(*req.method(), Method::GET | Method::HEAD) {
@@ -133,7 +134,7 @@ pub async fn require_permission(
     } else {
         Permission::write(resource)
     };
-    if !principal.can(permission) {
+    if !ctx.can(permission) {
         return ApiError::new(
             StatusCode::FORBIDDEN,
             "FORBIDDEN",
@@ -161,30 +162,29 @@ pub async fn authenticate(
         Ok(None) => return next.run(req).await,
         Err(_) => return ApiError::unauthorized().into_response(),
     };
-    let principal = match auth::verify(&platform, presented).await {
-        Ok(principal) => principal,
+    let ctx = match auth::verify(&platform, presented).await {
+        Ok(ctx) => ctx.with_request_id(current_request().map(|r| r.request_id)),
         Err(err) => return err.into_response(),
     };
     // The org (cached) says whether this actor is disabled or its token revoked; the
     // rate limiter reuses it.
-    let org_record = match orgs::get(&platform.store, &principal.org_id).await {
+    let org_record = match orgs::get(&platform.store, &ctx.org_id).await {
         Ok(org) => org,
-        Err(relinx_store::StoreError::NotFound(_)) => {
+        Err(relinx_ddb::StoreError::NotFound(_)) => {
             return ApiError::unauthorized().into_response();
         }
         Err(err) => return ApiError::from(err).into_response(),
     };
-    if !org_record.accepts(&principal.actor.id, principal.issued_at()) {
+    if !org_record.accepts(&ctx.actor.id, ctx.issued_at()) {
         return ApiError::unauthorized().into_response();
     }
     req.extensions_mut().insert(org_record);
-    let org = principal.org_id.clone();
+    let org = ctx.org_id.clone();
     let (header_id, header_name) = (
         header_text(&req, "workspaceid"),
         header_text(&req, "x-workspace"),
     );
     if header_id.is_some() || header_name.is_some() {
-        let ctx = context_of(&principal);
         match workspaces::resolve(
             &platform.store,
             &ctx,
@@ -199,7 +199,7 @@ pub async fn authenticate(
             Err(err) => return with_org(ApiError::from(err).into_response(), org),
         }
     }
-    req.extensions_mut().insert(principal);
+    req.extensions_mut().insert(ctx);
     with_org(next.run(req).await, org)
 }
 
@@ -223,7 +223,7 @@ pub async fn rate_limit(
     next: Next,
 ) -> Response {
     // Set by `authenticate`, which loaded it (cached) to vet the caller.
-    let Some(org) = req.extensions().get::<Arc<relinx_model::Org>>().cloned() else {
+    let Some(org) = req.extensions().get::<Arc<OrgRecord>>().cloned() else {
         return next.run(req).await;
     };
     let org_id = org.id.clone();
@@ -307,8 +307,8 @@ pub async fn idempotency(
     };
     let Some(org_id) = req
         .extensions()
-        .get::<Principal>()
-        .map(|p| p.org_id.clone())
+        .get::<Context>()
+        .map(|ctx| ctx.org_id.clone())
     else {
         return next.run(req).await;
     };

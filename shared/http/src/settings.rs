@@ -1,7 +1,7 @@
 //! Configuration, read once at start-up from the environment (template.yaml sets it).
 
 use relinx_auth::{KeyHasher, TokenIssuer};
-use relinx_store::{CacheSettings, Store, Tables};
+use relinx_ddb::{CacheSettings, Store, Tables};
 use std::sync::Arc;
 
 /// Deployment switches.

@@ -1,49 +1,20 @@
 //! The platform's own entities as every surface shows them.
 
-use crate::{Actor, ApiKeyId, LimitsOverride, OrgId, Plan, Timestamp, UserId, WorkspaceId};
+use crate::{Actor, ApiKeyId, OrgId, Plan, Timestamp, UserId, WorkspaceId};
 use serde::{Deserialize, Serialize};
 
+/// An organization as its API shows it (`GET /api/organizations`). What the platform
+/// keeps about it beside this (owners, disabled actors, token revocations) lives in
+/// the identity crate's stored record and is never shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Org {
     pub id: OrgId,
     pub name: String,
     pub plan: Plan,
-    #[serde(default)]
-    pub limits_override: LimitsOverride,
-    pub default_workspace_id: WorkspaceId,
+    /// The plan's limits with the org's overrides applied.
+    pub limits: crate::Limits,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// Active owners: the last one cannot be demoted, disabled or deleted.
-    #[serde(default = "one")]
-    pub owners: u64,
-    /// Users and service accounts whose every credential is refused (disabled).
-    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
-    pub disabled_actors: std::collections::BTreeSet<String>,
-    /// Per actor: tokens issued before this time (epoch seconds) are refused, so a
-    /// demotion or deletion outlives no token.
-    #[serde(default)]
-    pub tokens_revoked_before: std::collections::BTreeMap<String, i64>,
-}
-
-fn one() -> u64 {
-    1
-}
-
-impl Org {
-    /// Whether a credential of `actor` issued at `issued_at` (tokens) still holds.
-    pub fn accepts(&self, actor: &str, issued_at: Option<i64>) -> bool {
-        if self.disabled_actors.contains(actor) {
-            return false;
-        }
-        match (issued_at, self.tokens_revoked_before.get(actor)) {
-            (Some(iat), Some(before)) => iat >= *before,
-            _ => true,
-        }
-    }
-
-    pub fn limits(&self) -> crate::Limits {
-        self.plan.limits().with_override(&self.limits_override)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,19 +1,23 @@
 //! Domain types shared by every relinx surface: once a value of these types exists,
 //! it is valid, so handlers and the store never re-check it.
 
+pub mod caller;
 pub mod entities;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod patch;
 pub mod plan;
 pub mod role;
 pub mod time;
 pub mod values;
 
+pub use caller::{Context, Credential, Denied, OutsideScope};
 pub use entities::{ApiKey, Org, Role, ServiceAccount, User, UserStatus, Workspace};
 pub use error::ValidationError;
-pub use event::{Actor, ActorKind, Event, ResourceRef};
+pub use event::{Actor, ActorKind, Event, EventName, ResourceRef};
 pub use ids::{ApiKeyId, EventId, OrgId, ServiceAccountId, UserId, WorkspaceId};
+pub use patch::Patch;
 pub use plan::{Limits, LimitsOverride, Plan};
 pub use role::{Access, BuiltinRole, Permission, PermissionSet, Resource};
 pub use time::Timestamp;

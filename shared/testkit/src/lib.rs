@@ -8,8 +8,8 @@ use axum::body::Body;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use relinx_auth::{KeyHasher, TokenIssuer};
+use relinx_ddb::{CacheSettings, Store, Tables};
 use relinx_http::{Platform, Settings};
-use relinx_store::{CacheSettings, Store, Tables};
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
@@ -36,7 +36,7 @@ pub async fn tables() -> Tables {
                 .unwrap_or_else(|_| format!("t{}{}", std::process::id(), rand::random::<u32>()));
             let tables = Tables::with_prefix(&prefix);
             let client = client().await;
-            if let Err(err) = relinx_store::schema::create_tables(&client, &tables).await {
+            if let Err(err) = relinx_ddb::schema::create_tables(&client, &tables).await {
                 panic!(
                     "cannot create test tables on {}: {err}",
                     dynamodb_endpoint()
@@ -209,8 +209,9 @@ impl TestApp {
 
 /// A fresh org on `platform`'s tables.
 pub async fn tenant(platform: &Platform) -> Tenant {
+    use relinx_identity::orgs::SignupPolicy;
+    use relinx_identity::signup::Signup;
     use relinx_model::{Email, Name, Password, Plan};
-    use relinx_store::orgs::{Signup, SignupPolicy};
     let email = format!("owner-{}@example.com", ulid_like());
     let password = format!("pw-{}-long-enough", ulid_like());
     let signup = Signup {
@@ -223,7 +224,7 @@ pub async fn tenant(platform: &Platform) -> Tenant {
         open: true,
         plan_selection: true,
     };
-    let done = relinx_store::orgs::signup(&platform.store, policy, signup, None)
+    let done = relinx_identity::signup::signup(&platform.store, policy, signup, None)
         .await
         .unwrap_or_else(|e| panic!("signup failed: {e}"));
     Tenant {
@@ -237,18 +238,15 @@ pub async fn tenant(platform: &Platform) -> Tenant {
 }
 
 /// The domain context of a tenant's owner, for calling store operations directly.
-pub fn owner_context(tenant: &Tenant) -> relinx_store::Context {
-    relinx_store::Context {
-        org_id: relinx_model::OrgId::parse(&tenant.org_id).unwrap_or_else(|| panic!("bad org id")),
-        actor: relinx_model::Actor {
+pub fn owner_context(tenant: &Tenant) -> relinx_model::Context {
+    relinx_model::Context::platform_acting_for(
+        relinx_model::OrgId::parse(&tenant.org_id).unwrap_or_else(|| panic!("bad org id")),
+        relinx_model::Actor {
             kind: relinx_model::ActorKind::User,
             id: tenant.user_id.clone(),
         },
-        request_id: None,
-        role: "owner".to_owned(),
-        permissions: relinx_model::BuiltinRole::Owner.permissions(),
-        workspace_scope: None,
-    }
+        relinx_model::BuiltinRole::Owner,
+    )
 }
 
 /// A minimal HTTP/1.1 client for tests that drive a real listener (the dev server).
@@ -353,7 +351,7 @@ pub async fn events_of(org_id: &str) -> Vec<relinx_model::Event> {
     let platform = platform(CacheSettings::disabled(), open_settings()).await;
     let org =
         relinx_model::OrgId::parse(org_id).unwrap_or_else(|| panic!("not an org id: {org_id}"));
-    let mut events = relinx_store::events::recent(&platform.store, &org, 1000)
+    let mut events = relinx_ddb::events::recent(&platform.store, &org, 1000)
         .await
         .unwrap_or_else(|e| panic!("read events: {e}"));
     events.reverse();
@@ -397,7 +395,7 @@ pub fn capture_logs() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
     let subscriber = relinx_http::telemetry::subscriber(
         logs.clone(),
         tracing_subscriber::EnvFilter::new(
-            "info,relinx_store=debug,relinx_http=debug,relinx_auth=debug",
+            "info,relinx_ddb=debug,relinx_identity=debug,relinx_http=debug,relinx_auth=debug",
         ),
     );
     let guard = tracing::subscriber::set_default(subscriber);
@@ -407,7 +405,7 @@ pub fn capture_logs() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
 /// Every HTTP route template.yaml deploys, as `(method, path)`: the route table the
 /// platform promises, for tests that must cover all of it.
 pub fn template_routes() -> Vec<(String, String)> {
-    let doc: serde_yaml::Value = serde_yaml::from_str(relinx_store::schema::TEMPLATE)
+    let doc: serde_yaml::Value = serde_yaml::from_str(relinx_ddb::schema::TEMPLATE)
         .unwrap_or_else(|e| panic!("template.yaml: {e}"));
     let mut routes = Vec::new();
     let resources = doc

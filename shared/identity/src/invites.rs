@@ -2,15 +2,17 @@
 //! the invite's response only and stored as its peppered hash; the `user.invited`
 //! event carries the invite URL sealed, for the org's own mailer webhook.
 
-use crate::codec::{key, s, to_item};
-use crate::tx::{Cond, OnFail, Tx, UpdateSpec};
-use crate::users::OrgEffect;
-use crate::{Context, Store, StoreError, keys, roles};
+use crate::logins::LoginRecord;
+use crate::orgs::OrgEffect;
+use crate::{keys, roles, users};
 use base64::Engine;
 use relinx_auth::Sealer;
+use relinx_ddb::codec::{key, s, to_item};
+use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
+use relinx_ddb::{Store, StoreError, versioned};
 use relinx_model::{
-    Actor, ActorKind, BuiltinRole, Email, OrgId, Password, Permission, Resource, ResourceRef,
-    Timestamp, User, UserId, UserStatus,
+    Actor, ActorKind, BuiltinRole, Context, Email, EventName, OrgId, Password, Permission,
+    Resource, ResourceRef, Timestamp, User, UserId, UserStatus,
 };
 use serde::{Deserialize, Serialize};
 
@@ -116,12 +118,9 @@ pub async fn invite(
     tx.event(
         store,
         ctx,
-        "user.invited",
+        EventName::UserInvited,
         None,
-        ResourceRef {
-            kind: "user".into(),
-            id: user.id.to_string(),
-        },
+        ResourceRef::new("user", &user.id),
         serde_json::json!({
             "id": user.id,
             "email": user.email,
@@ -162,7 +161,7 @@ pub async fn accept(
     if record.expires_at <= now {
         return Err(not_found());
     }
-    let mut user = crate::users::get(store, &record.org_id, &record.user_id)
+    let mut user = users::get(store, &record.org_id, &record.user_id)
         .await
         .map_err(|e| match e {
             StoreError::NotFound(_) => not_found(),
@@ -179,22 +178,21 @@ pub async fn accept(
         .await
         .map_err(|e| StoreError::internal("hash password", e))?
         .map_err(|e| StoreError::internal("hash password", e))?;
-    let login = crate::users::LoginRecord {
+    let login = LoginRecord {
         org_id: record.org_id.clone(),
         user_id: user.id.clone(),
         password_hash,
     };
-    let ctx = Context {
-        org_id: record.org_id.clone(),
-        actor: Actor {
+    // Only attributes the event to the new member: accepting checks no permission.
+    let ctx = Context::platform_acting_for(
+        record.org_id.clone(),
+        Actor {
             kind: ActorKind::User,
             id: user.id.to_string(),
         },
-        request_id,
-        role: user.role.clone(),
-        permissions: relinx_model::PermissionSet::empty(),
-        workspace_scope: None,
-    };
+        BuiltinRole::Viewer,
+    )
+    .with_request_id(request_id);
     let main = &store.tables().main;
     let mut tx = Tx::new();
     tx.update(
@@ -202,17 +200,20 @@ pub async fn accept(
         UpdateSpec {
             pk: keys::org(&record.org_id),
             sk: keys::user_sk(&user.id),
-            set: Cond::new("SET #status = :active, #name = :name")
-                .name("#status", "status")
-                .name("#name", "name")
-                .value(":active", s("active"))
-                .value(
-                    ":name",
-                    user.name
-                        .clone()
-                        .map(s)
-                        .unwrap_or(aws_sdk_dynamodb::types::AttributeValue::Null(true)),
-                ),
+            set: versioned::bump_values(Cond::new(format!(
+                "SET #status = :active, #name = :name ADD {}",
+                versioned::BUMP
+            )))
+            .name("#status", "status")
+            .name("#name", "name")
+            .value(":active", s("active"))
+            .value(
+                ":name",
+                user.name
+                    .clone()
+                    .map(s)
+                    .unwrap_or(aws_sdk_dynamodb::types::AttributeValue::Null(true)),
+            ),
             condition: Some(Cond::new("#status = :invited").value(":invited", s("invited"))),
         },
         OnFail::Error(|| StoreError::NotFound("invite")),
@@ -238,12 +239,9 @@ pub async fn accept(
     tx.event(
         store,
         &ctx,
-        "user.joined",
+        EventName::UserJoined,
         None,
-        ResourceRef {
-            kind: "user".into(),
-            id: user.id.to_string(),
-        },
+        ResourceRef::new("user", &user.id),
         serde_json::to_value(&user).unwrap_or_default(),
     );
     tx.commit(store).await?;

@@ -1,10 +1,14 @@
 //! In-process caches on the request path. Each is bounded in size and in staleness:
-//! a change made through this instance invalidates its entry at once; a change made
-//! through another instance is seen within the TTL.
+//! a change made through this instance drops its entry once the change has
+//! committed (`Tx::after_commit`); a change made through another instance is seen
+//! within the TTL.
+//!
+//! A domain keeps its caches in a state struct of its own, created once per
+//! [`crate::Store`] by [`crate::Store::local`], so two Store instances (two Lambda
+//! instances, or two in one test) never share one.
 
 use mini_moka::sync::Cache;
-use relinx_model::{ApiKeyId, Org, OrgId, Workspace};
-use std::sync::Arc;
+use std::hash::Hash;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy)]
@@ -42,34 +46,37 @@ impl CacheSettings {
     }
 }
 
-pub(crate) struct Caches {
-    pub keys: Option<Cache<ApiKeyId, Arc<crate::api_keys::KeyCredential>>>,
-    pub orgs: Option<Cache<OrgId, Arc<Org>>>,
-    pub workspaces: Option<Cache<OrgId, Arc<Vec<Workspace>>>>,
-    /// An org's custom roles; trusted as long as the org itself.
-    pub roles: Option<Cache<OrgId, Arc<Vec<crate::roles::RoleRecord>>>>,
-}
+/// A bounded cache whose entries live at most `ttl`; a zero TTL caches nothing.
+/// Values are cheap to clone (an `Arc`), so a hit is a refcount, not a copy.
+pub struct TtlCache<K, V>(Option<Cache<K, V>>);
 
-fn build<K, V>(ttl: Duration, capacity: u64) -> Option<Cache<K, V>>
+impl<K, V> TtlCache<K, V>
 where
-    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    K: Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    (!ttl.is_zero()).then(|| {
-        Cache::builder()
-            .max_capacity(capacity)
-            .time_to_live(ttl)
-            .build()
-    })
-}
+    pub fn new(ttl: Duration, capacity: u64) -> Self {
+        Self((!ttl.is_zero()).then(|| {
+            Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(ttl)
+                .build()
+        }))
+    }
 
-impl Caches {
-    pub fn new(settings: CacheSettings) -> Self {
-        Self {
-            keys: build(settings.key_ttl, 10_000),
-            orgs: build(settings.org_ttl, 10_000),
-            workspaces: build(settings.workspace_ttl, 10_000),
-            roles: build(settings.org_ttl, 10_000),
+    pub fn get(&self, key: &K) -> Option<V> {
+        self.0.as_ref().and_then(|c| c.get(key))
+    }
+
+    pub fn insert(&self, key: K, value: V) {
+        if let Some(cache) = &self.0 {
+            cache.insert(key, value);
+        }
+    }
+
+    pub fn invalidate(&self, key: &K) {
+        if let Some(cache) = &self.0 {
+            cache.invalidate(key);
         }
     }
 }

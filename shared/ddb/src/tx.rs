@@ -1,16 +1,18 @@
 //! One change = one `TransactWriteItems`: the entity, its guards and its event commit
 //! together or not at all. Each conditional item says which error its failed
 //! condition means, so a cancelled transaction maps to the error a caller can act on.
+//! What must happen only once the change is durable (dropping cached copies) is
+//! registered with [`Tx::after_commit`].
 
 use crate::codec::{Item, key, s, to_item};
-use crate::{Context, Store, StoreError, keys};
+use crate::{Store, StoreError, keys};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem, Update,
 };
-use relinx_model::{Event, EventId, OrgId, ResourceRef, Timestamp, WorkspaceId};
+use relinx_model::{Context, Event, EventId, EventName, ResourceRef, Timestamp, WorkspaceId};
 use std::collections::HashMap;
 
 /// DynamoDB's own cap on items in one transaction.
@@ -25,9 +27,15 @@ pub enum OnFail {
     Internal,
     Error(fn() -> StoreError),
     Conflict(&'static str, String),
-    /// A workspace-writable check: the old item tells read-only (403) from missing (404).
-    Workspace,
+    /// The error depends on the item as it was (`None`: it did not exist), e.g. a
+    /// writable-workspace check tells read-only (403) from missing (404).
+    Inspect(fn(Option<&Item>) -> StoreError),
+    /// A version condition ([`crate::versioned`]): someone wrote the item since it was read.
+    Stale,
 }
+
+/// Work to do once the transaction has committed.
+type AfterCommit = Box<dyn FnOnce() + Send>;
 
 /// Builds one transaction.
 pub struct Tx {
@@ -35,6 +43,7 @@ pub struct Tx {
     on_fail: Vec<OnFail>,
     events: usize,
     error: Option<StoreError>,
+    after_commit: Vec<AfterCommit>,
 }
 
 /// Condition text with its placeholders' values.
@@ -93,7 +102,17 @@ impl Tx {
             on_fail: Vec::new(),
             events: 0,
             error: None,
+            after_commit: Vec::new(),
         }
+    }
+
+    /// Runs `hook` once the change has committed, or when its outcome is unknown (a
+    /// storage failure after sending it), never when a condition refused it. Cached
+    /// copies are dropped here: dropped any earlier, a concurrent request could cache
+    /// the old state again before the change lands.
+    pub fn after_commit(&mut self, hook: impl FnOnce() + Send + 'static) -> &mut Self {
+        self.after_commit.push(Box::new(hook));
+        self
     }
 
     fn push(&mut self, item: Result<TransactWriteItem, StoreError>, on_fail: OnFail) {
@@ -204,38 +223,19 @@ impl Tx {
         self
     }
 
-    /// Refuses the transaction unless the workspace exists in the org and is writable:
-    /// every data write on the platform adds this, so `read_only` holds everywhere.
-    pub fn require_writable_workspace(
-        &mut self,
-        table: &str,
-        org: &OrgId,
-        ws: &WorkspaceId,
-    ) -> &mut Self {
-        let condition = Cond::new("attribute_exists(pk) AND read_only = :false")
-            .value(":false", AttributeValue::Bool(false));
-        self.check(
-            table,
-            keys::org(org),
-            keys::workspace_sk(ws),
-            condition,
-            OnFail::Workspace,
-        )
-    }
-
     /// Adds the change's event: exactly one per transaction.
     pub fn event(
         &mut self,
         store: &Store,
         ctx: &Context,
-        name: &str,
+        name: EventName,
         workspace: Option<&WorkspaceId>,
         resource: ResourceRef,
         data: serde_json::Value,
     ) -> &mut Self {
         let event = Event {
             id: EventId::generate(),
-            event: name.to_owned(),
+            event: name,
             org: ctx.org_id.clone(),
             workspace: workspace.cloned(),
             actor: ctx.actor.clone(),
@@ -267,8 +267,27 @@ impl Tx {
         self
     }
 
-    /// Commits the transaction.
-    pub async fn commit(self, store: &Store) -> Result<(), StoreError> {
+    /// Commits the transaction, then runs its after-commit hooks.
+    pub async fn commit(mut self, store: &Store) -> Result<(), StoreError> {
+        let hooks = std::mem::take(&mut self.after_commit);
+        let result = self.send(store).await;
+        if !matches!(
+            result,
+            Err(StoreError::Invalid(_)
+                | StoreError::Unprocessable(_)
+                | StoreError::NotFound(_)
+                | StoreError::Conflict { .. }
+                | StoreError::Forbidden { .. }
+                | StoreError::Stale)
+        ) {
+            for hook in hooks {
+                hook();
+            }
+        }
+        result
+    }
+
+    async fn send(self, store: &Store) -> Result<(), StoreError> {
         if let Some(err) = self.error {
             return Err(err);
         }
@@ -346,10 +365,10 @@ fn classify(err: &TransactWriteItemsError, on_fail: &[OnFail]) -> Failure {
             OnFail::Conflict(code, message) => {
                 Failure::Mapped(StoreError::conflict(code, message.clone()))
             }
-            OnFail::Workspace => Failure::Mapped(match reason.item() {
-                Some(old) if !old.is_empty() => StoreError::read_only_workspace(),
-                _ => StoreError::NotFound("workspace"),
-            }),
+            OnFail::Inspect(judge) => {
+                Failure::Mapped(judge(reason.item().filter(|old| !old.is_empty())))
+            }
+            OnFail::Stale => Failure::Mapped(StoreError::Stale),
         };
     }
     if reasons

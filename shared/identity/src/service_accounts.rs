@@ -2,22 +2,20 @@
 //! deleting one revokes its keys and tokens in the same transaction.
 
 use crate::api_keys::{self, NewKey};
-use crate::codec::{from_item, s, to_item};
-use crate::tx::{Cond, OnFail, Tx};
-use crate::users::OrgEffect;
-use crate::{Context, Store, StoreError, keys, roles};
+use crate::orgs::OrgEffect;
+use crate::{keys, roles, users, workspaces};
 use relinx_auth::SecretKey;
+use relinx_ddb::codec::to_item;
+use relinx_ddb::tx::{Cond, OnFail, Tx};
+use relinx_ddb::{Store, StoreError};
 use relinx_model::{
-    Actor, ActorKind, ApiKey, Name, Permission, Resource, ResourceRef, ServiceAccount,
-    ServiceAccountId, Timestamp, ValidationError, WorkspaceId,
+    Actor, ActorKind, ApiKey, Context, EventName, Name, Permission, Resource, ResourceRef,
+    ServiceAccount, ServiceAccountId, Timestamp, ValidationError, WorkspaceId,
 };
 use std::collections::BTreeMap;
 
 fn resource(id: &ServiceAccountId) -> ResourceRef {
-    ResourceRef {
-        kind: "service_account".into(),
-        id: id.to_string(),
-    }
+    ResourceRef::new("service_account", id)
 }
 
 pub struct NewServiceAccount {
@@ -33,13 +31,7 @@ pub async fn create(
 ) -> Result<ServiceAccount, StoreError> {
     ctx.require(Permission::write(Resource::Users))?;
     roles::grantable(store, ctx, "role", &new.role).await?;
-    let workspace_id = match (&ctx.workspace_scope, new.workspace_id) {
-        (Some(scope), Some(asked)) if *scope != asked => {
-            return Err(StoreError::NotFound("workspace"));
-        }
-        (Some(scope), _) => Some(scope.clone()),
-        (None, asked) => asked,
-    };
+    let workspace_id = ctx.confine(new.workspace_id)?;
     let account = ServiceAccount {
         id: ServiceAccountId::generate(),
         name: new.name.to_string(),
@@ -50,18 +42,7 @@ pub async fn create(
     let main = &store.tables().main;
     let mut tx = Tx::new();
     if let Some(ws) = &workspace_id {
-        tx.check(
-            main,
-            keys::org(&ctx.org_id),
-            keys::workspace_sk(ws),
-            Cond::exists(),
-            OnFail::Error(|| {
-                StoreError::Invalid(ValidationError::new(
-                    "workspace_id",
-                    "no workspace with this id exists in your organization",
-                ))
-            }),
-        );
+        workspaces::stage_exists(&mut tx, store, &ctx.org_id, ws);
     }
     tx.put(
         main,
@@ -77,7 +58,7 @@ pub async fn create(
     tx.event(
         store,
         ctx,
-        "service_account.created",
+        EventName::ServiceAccountCreated,
         workspace_id.as_ref(),
         resource(&account.id),
         serde_json::to_value(&account).unwrap_or_default(),
@@ -88,21 +69,9 @@ pub async fn create(
 
 pub async fn list(store: &Store, ctx: &Context) -> Result<Vec<ServiceAccount>, StoreError> {
     ctx.require(Permission::read(Resource::Users))?;
-    let out = store
-        .client()
-        .query()
-        .table_name(&store.tables().main)
-        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-        .expression_attribute_values(":pk", s(keys::org(&ctx.org_id)))
-        .expression_attribute_values(":prefix", s(keys::SERVICE_ACCOUNT_SK_PREFIX))
-        .send()
+    let all: Vec<ServiceAccount> = store
+        .org_all(&ctx.org_id, keys::SERVICE_ACCOUNT_SK_PREFIX, || None)
         .await?;
-    let all: Vec<ServiceAccount> = out
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<_, _>>()?;
     Ok(all
         .into_iter()
         .filter(|a| ctx.sees_confined(&a.workspace_id))
@@ -133,7 +102,7 @@ pub async fn delete(
 ) -> Result<ServiceAccount, StoreError> {
     ctx.require(Permission::write(Resource::Users))?;
     let account = get(store, ctx, id).await?;
-    let owned = crate::users::keys_of(store, &ctx.org_id, id.as_str()).await?;
+    let owned = users::keys_of(store, &ctx.org_id, id.as_str()).await?;
     let main = &store.tables().main;
     let org_pk = keys::org(&ctx.org_id);
     let mut tx = Tx::new();
@@ -157,15 +126,12 @@ pub async fn delete(
     tx.event(
         store,
         ctx,
-        "service_account.deleted",
+        EventName::ServiceAccountDeleted,
         account.workspace_id.as_ref(),
         resource(id),
         serde_json::to_value(&account).unwrap_or_default(),
     );
     tx.commit(store).await?;
-    for key_meta in &owned {
-        api_keys::forget_cached(store, &key_meta.id);
-    }
     Ok(account)
 }
 
@@ -232,13 +198,10 @@ pub async fn create_key(
     tx.event(
         store,
         ctx,
-        "api_key.created",
+        EventName::ApiKeyCreated,
         account.workspace_id.as_ref(),
-        ResourceRef {
-            kind: "api_key".into(),
-            id: meta.id.to_string(),
-        },
-        serde_json::to_value(&meta).unwrap_or_default(),
+        api_keys::resource(&meta.id),
+        api_keys::event_data(&meta),
     );
     tx.commit(store).await?;
     Ok((meta, secret))

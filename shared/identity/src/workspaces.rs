@@ -1,14 +1,64 @@
 //! Workspaces: names unique in the org, a `read_only` flag every data write obeys,
 //! and resolution of the workspace a request acts on.
 
-use crate::codec::{Item, Page, get_s, key, s, to_item};
-use crate::tx::{Cond, OnFail, Tx};
-use crate::{Context, Store, StoreError, keys};
+use crate::keys;
+use crate::orgs;
+use crate::state::caches;
 use aws_sdk_dynamodb::types::AttributeValue;
+use relinx_ddb::codec::{Item, Page, get_s, key, s, to_item};
+use relinx_ddb::tx::{Cond, OnFail, Tx};
+use relinx_ddb::versioned::{self, Changed};
+use relinx_ddb::{Store, StoreError};
 use relinx_model::{
-    Name, OrgId, Permission, Resource, ResourceRef, Timestamp, Workspace, WorkspaceId,
+    Context, EventName, Name, OrgId, Patch, Permission, Resource, ResourceRef, Timestamp,
+    ValidationError, Workspace, WorkspaceId,
 };
 use std::sync::Arc;
+
+/// A write to a read-only workspace (403).
+pub fn read_only() -> StoreError {
+    StoreError::forbidden(
+        "WORKSPACE_READ_ONLY",
+        "the workspace is read-only; set read_only to false before changing it",
+    )
+}
+
+/// Refuses the transaction unless the workspace exists in the org and is writable:
+/// every data write on the platform adds this, so `read_only` holds everywhere.
+pub fn stage_writable(tx: &mut Tx, store: &Store, org: &OrgId, ws: &WorkspaceId) {
+    tx.check(
+        &store.tables().main,
+        keys::org(org),
+        keys::workspace_sk(ws),
+        Cond::new("attribute_exists(pk) AND read_only = :false")
+            .value(":false", AttributeValue::Bool(false)),
+        OnFail::Inspect(read_only_or_missing),
+    );
+}
+
+fn read_only_or_missing(old: Option<&Item>) -> StoreError {
+    match old {
+        Some(_) => read_only(),
+        None => StoreError::NotFound("workspace"),
+    }
+}
+
+/// Refuses the transaction unless the workspace exists in the org: for something
+/// being confined to it by its `workspace_id` field (a missing one is a 400 naming it).
+pub fn stage_exists(tx: &mut Tx, store: &Store, org: &OrgId, ws: &WorkspaceId) {
+    tx.check(
+        &store.tables().main,
+        keys::org(org),
+        keys::workspace_sk(ws),
+        Cond::exists(),
+        OnFail::Error(|| {
+            StoreError::Invalid(ValidationError::new(
+                "workspace_id",
+                "no workspace with this id exists in your organization",
+            ))
+        }),
+    );
+}
 
 const NAME_TAKEN: &str = "a workspace with this name already exists in the organization";
 
@@ -54,12 +104,7 @@ pub async fn create(
     new: NewWorkspace,
 ) -> Result<Workspace, StoreError> {
     ctx.require(Permission::write(Resource::Workspaces))?;
-    if ctx.workspace_scope.is_some() {
-        return Err(StoreError::forbidden(
-            "FORBIDDEN",
-            "a credential confined to one workspace cannot create workspaces",
-        ));
-    }
+    ctx.require_org_wide("create workspaces")?;
     let now = Timestamp::now();
     let ws = Workspace {
         id: WorkspaceId::generate(),
@@ -74,21 +119,18 @@ pub async fn create(
     tx.event(
         store,
         ctx,
-        "workspace.created",
+        EventName::WorkspaceCreated,
         Some(&ws.id),
         resource(&ws.id),
         event_data(&ws),
     );
+    forget_directory_after_commit(&mut tx, store, &ctx.org_id);
     tx.commit(store).await?;
-    forget_directory(store, &ctx.org_id);
     Ok(ws)
 }
 
 fn resource(id: &WorkspaceId) -> ResourceRef {
-    ResourceRef {
-        kind: "workspace".into(),
-        id: id.to_string(),
-    }
+    ResourceRef::new("workspace", id)
 }
 
 fn event_data(ws: &Workspace) -> serde_json::Value {
@@ -195,13 +237,17 @@ pub async fn list_all(store: &Store, ctx: &Context) -> Result<Vec<Workspace>, St
 }
 
 fn directory_cached(store: &Store, org: &OrgId) -> Option<Arc<Vec<Workspace>>> {
-    store.caches().workspaces.as_ref().and_then(|c| c.get(org))
+    caches(store).workspaces.get(org)
 }
 
 fn forget_directory(store: &Store, org: &OrgId) {
-    if let Some(cache) = store.caches().workspaces.as_ref() {
-        cache.invalidate(org);
-    }
+    caches(store).workspaces.invalidate(org);
+}
+
+/// Drops this instance's copy of the org's workspace list once `tx` commits.
+fn forget_directory_after_commit(tx: &mut Tx, store: &Store, org: &OrgId) {
+    let (cache, org) = (caches(store), org.clone());
+    tx.after_commit(move || cache.workspaces.invalidate(&org));
 }
 
 async fn directory(store: &Store, org: &OrgId) -> Result<Arc<Vec<Workspace>>, StoreError> {
@@ -212,19 +258,17 @@ async fn directory(store: &Store, org: &OrgId) -> Result<Arc<Vec<Workspace>>, St
         .org_all(org, keys::WORKSPACE_SK_PREFIX, || None)
         .await?;
     let dir = Arc::new(all);
-    if let Some(cache) = store.caches().workspaces.as_ref() {
-        cache.insert(org.clone(), dir.clone());
-    }
+    caches(store).workspaces.insert(org.clone(), dir.clone());
     Ok(dir)
 }
 
 /// PUT-as-PATCH: only the fields present change.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 pub struct WorkspacePatch {
     pub name: Option<Name>,
     pub read_only: Option<bool>,
-    /// `Some(None)` clears the config.
-    pub config: Option<Option<serde_json::Value>>,
+    /// `Patch::Null` clears the config.
+    pub config: Patch<serde_json::Value>,
 }
 
 pub async fn update(
@@ -234,63 +278,64 @@ pub async fn update(
     patch: WorkspacePatch,
 ) -> Result<Workspace, StoreError> {
     ctx.require(Permission::write(Resource::Workspaces))?;
-    let current = get(store, ctx, id).await?;
-    // A read-only workspace accepts one change: the one that makes it writable again.
-    if current.read_only && patch.read_only != Some(false) {
-        return Err(StoreError::read_only_workspace());
+    if !ctx.sees_workspace(id) {
+        return Err(StoreError::NotFound("workspace"));
     }
-    let mut next = current.clone();
-    if let Some(name) = &patch.name {
-        next.name = name.to_string();
-    }
-    if let Some(read_only) = patch.read_only {
-        next.read_only = read_only;
-    }
-    if let Some(config) = patch.config {
-        next.config = config;
-    }
-    next.updated_at = Timestamp::now();
-
     let main = &store.tables().main;
     let org = &ctx.org_id;
-    let mut tx = Tx::new();
-    // The whole item is replaced only if nobody changed it since we read it.
-    tx.put(
-        main,
-        to_item(&next, keys::org(org), keys::workspace_sk(id))?,
-        Some(Cond::new("updated_at = :seen").value(":seen", s(current.updated_at.to_string()))),
-        OnFail::Conflict(
-            "CONCURRENT_CHANGE",
-            "the workspace changed while this request ran; retry".to_owned(),
-        ),
-    );
-    let old_name = Name::parse("name", &current.name)?;
-    if let Some(name) = patch.name.as_ref().filter(|n| n.key() != old_name.key()) {
-        tx.delete(
-            main,
-            keys::org(org),
-            keys::workspace_name_sk(&old_name.key()),
-            None,
-            OnFail::Internal,
-        );
-        tx.put(
-            main,
-            name_guard(org, name, id),
-            Some(Cond::not_exists()),
-            OnFail::Conflict("ALREADY_EXISTS", NAME_TAKEN.to_owned()),
-        );
-    }
-    tx.event(
+    let patch = &patch;
+    versioned::modify(
         store,
-        ctx,
-        "workspace.updated",
-        Some(id),
-        resource(id),
-        event_data(&next),
-    );
-    tx.commit(store).await?;
-    forget_directory(store, org);
-    Ok(next)
+        keys::org(org),
+        keys::workspace_sk(id),
+        || StoreError::NotFound("workspace"),
+        |current: Workspace, mut tx: Tx| async move {
+            // A read-only workspace accepts one change: the one that makes it writable again.
+            if current.read_only && patch.read_only != Some(false) {
+                return Err(read_only());
+            }
+            let mut next = current.clone();
+            if let Some(name) = &patch.name {
+                next.name = name.to_string();
+            }
+            if let Some(read_only) = patch.read_only {
+                next.read_only = read_only;
+            }
+            patch.config.clone().apply_to(&mut next.config);
+            next.updated_at = Timestamp::now();
+            let old_name = Name::parse("name", &current.name)?;
+            if let Some(name) = patch.name.as_ref().filter(|n| n.key() != old_name.key()) {
+                tx.delete(
+                    main,
+                    keys::org(org),
+                    keys::workspace_name_sk(&old_name.key()),
+                    None,
+                    OnFail::Internal,
+                );
+                tx.put(
+                    main,
+                    name_guard(org, name, id),
+                    Some(Cond::not_exists()),
+                    OnFail::Conflict("ALREADY_EXISTS", NAME_TAKEN.to_owned()),
+                );
+            }
+            tx.event(
+                store,
+                ctx,
+                EventName::WorkspaceUpdated,
+                Some(id),
+                resource(id),
+                event_data(&next),
+            );
+            forget_directory_after_commit(&mut tx, store, org);
+            Ok(Changed {
+                tx,
+                output: next.clone(),
+                item: next,
+            })
+        },
+    )
+    .await
 }
 
 /// Deletes a workspace for good; its events stay in the log.
@@ -301,7 +346,7 @@ pub async fn delete(
 ) -> Result<Workspace, StoreError> {
     ctx.require(Permission::write(Resource::Workspaces))?;
     let current = get(store, ctx, id).await?;
-    let org = crate::orgs::get(store, &ctx.org_id).await?;
+    let org = orgs::get(store, &ctx.org_id).await?;
     if org.default_workspace_id == *id {
         return Err(StoreError::conflict(
             "DEFAULT_WORKSPACE",
@@ -309,7 +354,7 @@ pub async fn delete(
         ));
     }
     if current.read_only {
-        return Err(StoreError::read_only_workspace());
+        return Err(read_only());
     }
     let main = &store.tables().main;
     let mut tx = Tx::new();
@@ -321,7 +366,7 @@ pub async fn delete(
             Cond::new("attribute_exists(pk) AND read_only = :false")
                 .value(":false", AttributeValue::Bool(false)),
         ),
-        OnFail::Workspace,
+        OnFail::Inspect(read_only_or_missing),
     );
     let name = Name::parse("name", &current.name)?;
     tx.delete(
@@ -334,13 +379,13 @@ pub async fn delete(
     tx.event(
         store,
         ctx,
-        "workspace.deleted",
+        EventName::WorkspaceDeleted,
         Some(id),
         resource(id),
         event_data(&current),
     );
+    forget_directory_after_commit(&mut tx, store, &ctx.org_id);
     tx.commit(store).await?;
-    forget_directory(store, &ctx.org_id);
     Ok(current)
 }
 
@@ -383,7 +428,7 @@ pub async fn resolve(
             .await?
             .ok_or_else(not_found);
     }
-    Ok(crate::orgs::get(store, &ctx.org_id)
+    Ok(orgs::get(store, &ctx.org_id)
         .await?
         .default_workspace_id
         .clone())

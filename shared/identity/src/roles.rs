@@ -3,12 +3,15 @@
 //! partition, each with a count of the keys, users, invites and service accounts
 //! holding it, so a role in use cannot be deleted.
 
-use crate::codec::{from_item, n, s, to_item};
-use crate::tx::{Cond, OnFail, Tx, UpdateSpec};
-use crate::{Context, Store, StoreError, keys};
+use crate::keys::{self, role_sk};
+use crate::state::caches;
+use relinx_ddb::codec::{n, to_item};
+use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
+use relinx_ddb::versioned::{self, Changed};
+use relinx_ddb::{Store, StoreError};
 use relinx_model::{
-    BuiltinRole, OrgId, Permission, PermissionSet, Resource, ResourceRef, Role, Timestamp,
-    ValidationError,
+    BuiltinRole, Context, EventName, OrgId, Patch, Permission, PermissionSet, Resource,
+    ResourceRef, Role, Timestamp, ValidationError,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -64,44 +67,26 @@ fn built_in_view(role: BuiltinRole) -> Role {
     }
 }
 
-fn role_sk(name: &str) -> String {
-    format!("ROLE#{name}")
-}
-const ROLE_SK_PREFIX: &str = "ROLE#";
-
-/// The org's custom roles, from this instance's cache when fresh.
+/// The org's custom roles, from this instance's cache when fresh: for resolving a
+/// caller's permissions. Never the basis of a write.
 async fn custom_roles(store: &Store, org: &OrgId) -> Result<Arc<Vec<RoleRecord>>, StoreError> {
-    let cache = store.caches().roles.as_ref();
-    if let Some(roles) = cache.and_then(|c| c.get(org)) {
+    let cache = caches(store);
+    if let Some(roles) = cache.roles.get(org) {
         return Ok(roles);
     }
-    let out = store
-        .client()
-        .query()
-        .table_name(&store.tables().main)
-        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-        .expression_attribute_values(":pk", s(keys::org(org)))
-        .expression_attribute_values(":prefix", s(ROLE_SK_PREFIX))
-        .consistent_read(true)
-        .send()
-        .await?;
-    let roles: Vec<RoleRecord> = out
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<_, _>>()?;
-    let roles = Arc::new(roles);
-    if let Some(cache) = cache {
-        cache.insert(org.clone(), roles.clone());
-    }
+    let roles = Arc::new(
+        store
+            .org_all::<RoleRecord>(org, keys::ROLE_SK_PREFIX, || None)
+            .await?,
+    );
+    cache.roles.insert(org.clone(), roles.clone());
     Ok(roles)
 }
 
-fn forget(store: &Store, org: &OrgId) {
-    if let Some(cache) = store.caches().roles.as_ref() {
-        cache.invalidate(org);
-    }
+/// Drops this instance's copy of the org's roles once `tx` commits.
+fn forget_after_commit(tx: &mut Tx, store: &Store, org: &OrgId) {
+    let (cache, org) = (caches(store), org.clone());
+    tx.after_commit(move || cache.roles.invalidate(&org));
 }
 
 /// The permissions of `role` in `org`, or `None` when no such role exists. Built-in
@@ -156,7 +141,10 @@ pub(crate) fn stage_use(tx: &mut Tx, store: &Store, org: &OrgId, role: &str, del
         UpdateSpec {
             pk: keys::org(org),
             sk: role_sk(role),
-            set: Cond::new("ADD in_use :delta").value(":delta", n(delta)),
+            set: versioned::bump_values(
+                Cond::new(format!("ADD in_use :delta, {}", versioned::BUMP))
+                    .value(":delta", n(delta)),
+            ),
             condition: Some(Cond::exists()),
         },
         OnFail::Error(|| {
@@ -166,7 +154,7 @@ pub(crate) fn stage_use(tx: &mut Tx, store: &Store, org: &OrgId, role: &str, del
             ))
         }),
     );
-    forget(store, org);
+    forget_after_commit(tx, store, org);
 }
 
 /// Built-in roles first, then the org's own.
@@ -224,10 +212,7 @@ fn refuse_built_in(name: &str) -> Result<(), StoreError> {
 }
 
 fn resource(name: &str) -> ResourceRef {
-    ResourceRef {
-        kind: "role".into(),
-        id: name.to_owned(),
-    }
+    ResourceRef::new("role", name)
 }
 
 pub struct NewRole {
@@ -275,23 +260,24 @@ pub async fn create(store: &Store, ctx: &Context, new: NewRole) -> Result<Role, 
     tx.event(
         store,
         ctx,
-        "role.created",
+        EventName::RoleCreated,
         None,
         resource(&name),
         serde_json::to_value(&view).unwrap_or_default(),
     );
+    forget_after_commit(&mut tx, store, &ctx.org_id);
     tx.commit(store).await?;
-    forget(store, &ctx.org_id);
     Ok(view)
 }
 
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RolePatch {
     pub permissions: Option<Vec<String>>,
-    pub description: Option<Option<String>>,
+    pub description: Patch<String>,
 }
 
-/// Changes a custom role; every holder's permissions change with it.
+/// Changes a custom role; every holder's permissions change with it. Read and
+/// written back under its version: an edit through another instance is never undone.
 pub async fn update(
     store: &Store,
     ctx: &Context,
@@ -300,78 +286,58 @@ pub async fn update(
 ) -> Result<Role, StoreError> {
     ctx.require(Permission::write(Resource::Users))?;
     refuse_built_in(name)?;
-    let current = custom_roles(store, &ctx.org_id)
-        .await?
-        .iter()
-        .find(|r| r.name == name)
-        .cloned()
-        .ok_or(StoreError::NotFound("role"))?;
-    let mut next = current.clone();
-    if let Some(raw) = &patch.permissions {
-        let (permissions, set) = parse_permissions(raw)?;
-        if !ctx.permissions.covers(&set) {
-            return Err(StoreError::forbidden(
-                "ROLE_ESCALATION",
-                "permissions: a role cannot allow more than your own role",
-            ));
+    let permissions = match &patch.permissions {
+        Some(raw) => {
+            let (permissions, set) = parse_permissions(raw)?;
+            if !ctx.permissions.covers(&set) {
+                return Err(StoreError::forbidden(
+                    "ROLE_ESCALATION",
+                    "permissions: a role cannot allow more than your own role",
+                ));
+            }
+            Some(permissions)
         }
-        next.permissions = permissions;
-    }
-    if let Some(description) = patch.description {
-        next.description = description;
-    }
-    next.updated_at = Timestamp::now();
-    let mut tx = Tx::new();
-    tx.update(
-        &store.tables().main,
-        UpdateSpec {
-            pk: keys::org(&ctx.org_id),
-            sk: role_sk(name),
-            set: Cond::new(
-                "SET #permissions = :permissions, description = :description, updated_at = :at",
-            )
-            .name("#permissions", "permissions")
-            .value(
-                ":permissions",
-                aws_sdk_dynamodb::types::AttributeValue::L(
-                    next.permissions.iter().map(|p| s(p.clone())).collect(),
-                ),
-            )
-            .value(
-                ":description",
-                next.description
-                    .clone()
-                    .map(s)
-                    .unwrap_or(aws_sdk_dynamodb::types::AttributeValue::Null(true)),
-            )
-            .value(":at", s(next.updated_at.to_string())),
-            condition: Some(Cond::exists()),
-        },
-        OnFail::Error(|| StoreError::NotFound("role")),
-    );
-    let view = next.view();
-    tx.event(
+        None => None,
+    };
+    let (permissions, patch) = (&permissions, &patch);
+    versioned::modify(
         store,
-        ctx,
-        "role.updated",
-        None,
-        resource(name),
-        serde_json::to_value(&view).unwrap_or_default(),
-    );
-    tx.commit(store).await?;
-    forget(store, &ctx.org_id);
-    Ok(view)
+        keys::org(&ctx.org_id),
+        role_sk(name),
+        || StoreError::NotFound("role"),
+        |mut role: RoleRecord, mut tx: Tx| async move {
+            if let Some(permissions) = &permissions {
+                role.permissions = permissions.clone();
+            }
+            patch.description.clone().apply_to(&mut role.description);
+            role.updated_at = Timestamp::now();
+            let view = role.view();
+            tx.event(
+                store,
+                ctx,
+                EventName::RoleUpdated,
+                None,
+                resource(name),
+                serde_json::to_value(&view).unwrap_or_default(),
+            );
+            forget_after_commit(&mut tx, store, &ctx.org_id);
+            Ok(Changed {
+                tx,
+                item: role,
+                output: view,
+            })
+        },
+    )
+    .await
 }
 
 /// Deletes a custom role nobody holds.
 pub async fn delete(store: &Store, ctx: &Context, name: &str) -> Result<(), StoreError> {
     ctx.require(Permission::write(Resource::Users))?;
     refuse_built_in(name)?;
-    let current = custom_roles(store, &ctx.org_id)
+    let current: RoleRecord = store
+        .get(keys::org(&ctx.org_id), role_sk(name))
         .await?
-        .iter()
-        .find(|r| r.name == name)
-        .cloned()
         .ok_or(StoreError::NotFound("role"))?;
     let mut tx = Tx::new();
     tx.delete(
@@ -392,14 +358,13 @@ pub async fn delete(store: &Store, ctx: &Context, name: &str) -> Result<(), Stor
     tx.event(
         store,
         ctx,
-        "role.deleted",
+        EventName::RoleDeleted,
         None,
         resource(name),
         serde_json::to_value(current.view()).unwrap_or_default(),
     );
-    let result = tx.commit(store).await;
-    forget(store, &ctx.org_id);
-    result
+    forget_after_commit(&mut tx, store, &ctx.org_id);
+    tx.commit(store).await
 }
 
 /// Reads one role by name (built-in or custom).

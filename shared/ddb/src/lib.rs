@@ -1,12 +1,20 @@
-//! DynamoDB persistence and the domain operations every surface shares.
+//! The DynamoDB core every domain crate builds on: the [`Store`] handle, the three
+//! tables, one transaction per change carrying its event ([`tx::Tx`]), the one
+//! optimistic-update helper ([`versioned::modify`]), the codec, the key registry,
+//! bounded per-instance caches, DynamoDB call accounting, rate-limit windows,
+//! idempotency records, and (feature `local`) tables created from template.yaml.
 //!
-//! Every change is one `TransactWriteItems` holding the entity, its uniqueness
-//! guards and its event ([`tx::Tx`]); every list is a `Query`; the caller's org
-//! always comes from the authenticated principal ([`Context`]), never a request body.
+//! It knows no domain. A domain (identity, records, links, crm, …) is its own crate
+//! on `relinx-model` + `relinx-ddb`: it registers its key prefixes in [`keys`], keeps
+//! its per-instance caches in a state struct reached through [`Store::local`], and
+//! exposes operations `(&Store, &Context, input) -> Result<T, StoreError>` that check
+//! their permission first. The caller's org always comes from the
+//! `relinx_model::Context`, never a request body.
 
 mod cache;
-mod codec;
+pub mod codec;
 mod error;
+pub mod events;
 pub mod idempotency;
 pub mod keys;
 pub mod metrics;
@@ -14,23 +22,17 @@ pub mod ratelimit;
 #[cfg(feature = "local")]
 pub mod schema;
 pub mod tx;
+pub mod versioned;
 
-pub mod api_keys;
-pub mod events;
-pub mod invites;
-pub mod orgs;
-pub mod roles;
-pub mod service_accounts;
-pub mod users;
-pub mod workspaces;
-
-pub use cache::CacheSettings;
+pub use cache::{CacheSettings, TtlCache};
 pub use error::StoreError;
 
 use aws_sdk_dynamodb::Client;
 use relinx_auth::KeyHasher;
-use relinx_model::{Actor, OrgId, Permission, PermissionSet, WorkspaceId};
-use std::sync::Arc;
+use relinx_model::OrgId;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// The physical names of the three tables (template.yaml "Storage").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,48 +65,6 @@ impl Tables {
     }
 }
 
-/// Who is acting and on whose behalf: every domain operation takes one, and the
-/// org in it is the only org that operation can touch.
-#[derive(Debug, Clone)]
-pub struct Context {
-    pub org_id: OrgId,
-    pub actor: Actor,
-    pub request_id: Option<String>,
-    /// The caller's role by name (built-in or custom), for what it creates.
-    pub role: String,
-    /// What the caller may do: each operation checks the permission it needs.
-    pub permissions: PermissionSet,
-    /// Set when the caller's credential is confined to one workspace.
-    pub workspace_scope: Option<WorkspaceId>,
-}
-
-impl Context {
-    /// Refuses unless the caller holds `permission` (403 naming it).
-    pub fn require(&self, permission: Permission) -> Result<(), StoreError> {
-        if self.permissions.allows(permission) {
-            Ok(())
-        } else {
-            Err(StoreError::forbidden(
-                "FORBIDDEN",
-                format!("your role does not allow {permission}"),
-            ))
-        }
-    }
-
-    /// Whether the caller may see something confined to `workspace` (or to none): a
-    /// scoped credential sees only what is confined to its own workspace.
-    pub fn sees_confined(&self, workspace: &Option<WorkspaceId>) -> bool {
-        self.workspace_scope.is_none() || *workspace == self.workspace_scope
-    }
-
-    /// Whether the caller may see `workspace` at all (a scoped credential sees one).
-    pub fn sees_workspace(&self, workspace: &WorkspaceId) -> bool {
-        self.workspace_scope
-            .as_ref()
-            .is_none_or(|scope| scope == workspace)
-    }
-}
-
 /// A handle on the tables, shared by every request of a function instance.
 #[derive(Clone)]
 pub struct Store {
@@ -115,7 +75,9 @@ struct Inner {
     client: Client,
     tables: Tables,
     hasher: KeyHasher,
-    caches: cache::Caches,
+    cache: CacheSettings,
+    /// Each domain's per-instance state (its caches), by type.
+    locals: RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Store {
@@ -125,7 +87,8 @@ impl Store {
                 client,
                 tables,
                 hasher,
-                caches: cache::Caches::new(cache),
+                cache,
+                locals: RwLock::default(),
             }),
         }
     }
@@ -166,16 +129,42 @@ impl Store {
         &self.inner.tables
     }
 
-    pub(crate) fn hasher(&self) -> &KeyHasher {
+    /// The deployment's pepper: key hashes, key-id checks, sealing.
+    pub fn hasher(&self) -> &KeyHasher {
         &self.inner.hasher
     }
 
-    pub(crate) fn caches(&self) -> &cache::Caches {
-        &self.inner.caches
+    /// A domain's per-instance state, created by `init` on first use and shared by
+    /// every request this instance serves.
+    pub fn local<T: Any + Send + Sync>(&self, init: impl Fn(&CacheSettings) -> T) -> Arc<T> {
+        let id = TypeId::of::<T>();
+        let found = self
+            .inner
+            .locals
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .cloned();
+        let state = match found {
+            Some(state) => state,
+            None => self
+                .inner
+                .locals
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(id)
+                .or_insert_with(|| Arc::new(init(&self.inner.cache)))
+                .clone(),
+        };
+        match state.downcast::<T>() {
+            Ok(state) => state,
+            // Unreachable: the map is keyed by the type it holds.
+            Err(_) => Arc::new(init(&self.inner.cache)),
+        }
     }
 
     /// One item of the main table, read consistently (a fresh write is always seen).
-    pub(crate) async fn get_item(
+    pub async fn get_item(
         &self,
         pk: String,
         sk: impl Into<String>,
@@ -192,7 +181,7 @@ impl Store {
     }
 
     /// One item of the main table decoded as `T`, read consistently.
-    pub(crate) async fn get<T: serde::de::DeserializeOwned>(
+    pub async fn get<T: serde::de::DeserializeOwned>(
         &self,
         pk: String,
         sk: impl Into<String>,
@@ -205,7 +194,7 @@ impl Store {
 
     /// One page of an org's items whose sort key starts with `prefix`, after
     /// `cursor`, optionally filtered (`filter` names its own placeholders).
-    pub(crate) async fn org_page<T: serde::de::DeserializeOwned>(
+    pub async fn org_page<T: serde::de::DeserializeOwned>(
         &self,
         org: &OrgId,
         prefix: &str,
@@ -252,7 +241,7 @@ impl Store {
 
     /// Every item of an org whose sort key starts with `prefix` (for sets that stay
     /// small: an org's workspaces, a member's keys), optionally filtered.
-    pub(crate) async fn org_all<T: serde::de::DeserializeOwned>(
+    pub async fn org_all<T: serde::de::DeserializeOwned>(
         &self,
         org: &OrgId,
         prefix: &str,

@@ -37,7 +37,7 @@ pub async fn begin(
     fingerprint: &str,
     now: Timestamp,
 ) -> Result<Begin, StoreError> {
-    let mut item = key(keys::idempotency(org, idem_key), keys::IDEMPOTENCY_SK);
+    let mut item = key(keys::idempotency(org, idem_key), keys::core::IDEMPOTENCY_SK);
     item.insert("state".into(), s("in_flight"));
     item.insert("fingerprint".into(), s(fingerprint));
     item.insert("lock_until".into(), n(now.unix() + LOCK_SECONDS));
@@ -96,7 +96,7 @@ fn judge(existing: &Item, fingerprint: &str) -> Begin {
 
 async fn read(store: &Store, org: &OrgId, idem_key: &str) -> Result<Option<Item>, StoreError> {
     store
-        .get_item(keys::idempotency(org, idem_key), keys::IDEMPOTENCY_SK)
+        .get_item(keys::idempotency(org, idem_key), keys::core::IDEMPOTENCY_SK)
         .await
 }
 
@@ -112,7 +112,7 @@ pub async fn complete(
         .client()
         .update_item()
         .table_name(&store.tables().main)
-        .set_key(Some(key(keys::idempotency(org, idem_key), keys::IDEMPOTENCY_SK)))
+        .set_key(Some(key(keys::idempotency(org, idem_key), keys::core::IDEMPOTENCY_SK)))
         .update_expression("SET #state = :done, #status = :status, body = :body, content_type = :ct REMOVE lock_until")
         .condition_expression("fingerprint = :fp")
         .expression_attribute_names("#state", "state")
@@ -140,7 +140,7 @@ pub async fn abandon(
         .table_name(&store.tables().main)
         .set_key(Some(key(
             keys::idempotency(org, idem_key),
-            keys::IDEMPOTENCY_SK,
+            keys::core::IDEMPOTENCY_SK,
         )))
         .condition_expression("fingerprint = :fp AND #state = :in_flight")
         .expression_attribute_names("#state", "state")

@@ -1,20 +1,21 @@
 //! Store operations the HTTP routes cannot reach on their own yet: workspace
 //! resolution order and the read-only check every data write carries.
 
-use relinx_model::{ResourceRef, WorkspaceId};
-use relinx_store::tx::Tx;
-use relinx_store::workspaces::{self, NewWorkspace};
-use relinx_store::{CacheSettings, Context, StoreError};
+use relinx_ddb::tx::Tx;
+use relinx_ddb::{CacheSettings, StoreError};
+use relinx_identity::workspaces::{self, NewWorkspace};
+use relinx_model::Context;
+use relinx_model::{EventName, ResourceRef, WorkspaceId};
 use relinx_testkit::{open_settings, owner_context, platform, tenant};
 
-async fn setup() -> (relinx_store::Store, relinx_testkit::Tenant) {
+async fn setup() -> (relinx_ddb::Store, relinx_testkit::Tenant) {
     let platform = platform(CacheSettings::default(), open_settings()).await;
     let t = tenant(&platform).await;
     (platform.store.clone(), t)
 }
 
 async fn workspace(
-    store: &relinx_store::Store,
+    store: &relinx_ddb::Store,
     ctx: &Context,
     name: &str,
     read_only: bool,
@@ -107,15 +108,12 @@ async fn a_data_write_into_a_read_only_workspace_is_refused_in_its_transaction()
         let ctx = ctx.clone();
         async move {
             let mut tx = Tx::new();
-            tx.require_writable_workspace(&store.tables().main, &ctx.org_id, &ws);
-            let resource = ResourceRef {
-                kind: "record".into(),
-                id: "rec_test".into(),
-            };
+            workspaces::stage_writable(&mut tx, &store, &ctx.org_id, &ws);
+            let resource = ResourceRef::new("record", "rec_test");
             tx.event(
                 &store,
                 &ctx,
-                "record.created",
+                EventName::RecordCreated,
                 Some(&ws),
                 resource,
                 serde_json::json!({}),
@@ -149,7 +147,7 @@ async fn a_change_without_exactly_one_event_is_refused() {
     let ctx = owner_context(&t);
     let ws = WorkspaceId::parse(&t.workspace_id).expect("id");
     let mut none = Tx::new();
-    none.require_writable_workspace(&store.tables().main, &ctx.org_id, &ws);
+    workspaces::stage_writable(&mut none, &store, &ctx.org_id, &ws);
     assert!(matches!(
         none.commit(&store).await,
         Err(StoreError::Internal(_))
@@ -160,12 +158,9 @@ async fn a_change_without_exactly_one_event_is_refused() {
         two.event(
             &store,
             &ctx,
-            "x.y",
+            EventName::RecordCreated,
             None,
-            ResourceRef {
-                kind: "x".into(),
-                id: "1".into(),
-            },
+            ResourceRef::new("record", "rec_1"),
             serde_json::json!({}),
         );
     }

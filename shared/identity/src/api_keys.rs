@@ -1,13 +1,15 @@
 //! API keys: created and rotated with the secret shown once, verified against a
 //! peppered hash, cached per instance for a bounded time.
 
-use crate::codec::{Page, key, s, to_item};
-use crate::tx::{Cond, OnFail, Tx, UpdateSpec};
-use crate::{Context, Store, StoreError, keys, roles};
+use crate::state::caches;
+use crate::{keys, roles, workspaces};
 use relinx_auth::{AuthError, PresentedKey, SecretKey};
+use relinx_ddb::codec::{Page, key, s, to_item};
+use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
+use relinx_ddb::{Store, StoreError};
 use relinx_model::{
-    Actor, ApiKey, ApiKeyId, Name, OrgId, Permission, Resource, ResourceRef, Timestamp,
-    ValidationError, WorkspaceId,
+    Actor, ApiKey, ApiKeyId, Context, EventName, Name, OrgId, Permission, Resource, ResourceRef,
+    Timestamp, ValidationError, WorkspaceId,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -115,27 +117,10 @@ pub async fn create(
             "must be in the future",
         )));
     }
-    let workspace_id = match (&ctx.workspace_scope, req.workspace_id) {
-        (Some(scope), Some(asked)) if *scope != asked => {
-            return Err(StoreError::NotFound("workspace"));
-        }
-        (Some(scope), _) => Some(scope.clone()),
-        (None, asked) => asked,
-    };
+    let workspace_id = ctx.confine(req.workspace_id)?;
     let mut tx = Tx::new();
     if let Some(ws) = &workspace_id {
-        tx.check(
-            &store.tables().main,
-            keys::org(&ctx.org_id),
-            keys::workspace_sk(ws),
-            Cond::exists(),
-            OnFail::Error(|| {
-                StoreError::Invalid(ValidationError::new(
-                    "workspace_id",
-                    "no workspace with this id exists in your organization",
-                ))
-            }),
-        );
+        workspaces::stage_exists(&mut tx, store, &ctx.org_id, ws);
     }
     roles::stage_use(&mut tx, store, &ctx.org_id, &role, 1);
     let (meta, secret) = stage_create(
@@ -154,7 +139,7 @@ pub async fn create(
     tx.event(
         store,
         ctx,
-        "api_key.created",
+        EventName::ApiKeyCreated,
         workspace_id.as_ref(),
         resource(&meta.id),
         event_data(&meta),
@@ -163,14 +148,11 @@ pub async fn create(
     Ok((meta, secret))
 }
 
-fn resource(id: &ApiKeyId) -> ResourceRef {
-    ResourceRef {
-        kind: "api_key".into(),
-        id: id.to_string(),
-    }
+pub(crate) fn resource(id: &ApiKeyId) -> ResourceRef {
+    ResourceRef::new("api_key", id)
 }
 
-fn event_data(key: &ApiKey) -> serde_json::Value {
+pub(crate) fn event_data(key: &ApiKey) -> serde_json::Value {
     serde_json::to_value(key).unwrap_or(serde_json::Value::Null)
 }
 
@@ -196,7 +178,7 @@ pub async fn list(
     let filter = ctx
         .workspace_scope
         .as_ref()
-        .map(|scope| crate::tx::Cond::new("workspace_id = :ws").value(":ws", s(scope.to_string())));
+        .map(|scope| Cond::new("workspace_id = :ws").value(":ws", s(scope.to_string())));
     store
         .org_page(&ctx.org_id, keys::API_KEY_SK_PREFIX, cursor, limit, filter)
         .await
@@ -240,13 +222,13 @@ pub async fn rotate(
     tx.event(
         store,
         ctx,
-        "api_key.rotated",
+        EventName::ApiKeyRotated,
         meta.workspace_id.as_ref(),
         resource(id),
         event_data(&meta),
     );
+    forget_after_commit(&mut tx, store, id);
     tx.commit(store).await?;
-    forget_cached(store, id);
     Ok((meta, secret))
 }
 
@@ -274,13 +256,13 @@ pub async fn delete(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKe
     tx.event(
         store,
         ctx,
-        "api_key.deleted",
+        EventName::ApiKeyDeleted,
         meta.workspace_id.as_ref(),
         resource(id),
         event_data(&meta),
     );
+    forget_after_commit(&mut tx, store, id);
     tx.commit(store).await?;
-    forget_cached(store, id);
     Ok(meta)
 }
 
@@ -289,7 +271,8 @@ pub async fn delete(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKe
 const MAX_KEYS_REVOKED_WITH_OWNER: usize = 40;
 
 /// All keys of an owner (a member or service account) being removed: deletes each
-/// key's listing item and credential in `tx` and counts their roles off `role_deltas`.
+/// key's listing item and credential in `tx`, counts their roles off `role_deltas`,
+/// and drops their cached credentials once `tx` commits.
 pub(crate) fn stage_revoke_all(
     tx: &mut Tx,
     store: &Store,
@@ -322,14 +305,15 @@ pub(crate) fn stage_revoke_all(
             None,
             OnFail::Internal,
         );
+        forget_after_commit(tx, store, &key_meta.id);
     }
     Ok(())
 }
 
-pub(crate) fn forget_cached(store: &Store, id: &ApiKeyId) {
-    if let Some(cache) = store.caches().keys.as_ref() {
-        cache.invalidate(id);
-    }
+/// Drops this instance's copy of a key's credential once `tx` commits.
+pub(crate) fn forget_after_commit(tx: &mut Tx, store: &Store, id: &ApiKeyId) {
+    let (cache, id) = (caches(store), id.clone());
+    tx.after_commit(move || cache.keys.invalidate(&id));
 }
 
 /// Verifies a presented key: its record (cached), its hash (constant time), its expiry.
@@ -341,8 +325,8 @@ pub async fn authenticate(
     if !store.hasher().issued_id(&presented.id) {
         return Err(StoreError::Unauthorized(AuthError::Invalid));
     }
-    let cache = store.caches().keys.as_ref();
-    let credential = match cache.and_then(|c| c.get(&presented.id)) {
+    let cache = caches(store);
+    let credential = match cache.keys.get(&presented.id) {
         Some(hit) => hit,
         None => {
             let credential: Arc<KeyCredential> = Arc::new(
@@ -351,9 +335,7 @@ pub async fn authenticate(
                     .await?
                     .ok_or(StoreError::Unauthorized(AuthError::Invalid))?,
             );
-            if let Some(cache) = cache {
-                cache.insert(presented.id.clone(), credential.clone());
-            }
+            cache.keys.insert(presented.id.clone(), credential.clone());
             credential
         }
     };

@@ -50,7 +50,7 @@ pub async fn hit_bucket(
         .table_name(&store.tables().main)
         .set_key(Some(key(
             keys::rate_window(bucket, window_start),
-            keys::RATE_WINDOW_SK,
+            keys::core::RATE_WINDOW_SK,
         )))
         .update_expression("ADD #count :one, #second :one SET #ttl = if_not_exists(#ttl, :ttl)")
         .expression_attribute_names("#count", "c")

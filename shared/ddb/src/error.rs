@@ -1,7 +1,7 @@
-use relinx_model::ValidationError;
+use relinx_model::{Denied, OutsideScope, ValidationError};
 
-/// What a domain operation can fail with. The HTTP kit maps each variant to a status
-/// and an error code in one place.
+/// What a domain operation can fail with. Every domain crate returns it, and the HTTP
+/// kit maps each variant to a status and an error code in one place.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A value in the request cannot be accepted (400, names the field).
@@ -19,6 +19,10 @@ pub enum StoreError {
     /// The caller may not do this (403).
     #[error("{message}")]
     Forbidden { code: &'static str, message: String },
+    /// An item changed between being read and being written back: the optimistic
+    /// update lost its race more often than it retries (409).
+    #[error("the item changed while this request ran")]
+    Stale,
     /// The credentials were refused (401).
     #[error("invalid credentials: {0}")]
     Unauthorized(#[from] relinx_auth::AuthError),
@@ -42,15 +46,23 @@ impl StoreError {
         }
     }
 
-    pub fn read_only_workspace() -> Self {
-        Self::forbidden(
-            "WORKSPACE_READ_ONLY",
-            "the workspace is read-only; set read_only to false before changing it",
-        )
-    }
-
-    pub(crate) fn internal(context: &str, err: impl std::fmt::Display) -> Self {
+    pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
         Self::Internal(format!("{context}: {err}"))
+    }
+}
+
+impl From<Denied> for StoreError {
+    fn from(denied: Denied) -> Self {
+        Self::Forbidden {
+            code: denied.code,
+            message: denied.message,
+        }
+    }
+}
+
+impl From<OutsideScope> for StoreError {
+    fn from(_: OutsideScope) -> Self {
+        Self::NotFound("workspace")
     }
 }
 

@@ -1,0 +1,138 @@
+//! The key schema of the main table, and the one registry of key prefixes.
+//!
+//! Every item of an org lives under `ORG#{org}`, so a Query for one org can never
+//! return another's items. Inside it, each domain owns the sort-key prefixes it
+//! registers in [`REGISTRY`]; items found by something other than their org (a key's
+//! verification record, a login, an invite token) get a partition prefix of their
+//! own. A new domain adds its prefixes here, and a test refuses two domains sharing
+//! one or one prefix shadowing another in a `begins_with` query.
+
+use relinx_model::OrgId;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+/// The TTL attribute of the main table (epoch seconds), as template.yaml declares it.
+pub const TTL: &str = "ttl";
+
+/// Which key attribute a prefix is used in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPart {
+    Partition,
+    Sort,
+}
+
+/// A prefix and the domain that owns it.
+#[derive(Debug, Clone, Copy)]
+pub struct Registered {
+    pub domain: &'static str,
+    pub part: KeyPart,
+    pub prefix: &'static str,
+}
+
+/// The platform core's own keys.
+pub mod core {
+    /// The partition of everything an org owns (and of its events).
+    pub const ORG_PARTITION: &str = "ORG#";
+    pub const IDEMPOTENCY: &str = "IDEM#";
+    pub const IDEMPOTENCY_SK: &str = "IDEM";
+    pub const RATE_WINDOW: &str = "RL#";
+    pub const RATE_WINDOW_SK: &str = "RL";
+}
+
+/// Identity's keys (`relinx-identity`).
+pub mod identity {
+    /// The org item's sort key (a whole key, not a prefix).
+    pub const ORG: &str = "ORG";
+    pub const WORKSPACE: &str = "WS#";
+    pub const WORKSPACE_NAME: &str = "WSNAME#";
+    pub const USER: &str = "USER#";
+    pub const MEMBER_EMAIL: &str = "EMAIL#";
+    pub const SERVICE_ACCOUNT: &str = "SA#";
+    pub const API_KEY: &str = "KEY#";
+    pub const ROLE: &str = "ROLE#";
+    pub const LOGIN: &str = "LOGIN#";
+    pub const LOGIN_SK: &str = "LOGIN";
+    pub const KEY_CREDENTIAL: &str = "APIKEY#";
+    pub const KEY_CREDENTIAL_SK: &str = "APIKEY";
+    pub const INVITE: &str = "INVITE#";
+    pub const INVITE_SK: &str = "INVITE";
+}
+
+const fn reg(domain: &'static str, part: KeyPart, prefix: &'static str) -> Registered {
+    Registered {
+        domain,
+        part,
+        prefix,
+    }
+}
+
+/// Every prefix in use, with its owner.
+pub const REGISTRY: &[Registered] = &[
+    reg("core", KeyPart::Partition, core::ORG_PARTITION),
+    reg("core", KeyPart::Partition, core::IDEMPOTENCY),
+    reg("core", KeyPart::Partition, core::RATE_WINDOW),
+    reg("identity", KeyPart::Sort, identity::ORG),
+    reg("identity", KeyPart::Sort, identity::WORKSPACE),
+    reg("identity", KeyPart::Sort, identity::WORKSPACE_NAME),
+    reg("identity", KeyPart::Sort, identity::USER),
+    reg("identity", KeyPart::Sort, identity::MEMBER_EMAIL),
+    reg("identity", KeyPart::Sort, identity::SERVICE_ACCOUNT),
+    reg("identity", KeyPart::Sort, identity::API_KEY),
+    reg("identity", KeyPart::Sort, identity::ROLE),
+    reg("identity", KeyPart::Partition, identity::LOGIN),
+    reg("identity", KeyPart::Partition, identity::KEY_CREDENTIAL),
+    reg("identity", KeyPart::Partition, identity::INVITE),
+];
+
+/// The partition of an org's items.
+pub fn org(org: &OrgId) -> String {
+    format!("{}{org}", core::ORG_PARTITION)
+}
+
+/// An `Idempotency-Key` record of an org.
+pub fn idempotency(org: &OrgId, key: &str) -> String {
+    format!("{}{org}#{key}", core::IDEMPOTENCY)
+}
+
+/// A rate-limit window of a bucket (an org id, or `login-ip:…` and the like).
+pub fn rate_window(bucket: &str, window_start: i64) -> String {
+    format!("{}{bucket}#{window_start}", core::RATE_WINDOW)
+}
+
+/// Events are kept per org, sorted by their time-ordered id.
+pub fn event_partition(org: &OrgId) -> String {
+    self::org(org)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_two_domains_share_a_prefix_and_none_shadows_another() {
+        for (i, a) in REGISTRY.iter().enumerate() {
+            for b in &REGISTRY[i + 1..] {
+                if a.part != b.part {
+                    continue;
+                }
+                assert_ne!(
+                    a.prefix, b.prefix,
+                    "{} and {} both use {:?}",
+                    a.domain, b.domain, a.prefix
+                );
+                // A query for one prefix must never return the other's items.
+                let shadows = |x: &Registered, y: &Registered| {
+                    x.prefix.ends_with('#') && y.prefix.starts_with(x.prefix)
+                };
+                assert!(
+                    !shadows(a, b) && !shadows(b, a),
+                    "{:?} ({}) and {:?} ({}) overlap in begins_with queries",
+                    a.prefix,
+                    a.domain,
+                    b.prefix,
+                    b.domain
+                );
+            }
+        }
+    }
+}

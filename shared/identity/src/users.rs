@@ -1,0 +1,291 @@
+//! Members of an org: list, read, change (name, role, status), delete. Invites are
+//! their own module; logins too.
+
+use crate::keys;
+use crate::orgs::OrgEffect;
+use crate::{api_keys, roles};
+use relinx_ddb::codec::{Page, s};
+use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
+use relinx_ddb::versioned::{self, Changed};
+use relinx_ddb::{Store, StoreError};
+use relinx_model::{
+    ApiKey, BuiltinRole, Context, EventName, OrgId, Patch, Permission, Resource, ResourceRef,
+    Timestamp, User, UserId, UserStatus, ValidationError,
+};
+use std::collections::BTreeMap;
+
+pub async fn get(store: &Store, org: &OrgId, user: &UserId) -> Result<User, StoreError> {
+    store
+        .get(keys::org(org), keys::user_sk(user))
+        .await?
+        .ok_or(StoreError::NotFound("user"))
+}
+
+fn resource(id: &UserId) -> ResourceRef {
+    ResourceRef::new("user", id)
+}
+
+fn event_data(user: &User) -> serde_json::Value {
+    serde_json::to_value(user).unwrap_or_default()
+}
+
+/// A page of the org's users, optionally only those holding `role`.
+pub async fn list(
+    store: &Store,
+    ctx: &Context,
+    role: Option<&str>,
+    cursor: Option<&str>,
+    limit: i32,
+) -> Result<Page<User>, StoreError> {
+    ctx.require(Permission::read(Resource::Users))?;
+    let filter = role.map(|role| {
+        Cond::new("#role = :role")
+            .name("#role", "role")
+            .value(":role", s(role))
+    });
+    store
+        .org_page(&ctx.org_id, keys::USER_SK_PREFIX, cursor, limit, filter)
+        .await
+}
+
+/// Every user of the org, for page-numbered lists.
+pub async fn list_all(store: &Store, ctx: &Context) -> Result<Vec<User>, StoreError> {
+    ctx.require(Permission::read(Resource::Users))?;
+    store
+        .org_all(&ctx.org_id, keys::USER_SK_PREFIX, || None)
+        .await
+}
+
+pub async fn get_member(store: &Store, ctx: &Context, id: &UserId) -> Result<User, StoreError> {
+    ctx.require(Permission::read(Resource::Users))?;
+    get(store, &ctx.org_id, id).await
+}
+
+/// The keys an actor (a member or service account) owns, for capping or revoking them.
+pub(crate) async fn keys_of(
+    store: &Store,
+    org: &OrgId,
+    owner_id: &str,
+) -> Result<Vec<ApiKey>, StoreError> {
+    store
+        .org_all(org, keys::API_KEY_SK_PREFIX, || {
+            Some(
+                Cond::new("#owner.id = :owner")
+                    .name("#owner", "owner")
+                    .value(":owner", s(owner_id)),
+            )
+        })
+        .await
+}
+
+fn is_active_owner(role: &str, status: UserStatus) -> bool {
+    role == BuiltinRole::Owner.as_str() && status == UserStatus::Active
+}
+
+/// Refuses changes to a member whose role allows more than the caller's.
+async fn require_outranks(store: &Store, ctx: &Context, user: &User) -> Result<(), StoreError> {
+    let theirs = roles::resolve(store, &ctx.org_id, &user.role)
+        .await?
+        .unwrap_or_default();
+    if !ctx.permissions.covers(&theirs) {
+        return Err(StoreError::forbidden(
+            "ROLE_ESCALATION",
+            "this member's role allows more than yours; ask someone with a higher role",
+        ));
+    }
+    Ok(())
+}
+
+/// PATCH / PUT-as-PATCH on a member.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub name: Patch<String>,
+    pub role: Option<String>,
+    /// `active` or `disabled`.
+    pub status: Option<UserStatus>,
+}
+
+/// Changes a member's name, role or status. Demotion caps the member's keys at the
+/// new role and refuses their older tokens; disabling refuses every credential of
+/// theirs at once on this instance and within the org cache's TTL elsewhere.
+pub async fn update(
+    store: &Store,
+    ctx: &Context,
+    id: &UserId,
+    patch: UserPatch,
+) -> Result<User, StoreError> {
+    ctx.require(Permission::write(Resource::Users))?;
+    let main = &store.tables().main;
+    let patch = &patch;
+    versioned::modify(
+        store,
+        keys::org(&ctx.org_id),
+        keys::user_sk(id),
+        || StoreError::NotFound("user"),
+        |current: User, mut tx: Tx| async move {
+            require_outranks(store, ctx, &current).await?;
+            let mut next = current.clone();
+            patch
+                .name
+                .clone()
+                .map(|n| n.trim().to_owned())
+                .apply_to(&mut next.name);
+            next.name = next.name.filter(|n| !n.is_empty());
+            let mut role_deltas: BTreeMap<String, i64> = BTreeMap::new();
+            let mut new_permissions = None;
+            if let Some(role) = patch.role.clone().filter(|r| *r != current.role) {
+                new_permissions = Some(roles::grantable(store, ctx, "role", &role).await?);
+                *role_deltas.entry(current.role.clone()).or_default() -= 1;
+                *role_deltas.entry(role.clone()).or_default() += 1;
+                next.role = role;
+            }
+            if let Some(status) = patch.status {
+                if status == UserStatus::Invited || current.status == UserStatus::Invited {
+                    return Err(StoreError::Invalid(ValidationError::new(
+                        "status",
+                        "must be active or disabled, and an invited member becomes active by accepting the invite",
+                    )));
+                }
+                next.status = status;
+            }
+            let now = Timestamp::now();
+            let effect = OrgEffect {
+                owners: i64::from(is_active_owner(&next.role, next.status))
+                    - i64::from(is_active_owner(&current.role, current.status)),
+                disable: (next.status != current.status)
+                    .then(|| (id.to_string(), next.status == UserStatus::Disabled)),
+                revoke_tokens: new_permissions
+                    .is_some()
+                    .then(|| (id.to_string(), now.unix())),
+            };
+            if let Some(permissions) = new_permissions {
+                for key_meta in keys_of(store, &ctx.org_id, id.as_str()).await? {
+                    let key_permissions = roles::resolve(store, &ctx.org_id, &key_meta.role)
+                        .await?
+                        .unwrap_or_default();
+                    if permissions.covers(&key_permissions) {
+                        continue;
+                    }
+                    *role_deltas.entry(key_meta.role.clone()).or_default() -= 1;
+                    *role_deltas.entry(next.role.clone()).or_default() += 1;
+                    for (pk, sk) in [
+                        (keys::org(&ctx.org_id), keys::api_key_sk(&key_meta.id)),
+                        (
+                            keys::key_credential(&key_meta.id),
+                            keys::KEY_CREDENTIAL_SK.to_owned(),
+                        ),
+                    ] {
+                        tx.update(
+                            main,
+                            UpdateSpec {
+                                pk,
+                                sk,
+                                set: Cond::new("SET #role = :role")
+                                    .name("#role", "role")
+                                    .value(":role", s(next.role.clone())),
+                                condition: Some(Cond::exists()),
+                            },
+                            OnFail::Conflict(
+                                "CONCURRENT_CHANGE",
+                                "a key of this member changed meanwhile; retry".to_owned(),
+                            ),
+                        );
+                    }
+                    api_keys::forget_after_commit(&mut tx, store, &key_meta.id);
+                }
+            }
+            for (role, delta) in role_deltas {
+                roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
+            }
+            effect.stage(&mut tx, store, &ctx.org_id);
+            tx.event(
+                store,
+                ctx,
+                EventName::UserUpdated,
+                None,
+                resource(id),
+                event_data(&next),
+            );
+            Ok(Changed {
+                tx,
+                output: next.clone(),
+                item: next,
+            })
+        },
+    )
+    .await
+}
+
+/// Removes a member for good: their keys, login and pending invite go with them, and
+/// their tokens stop working.
+pub async fn delete(store: &Store, ctx: &Context, id: &UserId) -> Result<User, StoreError> {
+    ctx.require(Permission::write(Resource::Users))?;
+    let current = get(store, &ctx.org_id, id).await?;
+    require_outranks(store, ctx, &current).await?;
+    let main = &store.tables().main;
+    let org_pk = keys::org(&ctx.org_id);
+    let mut tx = Tx::new();
+    let mut role_deltas: BTreeMap<String, i64> = BTreeMap::from([(current.role.clone(), -1)]);
+    // The owner count below follows the role and status read: both must still hold.
+    tx.delete(
+        main,
+        org_pk.clone(),
+        keys::user_sk(id),
+        Some(
+            Cond::new("#role = :seen_role AND #status = :seen_status")
+                .name("#role", "role")
+                .name("#status", "status")
+                .value(":seen_role", s(current.role.clone()))
+                .value(":seen_status", s(status_text(current.status))),
+        ),
+        OnFail::Conflict(
+            "CONCURRENT_CHANGE",
+            "the member changed while this request ran; retry".to_owned(),
+        ),
+    );
+    tx.delete(
+        main,
+        org_pk.clone(),
+        keys::member_email_sk(&current.email),
+        None,
+        OnFail::Internal,
+    );
+    if current.status != UserStatus::Invited {
+        tx.delete(
+            main,
+            keys::login(&current.email),
+            keys::LOGIN_SK.to_owned(),
+            Some(Cond::new("user_id = :user").value(":user", s(id.to_string()))),
+            OnFail::Internal,
+        );
+    }
+    let owned = keys_of(store, &ctx.org_id, id.as_str()).await?;
+    api_keys::stage_revoke_all(&mut tx, store, &ctx.org_id, &owned, &mut role_deltas)?;
+    for (role, delta) in role_deltas {
+        roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
+    }
+    OrgEffect {
+        owners: -i64::from(is_active_owner(&current.role, current.status)),
+        disable: None,
+        revoke_tokens: Some((id.to_string(), Timestamp::now().unix() + 1)),
+    }
+    .stage(&mut tx, store, &ctx.org_id);
+    tx.event(
+        store,
+        ctx,
+        EventName::UserDeleted,
+        None,
+        resource(id),
+        event_data(&current),
+    );
+    tx.commit(store).await?;
+    Ok(current)
+}
+
+fn status_text(status: UserStatus) -> &'static str {
+    match status {
+        UserStatus::Active => "active",
+        UserStatus::Invited => "invited",
+        UserStatus::Disabled => "disabled",
+    }
+}
