@@ -5,8 +5,7 @@
 //!
 //! Usage: relinx-bench [--quick] [--concurrency N] [--out PATH]
 
-mod load;
-mod runtime_api;
+use relinx_bench::{load, runtime_api};
 
 use load::{Route, Sample, percentile, sorted};
 use relinx_ddb::{CacheSettings, Store, Tables};

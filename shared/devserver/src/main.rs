@@ -1,50 +1,30 @@
 //! `relinx-dev`: serves every function on 127.0.0.1 against DynamoDB Local.
 //! `scripts/dev` installs and starts DynamoDB Local, then runs this.
-//!
-//! Usage: relinx-dev [--port N] [--no-seed] [--init-only] [--state-file PATH]
 
+use clap::Parser;
 use relinx_ddb::Tables;
 use std::path::PathBuf;
 
+/// Serves every relinx function on 127.0.0.1 against DynamoDB Local
+/// (`DYNAMODB_ENDPOINT`), with the production paths.
+#[derive(Debug, Parser)]
+#[command(name = "relinx-dev", version)]
 struct Args {
+    /// Port to listen on (127.0.0.1 only).
+    #[arg(long, default_value_t = 3000)]
     port: u16,
-    seed: bool,
+    /// Do not sign up a demo org.
+    #[arg(long)]
+    no_seed: bool,
     /// Create the tables and exit (used by the event replay).
+    #[arg(long)]
     init_only: bool,
+    /// Where the demo org's credentials are written.
+    #[arg(long, default_value = ".relinx/dev.json")]
     state_file: PathBuf,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        port: 3000,
-        seed: true,
-        init_only: false,
-        state_file: PathBuf::from(".relinx/dev.json"),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--port" => {
-                let raw = it.next().ok_or("--port needs a number")?;
-                args.port = raw
-                    .parse()
-                    .map_err(|_| format!("--port: {raw:?} is not a port number"))?;
-            }
-            "--no-seed" => args.seed = false,
-            "--init-only" => args.init_only = true,
-            "--state-file" => {
-                args.state_file = it.next().ok_or("--state-file needs a path")?.into()
-            }
-            "-h" | "--help" => {
-                println!(
-                    "usage: relinx-dev [--port N] [--no-seed] [--init-only] [--state-file PATH]"
-                );
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other:?}; see --help")),
-        }
-    }
-    Ok(args)
+    /// Prefix of the table names.
+    #[arg(long, env = "RELINX_TABLE_PREFIX", default_value = "relinx-dev")]
+    table_prefix: String,
 }
 
 #[tokio::main]
@@ -56,7 +36,7 @@ async fn main() {
 }
 
 async fn run() -> Result<(), String> {
-    let args = parse_args()?;
+    let args = Args::parse();
     relinx_http::telemetry::init();
     if std::env::var_os("DYNAMODB_ENDPOINT").is_none() {
         return Err(
@@ -64,8 +44,7 @@ async fn run() -> Result<(), String> {
                 .into(),
         );
     }
-    let prefix = std::env::var("RELINX_TABLE_PREFIX").unwrap_or_else(|_| "relinx-dev".to_owned());
-    let platform = relinx_devserver::platform(Tables::with_prefix(&prefix)).await?;
+    let platform = relinx_devserver::platform(Tables::with_prefix(&args.table_prefix)).await?;
     if args.init_only {
         return Ok(());
     }
@@ -73,7 +52,7 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
     let url = format!("http://127.0.0.1:{}", args.port);
-    if args.seed {
+    if !args.no_seed {
         let demo = relinx_devserver::seed_demo(&platform).await?;
         let state = serde_json::json!({
             "api_url": url,

@@ -249,7 +249,8 @@ pub fn owner_context(tenant: &Tenant) -> relinx_model::Context {
     )
 }
 
-/// A minimal HTTP/1.1 client for tests that drive a real listener (the dev server).
+/// Sends one request to a real listener (the dev server) over HTTP with reqwest;
+/// `body` is sent as JSON when present.
 pub async fn http_call(
     addr: &str,
     method: &str,
@@ -257,56 +258,29 @@ pub async fn http_call(
     headers: &[(&str, String)],
     body: Option<Value>,
 ) -> TestResponse {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .unwrap_or_else(|e| panic!("connect {addr}: {e}"));
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    if !body.is_empty() {
-        request.push_str("content-type: application/json\r\n");
-    }
+    let method = Method::from_bytes(method.as_bytes())
+        .unwrap_or_else(|e| panic!("bad test method {method}: {e}"));
+    let mut request = reqwest::Client::new().request(method, format!("http://{addr}{path}"));
     for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
+        request = request.header(*name, value);
     }
-    request.push_str("\r\n");
-    request.push_str(&body);
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .unwrap_or_else(|e| panic!("write: {e}"));
-    let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .await
-        .unwrap_or_else(|e| panic!("read: {e}"));
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status_line = lines.next().unwrap_or_default();
-    let code: u16 = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let mut map = HeaderMap::new();
-    for line in lines {
-        if let Some((name, value)) = line.split_once(':')
-            && let (Ok(name), Ok(value)) = (
-                http::header::HeaderName::from_bytes(name.trim().as_bytes()),
-                http::HeaderValue::from_str(value.trim()),
-            )
-        {
-            map.append(name, value);
-        }
+    if let Some(json) = body {
+        request = request.json(&json);
     }
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{addr}{path}: {e}"));
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("{addr}{path}: body: {e}"));
     TestResponse {
-        status: StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        headers: map,
-        text: body.to_owned(),
+        status,
+        headers,
+        text,
     }
 }
 

@@ -1,11 +1,11 @@
 //! Per-org rate limits counted in DynamoDB, so they hold across instances.
 
+use crate::dev_server::spawn_on_test_tables;
 use http::StatusCode;
 use relinx_ddb::CacheSettings;
 use relinx_identity::orgs;
 use relinx_model::LimitsOverride;
 use relinx_testkit::{TestApp, TestResponse, http_call, open_settings, owner_context};
-use std::process::{Child, Command, Stdio};
 
 /// Waits until at least `margin` seconds remain in the current minute, so a test's
 /// requests all fall in one window.
@@ -113,59 +113,10 @@ async fn unauthenticated_requests_carry_no_rate_limit_headers() {
     assert!(response.header("x-request-id").is_some());
 }
 
-/// A dev server process on a free port, sharing the test tables and secrets.
-struct DevServer {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for DevServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn spawn_dev_server(prefix: &str) -> DevServer {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-        listener.local_addr().expect("addr").port()
-    };
-    let child = Command::new(env!("CARGO_BIN_EXE_relinx-dev"))
-        .args(["--port", &port.to_string(), "--no-seed"])
-        .env("RELINX_TABLE_PREFIX", prefix)
-        .env(
-            "RELINX_KEY_PEPPER",
-            String::from_utf8_lossy(relinx_testkit::TEST_PEPPER).into_owned(),
-        )
-        .env(
-            "RELINX_JWT_SECRET",
-            String::from_utf8_lossy(relinx_testkit::TEST_JWT_SECRET).into_owned(),
-        )
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("relinx-dev starts");
-    // Owned by the guard from here on, so the process is killed even if we panic.
-    let server = DevServer {
-        child,
-        addr: format!("127.0.0.1:{port}"),
-    };
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(&server.addr).await.is_ok() {
-            return server;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("relinx-dev did not start on {}", server.addr);
-}
-
 #[tokio::test]
 async fn two_dev_server_processes_share_one_count() {
-    let tables = relinx_testkit::tables().await;
-    let prefix = tables.main.trim_end_matches("-main").to_owned();
-    let a = spawn_dev_server(&prefix).await;
-    let b = spawn_dev_server(&prefix).await;
+    let a = spawn_on_test_tables().await;
+    let b = spawn_on_test_tables().await;
     let app = TestApp::with(
         relinx_devserver::app,
         CacheSettings::disabled(),

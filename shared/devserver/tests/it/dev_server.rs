@@ -1,0 +1,56 @@
+//! A real `relinx-dev` process for black-box tests over HTTP.
+
+use std::process::{Child, Command, Stdio};
+
+/// A dev server process on a free port, sharing the test tables and secrets.
+pub struct DevServer {
+    child: Child,
+    pub addr: String,
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn spawn_dev_server(prefix: &str) -> DevServer {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        listener.local_addr().expect("addr").port()
+    };
+    let child = Command::new(env!("CARGO_BIN_EXE_relinx-dev"))
+        .args(["--port", &port.to_string(), "--no-seed"])
+        .env("RELINX_TABLE_PREFIX", prefix)
+        .env(
+            "RELINX_KEY_PEPPER",
+            String::from_utf8_lossy(relinx_testkit::TEST_PEPPER).into_owned(),
+        )
+        .env(
+            "RELINX_JWT_SECRET",
+            String::from_utf8_lossy(relinx_testkit::TEST_JWT_SECRET).into_owned(),
+        )
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("relinx-dev starts");
+    // Owned by the guard from here on, so the process is killed even if we panic.
+    let server = DevServer {
+        child,
+        addr: format!("127.0.0.1:{port}"),
+    };
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(&server.addr).await.is_ok() {
+            return server;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("relinx-dev did not start on {}", server.addr);
+}
+
+/// A dev server on the test tables (the ones `relinx_testkit::tables` made).
+pub async fn spawn_on_test_tables() -> DevServer {
+    let tables = relinx_testkit::tables().await;
+    spawn_dev_server(tables.main.trim_end_matches("-main")).await
+}

@@ -1,0 +1,11 @@
+//! The whole platform (every Router, one middleware stack), in-process and over HTTP: one binary, a module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod administration;
+mod bodies;
+mod call_counts;
+mod dev_server;
+mod envelopes;
+mod events;
+mod idempotency;
+mod rate_limit;
+mod secrets;
