@@ -50,10 +50,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         let message = if inner.is_syntax() || inner.is_eof() {
             format!("the request body is not valid JSON: {inner}")
-        } else if path == "." {
-            inner.to_string()
         } else {
-            format!("{path}: {inner}")
+            // A wrong value is named by its path; where it sits in the text is noise.
+            let full = inner.to_string();
+            let position = format!(" at line {} column {}", inner.line(), inner.column());
+            let problem = full.strip_suffix(&position).unwrap_or(&full);
+            if path == "." {
+                problem.to_owned()
+            } else {
+                format!("{path}: {problem}")
+            }
         };
         ApiError::bad_request(code, message)
     })?;

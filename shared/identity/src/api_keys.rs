@@ -111,12 +111,7 @@ pub async fn create(
     let now = Timestamp::now();
     let role = req.role.unwrap_or_else(|| ctx.role.clone());
     roles::grantable(store, ctx, "role", &role).await?;
-    if req.expires_at.is_some_and(|at| at <= now) {
-        return Err(StoreError::Unprocessable(ValidationError::new(
-            "expires_at",
-            "must be in the future",
-        )));
-    }
+    require_future_expiry(req.expires_at, now)?;
     let workspace_id = ctx.confine(req.workspace_id)?;
     let mut tx = Tx::new();
     if let Some(ws) = &workspace_id {
@@ -146,6 +141,37 @@ pub async fn create(
     );
     tx.commit(store).await?;
     Ok((meta, secret))
+}
+
+/// A new key's expiry, when it has one, must be ahead of `now` (422 otherwise).
+pub(crate) fn require_future_expiry(
+    expires_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if expires_at.is_some_and(|at| at <= now) {
+        return Err(StoreError::Unprocessable(ValidationError::new(
+            "expires_at",
+            "must be in the future",
+        )));
+    }
+    Ok(())
+}
+
+/// The keys an actor (a member or service account) owns, for capping or revoking them.
+pub(crate) async fn owned_by(
+    store: &Store,
+    org: &OrgId,
+    owner_id: &str,
+) -> Result<Vec<ApiKey>, StoreError> {
+    store
+        .org_all(org, keys::API_KEY_SK_PREFIX, || {
+            Some(
+                Cond::new("#owner.id = :owner")
+                    .name("#owner", "owner")
+                    .value(":owner", s(owner_id)),
+            )
+        })
+        .await
 }
 
 pub(crate) fn resource(id: &ApiKeyId) -> ResourceRef {

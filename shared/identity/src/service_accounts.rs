@@ -3,14 +3,14 @@
 
 use crate::api_keys::{self, NewKey};
 use crate::orgs::OrgEffect;
-use crate::{keys, roles, users, workspaces};
+use crate::{keys, roles, workspaces};
 use relinx_auth::SecretKey;
 use relinx_ddb::codec::to_item;
 use relinx_ddb::tx::{Cond, OnFail, Tx};
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
     Actor, ActorKind, ApiKey, Context, EventName, Name, Permission, Resource, ResourceRef,
-    ServiceAccount, ServiceAccountId, Timestamp, ValidationError, WorkspaceId,
+    ServiceAccount, ServiceAccountId, Timestamp, WorkspaceId,
 };
 use std::collections::BTreeMap;
 
@@ -102,7 +102,7 @@ pub async fn delete(
 ) -> Result<ServiceAccount, StoreError> {
     ctx.require(Permission::write(Resource::Users))?;
     let account = get(store, ctx, id).await?;
-    let owned = users::keys_of(store, &ctx.org_id, id.as_str()).await?;
+    let owned = api_keys::owned_by(store, &ctx.org_id, id.as_str()).await?;
     let main = &store.tables().main;
     let org_pk = keys::org(&ctx.org_id);
     let mut tx = Tx::new();
@@ -163,12 +163,7 @@ pub async fn create_key(
         ));
     }
     let now = Timestamp::now();
-    if new.expires_at.is_some_and(|at| at <= now) {
-        return Err(StoreError::Unprocessable(ValidationError::new(
-            "expires_at",
-            "must be in the future",
-        )));
-    }
+    api_keys::require_future_expiry(new.expires_at, now)?;
     let main = &store.tables().main;
     let mut tx = Tx::new();
     tx.check(

@@ -9,8 +9,8 @@ use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
 use relinx_ddb::versioned::{self, Changed};
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
-    ApiKey, BuiltinRole, Context, EventName, OrgId, Patch, Permission, Resource, ResourceRef,
-    Timestamp, User, UserId, UserStatus, ValidationError,
+    BuiltinRole, Context, EventName, OrgId, Patch, Permission, Resource, ResourceRef, Timestamp,
+    User, UserId, UserStatus, ValidationError,
 };
 use std::collections::BTreeMap;
 
@@ -59,23 +59,6 @@ pub async fn list_all(store: &Store, ctx: &Context) -> Result<Vec<User>, StoreEr
 pub async fn get_member(store: &Store, ctx: &Context, id: &UserId) -> Result<User, StoreError> {
     ctx.require(Permission::read(Resource::Users))?;
     get(store, &ctx.org_id, id).await
-}
-
-/// The keys an actor (a member or service account) owns, for capping or revoking them.
-pub(crate) async fn keys_of(
-    store: &Store,
-    org: &OrgId,
-    owner_id: &str,
-) -> Result<Vec<ApiKey>, StoreError> {
-    store
-        .org_all(org, keys::API_KEY_SK_PREFIX, || {
-            Some(
-                Cond::new("#owner.id = :owner")
-                    .name("#owner", "owner")
-                    .value(":owner", s(owner_id)),
-            )
-        })
-        .await
 }
 
 fn is_active_owner(role: &str, status: UserStatus) -> bool {
@@ -159,7 +142,7 @@ pub async fn update(
                     .then(|| (id.to_string(), now.unix())),
             };
             if let Some(permissions) = new_permissions {
-                for key_meta in keys_of(store, &ctx.org_id, id.as_str()).await? {
+                for key_meta in api_keys::owned_by(store, &ctx.org_id, id.as_str()).await? {
                     let key_permissions = roles::resolve(store, &ctx.org_id, &key_meta.role)
                         .await?
                         .unwrap_or_default();
@@ -259,7 +242,7 @@ pub async fn delete(store: &Store, ctx: &Context, id: &UserId) -> Result<User, S
             OnFail::Internal,
         );
     }
-    let owned = keys_of(store, &ctx.org_id, id.as_str()).await?;
+    let owned = api_keys::owned_by(store, &ctx.org_id, id.as_str()).await?;
     api_keys::stage_revoke_all(&mut tx, store, &ctx.org_id, &owned, &mut role_deltas)?;
     for (role, delta) in role_deltas {
         roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
