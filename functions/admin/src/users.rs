@@ -3,10 +3,9 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use relinx_http::client::{ClientIp, INVITE_ACCEPT_PER_IP, throttle};
 use relinx_http::respond::{Created, CursorList, Data, DataPage, PageParams};
-use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
+use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, PublicUrl, QueryParams};
 use relinx_identity::invites::{self, Invite};
 use relinx_identity::users::{self, UserPatch};
 use relinx_model::{Email, Password, Patch, User, UserId, UserStatus};
@@ -62,27 +61,13 @@ pub struct InviteBody {
     name: Option<String>,
 }
 
-/// The public address invite links point at: `RELINX_PUBLIC_URL`, else this request's host.
-fn public_base(platform: &Platform, headers: &HeaderMap) -> String {
-    if let Some(url) = &platform.settings.public_url {
-        return url.trim_end_matches('/').to_owned();
-    }
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let local = host.starts_with("127.0.0.1") || host.starts_with("localhost");
-    format!("{}://{host}", if local { "http" } else { "https" })
-}
-
 async fn send_invite(
     platform: &Platform,
     caller: &Caller,
-    headers: &HeaderMap,
+    PublicUrl(base): PublicUrl,
     body: InviteBody,
 ) -> Result<Invite, ApiError> {
     let email = Email::parse("email", &body.email)?;
-    let base = public_base(platform, headers);
     let invite = invites::invite(
         &platform.store,
         &caller.ctx,
@@ -98,12 +83,10 @@ async fn send_invite(
 pub async fn v1_invite(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    headers: HeaderMap,
+    base: PublicUrl,
     JsonBody(body): JsonBody<InviteBody>,
 ) -> Result<Created<Invite>, ApiError> {
-    Ok(Created(
-        send_invite(&platform, &caller, &headers, body).await?,
-    ))
+    Ok(Created(send_invite(&platform, &caller, base, body).await?))
 }
 
 #[derive(Deserialize)]
@@ -182,11 +165,11 @@ pub async fn api_list(
 pub async fn api_invite(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    headers: HeaderMap,
+    base: PublicUrl,
     JsonBody(body): JsonBody<InviteBody>,
 ) -> Result<Data<Invite>, ApiError> {
     Ok(Data::created(
-        send_invite(&platform, &caller, &headers, body).await?,
+        send_invite(&platform, &caller, base, body).await?,
     ))
 }
 

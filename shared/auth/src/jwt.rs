@@ -26,7 +26,23 @@ pub struct Claims {
     pub iss: String,
     pub aud: String,
     pub iat: i64,
+    /// `iat` to the millisecond: a revocation in the same second as an issue must
+    /// still tell before from after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat_ms: Option<i64>,
     pub exp: i64,
+}
+
+impl Claims {
+    /// When the token was issued, in epoch milliseconds.
+    pub fn issued_at_ms(&self) -> i64 {
+        self.iat_ms.unwrap_or(self.iat.saturating_mul(1000))
+    }
+
+    /// Makes the token expire no later than `at` (epoch seconds), e.g. its key's expiry.
+    pub fn expire_by(&mut self, at: i64) {
+        self.exp = self.exp.min(at);
+    }
 }
 
 /// Issues and verifies tokens with one secret.
@@ -63,8 +79,10 @@ impl TokenIssuer {
         self.ttl_seconds
     }
 
-    /// Claims for a token issued now; the caller fills in who it is for.
-    pub fn claims(&self, now_unix: i64, sub: String, org: String, role: String) -> Claims {
+    /// Claims for a token issued at `now_ms` (epoch milliseconds); the caller fills
+    /// in who it is for.
+    pub fn claims(&self, now_ms: i64, sub: String, org: String, role: String) -> Claims {
+        let now_unix = now_ms.div_euclid(1000);
         Claims {
             sub,
             org,
@@ -74,6 +92,7 @@ impl TokenIssuer {
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             iat: now_unix,
+            iat_ms: Some(now_ms),
             exp: now_unix + self.ttl_seconds,
         }
     }
@@ -124,7 +143,7 @@ mod tests {
     }
 
     fn claims(issuer: &TokenIssuer, now: i64) -> Claims {
-        issuer.claims(now, "usr_x".into(), "org_x".into(), "admin".into())
+        issuer.claims(now * 1000, "usr_x".into(), "org_x".into(), "admin".into())
     }
 
     #[test]

@@ -1,16 +1,38 @@
-//! `Idempotency-Key` (API.md "Idempotency"): scoped to the org, kept 24 h. The first
-//! request takes a lock; a repeat with the same body replays the stored response, a
-//! repeat with another body is refused, a repeat while the first runs is told so.
+//! `Idempotency-Key` (API.md "Idempotency"): scoped to the org and the credential
+//! that sent it, kept 24 h. The first request takes a lock; a repeat with the same
+//! body replays the stored response, a repeat with another body is refused, a repeat
+//! while the first runs is told so. Stored responses are sealed (AES-GCM under a key
+//! derived from the pepper): one may carry a secret shown once (a new API key, an
+//! invite URL), and no table holds a secret in the clear.
 
 use crate::codec::{Item, get_n, get_s, key, n, s};
 use crate::{Store, StoreError, keys};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use relinx_auth::Sealer;
 use relinx_model::{OrgId, Timestamp};
 
 const KEEP_SECONDS: i64 = 24 * 60 * 60;
 /// A lock older than this belongs to a request that died; the key may be taken again.
 const LOCK_SECONDS: i64 = 60;
 pub const MAX_KEY_CHARS: usize = 255;
+
+/// Whose record: the org, the credential (`Context::credential_ref`), the key sent.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordKey<'a> {
+    pub org: &'a OrgId,
+    pub caller: &'a str,
+    pub key: &'a str,
+}
+
+impl RecordKey<'_> {
+    fn pk(&self) -> String {
+        keys::idempotency(self.org, self.caller, self.key)
+    }
+}
+
+fn sealer(store: &Store) -> Sealer {
+    Sealer::new(store.hasher(), "idempotent-response")
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
@@ -32,12 +54,11 @@ pub enum Begin {
 
 pub async fn begin(
     store: &Store,
-    org: &OrgId,
-    idem_key: &str,
+    record: &RecordKey<'_>,
     fingerprint: &str,
     now: Timestamp,
 ) -> Result<Begin, StoreError> {
-    let mut item = key(keys::idempotency(org, idem_key), keys::core::IDEMPOTENCY_SK);
+    let mut item = key(record.pk(), keys::core::IDEMPOTENCY_SK);
     item.insert("state".into(), s("in_flight"));
     item.insert("fingerprint".into(), s(fingerprint));
     item.insert("lock_until".into(), n(now.unix() + LOCK_SECONDS));
@@ -63,7 +84,7 @@ pub async fn begin(
         Err(err) => match err.into_service_error() {
             PutItemError::ConditionalCheckFailedException(failed) => match failed.item {
                 Some(item) => item,
-                None => read(store, org, idem_key).await?.ok_or_else(|| {
+                None => read(store, record).await?.ok_or_else(|| {
                     StoreError::Internal("idempotency record vanished while being read".into())
                 })?,
             },
@@ -75,36 +96,40 @@ pub async fn begin(
             }
         },
     };
-    Ok(judge(&existing, fingerprint))
+    judge(store, &existing, fingerprint)
 }
 
-fn judge(existing: &Item, fingerprint: &str) -> Begin {
+fn judge(store: &Store, existing: &Item, fingerprint: &str) -> Result<Begin, StoreError> {
     if get_s(existing, "fingerprint") != Some(fingerprint) {
-        return Begin::Mismatch;
+        return Ok(Begin::Mismatch);
     }
     if get_s(existing, "state") != Some("done") {
-        return Begin::InFlight;
+        return Ok(Begin::InFlight);
     }
-    Begin::Replay(StoredResponse {
+    let body = sealer(store)
+        .open(get_s(existing, "body_sealed").unwrap_or_default())
+        .ok_or_else(|| {
+            StoreError::Internal("a stored idempotent response cannot be opened".into())
+        })?;
+    Ok(Begin::Replay(StoredResponse {
         status: get_n(existing, "status")
             .and_then(|s| u16::try_from(s).ok())
             .unwrap_or(200),
         content_type: get_s(existing, "content_type").map(str::to_owned),
-        body: get_s(existing, "body").unwrap_or_default().to_owned(),
-    })
+        body,
+    }))
 }
 
-async fn read(store: &Store, org: &OrgId, idem_key: &str) -> Result<Option<Item>, StoreError> {
+async fn read(store: &Store, record: &RecordKey<'_>) -> Result<Option<Item>, StoreError> {
     store
-        .get_item(keys::idempotency(org, idem_key), keys::core::IDEMPOTENCY_SK)
+        .get_item(record.pk(), keys::core::IDEMPOTENCY_SK)
         .await
 }
 
 /// Stores the response of the request that held the key.
 pub async fn complete(
     store: &Store,
-    org: &OrgId,
-    idem_key: &str,
+    record: &RecordKey<'_>,
     fingerprint: &str,
     response: &StoredResponse,
 ) -> Result<(), StoreError> {
@@ -112,14 +137,14 @@ pub async fn complete(
         .client()
         .update_item()
         .table_name(&store.tables().main)
-        .set_key(Some(key(keys::idempotency(org, idem_key), keys::core::IDEMPOTENCY_SK)))
-        .update_expression("SET #state = :done, #status = :status, body = :body, content_type = :ct REMOVE lock_until")
+        .set_key(Some(key(record.pk(), keys::core::IDEMPOTENCY_SK)))
+        .update_expression("SET #state = :done, #status = :status, body_sealed = :body, content_type = :ct REMOVE lock_until")
         .condition_expression("fingerprint = :fp")
         .expression_attribute_names("#state", "state")
         .expression_attribute_names("#status", "status")
         .expression_attribute_values(":done", s("done"))
         .expression_attribute_values(":status", n(response.status))
-        .expression_attribute_values(":body", s(response.body.clone()))
+        .expression_attribute_values(":body", s(sealer(store).seal(&response.body)))
         .expression_attribute_values(":fp", s(fingerprint));
     update = update
         .expression_attribute_values(":ct", s(response.content_type.clone().unwrap_or_default()));
@@ -130,18 +155,14 @@ pub async fn complete(
 /// Releases the key after a failed (5xx) request, so a retry runs afresh.
 pub async fn abandon(
     store: &Store,
-    org: &OrgId,
-    idem_key: &str,
+    record: &RecordKey<'_>,
     fingerprint: &str,
 ) -> Result<(), StoreError> {
     store
         .client()
         .delete_item()
         .table_name(&store.tables().main)
-        .set_key(Some(key(
-            keys::idempotency(org, idem_key),
-            keys::core::IDEMPOTENCY_SK,
-        )))
+        .set_key(Some(key(record.pk(), keys::core::IDEMPOTENCY_SK)))
         .condition_expression("fingerprint = :fp AND #state = :in_flight")
         .expression_attribute_names("#state", "state")
         .expression_attribute_values(":fp", s(fingerprint))

@@ -48,6 +48,7 @@ pub mod identity {
     pub const USER: &str = "USER#";
     pub const MEMBER_EMAIL: &str = "EMAIL#";
     pub const SERVICE_ACCOUNT: &str = "SA#";
+    pub const SERVICE_ACCOUNT_NAME: &str = "SANAME#";
     pub const API_KEY: &str = "KEY#";
     pub const ROLE: &str = "ROLE#";
     pub const LOGIN: &str = "LOGIN#";
@@ -77,6 +78,7 @@ pub const REGISTRY: &[Registered] = &[
     reg("identity", KeyPart::Sort, identity::USER),
     reg("identity", KeyPart::Sort, identity::MEMBER_EMAIL),
     reg("identity", KeyPart::Sort, identity::SERVICE_ACCOUNT),
+    reg("identity", KeyPart::Sort, identity::SERVICE_ACCOUNT_NAME),
     reg("identity", KeyPart::Sort, identity::API_KEY),
     reg("identity", KeyPart::Sort, identity::ROLE),
     reg("identity", KeyPart::Partition, identity::LOGIN),
@@ -89,9 +91,9 @@ pub fn org(org: &OrgId) -> String {
     format!("{}{org}", core::ORG_PARTITION)
 }
 
-/// An `Idempotency-Key` record of an org.
-pub fn idempotency(org: &OrgId, key: &str) -> String {
-    format!("{}{org}#{key}", core::IDEMPOTENCY)
+/// An `Idempotency-Key` record of one credential (`caller`) of an org.
+pub fn idempotency(org: &OrgId, caller: &str, key: &str) -> String {
+    format!("{}{org}#{caller}#{key}", core::IDEMPOTENCY)
 }
 
 /// A rate-limit window of a bucket (an org id, or `login-ip:…` and the like).

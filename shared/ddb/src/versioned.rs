@@ -31,16 +31,36 @@ pub fn bump_values(cond: Cond) -> Cond {
 }
 
 /// What a change built from the item it read: the transaction (everything else the
-/// change writes, its event included), the item to write back, and what to answer.
+/// change writes, its event included), what becomes of the item, and what to answer.
 pub struct Changed<T, R> {
-    pub tx: Tx,
-    pub item: T,
-    pub output: R,
+    tx: Tx,
+    item: Option<T>,
+    output: R,
+}
+
+impl<T, R> Changed<T, R> {
+    /// The item is written back as `item`.
+    pub fn put(tx: Tx, item: T, output: R) -> Self {
+        Self {
+            tx,
+            item: Some(item),
+            output,
+        }
+    }
+
+    /// The item is deleted (still only if nobody wrote it since it was read).
+    pub fn delete(tx: Tx, output: R) -> Self {
+        Self {
+            tx,
+            item: None,
+            output,
+        }
+    }
 }
 
 /// Reads the item at `(pk, sk)` in the main table, hands it to `change` with a fresh
 /// transaction, and commits that transaction with the item `change` returns written
-/// back under a version condition. `change` stages whatever else belongs to the
+/// back (or deleted) under a version condition. `change` stages whatever else belongs to the
 /// change (guards, counters, the event, after-commit hooks) and may run more than
 /// once, so it must have no effect outside the transaction. A missing item is
 /// `missing()`.
@@ -72,14 +92,23 @@ where
             item: next,
             output,
         } = change(current, Tx::new()).await?;
-        let mut next_item = to_item(&next, pk.clone(), sk.clone())?;
-        next_item.insert(VERSION.to_owned(), n(version + 1));
-        tx.put(
-            &store.tables().main,
-            next_item,
-            Some(read_version(version)),
-            OnFail::Stale,
-        );
+        let main = &store.tables().main;
+        match next {
+            Some(next) => {
+                let mut next_item = to_item(&next, pk.clone(), sk.clone())?;
+                next_item.insert(VERSION.to_owned(), n(version + 1));
+                tx.put(main, next_item, Some(read_version(version)), OnFail::Stale);
+            }
+            None => {
+                tx.delete(
+                    main,
+                    pk.clone(),
+                    sk.clone(),
+                    Some(read_version(version)),
+                    OnFail::Stale,
+                );
+            }
+        }
         match tx.commit(store).await {
             Err(StoreError::Stale) if attempt < RETRIES => {
                 attempt += 1;

@@ -16,13 +16,13 @@ pub fn app(platform: Arc<Platform>) -> Router {
     relinx_http::serve(auth_fn::routes().merge(admin_fn::routes()), platform)
 }
 
-/// Settings for local runs: signup open, plans selectable.
-pub fn local_settings() -> Settings {
+/// Settings for local runs at `url`: signup open, plans selectable, links to `url`.
+pub fn local_settings(url: &str) -> Settings {
     Settings {
         signup_open: true,
         plan_selection: true,
         server_timing: true,
-        public_url: None,
+        public_url: Some(url.to_owned()),
     }
 }
 
@@ -42,7 +42,7 @@ pub fn secret_from_env_or_random(name: &str) -> Vec<u8> {
 }
 
 /// Connects to DynamoDB (Local), creates the tables if missing, builds the platform.
-pub async fn platform(tables: Tables) -> Result<Arc<Platform>, String> {
+pub async fn platform(tables: Tables, url: &str) -> Result<Arc<Platform>, String> {
     let client = Store::client_from_env().await;
     relinx_ddb::schema::create_tables(&client, &tables)
         .await
@@ -55,7 +55,7 @@ pub async fn platform(tables: Tables) -> Result<Arc<Platform>, String> {
     )
     .map_err(|e| e.to_string())?;
     let store = Store::new(client, tables, hasher, CacheSettings::default());
-    Ok(Platform::new(store, tokens, local_settings()))
+    Ok(Platform::new(store, tokens, local_settings(url)))
 }
 
 /// The demo org's credentials, as written to `.relinx/dev.json`.

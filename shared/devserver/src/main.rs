@@ -44,14 +44,15 @@ async fn run() -> Result<(), String> {
                 .into(),
         );
     }
-    let platform = relinx_devserver::platform(Tables::with_prefix(&args.table_prefix)).await?;
+    let url = format!("http://127.0.0.1:{}", args.port);
+    let platform =
+        relinx_devserver::platform(Tables::with_prefix(&args.table_prefix), &url).await?;
     if args.init_only {
         return Ok(());
     }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
-    let url = format!("http://127.0.0.1:{}", args.port);
     if !args.no_seed {
         let demo = relinx_devserver::seed_demo(&platform).await?;
         let state = serde_json::json!({

@@ -78,6 +78,7 @@ pub async fn verify(platform: &Platform, presented: Presented) -> Result<Context
                 Some(ws) => Some(WorkspaceId::parse(ws).ok_or_else(ApiError::unauthorized)?),
                 None => None,
             };
+            let issued_at_ms = claims.issued_at_ms();
             Ok(Context::for_token(
                 org_id,
                 actor,
@@ -85,7 +86,7 @@ pub async fn verify(platform: &Platform, presented: Presented) -> Result<Context
                 permissions,
                 workspace_scope,
                 claims.kid.as_deref().and_then(ApiKeyId::parse),
-                claims.iat,
+                issued_at_ms,
             ))
         }
         Presented::Key(raw) => {
@@ -122,7 +123,7 @@ fn issue(platform: &Platform, claims: &relinx_auth::Claims) -> Result<AccessToke
     Ok(AccessToken {
         access_token: token,
         token_type: "bearer".to_owned(),
-        expires_in: platform.tokens.ttl_seconds(),
+        expires_in: (claims.exp - claims.iat).max(0),
     })
 }
 
@@ -131,13 +132,17 @@ pub async fn token_for_key(platform: &Platform, raw_key: &str) -> Result<AccessT
     let key = PresentedKey::parse(raw_key.trim()).map_err(|_| ApiError::unauthorized())?;
     let credential = api_keys::authenticate(&platform.store, &key).await?;
     let mut claims = platform.tokens.claims(
-        Timestamp::now().unix(),
+        Timestamp::now().unix_millis(),
         credential.owner.id.clone(),
         credential.org_id.to_string(),
         credential.role.clone(),
     );
     claims.ws = credential.workspace_id.as_ref().map(ToString::to_string);
     claims.kid = Some(credential.id.to_string());
+    // A token never outlives the key it was exchanged for.
+    if let Some(expires_at) = credential.expires_at {
+        claims.expire_by(expires_at.unix());
+    }
     issue(platform, &claims)
 }
 
@@ -173,7 +178,7 @@ pub async fn token_for_login(
     let now = Timestamp::now();
     logins::record_login(&platform.store, &record.org_id, &record.user_id, now).await?;
     let claims = platform.tokens.claims(
-        now.unix(),
+        now.unix_millis(),
         user.id.to_string(),
         record.org_id.to_string(),
         user.role.clone(),

@@ -97,17 +97,30 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
     }
 }
 
-/// One path segment as text.
+/// The longest path parameter accepted: longer than any id, name or token, and short
+/// enough that no key built from it nears DynamoDB's 1 KB sort-key limit.
+pub const MAX_PATH_PARAM_CHARS: usize = 200;
+
+/// One path segment as text, at most [`MAX_PATH_PARAM_CHARS`] characters.
 pub struct PathParam(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for PathParam {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<String>::from_request_parts(parts, state)
-            .await
-            .map(|p| PathParam(p.0))
-            .map_err(|e| ApiError::bad_request("VALIDATION_FAILED", format!("path: {e}")))
+        let axum::extract::Path(value) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| ApiError::bad_request("VALIDATION_FAILED", format!("path: {e}")))?;
+        if value.chars().count() > MAX_PATH_PARAM_CHARS {
+            return Err(ApiError::bad_request(
+                "VALIDATION_FAILED",
+                format!(
+                    "path: a path parameter is at most {MAX_PATH_PARAM_CHARS} characters; no id or name is longer"
+                ),
+            ));
+        }
+        Ok(PathParam(value))
     }
 }
 
@@ -154,5 +167,33 @@ impl FromRequestParts<Arc<Platform>> for CurrentWorkspace {
             .ok_or_else(ApiError::unauthorized)?;
         let id = relinx_identity::workspaces::resolve(&state.store, ctx, None, None).await?;
         Ok(CurrentWorkspace(id))
+    }
+}
+
+/// The public base URL links in responses point at (an invite's URL):
+/// `RELINX_PUBLIC_URL`, else the domain API Gateway served this request on (from
+/// its request context), else `http://localhost` (in-process tests). Never the
+/// `Host` header: the caller writes that one.
+pub struct PublicUrl(pub String);
+
+impl FromRequestParts<Arc<Platform>> for PublicUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<Platform>,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(url) = &state.settings.public_url {
+            return Ok(PublicUrl(url.trim_end_matches('/').to_owned()));
+        }
+        if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
+            parts
+                .extensions
+                .get::<lambda_http::request::RequestContext>()
+            && let Some(domain) = context.domain_name.as_deref().filter(|d| !d.is_empty())
+        {
+            return Ok(PublicUrl(format!("https://{domain}")));
+        }
+        Ok(PublicUrl("http://localhost".to_owned()))
     }
 }

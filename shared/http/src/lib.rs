@@ -14,7 +14,7 @@ pub mod surface;
 pub mod telemetry;
 
 pub use error::ApiError;
-pub use extract::{Caller, CurrentWorkspace, JsonBody, PathParam, QueryParams};
+pub use extract::{Caller, CurrentWorkspace, JsonBody, PathParam, PublicUrl, QueryParams};
 pub use settings::{Platform, Settings};
 pub use surface::Surface;
 
@@ -26,16 +26,20 @@ use std::sync::Arc;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Guards a group of routes about `resource`: reads need `<resource>:read`,
-/// everything else `<resource>:write`, checked before the request is parsed. A
-/// function's route table is a list of such groups.
+/// everything else `<resource>:write`, checked before the request is parsed, and
+/// only then `Idempotency-Key` (so a caller without the permission can neither
+/// replay nor reserve a key). A function's route table is a list of such groups.
 pub fn guarded(
     resource: relinx_model::Resource,
     routes: Router<Arc<Platform>>,
 ) -> Router<Arc<Platform>> {
-    routes.route_layer(axum::middleware::from_fn_with_state(
-        resource,
-        middleware::require_permission,
-    ))
+    // The last layer added runs first.
+    routes
+        .route_layer(axum::middleware::from_fn(middleware::idempotency))
+        .route_layer(axum::middleware::from_fn_with_state(
+            resource,
+            middleware::require_permission,
+        ))
 }
 
 /// Wraps a function's routes in the platform's middleware and fallback. Every
@@ -45,7 +49,7 @@ pub fn serve(routes: Router<Arc<Platform>>, platform: Arc<Platform>) -> Router {
         .fallback(middleware::unknown_route)
         .layer(axum::middleware::from_fn_with_state(
             platform.clone(),
-            middleware::idempotency,
+            middleware::resolve_workspace,
         ))
         .layer(axum::middleware::from_fn_with_state(
             platform.clone(),

@@ -1,6 +1,8 @@
 //! The middleware stack, outermost first: [`front`] (request id, envelope for bare
-//! errors, the request log line), [`authenticate`] (credentials → principal,
-//! workspace headers), [`rate_limit`], [`idempotency`].
+//! errors, the request log line), [`authenticate`] (credentials → the caller's
+//! `Context`), [`rate_limit`] (every authenticated request counts, found or not),
+//! [`resolve_workspace`] (the workspace headers); then, per guarded route group,
+//! [`require_permission`] and [`idempotency`], in that order.
 
 use crate::auth;
 use crate::error::{Rendered, render};
@@ -63,6 +65,9 @@ pub async fn front(State(platform): State<Arc<Platform>>, req: Request, next: Ne
         surface,
         request_id: request_id.clone(),
     };
+    // For the per-route layers, which are built without the platform.
+    let mut req = req;
+    req.extensions_mut().insert(platform.clone());
     let (mut response, ddb) = relinx_ddb::metrics::measure(REQUEST.scope(info, next.run(req)))
         .instrument(span.clone())
         .await;
@@ -150,8 +155,8 @@ pub async fn unknown_route() -> ApiError {
     ApiError::for_status(StatusCode::NOT_FOUND)
 }
 
-/// Verifies credentials when present and resolves the workspace headers. Routes that
-/// need a caller ask for one with the `Caller` extractor, which is a 401 without.
+/// Verifies credentials when present. Routes that need a caller ask for one with the
+/// `Caller` extractor, which is a 401 without.
 pub async fn authenticate(
     State(platform): State<Arc<Platform>>,
     mut req: Request,
@@ -180,27 +185,42 @@ pub async fn authenticate(
     }
     req.extensions_mut().insert(org_record);
     let org = ctx.org_id.clone();
+    req.extensions_mut().insert(ctx);
+    with_org(next.run(req).await, org)
+}
+
+/// Resolves the `workspaceId` / `X-Workspace` headers of an authenticated request
+/// (after the rate limit has counted it: a header naming nothing still costs its
+/// request). A header naming a workspace that is not the caller's is a 404.
+pub async fn resolve_workspace(
+    State(platform): State<Arc<Platform>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let (header_id, header_name) = (
         header_text(&req, "workspaceid"),
         header_text(&req, "x-workspace"),
     );
-    if header_id.is_some() || header_name.is_some() {
-        match workspaces::resolve(
-            &platform.store,
-            &ctx,
-            header_id.as_deref(),
-            header_name.as_deref(),
-        )
-        .await
-        {
-            Ok(ws) => {
-                req.extensions_mut().insert(ResolvedWorkspace(ws));
-            }
-            Err(err) => return with_org(ApiError::from(err).into_response(), org),
-        }
+    if header_id.is_none() && header_name.is_none() {
+        return next.run(req).await;
     }
-    req.extensions_mut().insert(ctx);
-    with_org(next.run(req).await, org)
+    let Some(ctx) = req.extensions().get::<Context>() else {
+        return next.run(req).await;
+    };
+    match workspaces::resolve(
+        &platform.store,
+        ctx,
+        header_id.as_deref(),
+        header_name.as_deref(),
+    )
+    .await
+    {
+        Ok(ws) => {
+            req.extensions_mut().insert(ResolvedWorkspace(ws));
+            next.run(req).await
+        }
+        Err(err) => ApiError::from(err).into_response(),
+    }
 }
 
 /// A header's value; one that is not text becomes a value no workspace matches.
@@ -293,23 +313,21 @@ impl Pending {
     }
 }
 
-/// `Idempotency-Key` on an authenticated POST (API.md "Idempotency").
-pub async fn idempotency(
-    State(platform): State<Arc<Platform>>,
-    req: Request,
-    next: Next,
-) -> Response {
+/// `Idempotency-Key` on an authenticated POST (API.md "Idempotency"), after the
+/// route's permission check. A record belongs to the credential that made it (its
+/// key and its fingerprint both name it), holds only what the handler answered
+/// (never a 401, 403 or 429, nor a 5xx), and is stored sealed.
+pub async fn idempotency(req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
         return next.run(req).await;
     }
     let Some(raw_key) = req.headers().get("idempotency-key") else {
         return next.run(req).await;
     };
-    let Some(org_id) = req
-        .extensions()
-        .get::<Context>()
-        .map(|ctx| ctx.org_id.clone())
-    else {
+    let (Some(platform), Some(ctx)) = (
+        req.extensions().get::<Arc<Platform>>().cloned(),
+        req.extensions().get::<Context>().cloned(),
+    ) else {
         return next.run(req).await;
     };
     let idem_key = match raw_key.to_str() {
@@ -330,24 +348,32 @@ pub async fn idempotency(
         return ApiError::bad_request("BODY_TOO_LARGE", "the request body exceeds 1 MiB")
             .into_response();
     };
+    let caller = ctx.credential_ref();
     let fingerprint = {
         let mut hasher = sha2::Sha256::new();
-        hasher.update(parts.method.as_str().as_bytes());
-        hasher.update(b"\n");
-        hasher.update(
+        for part in [
+            caller.as_bytes(),
+            parts.method.as_str().as_bytes(),
             parts
                 .uri
                 .path_and_query()
                 .map(|p| p.as_str())
                 .unwrap_or_default()
                 .as_bytes(),
-        );
-        hasher.update(b"\n");
+        ] {
+            hasher.update(part);
+            hasher.update(b"\n");
+        }
         hasher.update(&bytes);
         hex(&hasher.finalize())
     };
     let store = &platform.store;
-    let begin = match idem::begin(store, &org_id, &idem_key, &fingerprint, Timestamp::now()).await {
+    let record = idem::RecordKey {
+        org: &ctx.org_id,
+        caller: &caller,
+        key: &idem_key,
+    };
+    let begin = match idem::begin(store, &record, &fingerprint, Timestamp::now()).await {
         Ok(begin) => begin,
         Err(err) => return ApiError::from(err).into_response(),
     };
@@ -374,8 +400,15 @@ pub async fn idempotency(
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
-    if response.status().is_server_error() {
-        if let Err(err) = idem::abandon(store, &org_id, &idem_key, &fingerprint).await {
+    let status = response.status();
+    if status.is_server_error()
+        || matches!(
+            status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
+        )
+    {
+        // Not an outcome to replay: a retry (with more rights, or later) runs afresh.
+        if let Err(err) = idem::abandon(store, &record, &fingerprint).await {
             tracing::warn!(error = %err, "idempotency key not released");
         }
         return response;
@@ -393,7 +426,7 @@ pub async fn idempotency(
             .map(str::to_owned),
         body: String::from_utf8_lossy(&body).into_owned(),
     };
-    if let Err(err) = idem::complete(store, &org_id, &idem_key, &fingerprint, &stored).await {
+    if let Err(err) = idem::complete(store, &record, &fingerprint, &stored).await {
         tracing::error!(error = %err, "idempotent response not stored");
     }
     Response::from_parts(parts, Body::from(body))

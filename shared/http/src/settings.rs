@@ -14,7 +14,8 @@ pub struct Settings {
     /// `RELINX_SERVER_TIMING=1`: responses carry a `Server-Timing` header with the
     /// request's DynamoDB calls and time (local runs, tests and the bench).
     pub server_timing: bool,
-    /// `RELINX_PUBLIC_URL`: the address invite links point at (else the request's host).
+    /// `RELINX_PUBLIC_URL`: the address invite links point at (else the domain API
+    /// Gateway served the request on).
     pub public_url: Option<String>,
 }
 

@@ -1,15 +1,16 @@
 //! API keys: created and rotated with the secret shown once, verified against a
 //! peppered hash, cached per instance for a bounded time.
 
+use crate::authority::{self, Target};
 use crate::state::caches;
 use crate::{keys, roles, workspaces};
 use relinx_auth::{AuthError, PresentedKey, SecretKey};
-use relinx_ddb::codec::{Page, key, s, to_item};
+use relinx_ddb::codec::{Page, key, n, s, to_item};
 use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
-use relinx_ddb::{Store, StoreError};
+use relinx_ddb::{Store, StoreError, versioned};
 use relinx_model::{
-    Actor, ApiKey, ApiKeyId, Context, EventName, Name, OrgId, Permission, Resource, ResourceRef,
-    Timestamp, ValidationError, WorkspaceId,
+    Actor, ActorKind, ApiKey, ApiKeyId, Context, EventName, Name, OrgId, Permission, PermissionSet,
+    Resource, ResourceRef, ServiceAccountId, Timestamp, UserId, ValidationError, WorkspaceId,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -100,8 +101,9 @@ pub struct CreateKey {
     pub expires_at: Option<Timestamp>,
 }
 
-/// Creates a key for the caller. The key never carries a permission the caller lacks,
-/// nor reaches beyond the caller's workspace scope.
+/// Creates a key for the caller. The key never carries a permission the caller lacks
+/// nor more than the caller's current role, nor reaches beyond the caller's workspace
+/// scope; it commits only while the caller still holds such a role.
 pub async fn create(
     store: &Store,
     ctx: &Context,
@@ -110,10 +112,11 @@ pub async fn create(
     ctx.require(Permission::write(Resource::Keys))?;
     let now = Timestamp::now();
     let role = req.role.unwrap_or_else(|| ctx.role.clone());
-    roles::grantable(store, ctx, "role", &role).await?;
+    let key_permissions = roles::grantable(store, ctx, "role", &role).await?;
     require_future_expiry(req.expires_at, now)?;
     let workspace_id = ctx.confine(req.workspace_id)?;
     let mut tx = Tx::new();
+    stage_holder_covers(&mut tx, store, &ctx.org_id, &ctx.actor, &key_permissions).await?;
     if let Some(ws) = &workspace_id {
         workspaces::stage_exists(&mut tx, store, &ctx.org_id, ws);
     }
@@ -141,6 +144,91 @@ pub async fn create(
     );
     tx.commit(store).await?;
     Ok((meta, secret))
+}
+
+/// Most roles a key's holder condition can name (DynamoDB's `IN` takes 100 operands).
+const MAX_COVERING_ROLES: usize = 99;
+
+/// Makes `tx` commit only while the key's holder (a member: an active one) has a
+/// role that covers the key's permissions and is not being changed, and bumps the holder's version so a
+/// demotion or deletion racing this key re-reads the holder's keys and finds it. The
+/// condition names the roles that cover the key, so no read of the holder is needed.
+pub(crate) async fn stage_holder_covers(
+    tx: &mut Tx,
+    store: &Store,
+    org: &OrgId,
+    holder: &Actor,
+    key_permissions: &PermissionSet,
+) -> Result<(), StoreError> {
+    let (sk, mut condition) = match holder.kind {
+        ActorKind::User => {
+            let id = UserId::parse(&holder.id).ok_or(StoreError::NotFound("user"))?;
+            let active = Cond::new("#status = :active AND ")
+                .name("#status", "status")
+                .value(":active", s("active"));
+            (keys::user_sk(&id), active)
+        }
+        ActorKind::ServiceAccount => {
+            let id = ServiceAccountId::parse(&holder.id)
+                .ok_or(StoreError::NotFound("service account"))?;
+            (keys::service_account_sk(&id), Cond::new(""))
+        }
+        // The platform's own keys (none today) have no holder item to check.
+        ActorKind::System => return Ok(()),
+    };
+    let covering = roles::covering(store, org, key_permissions).await?;
+    if covering.len() > MAX_COVERING_ROLES {
+        return Err(StoreError::conflict(
+            "TOO_MANY_ROLES",
+            format!(
+                "more than {MAX_COVERING_ROLES} roles cover this key's role; delete unused custom roles"
+            ),
+        ));
+    }
+    let mut placeholders = Vec::with_capacity(covering.len());
+    for (i, role) in covering.into_iter().enumerate() {
+        let placeholder = format!(":covering{i}");
+        condition = condition.value(&placeholder, s(role));
+        placeholders.push(placeholder);
+    }
+    condition.expression = format!(
+        "attribute_exists(pk) AND {}#role IN ({}) AND (attribute_not_exists(#changing) OR #changing < :now_ms)",
+        condition.expression,
+        placeholders.join(", ")
+    );
+    condition = condition
+        .name("#changing", authority::CHANGING_UNTIL)
+        .value(":now_ms", n(Timestamp::now().unix_millis()));
+    tx.update(
+        &store.tables().main,
+        UpdateSpec {
+            pk: keys::org(org),
+            sk,
+            set: versioned::bump_values(Cond::new(format!("ADD {}", versioned::BUMP))),
+            condition: Some(condition.name("#role", "role")),
+        },
+        OnFail::Inspect(authority::holder_refusal),
+    );
+    Ok(())
+}
+
+/// Refuses (403) a change to `key` unless the caller outranks its holder. One's own
+/// keys are measured by their own role: rotating your key gives you nothing new.
+async fn require_over_key(store: &Store, ctx: &Context, key: &ApiKey) -> Result<(), StoreError> {
+    let role = if key.owner == ctx.actor {
+        key.role.clone()
+    } else {
+        // A holder that is gone leaves the key's own role as the measure.
+        authority::holder_role(store, &ctx.org_id, &key.owner)
+            .await?
+            .unwrap_or_else(|| key.role.clone())
+    };
+    let target = Target {
+        permissions: authority::role_permissions(store, &ctx.org_id, &role).await?,
+        confined_to: key.workspace_id.as_ref(),
+        what: "this key's holder",
+    };
+    authority::require_over(ctx, &target)
 }
 
 /// A new key's expiry, when it has one, must be ahead of `now` (422 otherwise).
@@ -218,6 +306,7 @@ pub async fn rotate(
 ) -> Result<(ApiKey, SecretKey), StoreError> {
     ctx.require(Permission::write(Resource::Keys))?;
     let mut meta = get(store, ctx, id).await?;
+    require_over_key(store, ctx, &meta).await?;
     let secret = SecretKey::generate(id);
     let now = Timestamp::now();
     meta.rotated_at = Some(now);
@@ -262,6 +351,7 @@ pub async fn rotate(
 pub async fn delete(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKey, StoreError> {
     ctx.require(Permission::write(Resource::Keys))?;
     let meta = get(store, ctx, id).await?;
+    require_over_key(store, ctx, &meta).await?;
     let main = &store.tables().main;
     let mut tx = Tx::new();
     tx.delete(

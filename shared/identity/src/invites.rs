@@ -58,6 +58,7 @@ pub async fn invite(
     accept_url: impl Fn(&str) -> String,
 ) -> Result<Invite, StoreError> {
     ctx.require(Permission::write(Resource::Users))?;
+    ctx.require_org_wide("invite members")?;
     roles::grantable(store, ctx, "role", &role).await?;
     let now = Timestamp::now();
     let expires_at = now.plus_seconds(INVITE_DAYS * 24 * 3600);

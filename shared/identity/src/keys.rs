@@ -38,6 +38,11 @@ pub(crate) fn service_account_sk(id: &ServiceAccountId) -> String {
     format!("{}{id}", prefix::SERVICE_ACCOUNT)
 }
 
+/// A service account name's guard; `name_key` is the name in its compared form.
+pub(crate) fn service_account_name_sk(name_key: &str) -> String {
+    format!("{}{name_key}", prefix::SERVICE_ACCOUNT_NAME)
+}
+
 /// The login credential of an e-mail address: global, since login names no org.
 pub(crate) fn login(email: &str) -> String {
     format!("{}{email}", prefix::LOGIN)

@@ -13,6 +13,7 @@
 //! workspace's writability, a role's permissions), never its items.
 
 pub mod api_keys;
+mod authority;
 pub mod invites;
 mod keys;
 pub mod logins;

@@ -33,10 +33,10 @@ pub struct OrgRecord {
     /// Users and service accounts whose every credential is refused (disabled).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub disabled_actors: BTreeSet<String>,
-    /// Per actor: tokens issued before this time (epoch seconds) are refused, so a
-    /// demotion or deletion outlives no token.
+    /// Per actor: tokens issued before this time (epoch milliseconds) are refused,
+    /// so a demotion or deletion outlives no token, even one issued in the same second.
     #[serde(default)]
-    pub tokens_revoked_before: BTreeMap<String, i64>,
+    pub tokens_revoked_before_ms: BTreeMap<String, i64>,
 }
 
 fn one() -> u64 {
@@ -44,12 +44,13 @@ fn one() -> u64 {
 }
 
 impl OrgRecord {
-    /// Whether a credential of `actor` issued at `issued_at` (tokens) still holds.
-    pub fn accepts(&self, actor: &str, issued_at: Option<i64>) -> bool {
+    /// Whether a credential of `actor` issued at `issued_at_ms` (tokens, epoch
+    /// milliseconds) still holds.
+    pub fn accepts(&self, actor: &str, issued_at_ms: Option<i64>) -> bool {
         if self.disabled_actors.contains(actor) {
             return false;
         }
-        match (issued_at, self.tokens_revoked_before.get(actor)) {
+        match (issued_at_ms, self.tokens_revoked_before_ms.get(actor)) {
             (Some(iat), Some(before)) => iat >= *before,
             _ => true,
         }
@@ -163,11 +164,7 @@ pub async fn update(
                 serde_json::to_value(&view).unwrap_or_default(),
             );
             forget_after_commit(&mut tx, store, &org.id);
-            Ok(Changed {
-                tx,
-                item: org,
-                output: view,
-            })
+            Ok(Changed::put(tx, org, view))
         },
     )
     .await
@@ -198,7 +195,7 @@ pub(crate) struct OrgEffect {
     pub owners: i64,
     /// Disable (`Some(true)`) or re-enable (`Some(false)`) an actor.
     pub disable: Option<(String, bool)>,
-    /// Refuse the actor's tokens issued before this time.
+    /// Refuse the actor's tokens issued before this time (epoch milliseconds).
     pub revoke_tokens: Option<(String, i64)>,
 }
 
@@ -217,7 +214,7 @@ impl OrgEffect {
             }
         }
         if let Some((actor, before)) = &self.revoke_tokens {
-            sets.push("tokens_revoked_before.#revoked = :before".into());
+            sets.push("tokens_revoked_before_ms.#revoked = :before".into());
             cond = cond.name("#revoked", actor).value(":before", n(*before));
         }
         let mut adds = vec![versioned::BUMP.to_owned()];

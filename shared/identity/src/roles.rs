@@ -3,6 +3,7 @@
 //! partition, each with a count of the keys, users, invites and service accounts
 //! holding it, so a role in use cannot be deleted.
 
+use crate::authority::{self, Target};
 use crate::keys::{self, role_sk};
 use crate::state::caches;
 use relinx_ddb::codec::{n, to_item};
@@ -106,6 +107,27 @@ pub async fn resolve(
         .map(RoleRecord::permission_set))
 }
 
+/// Every role of the org (built-in and custom) whose permissions cover `permissions`.
+pub(crate) async fn covering(
+    store: &Store,
+    org: &OrgId,
+    permissions: &PermissionSet,
+) -> Result<Vec<String>, StoreError> {
+    let mut names: Vec<String> = BuiltinRole::ALL
+        .iter()
+        .filter(|r| r.permissions().covers(permissions))
+        .map(|r| r.as_str().to_owned())
+        .collect();
+    names.extend(
+        custom_roles(store, org)
+            .await?
+            .iter()
+            .filter(|r| r.permission_set().covers(permissions))
+            .map(|r| r.name.clone()),
+    );
+    Ok(names)
+}
+
 /// Checks that the caller may hand out `role`: it exists (400 naming `field`) and
 /// allows nothing the caller lacks (403).
 pub async fn grantable(
@@ -155,6 +177,17 @@ pub(crate) fn stage_use(tx: &mut Tx, store: &Store, org: &OrgId, role: &str, del
         }),
     );
     forget_after_commit(tx, store, org);
+}
+
+/// Refuses (403) a change to a role that allows more than the caller's own: whoever
+/// edits a role could otherwise use everyone who holds it.
+fn require_over(ctx: &Context, role: &RoleRecord) -> Result<(), StoreError> {
+    let target = Target {
+        permissions: role.permission_set(),
+        confined_to: None,
+        what: "this role",
+    };
+    authority::require_over(ctx, &target)
 }
 
 /// Built-in roles first, then the org's own.
@@ -223,6 +256,7 @@ pub struct NewRole {
 
 pub async fn create(store: &Store, ctx: &Context, new: NewRole) -> Result<Role, StoreError> {
     ctx.require(Permission::write(Resource::Users))?;
+    ctx.require_org_wide("create roles")?;
     let name = parse_name(&new.name)?;
     if BuiltinRole::parse(&name).is_some() {
         return Err(StoreError::conflict(
@@ -285,6 +319,7 @@ pub async fn update(
     patch: RolePatch,
 ) -> Result<Role, StoreError> {
     ctx.require(Permission::write(Resource::Users))?;
+    ctx.require_org_wide("change roles")?;
     refuse_built_in(name)?;
     let permissions = match &patch.permissions {
         Some(raw) => {
@@ -306,6 +341,7 @@ pub async fn update(
         role_sk(name),
         || StoreError::NotFound("role"),
         |mut role: RoleRecord, mut tx: Tx| async move {
+            require_over(ctx, &role)?;
             if let Some(permissions) = &permissions {
                 role.permissions = permissions.clone();
             }
@@ -321,11 +357,7 @@ pub async fn update(
                 serde_json::to_value(&view).unwrap_or_default(),
             );
             forget_after_commit(&mut tx, store, &ctx.org_id);
-            Ok(Changed {
-                tx,
-                item: role,
-                output: view,
-            })
+            Ok(Changed::put(tx, role, view))
         },
     )
     .await
@@ -334,11 +366,13 @@ pub async fn update(
 /// Deletes a custom role nobody holds.
 pub async fn delete(store: &Store, ctx: &Context, name: &str) -> Result<(), StoreError> {
     ctx.require(Permission::write(Resource::Users))?;
+    ctx.require_org_wide("delete roles")?;
     refuse_built_in(name)?;
     let current: RoleRecord = store
         .get(keys::org(&ctx.org_id), role_sk(name))
         .await?
         .ok_or(StoreError::NotFound("role"))?;
+    require_over(ctx, &current)?;
     let mut tx = Tx::new();
     tx.delete(
         &store.tables().main,

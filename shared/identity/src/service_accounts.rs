@@ -1,12 +1,15 @@
-//! Service accounts: identities for machines. Their keys follow the API-key rules;
-//! deleting one revokes its keys and tokens in the same transaction.
+//! Service accounts: identities for machines, names unique in the org. Their keys
+//! follow the API-key rules; deleting one revokes its keys and tokens in the same
+//! transaction. Minting a key for one or deleting it needs a role covering its role.
 
 use crate::api_keys::{self, NewKey};
+use crate::authority::{self, Target};
 use crate::orgs::OrgEffect;
 use crate::{keys, roles, workspaces};
 use relinx_auth::SecretKey;
-use relinx_ddb::codec::to_item;
+use relinx_ddb::codec::{Item, key, s, to_item};
 use relinx_ddb::tx::{Cond, OnFail, Tx};
+use relinx_ddb::versioned::{self, Changed};
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
     Actor, ActorKind, ApiKey, Context, EventName, Name, Permission, Resource, ResourceRef,
@@ -16,6 +19,18 @@ use std::collections::BTreeMap;
 
 fn resource(id: &ServiceAccountId) -> ResourceRef {
     ResourceRef::new("service_account", id)
+}
+
+const NAME_TAKEN: &str = "a service account with this name already exists in the organization";
+
+/// The guard that keeps an account's name unique (compared as `Name::key`).
+fn name_guard(ctx: &Context, name: &Name, id: &ServiceAccountId) -> Item {
+    let mut item = key(
+        keys::org(&ctx.org_id),
+        keys::service_account_name_sk(&name.key()),
+    );
+    item.insert("service_account_id".into(), s(id.to_string()));
+    item
 }
 
 pub struct NewServiceAccount {
@@ -53,6 +68,12 @@ pub async fn create(
         )?,
         Some(Cond::not_exists()),
         OnFail::Internal,
+    );
+    tx.put(
+        main,
+        name_guard(ctx, &new.name, &account.id),
+        Some(Cond::not_exists()),
+        OnFail::Conflict("ALREADY_EXISTS", NAME_TAKEN.to_owned()),
     );
     roles::stage_use(&mut tx, store, &ctx.org_id, &account.role, 1);
     tx.event(
@@ -101,38 +122,72 @@ pub async fn delete(
     id: &ServiceAccountId,
 ) -> Result<ServiceAccount, StoreError> {
     ctx.require(Permission::write(Resource::Users))?;
+    // Scope first: an account outside the caller's workspace is not found.
     let account = get(store, ctx, id).await?;
-    let owned = api_keys::owned_by(store, &ctx.org_id, id.as_str()).await?;
+    require_over(store, ctx, &account).await?;
     let main = &store.tables().main;
-    let org_pk = keys::org(&ctx.org_id);
-    let mut tx = Tx::new();
-    let mut role_deltas: BTreeMap<String, i64> = BTreeMap::from([(account.role.clone(), -1)]);
-    tx.delete(
-        main,
-        org_pk.clone(),
-        keys::service_account_sk(id),
-        Some(Cond::exists()),
-        OnFail::Error(|| StoreError::NotFound("service account")),
-    );
-    api_keys::stage_revoke_all(&mut tx, store, &ctx.org_id, &owned, &mut role_deltas)?;
-    for (role, delta) in role_deltas {
-        roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
-    }
-    OrgEffect {
-        revoke_tokens: Some((id.to_string(), Timestamp::now().unix() + 1)),
-        ..Default::default()
-    }
-    .stage(&mut tx, store, &ctx.org_id);
-    tx.event(
+    // Under the account's version, no key minted meanwhile (see `authority`).
+    let change = versioned::modify(
         store,
-        ctx,
-        EventName::ServiceAccountDeleted,
-        account.workspace_id.as_ref(),
-        resource(id),
-        serde_json::to_value(&account).unwrap_or_default(),
+        keys::org(&ctx.org_id),
+        keys::service_account_sk(id),
+        || StoreError::NotFound("service account"),
+        |account: ServiceAccount, mut tx: Tx| async move {
+            require_over(store, ctx, &account).await?;
+            let owned = api_keys::owned_by(store, &ctx.org_id, id.as_str()).await?;
+            let mut role_deltas: BTreeMap<String, i64> =
+                BTreeMap::from([(account.role.clone(), -1)]);
+            api_keys::stage_revoke_all(&mut tx, store, &ctx.org_id, &owned, &mut role_deltas)?;
+            for (role, delta) in role_deltas {
+                roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
+            }
+            if let Ok(name) = Name::parse("name", &account.name) {
+                tx.delete(
+                    main,
+                    keys::org(&ctx.org_id),
+                    keys::service_account_name_sk(&name.key()),
+                    None,
+                    OnFail::Internal,
+                );
+            }
+            OrgEffect {
+                revoke_tokens: Some((id.to_string(), Timestamp::now().unix_millis() + 1)),
+                ..Default::default()
+            }
+            .stage(&mut tx, store, &ctx.org_id);
+            tx.event(
+                store,
+                ctx,
+                EventName::ServiceAccountDeleted,
+                account.workspace_id.as_ref(),
+                resource(id),
+                serde_json::to_value(&account).unwrap_or_default(),
+            );
+            Ok(Changed::delete(tx, account))
+        },
     );
-    tx.commit(store).await?;
-    Ok(account)
+    authority::while_marked(
+        store,
+        &ctx.org_id,
+        keys::service_account_sk(id),
+        || StoreError::NotFound("service account"),
+        change,
+    )
+    .await
+}
+
+/// Refuses (403) unless the caller outranks the account and reaches its workspace.
+async fn require_over(
+    store: &Store,
+    ctx: &Context,
+    account: &ServiceAccount,
+) -> Result<(), StoreError> {
+    let target = Target {
+        permissions: authority::role_permissions(store, &ctx.org_id, &account.role).await?,
+        confined_to: account.workspace_id.as_ref(),
+        what: "this service account",
+    };
+    authority::require_over(ctx, &target)
 }
 
 pub struct NewAccountKey {
@@ -151,11 +206,11 @@ pub async fn create_key(
 ) -> Result<(ApiKey, SecretKey), StoreError> {
     ctx.require(Permission::write(Resource::Keys))?;
     let account = get(store, ctx, id).await?;
+    require_over(store, ctx, &account).await?;
     let role = new.role.unwrap_or_else(|| account.role.clone());
     let permissions = roles::grantable(store, ctx, "role", &role).await?;
-    let account_permissions = roles::resolve(store, &ctx.org_id, &account.role)
-        .await?
-        .unwrap_or_default();
+    let account_permissions =
+        authority::role_permissions(store, &ctx.org_id, &account.role).await?;
     if !account_permissions.covers(&permissions) {
         return Err(StoreError::forbidden(
             "ROLE_ESCALATION",
@@ -164,15 +219,13 @@ pub async fn create_key(
     }
     let now = Timestamp::now();
     api_keys::require_future_expiry(new.expires_at, now)?;
-    let main = &store.tables().main;
+    let holder = Actor {
+        kind: ActorKind::ServiceAccount,
+        id: id.to_string(),
+    };
     let mut tx = Tx::new();
-    tx.check(
-        main,
-        keys::org(&ctx.org_id),
-        keys::service_account_sk(id),
-        Cond::exists(),
-        OnFail::Error(|| StoreError::NotFound("service account")),
-    );
+    // Commits only while the account exists with a covering role; a delete sees it.
+    api_keys::stage_holder_covers(&mut tx, store, &ctx.org_id, &holder, &permissions).await?;
     roles::stage_use(&mut tx, store, &ctx.org_id, &role, 1);
     let (meta, secret) = api_keys::stage_create(
         &mut tx,
@@ -183,10 +236,7 @@ pub async fn create_key(
             role,
             workspace_id: account.workspace_id.clone(),
             expires_at: new.expires_at,
-            owner: Actor {
-                kind: ActorKind::ServiceAccount,
-                id: id.to_string(),
-            },
+            owner: holder,
         },
         now,
     )?;

@@ -75,7 +75,7 @@ pub async fn signup(
         updated_at: now,
         owners: 1,
         disabled_actors: Default::default(),
-        tokens_revoked_before: Default::default(),
+        tokens_revoked_before_ms: Default::default(),
     };
     let user = User {
         id: user_id.clone(),

@@ -1,6 +1,7 @@
 //! Members of an org: list, read, change (name, role, status), delete. Invites are
 //! their own module; logins too.
 
+use crate::authority::{self, Target};
 use crate::keys;
 use crate::orgs::OrgEffect;
 use crate::{api_keys, roles};
@@ -65,18 +66,35 @@ fn is_active_owner(role: &str, status: UserStatus) -> bool {
     role == BuiltinRole::Owner.as_str() && status == UserStatus::Active
 }
 
-/// Refuses changes to a member whose role allows more than the caller's.
-async fn require_outranks(store: &Store, ctx: &Context, user: &User) -> Result<(), StoreError> {
-    let theirs = roles::resolve(store, &ctx.org_id, &user.role)
-        .await?
-        .unwrap_or_default();
-    if !ctx.permissions.covers(&theirs) {
-        return Err(StoreError::forbidden(
-            "ROLE_ESCALATION",
-            "this member's role allows more than yours; ask someone with a higher role",
-        ));
-    }
-    Ok(())
+/// Refuses changes to a member whose role allows more than the caller's (members
+/// are org-wide: a caller confined to one workspace changes none).
+async fn require_over(store: &Store, ctx: &Context, user: &User) -> Result<(), StoreError> {
+    let target = Target {
+        permissions: authority::role_permissions(store, &ctx.org_id, &user.role).await?,
+        confined_to: None,
+        what: "this member",
+    };
+    authority::require_over(ctx, &target)
+}
+
+/// Runs `change` with no key minted for the member meanwhile (a demotion, disabling
+/// or deletion must see every key they have), once the caller is known to outrank
+/// them (the change re-checks that against what it reads).
+async fn holding_minting<R>(
+    store: &Store,
+    ctx: &Context,
+    id: &UserId,
+    change: impl Future<Output = Result<R, StoreError>>,
+) -> Result<R, StoreError> {
+    require_over(store, ctx, &get(store, &ctx.org_id, id).await?).await?;
+    authority::while_marked(
+        store,
+        &ctx.org_id,
+        keys::user_sk(id),
+        || StoreError::NotFound("user"),
+        change,
+    )
+    .await
 }
 
 /// PATCH / PUT-as-PATCH on a member.
@@ -98,15 +116,16 @@ pub async fn update(
     patch: UserPatch,
 ) -> Result<User, StoreError> {
     ctx.require(Permission::write(Resource::Users))?;
+    ctx.require_org_wide("change members")?;
     let main = &store.tables().main;
     let patch = &patch;
-    versioned::modify(
+    let change = versioned::modify(
         store,
         keys::org(&ctx.org_id),
         keys::user_sk(id),
         || StoreError::NotFound("user"),
         |current: User, mut tx: Tx| async move {
-            require_outranks(store, ctx, &current).await?;
+            require_over(store, ctx, &current).await?;
             let mut next = current.clone();
             patch
                 .name
@@ -139,7 +158,7 @@ pub async fn update(
                     .then(|| (id.to_string(), next.status == UserStatus::Disabled)),
                 revoke_tokens: new_permissions
                     .is_some()
-                    .then(|| (id.to_string(), now.unix())),
+                    .then(|| (id.to_string(), now.unix_millis() + 1)),
             };
             if let Some(permissions) = new_permissions {
                 for key_meta in api_keys::owned_by(store, &ctx.org_id, id.as_str()).await? {
@@ -189,86 +208,70 @@ pub async fn update(
                 resource(id),
                 event_data(&next),
             );
-            Ok(Changed {
-                tx,
-                output: next.clone(),
-                item: next,
-            })
+            Ok(Changed::put(tx, next.clone(), next))
         },
-    )
-    .await
+    );
+    if patch.role.is_some() || patch.status.is_some() {
+        holding_minting(store, ctx, id, change).await
+    } else {
+        change.await
+    }
 }
 
 /// Removes a member for good: their keys, login and pending invite go with them, and
-/// their tokens stop working.
+/// their tokens stop working. Under the member's version: a key minted meanwhile
+/// makes this re-read the member's keys, so none survives.
 pub async fn delete(store: &Store, ctx: &Context, id: &UserId) -> Result<User, StoreError> {
     ctx.require(Permission::write(Resource::Users))?;
-    let current = get(store, &ctx.org_id, id).await?;
-    require_outranks(store, ctx, &current).await?;
+    ctx.require_org_wide("delete members")?;
     let main = &store.tables().main;
-    let org_pk = keys::org(&ctx.org_id);
-    let mut tx = Tx::new();
-    let mut role_deltas: BTreeMap<String, i64> = BTreeMap::from([(current.role.clone(), -1)]);
-    // The owner count below follows the role and status read: both must still hold.
-    tx.delete(
-        main,
-        org_pk.clone(),
-        keys::user_sk(id),
-        Some(
-            Cond::new("#role = :seen_role AND #status = :seen_status")
-                .name("#role", "role")
-                .name("#status", "status")
-                .value(":seen_role", s(current.role.clone()))
-                .value(":seen_status", s(status_text(current.status))),
-        ),
-        OnFail::Conflict(
-            "CONCURRENT_CHANGE",
-            "the member changed while this request ran; retry".to_owned(),
-        ),
-    );
-    tx.delete(
-        main,
-        org_pk.clone(),
-        keys::member_email_sk(&current.email),
-        None,
-        OnFail::Internal,
-    );
-    if current.status != UserStatus::Invited {
-        tx.delete(
-            main,
-            keys::login(&current.email),
-            keys::LOGIN_SK.to_owned(),
-            Some(Cond::new("user_id = :user").value(":user", s(id.to_string()))),
-            OnFail::Internal,
-        );
-    }
-    let owned = api_keys::owned_by(store, &ctx.org_id, id.as_str()).await?;
-    api_keys::stage_revoke_all(&mut tx, store, &ctx.org_id, &owned, &mut role_deltas)?;
-    for (role, delta) in role_deltas {
-        roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
-    }
-    OrgEffect {
-        owners: -i64::from(is_active_owner(&current.role, current.status)),
-        disable: None,
-        revoke_tokens: Some((id.to_string(), Timestamp::now().unix() + 1)),
-    }
-    .stage(&mut tx, store, &ctx.org_id);
-    tx.event(
+    let change = versioned::modify(
         store,
-        ctx,
-        EventName::UserDeleted,
-        None,
-        resource(id),
-        event_data(&current),
+        keys::org(&ctx.org_id),
+        keys::user_sk(id),
+        || StoreError::NotFound("user"),
+        |current: User, mut tx: Tx| async move {
+            require_over(store, ctx, &current).await?;
+            let org_pk = keys::org(&ctx.org_id);
+            let mut role_deltas: BTreeMap<String, i64> =
+                BTreeMap::from([(current.role.clone(), -1)]);
+            tx.delete(
+                main,
+                org_pk.clone(),
+                keys::member_email_sk(&current.email),
+                None,
+                OnFail::Internal,
+            );
+            if current.status != UserStatus::Invited {
+                tx.delete(
+                    main,
+                    keys::login(&current.email),
+                    keys::LOGIN_SK.to_owned(),
+                    Some(Cond::new("user_id = :user").value(":user", s(id.to_string()))),
+                    OnFail::Internal,
+                );
+            }
+            let owned = api_keys::owned_by(store, &ctx.org_id, id.as_str()).await?;
+            api_keys::stage_revoke_all(&mut tx, store, &ctx.org_id, &owned, &mut role_deltas)?;
+            for (role, delta) in role_deltas {
+                roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
+            }
+            OrgEffect {
+                owners: -i64::from(is_active_owner(&current.role, current.status)),
+                disable: None,
+                revoke_tokens: Some((id.to_string(), Timestamp::now().unix_millis() + 1)),
+            }
+            .stage(&mut tx, store, &ctx.org_id);
+            tx.event(
+                store,
+                ctx,
+                EventName::UserDeleted,
+                None,
+                resource(id),
+                event_data(&current),
+            );
+            Ok(Changed::delete(tx, current))
+        },
     );
-    tx.commit(store).await?;
-    Ok(current)
-}
-
-fn status_text(status: UserStatus) -> &'static str {
-    match status {
-        UserStatus::Active => "active",
-        UserStatus::Invited => "invited",
-        UserStatus::Disabled => "disabled",
-    }
+    holding_minting(store, ctx, id, change).await
 }

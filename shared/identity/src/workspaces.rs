@@ -105,6 +105,9 @@ pub async fn create(
 ) -> Result<Workspace, StoreError> {
     ctx.require(Permission::write(Resource::Workspaces))?;
     ctx.require_org_wide("create workspaces")?;
+    if let Some(config) = &new.config {
+        relinx_model::json::check_storable("config", config)?;
+    }
     let now = Timestamp::now();
     let ws = Workspace {
         id: WorkspaceId::generate(),
@@ -167,7 +170,7 @@ async fn id_for_name(
     };
     if let Some(ws) = directory_cached(store, org).and_then(|dir| {
         dir.iter()
-            .find(|w| w.name.to_lowercase() == name.key())
+            .find(|w| Name::parse("name", &w.name).is_ok_and(|n| n.key() == name.key()))
             .cloned()
     }) {
         return Ok(Some(ws.id));
@@ -240,10 +243,6 @@ fn directory_cached(store: &Store, org: &OrgId) -> Option<Arc<Vec<Workspace>>> {
     caches(store).workspaces.get(org)
 }
 
-fn forget_directory(store: &Store, org: &OrgId) {
-    caches(store).workspaces.invalidate(org);
-}
-
 /// Drops this instance's copy of the org's workspace list once `tx` commits.
 fn forget_directory_after_commit(tx: &mut Tx, store: &Store, org: &OrgId) {
     let (cache, org) = (caches(store), org.clone());
@@ -278,6 +277,9 @@ pub async fn update(
     patch: WorkspacePatch,
 ) -> Result<Workspace, StoreError> {
     ctx.require(Permission::write(Resource::Workspaces))?;
+    if let Patch::Value(config) = &patch.config {
+        relinx_model::json::check_storable("config", config)?;
+    }
     if !ctx.sees_workspace(id) {
         return Err(StoreError::NotFound("workspace"));
     }
@@ -328,11 +330,7 @@ pub async fn update(
                 event_data(&next),
             );
             forget_directory_after_commit(&mut tx, store, org);
-            Ok(Changed {
-                tx,
-                output: next.clone(),
-                item: next,
-            })
+            Ok(Changed::put(tx, next.clone(), next))
         },
     )
     .await
@@ -401,8 +399,13 @@ pub async fn resolve(
 ) -> Result<WorkspaceId, StoreError> {
     let not_found = || StoreError::NotFound("workspace");
     if let Some(scope) = &ctx.workspace_scope {
-        // A scoped credential may repeat its own workspace in a header, nothing else.
+        // A scoped credential may name its own workspace in a header, nothing else.
         if header_id.is_some_and(|raw| WorkspaceId::parse(raw).as_ref() != Some(scope)) {
+            return Err(not_found());
+        }
+        if let Some(name) = header_name
+            && id_for_name(store, &ctx.org_id, name).await?.as_ref() != Some(scope)
+        {
             return Err(not_found());
         }
         return Ok(scope.clone());
@@ -416,8 +419,8 @@ pub async fn resolve(
         if known {
             return Ok(id);
         }
-        // Maybe created moments ago through another instance: ask the table itself.
-        forget_directory(store, &ctx.org_id);
+        // Maybe created moments ago through another instance: ask the table itself
+        // (without dropping the cached list: a made-up id must not cost everyone).
         return match read(store, &ctx.org_id, &id).await? {
             Some(ws) => Ok(ws.id),
             None => Err(not_found()),

@@ -143,7 +143,21 @@ impl Context {
         }
     }
 
-    /// When the credential was issued, for credentials that carry it (tokens).
+    /// Names the credential, for records bound to it (idempotency): the key, the key
+    /// a token was exchanged for (same powers), or the member behind a login token.
+    pub fn credential_ref(&self) -> String {
+        match &self.credential {
+            Credential::ApiKey(id)
+            | Credential::Token {
+                key_id: Some(id), ..
+            } => format!("key:{id}"),
+            Credential::Token { key_id: None, .. } => format!("login:{}", self.actor.id),
+            Credential::Platform => format!("platform:{}", self.actor.id),
+        }
+    }
+
+    /// When the credential was issued (epoch milliseconds), for credentials that
+    /// carry it (tokens).
     pub fn issued_at(&self) -> Option<i64> {
         match self.credential {
             Credential::Token { issued_at, .. } => Some(issued_at),

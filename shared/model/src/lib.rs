@@ -6,6 +6,7 @@ pub mod entities;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod json;
 pub mod patch;
 pub mod plan;
 pub mod role;

@@ -41,7 +41,9 @@ impl fmt::Display for Email {
     }
 }
 
-/// A display name (org, workspace, key): trimmed, 1..=100 characters, no control characters.
+/// A display name (org, workspace, key): trimmed, 1..=100 characters, no control,
+/// invisible or bidirectional-override characters (they make two names that look
+/// alike differ, or one name look like another).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Name(String);
@@ -66,6 +68,15 @@ impl Name {
                 "must not contain control characters",
             ));
         }
+        if let Some(c) = value.chars().find(|c| is_invisible(*c)) {
+            return Err(ValidationError::new(
+                field,
+                format!(
+                    "must not contain invisible or text-direction characters (found U+{:04X})",
+                    u32::from(c)
+                ),
+            ));
+        }
         Ok(Self(value.to_owned()))
     }
 
@@ -73,9 +84,18 @@ impl Name {
         &self.0
     }
 
-    /// The form names are compared in for uniqueness.
+    /// The form names are compared in for uniqueness, as a person compares them:
+    /// compatibility forms folded (NFKC: full-width `ｐｒｏｄ` is `prod`), case folded,
+    /// and look-alikes from other scripts mapped to one skeleton (Unicode TS #39: a
+    /// Cyrillic `рrоd` is `prod`), then recomposed (NFC).
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        use unicode_normalization::UnicodeNormalization;
+        let folded = self.0.nfkc().collect::<String>().to_lowercase();
+        unicode_security::skeleton(&folded)
+            .collect::<String>()
+            .to_lowercase()
+            .nfc()
+            .collect()
     }
 }
 
@@ -83,6 +103,30 @@ impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Characters that render as nothing or reorder text: zero-width and joiner
+/// characters, bidirectional marks, embeddings, overrides and isolates, word
+/// joiners and invisible operators, fillers, the byte-order mark, tag characters.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x00AD
+            | 0x034F
+            | 0x061C
+            | 0x115F
+            | 0x1160
+            | 0x17B4
+            | 0x17B5
+            | 0x180B..=0x180F
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x206F
+            | 0x3164
+            | 0xFEFF
+            | 0xFFA0
+            | 0xE0000..=0xE007F
+    )
 }
 
 /// A password as submitted. Never logged: `Debug` hides it.
@@ -149,6 +193,33 @@ mod tests {
             Name::parse("name", "Prod").map(|n| n.key()),
             Ok("prod".into())
         );
+    }
+
+    #[test]
+    fn names_compare_as_a_person_reads_them() {
+        let key = |raw: &str| Name::parse("name", raw).map(|n| n.key());
+        let prod = key("prod").expect("prod");
+        assert_eq!(key("PROD").expect("upper"), prod);
+        assert_eq!(key("ｐｒｏｄ").expect("full width"), prod);
+        assert_eq!(
+            key("\u{0440}r\u{043E}d").expect("cyrillic look-alike"),
+            prod
+        );
+        assert_ne!(key("prodx").expect("other"), prod);
+        assert_eq!(
+            key("Straße").expect("eszett"),
+            key("straße").expect("lower")
+        );
+        for hidden in [
+            "prod\u{200B}",
+            "p\u{202E}dorp",
+            "\u{FEFF}prod",
+            "pr\u{2066}od",
+        ] {
+            let err = Name::parse("name", hidden).expect_err(hidden);
+            assert_eq!(err.field, "name");
+            assert!(err.message.contains("invisible"), "{}", err.message);
+        }
     }
 
     #[test]

@@ -281,7 +281,7 @@ async fn forged_and_expired_tokens_are_refused() {
     let now = relinx_model::Timestamp::now().unix();
     let claims = |issuer: &relinx_auth::TokenIssuer, at: i64| {
         issuer.claims(
-            at,
+            at * 1000,
             tenant.user_id.clone(),
             tenant.org_id.clone(),
             "owner".into(),

@@ -222,11 +222,7 @@ async fn concurrent_read_modify_writes_through_two_instances_lose_nothing() {
                             ResourceRef::new("record", "rec_counter"),
                             serde_json::json!({}),
                         );
-                        Ok(Changed {
-                            tx,
-                            item: Counter { n: counter.n + 1 },
-                            output: (),
-                        })
+                        Ok(Changed::put(tx, Counter { n: counter.n + 1 }, ()))
                     }
                 },
             )

@@ -64,12 +64,21 @@ async fn resolution_takes_scope_then_id_header_then_name_header_then_default() {
         workspace_scope: Some(green.clone()),
         ..ctx.clone()
     };
+    // A scoped credential may name its own workspace, by id or name, and no other.
     assert_eq!(
-        resolve(scoped.clone(), None, Some("blue"))
+        resolve(scoped.clone(), None, Some("Green"))
             .await
-            .expect("scope wins"),
+            .expect("its own, by name"),
         green
     );
+    assert_eq!(
+        resolve(scoped.clone(), None, None).await.expect("scope"),
+        green
+    );
+    assert!(matches!(
+        resolve(scoped.clone(), None, Some("blue")).await,
+        Err(StoreError::NotFound(_))
+    ));
     assert!(matches!(
         resolve(scoped, Some(blue.to_string()), None).await,
         Err(StoreError::NotFound(_))
