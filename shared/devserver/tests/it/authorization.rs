@@ -136,7 +136,7 @@ async fn an_admin_cannot_mint_rotate_or_delete_for_an_owner_role_service_account
             Method::POST,
             &format!("/api/service-accounts/{sa}/keys"),
             &[t.key_header()],
-            None,
+            Some(json!({})),
         )
         .await;
     assert_eq!(minted.status, StatusCode::CREATED, "{}", minted.text);
@@ -703,7 +703,7 @@ async fn no_secret_rests_in_any_table_even_with_idempotency_keys() {
             Method::POST,
             &format!("/api/service-accounts/{sa}/keys"),
             &idem(t.key_header(), "s-6"),
-            None,
+            Some(json!({})),
         )
         .await;
     secrets.push(
