@@ -29,6 +29,8 @@ EXPECTED = {
     "auth-token.json": 200,
     "auth-login.json": 200,
     "auth-validate.json": 200,
+    "auth-openapi-v1.json": 200,
+    "auth-openapi-api.json": 200,
     "auth-api-keys-list.json": 200,
     "auth-api-keys-create.json": 201,
     "auth-api-keys-rotate.json": 200,

@@ -7,59 +7,46 @@ mod users;
 mod workspaces;
 
 use axum::Router;
-use axum::routing::{get, patch, post, put};
-use relinx_http::{Platform, guarded};
+use relinx_http::{Platform, Routes, guarded};
 use relinx_model::Resource;
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// This group's routes, nothing else: each group guarded by the resource it is about.
-pub fn routes() -> Router<Arc<Platform>> {
-    let workspace_routes = Router::new()
-        .route(
-            "/v1/workspaces",
-            get(workspaces::v1_list).post(workspaces::v1_create),
-        )
-        .route(
-            "/v1/workspaces/{id}",
-            get(workspaces::v1_get)
-                .put(workspaces::v1_update)
-                .delete(workspaces::v1_delete),
-        )
-        .route(
-            "/api/workspaces",
-            get(workspaces::api_list).post(workspaces::api_create),
-        )
-        .route(
-            "/api/workspaces/{name}",
-            get(workspaces::api_get)
-                .put(workspaces::api_update)
-                .delete(workspaces::api_delete),
-        );
+/// This group's routes, nothing else: each registered with its OpenAPI operation and
+/// guarded by the resource it is about.
+pub fn routes() -> Routes {
+    let workspace_routes = OpenApiRouter::new()
+        .routes(routes!(workspaces::v1_list, workspaces::v1_create))
+        .routes(routes!(
+            workspaces::v1_get,
+            workspaces::v1_update,
+            workspaces::v1_delete
+        ))
+        .routes(routes!(workspaces::api_list, workspaces::api_create))
+        .routes(routes!(
+            workspaces::api_get,
+            workspaces::api_update,
+            workspaces::api_delete
+        ));
     // Roles are part of user administration: users:read / users:write.
-    let user_routes = Router::new()
-        .route("/api/roles", get(roles::list).post(roles::create))
-        .route(
-            "/api/roles/{name}",
-            get(roles::get).put(roles::update).delete(roles::delete),
-        )
-        .route("/v1/users", get(users::v1_list))
-        .route("/v1/users/invite", post(users::v1_invite))
-        .route(
-            "/v1/users/{id}",
-            patch(users::v1_update).delete(users::v1_delete),
-        )
-        .route("/api/users", get(users::api_list).post(users::api_invite))
-        .route(
-            "/api/users/{id}",
-            get(users::api_get)
-                .put(users::api_update)
-                .delete(users::api_delete),
-        );
-    let org_routes = Router::new()
-        .route("/api/organizations", get(organizations::list))
-        .route("/api/organizations/{id}", put(organizations::update));
+    let user_routes = OpenApiRouter::new()
+        .routes(routes!(roles::list, roles::create))
+        .routes(routes!(roles::get, roles::update, roles::delete))
+        .routes(routes!(users::v1_list))
+        .routes(routes!(users::v1_invite))
+        .routes(routes!(users::v1_update, users::v1_delete))
+        .routes(routes!(users::api_list, users::api_invite))
+        .routes(routes!(
+            users::api_get,
+            users::api_update,
+            users::api_delete
+        ));
+    let org_routes = OpenApiRouter::new()
+        .routes(routes!(organizations::list))
+        .routes(routes!(organizations::update));
     // Invitees have no credentials yet: the token is the credential.
-    let public = Router::new().route("/v1/invites/{token}/accept", post(users::accept));
+    let public = OpenApiRouter::new().routes(routes!(users::accept));
     guarded(Resource::Workspaces, workspace_routes)
         .merge(guarded(Resource::Users, user_routes))
         .merge(guarded(Resource::Org, org_routes))

@@ -1,13 +1,16 @@
 //! `/api/organizations` (Datalinx envelope): the caller's one org.
 
 use axum::extract::State;
+use relinx_http::openapi::{DataEnvelope, DataPageEnvelope};
 use relinx_http::respond::{Data, DataPage, PageParams};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
 use relinx_identity::orgs::{self, OrgPatch, SignupPolicy};
 use relinx_model::{Name, Org, OrgId, Plan};
 use serde::Deserialize;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
+#[utoipa::path(get, path = "/api/organizations", tag = "organizations", params(PageParams), responses((status = 200, description = "The caller's one organization", body = DataPageEnvelope<Org>)))]
 pub async fn list(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -18,8 +21,9 @@ pub async fn list(
     Ok(params.slice(vec![org]))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = OrganizationUpdate)]
 pub struct UpdateBody {
     #[serde(default)]
     name: Option<String>,
@@ -27,6 +31,7 @@ pub struct UpdateBody {
     plan: Option<String>,
 }
 
+#[utoipa::path(put, path = "/api/organizations/{id}", tag = "organizations", params(("id" = String, Path, description = "The org id, `org_…`")), request_body = UpdateBody, responses((status = 200, description = "The organization after the change", body = DataEnvelope<Org>)))]
 pub async fn update(
     State(platform): State<Arc<Platform>>,
     caller: Caller,

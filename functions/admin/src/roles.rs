@@ -2,16 +2,19 @@
 //! custom ones.
 
 use axum::extract::State;
+use relinx_http::openapi::{DataEnvelope, DataPageEnvelope};
 use relinx_http::respond::{Data, DataPage, PageParams};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
 use relinx_identity::roles::{self, NewRole, RolePatch};
 use relinx_model::{Patch, Role};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "data-engineer", "permissions": ["sources:read", "sources:write", "pipelines:write"], "description": "Builds pipelines"}))]
+#[schema(as = RoleCreate)]
 pub struct CreateBody {
     name: String,
     permissions: Vec<String>,
@@ -19,15 +22,26 @@ pub struct CreateBody {
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RoleUpdate)]
 pub struct UpdateBody {
     #[serde(default)]
     permissions: Option<Vec<String>>,
+    /// Text sets it; `null` clears it.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     description: Patch<String>,
 }
 
+/// A deleted custom role.
+#[derive(Serialize, ToSchema)]
+pub struct DeletedRole {
+    name: String,
+    deleted: bool,
+}
+
+#[utoipa::path(get, path = "/api/roles", tag = "roles", params(PageParams), responses((status = 200, description = "The built-in roles, then the org's own", body = DataPageEnvelope<Role>)))]
 pub async fn list(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -37,6 +51,7 @@ pub async fn list(
     Ok(params.slice(roles::list(&platform.store, &caller.ctx).await?))
 }
 
+#[utoipa::path(post, path = "/api/roles", tag = "roles", request_body = CreateBody, responses((status = 201, description = "The role", body = DataEnvelope<Role>)))]
 pub async fn create(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -52,6 +67,7 @@ pub async fn create(
     ))
 }
 
+#[utoipa::path(get, path = "/api/roles/{name}", tag = "roles", params(("name" = String, Path, description = "The role's name")), responses((status = 200, description = "The role", body = DataEnvelope<Role>)))]
 pub async fn get(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -62,6 +78,7 @@ pub async fn get(
     ))
 }
 
+#[utoipa::path(put, path = "/api/roles/{name}", tag = "roles", params(("name" = String, Path, description = "The role's name")), request_body = UpdateBody, responses((status = 200, description = "The role after the change; every holder's permissions change with it", body = DataEnvelope<Role>)))]
 pub async fn update(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -77,11 +94,15 @@ pub async fn update(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/roles/{name}", tag = "roles", params(("name" = String, Path, description = "The role's name")), responses((status = 200, description = "Deleted (a role still held is a 409)", body = DataEnvelope<DeletedRole>)))]
 pub async fn delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     PathParam(name): PathParam,
-) -> Result<Data<Value>, ApiError> {
+) -> Result<Data<DeletedRole>, ApiError> {
     roles::delete(&platform.store, &caller.ctx, &name).await?;
-    Ok(Data::ok(json!({"name": name, "deleted": true})))
+    Ok(Data::ok(DeletedRole {
+        name,
+        deleted: true,
+    }))
 }

@@ -4,17 +4,19 @@
 use axum::Json;
 use axum::extract::State;
 use relinx_http::client::{ClientIp, INVITE_ACCEPT_PER_IP, throttle};
+use relinx_http::openapi::{CursorPage, DataEnvelope, DataPageEnvelope, Deleted};
 use relinx_http::respond::{Created, CursorList, Data, DataPage, PageParams};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, PublicUrl, QueryParams};
 use relinx_identity::invites::{self, Invite};
 use relinx_identity::users::{self, UserPatch};
 use relinx_model::{Email, Password, Patch, User, UserId, UserStatus};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     #[serde(default)]
     role: Option<String>,
@@ -28,6 +30,7 @@ fn user_id(raw: &str) -> Result<UserId, ApiError> {
     UserId::parse(raw).ok_or_else(|| ApiError::not_found("user"))
 }
 
+#[utoipa::path(get, path = "/v1/users", tag = "members", params(ListParams), responses((status = 200, description = "The org's members, with role and last sync", body = CursorPage<User>)))]
 pub async fn v1_list(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -52,8 +55,9 @@ pub async fn v1_list(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MemberInvite)]
 pub struct InviteBody {
     email: String,
     role: String,
@@ -80,6 +84,7 @@ async fn send_invite(
     Ok(invite)
 }
 
+#[utoipa::path(post, path = "/v1/users/invite", tag = "members", request_body = InviteBody, responses((status = 201, description = "The invited member, with the invite URL shown once", body = Invite)))]
 pub async fn v1_invite(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -89,8 +94,9 @@ pub async fn v1_invite(
     Ok(Created(send_invite(&platform, &caller, base, body).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = InviteAccept)]
 pub struct AcceptBody {
     #[serde(default)]
     name: Option<String>,
@@ -98,6 +104,7 @@ pub struct AcceptBody {
 }
 
 /// `POST /v1/invites/{token}/accept`: needs no credentials, only the token.
+#[utoipa::path(post, path = "/v1/invites/{token}/accept", tag = "members", security(()), params(("token" = String, Path, description = "The invite token from the invite URL")), request_body = AcceptBody, responses((status = 201, description = "The member, now active", body = User)))]
 pub async fn accept(
     State(platform): State<Arc<Platform>>,
     ClientIp(ip): ClientIp,
@@ -112,10 +119,13 @@ pub async fn accept(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MemberUpdate)]
 pub struct UpdateBody {
+    /// A name sets it; `null` clears it.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     name: Patch<String>,
     #[serde(default)]
     role: Option<String>,
@@ -133,6 +143,7 @@ impl From<UpdateBody> for UserPatch {
     }
 }
 
+#[utoipa::path(patch, path = "/v1/users/{id}", tag = "members", params(("id" = String, Path, description = "The member's id, `usr_…`")), request_body = UpdateBody, responses((status = 200, description = "The member after the change", body = User)))]
 pub async fn v1_update(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -144,15 +155,20 @@ pub async fn v1_update(
     ))
 }
 
+#[utoipa::path(delete, path = "/v1/users/{id}", tag = "members", params(("id" = String, Path, description = "The member's id, `usr_…`")), responses((status = 200, description = "Removed, with their keys and login", body = Deleted)))]
 pub async fn v1_delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     PathParam(id): PathParam,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Deleted>, ApiError> {
     let user = users::delete(&platform.store, &caller.ctx, &user_id(&id)?).await?;
-    Ok(Json(json!({"id": user.id, "deleted": true})))
+    Ok(Json(Deleted {
+        id: user.id.to_string(),
+        deleted: true,
+    }))
 }
 
+#[utoipa::path(get, path = "/api/users", tag = "members", params(PageParams), responses((status = 200, description = "The org's members", body = DataPageEnvelope<User>)))]
 pub async fn api_list(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -162,6 +178,7 @@ pub async fn api_list(
     Ok(params.slice(users::list_all(&platform.store, &caller.ctx).await?))
 }
 
+#[utoipa::path(post, path = "/api/users", tag = "members", request_body = InviteBody, responses((status = 201, description = "The invited member, with the invite URL shown once", body = DataEnvelope<Invite>)))]
 pub async fn api_invite(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -173,6 +190,7 @@ pub async fn api_invite(
     ))
 }
 
+#[utoipa::path(get, path = "/api/users/{id}", tag = "members", params(("id" = String, Path, description = "The member's id, `usr_…`")), responses((status = 200, description = "The member", body = DataEnvelope<User>)))]
 pub async fn api_get(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -183,6 +201,7 @@ pub async fn api_get(
     ))
 }
 
+#[utoipa::path(put, path = "/api/users/{id}", tag = "members", params(("id" = String, Path, description = "The member's id, `usr_…`")), request_body = UpdateBody, responses((status = 200, description = "The member after the change", body = DataEnvelope<User>)))]
 pub async fn api_update(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -194,11 +213,15 @@ pub async fn api_update(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/users/{id}", tag = "members", params(("id" = String, Path, description = "The member's id, `usr_…`")), responses((status = 200, description = "Removed, with their keys and login", body = DataEnvelope<Deleted>)))]
 pub async fn api_delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     PathParam(id): PathParam,
-) -> Result<Data<Value>, ApiError> {
+) -> Result<Data<Deleted>, ApiError> {
     let user = users::delete(&platform.store, &caller.ctx, &user_id(&id)?).await?;
-    Ok(Data::ok(json!({"id": user.id, "deleted": true})))
+    Ok(Data::ok(Deleted {
+        id: user.id.to_string(),
+        deleted: true,
+    }))
 }

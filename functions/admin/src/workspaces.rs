@@ -3,21 +3,27 @@
 
 use axum::Json;
 use axum::extract::State;
+use relinx_http::openapi::{CursorPage, DataEnvelope, DataPageEnvelope, Deleted};
 use relinx_http::respond::{Created, CursorList, CursorParams, Data, DataPage, PageParams};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
 use relinx_identity::workspaces::{self, NewWorkspace, WorkspacePatch};
 use relinx_model::{Name, Patch, Workspace, WorkspaceId};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "production", "config": {"description": "Production environment"}}))]
+#[schema(as = WorkspaceCreate)]
 pub struct CreateBody {
     name: String,
     #[serde(default)]
     read_only: bool,
+    /// Free settings (a description, …): any JSON object.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     config: Option<serde_json::Map<String, Value>>,
 }
 
@@ -32,14 +38,17 @@ impl CreateBody {
 }
 
 /// PUT behaves like PATCH: absent fields stay, `"config": null` clears.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WorkspaceUpdate)]
 pub struct UpdateBody {
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
     read_only: Option<bool>,
+    /// An object replaces the settings; `null` clears them.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     config: Patch<serde_json::Map<String, Value>>,
 }
 
@@ -57,10 +66,19 @@ impl UpdateBody {
     }
 }
 
+/// A deleted workspace, by name too (Datalinx addresses it by name).
+#[derive(Serialize, ToSchema)]
+pub struct DeletedWorkspace {
+    id: WorkspaceId,
+    name: String,
+    deleted: bool,
+}
+
 fn workspace_id(raw: &str) -> Result<WorkspaceId, ApiError> {
     WorkspaceId::parse(raw).ok_or_else(|| ApiError::not_found("workspace"))
 }
 
+#[utoipa::path(get, path = "/v1/workspaces", tag = "workspaces", params(CursorParams), responses((status = 200, description = "The org's workspaces (a scoped caller: its own)", body = CursorPage<Workspace>)))]
 pub async fn v1_list(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -79,6 +97,7 @@ pub async fn v1_list(
     })
 }
 
+#[utoipa::path(post, path = "/v1/workspaces", tag = "workspaces", request_body = CreateBody, responses((status = 201, description = "The workspace", body = Workspace)))]
 pub async fn v1_create(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -88,6 +107,7 @@ pub async fn v1_create(
     Ok(Created(ws))
 }
 
+#[utoipa::path(get, path = "/v1/workspaces/{id}", tag = "workspaces", params(("id" = String, Path, description = "The workspace id, `ws_…`")), responses((status = 200, description = "The workspace", body = Workspace)))]
 pub async fn v1_get(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -98,6 +118,7 @@ pub async fn v1_get(
     ))
 }
 
+#[utoipa::path(put, path = "/v1/workspaces/{id}", tag = "workspaces", params(("id" = String, Path, description = "The workspace id, `ws_…`")), request_body = UpdateBody, responses((status = 200, description = "The workspace after the change (PUT behaves like PATCH)", body = Workspace)))]
 pub async fn v1_update(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -114,15 +135,20 @@ pub async fn v1_update(
     Ok(Json(ws))
 }
 
+#[utoipa::path(delete, path = "/v1/workspaces/{id}", tag = "workspaces", params(("id" = String, Path, description = "The workspace id, `ws_…`")), responses((status = 200, description = "Deleted for good; its events stay in the log", body = Deleted)))]
 pub async fn v1_delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     PathParam(id): PathParam,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Deleted>, ApiError> {
     let ws = workspaces::delete(&platform.store, &caller.ctx, &workspace_id(&id)?).await?;
-    Ok(Json(json!({"id": ws.id, "deleted": true})))
+    Ok(Json(Deleted {
+        id: ws.id.to_string(),
+        deleted: true,
+    }))
 }
 
+#[utoipa::path(get, path = "/api/workspaces", tag = "workspaces", params(PageParams), responses((status = 200, description = "The org's workspaces", body = DataPageEnvelope<Workspace>)))]
 pub async fn api_list(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -133,6 +159,7 @@ pub async fn api_list(
     Ok(params.slice(all))
 }
 
+#[utoipa::path(post, path = "/api/workspaces", tag = "workspaces", request_body = CreateBody, responses((status = 201, description = "The workspace", body = DataEnvelope<Workspace>)))]
 pub async fn api_create(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -142,6 +169,7 @@ pub async fn api_create(
     Ok(Data::created(ws))
 }
 
+#[utoipa::path(get, path = "/api/workspaces/{name}", tag = "workspaces", params(("name" = String, Path, description = "The workspace name (seed 003 addresses workspaces by name)")), responses((status = 200, description = "The workspace", body = DataEnvelope<Workspace>)))]
 pub async fn api_get(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -152,6 +180,7 @@ pub async fn api_get(
     ))
 }
 
+#[utoipa::path(put, path = "/api/workspaces/{name}", tag = "workspaces", params(("name" = String, Path, description = "The workspace name")), request_body = UpdateBody, responses((status = 200, description = "The workspace after the change", body = DataEnvelope<Workspace>)))]
 pub async fn api_update(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -163,14 +192,17 @@ pub async fn api_update(
     Ok(Data::ok(ws))
 }
 
+#[utoipa::path(delete, path = "/api/workspaces/{name}", tag = "workspaces", params(("name" = String, Path, description = "The workspace name")), responses((status = 200, description = "Deleted for good", body = DataEnvelope<DeletedWorkspace>)))]
 pub async fn api_delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     PathParam(name): PathParam,
-) -> Result<Data<Value>, ApiError> {
+) -> Result<Data<DeletedWorkspace>, ApiError> {
     let id = workspaces::id_by_name(&platform.store, &caller.ctx, &name).await?;
     let ws = workspaces::delete(&platform.store, &caller.ctx, &id).await?;
-    Ok(Data::ok(
-        json!({"id": ws.id, "name": ws.name, "deleted": true}),
-    ))
+    Ok(Data::ok(DeletedWorkspace {
+        id: ws.id,
+        name: ws.name,
+        deleted: true,
+    }))
 }

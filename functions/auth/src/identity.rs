@@ -8,25 +8,44 @@ use relinx_http::{ApiError, Caller, JsonBody, Platform, auth};
 use relinx_identity::orgs::SignupPolicy;
 use relinx_identity::signup::{self, Signup};
 use relinx_model::{Email, Name, Password, Plan};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use relinx_model::{OrgId, UserId, WorkspaceId};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"organization": "Acme Field Ops", "email": "ops@acme.example", "password": "correct horse battery", "plan": "pro"}))]
+#[schema(as = Signup)]
 pub struct SignupBody {
     organization: String,
     email: String,
+    /// At least 8 characters.
     password: String,
+    /// `starter` (default), `pro` or `enterprise`, where the deployment allows choosing.
     #[serde(default)]
     plan: Option<String>,
 }
 
+/// What signup answers: the new org, its default workspace, its owner, and the
+/// owner's first key (shown once).
+#[derive(Serialize, ToSchema)]
+#[schema(as = SignedUp)]
+pub struct SignedUpBody {
+    org_id: OrgId,
+    workspace_id: WorkspaceId,
+    user_id: UserId,
+    api_key: String,
+}
+
 /// `POST /v1/signup` → 201 `{"org_id","workspace_id","user_id","api_key"}`.
+#[utoipa::path(post, path = "/v1/signup", tag = "identity", security(()),
+    request_body = SignupBody,
+    responses((status = 201, description = "The org, its owner and the owner's first key", body = SignedUpBody)))]
 pub async fn signup(
     State(platform): State<Arc<Platform>>,
     JsonBody(body): JsonBody<SignupBody>,
-) -> Result<Created<Value>, ApiError> {
+) -> Result<Created<SignedUpBody>, ApiError> {
     let plan = body
         .plan
         .map(|raw| Plan::parse_field("plan", &raw))
@@ -43,21 +62,26 @@ pub async fn signup(
     };
     let request_id = relinx_http::middleware::current_request().map(|r| r.request_id);
     let done = signup::signup(&platform.store, policy, new_org, request_id).await?;
-    Ok(Created(json!({
-        "org_id": done.org.id,
-        "workspace_id": done.workspace.id,
-        "user_id": done.user.id,
-        "api_key": done.secret.expose(),
-    })))
+    Ok(Created(SignedUpBody {
+        org_id: done.org.id,
+        workspace_id: done.workspace.id,
+        user_id: done.user.id,
+        api_key: done.secret.expose().to_owned(),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"api_key": "AdKmXKzJuxtcBzOp.w5OL5WzfU0mzfhpvk2YiwWhn_8f2nmjj3ayMmi0Z"}))]
+#[schema(as = TokenRequest)]
 pub struct TokenBody {
     api_key: String,
 }
 
 /// `POST /v1/auth/token {"api_key"}` → a short-lived bearer token (raw JSON).
+#[utoipa::path(post, path = "/v1/auth/token", tag = "identity", security(()),
+    request_body = TokenBody,
+    responses((status = 200, description = "An access token carrying the key's role and scope", body = auth::AccessToken)))]
 pub async fn token(
     State(platform): State<Arc<Platform>>,
     JsonBody(body): JsonBody<TokenBody>,
@@ -67,14 +91,19 @@ pub async fn token(
         .map(Json)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "user@example.com", "password": "your_password"}))]
+#[schema(as = LoginRequest)]
 pub struct LoginBody {
     email: String,
     password: String,
 }
 
 /// `POST /api/auth/login {"email","password"}` → a bearer token (raw JSON, seed 003).
+#[utoipa::path(post, path = "/api/auth/login", tag = "identity", security(()),
+    request_body = LoginBody,
+    responses((status = 200, description = "An access token for the member", body = auth::AccessToken)))]
 pub async fn login(
     State(platform): State<Arc<Platform>>,
     ClientIp(ip): ClientIp,
@@ -88,11 +117,39 @@ pub async fn login(
         .map(Json)
 }
 
+/// Seed 001's answer to a valid key.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Validated {
+    #[schema(example = "API key is valid")]
+    message: &'static str,
+    /// The key's holder: a member (`usr_…`) or service account (`sa_…`).
+    user_id: String,
+    #[schema(example = "success")]
+    status: &'static str,
+}
+
 /// `GET /api/v1/validate`: seed 001's body exactly.
-pub async fn validate(caller: Caller) -> Json<Value> {
-    Json(json!({
-        "message": "API key is valid",
-        "userId": caller.ctx.actor.id,
-        "status": "success",
-    }))
+#[utoipa::path(get, path = "/api/v1/validate", tag = "identity",
+    responses((status = 200, description = "The key is valid", body = Validated)))]
+pub async fn validate(caller: Caller) -> Json<Validated> {
+    Json(Validated {
+        message: "API key is valid",
+        user_id: caller.ctx.actor.id,
+        status: "success",
+    })
+}
+
+/// `GET /v1/openapi.json`: this document (platform path).
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "meta", security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document of every route", content_type = "application/json")))]
+pub async fn openapi_v1() -> axum::response::Response {
+    relinx_http::openapi::serve_document()
+}
+
+/// `GET /api/openapi.json`: this document (seed 003's path).
+#[utoipa::path(get, path = "/api/openapi.json", tag = "meta", security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document of every route", content_type = "application/json")))]
+pub async fn openapi_api() -> axum::response::Response {
+    relinx_http::openapi::serve_document()
 }

@@ -4,27 +4,39 @@
 use axum::Json;
 use axum::extract::State;
 use relinx_auth::SecretKey;
+use relinx_http::openapi::{CursorPage, Deleted};
 use relinx_http::respond::{Created, CursorList, CursorParams};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
 use relinx_identity::api_keys::{self, CreateKey};
 use relinx_model::{ApiKey, ApiKeyId, Name, Timestamp, WorkspaceId};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
-/// A key with its secret, as shown once.
-pub(crate) fn with_secret(meta: &ApiKey, secret: &SecretKey) -> Value {
-    let mut body = serde_json::to_value(meta).unwrap_or_else(|_| json!({}));
-    if let Some(map) = body.as_object_mut() {
-        map.insert("key".into(), Value::String(secret.expose().to_owned()));
+/// A key with its secret, as shown once (at creation and rotation).
+#[derive(Serialize, ToSchema)]
+pub struct IssuedKey {
+    #[serde(flatten)]
+    meta: ApiKey,
+    /// The whole key, `{id}.{secret}`: shown in this response only.
+    key: String,
+}
+
+impl IssuedKey {
+    pub(crate) fn new(meta: ApiKey, secret: &SecretKey) -> Self {
+        Self {
+            meta,
+            key: secret.expose().to_owned(),
+        }
     }
-    body
 }
 
 fn key_id(raw: &str) -> Result<ApiKeyId, ApiError> {
     ApiKeyId::parse(raw).ok_or_else(|| ApiError::not_found("API key"))
 }
 
+#[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", params(CursorParams),
+    responses((status = 200, description = "The org's keys (a scoped caller: its workspace's), never their secrets", body = CursorPage<ApiKey>)))]
 pub async fn list(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -43,23 +55,29 @@ pub async fn list(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "CI deploys", "role": "operator"}))]
+#[schema(as = KeyCreate)]
 pub struct CreateBody {
     name: String,
+    /// A built-in or custom role no higher than the caller's (default: the caller's).
     #[serde(default)]
     role: Option<String>,
+    /// Confine the key to one workspace.
     #[serde(default)]
     workspace_id: Option<WorkspaceId>,
     #[serde(default)]
     expires_at: Option<Timestamp>,
 }
 
+#[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", request_body = CreateBody,
+    responses((status = 201, description = "The key, with its secret shown once", body = IssuedKey)))]
 pub async fn create(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     JsonBody(body): JsonBody<CreateBody>,
-) -> Result<Created<Value>, ApiError> {
+) -> Result<Created<IssuedKey>, ApiError> {
     let request = CreateKey {
         name: Name::parse("name", &body.name)?,
         role: body.role,
@@ -67,23 +85,32 @@ pub async fn create(
         expires_at: body.expires_at,
     };
     let (meta, secret) = api_keys::create(&platform.store, &caller.ctx, request).await?;
-    Ok(Created(with_secret(&meta, &secret)))
+    Ok(Created(IssuedKey::new(meta, &secret)))
 }
 
+#[utoipa::path(post, path = "/v1/api-keys/{id}/rotate", tag = "api-keys",
+    params(("id" = String, Path, description = "The key's id (the part before the dot)")),
+    responses((status = 200, description = "The same key id with a new secret, shown once; the old secret stops working", body = IssuedKey)))]
 pub async fn rotate(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     PathParam(id): PathParam,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<IssuedKey>, ApiError> {
     let (meta, secret) = api_keys::rotate(&platform.store, &caller.ctx, &key_id(&id)?).await?;
-    Ok(Json(with_secret(&meta, &secret)))
+    Ok(Json(IssuedKey::new(meta, &secret)))
 }
 
+#[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api-keys",
+    params(("id" = String, Path, description = "The key's id")),
+    responses((status = 200, description = "Revoked for good", body = Deleted)))]
 pub async fn delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     PathParam(id): PathParam,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Deleted>, ApiError> {
     let meta = api_keys::delete(&platform.store, &caller.ctx, &key_id(&id)?).await?;
-    Ok(Json(json!({"id": meta.id, "deleted": true})))
+    Ok(Json(Deleted {
+        id: meta.id.to_string(),
+        deleted: true,
+    }))
 }

@@ -6,41 +6,32 @@ mod keys;
 mod service_accounts;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
-use relinx_http::{Platform, guarded};
+use relinx_http::{Platform, Routes, guarded};
 use relinx_model::Resource;
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// This group's routes, nothing else.
-pub fn routes() -> Router<Arc<Platform>> {
-    let public = Router::new()
-        .route("/v1/signup", post(identity::signup))
-        .route("/v1/auth/token", post(identity::token))
-        .route("/api/auth/login", post(identity::login))
-        .route("/api/v1/validate", get(identity::validate));
-    let key_routes = Router::new()
-        .route("/v1/api-keys", get(keys::list).post(keys::create))
-        .route("/v1/api-keys/{id}/rotate", post(keys::rotate))
-        .route("/v1/api-keys/{id}", delete(keys::delete));
-    let account_routes = Router::new()
-        .route(
-            "/api/service-accounts",
-            get(service_accounts::list).post(service_accounts::create),
-        )
-        .route(
-            "/api/service-accounts/{id}",
-            delete(service_accounts::delete),
-        );
-    // Minting a key is a key operation, whoever it is for.
-    let account_key_routes = Router::new().route(
-        "/api/service-accounts/{id}/keys",
-        post(service_accounts::create_key),
-    );
+/// This group's routes, nothing else: each registered with its OpenAPI operation.
+pub fn routes() -> Routes {
+    let public = OpenApiRouter::new()
+        .routes(routes!(identity::signup))
+        .routes(routes!(identity::token))
+        .routes(routes!(identity::login))
+        .routes(routes!(identity::validate))
+        .routes(routes!(identity::openapi_v1))
+        .routes(routes!(identity::openapi_api));
+    let key_routes = OpenApiRouter::new()
+        .routes(routes!(keys::list, keys::create))
+        .routes(routes!(keys::rotate))
+        .routes(routes!(keys::delete))
+        // Minting a key is a key operation, whoever it is for.
+        .routes(routes!(service_accounts::create_key));
+    let account_routes = OpenApiRouter::new()
+        .routes(routes!(service_accounts::list, service_accounts::create))
+        .routes(routes!(service_accounts::delete));
     public
-        .merge(guarded(
-            Resource::Keys,
-            key_routes.merge(account_key_routes),
-        ))
+        .merge(guarded(Resource::Keys, key_routes))
         .merge(guarded(Resource::Users, account_routes))
 }
 

@@ -1,18 +1,22 @@
 //! `/api/service-accounts` (Datalinx envelope): identities for machines and their keys.
 
+use crate::keys::IssuedKey;
 use axum::extract::State;
+use relinx_http::openapi::{DataEnvelope, DataPageEnvelope, Deleted};
 use relinx_http::respond::{Data, DataPage, PageParams};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
 use relinx_identity::service_accounts::{self, NewAccountKey, NewServiceAccount};
 use relinx_model::{Name, ServiceAccount, ServiceAccountId, Timestamp, WorkspaceId};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 fn account_id(raw: &str) -> Result<ServiceAccountId, ApiError> {
     ServiceAccountId::parse(raw).ok_or_else(|| ApiError::not_found("service account"))
 }
 
+#[utoipa::path(get, path = "/api/service-accounts", tag = "service-accounts", params(PageParams),
+    responses((status = 200, description = "The org's service accounts", body = DataPageEnvelope<ServiceAccount>)))]
 pub async fn list(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -22,15 +26,21 @@ pub async fn list(
     Ok(params.slice(service_accounts::list(&platform.store, &caller.ctx).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "etl-service", "role": "operator"}))]
+#[schema(as = ServiceAccountCreate)]
 pub struct CreateBody {
+    /// Unique in the org.
     name: String,
     role: String,
+    /// Confine the account (and its keys) to one workspace.
     #[serde(default)]
     workspace_id: Option<WorkspaceId>,
 }
 
+#[utoipa::path(post, path = "/api/service-accounts", tag = "service-accounts", request_body = CreateBody,
+    responses((status = 201, description = "The account", body = DataEnvelope<ServiceAccount>)))]
 pub async fn create(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -46,17 +56,25 @@ pub async fn create(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/service-accounts/{id}", tag = "service-accounts",
+    params(("id" = String, Path, description = "The account's id, `sa_…`")),
+    responses((status = 200, description = "Deleted, with its keys and tokens", body = DataEnvelope<Deleted>)))]
 pub async fn delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     PathParam(id): PathParam,
-) -> Result<Data<Value>, ApiError> {
+) -> Result<Data<Deleted>, ApiError> {
     let account = service_accounts::delete(&platform.store, &caller.ctx, &account_id(&id)?).await?;
-    Ok(Data::ok(json!({"id": account.id, "deleted": true})))
+    Ok(Data::ok(Deleted {
+        id: account.id.to_string(),
+        deleted: true,
+    }))
 }
 
-#[derive(Deserialize)]
+/// Every field is optional: a POST without a body mints a key with the account's role.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ServiceAccountKeyCreate)]
 pub struct KeyBody {
     #[serde(default)]
     name: Option<String>,
@@ -67,12 +85,16 @@ pub struct KeyBody {
 }
 
 /// The key appears in this response only.
+#[utoipa::path(post, path = "/api/service-accounts/{id}/keys", tag = "service-accounts",
+    params(("id" = String, Path, description = "The account's id, `sa_…`")),
+    request_body(content = Option<KeyBody>, description = "Optional: name, a role no higher than the account's, expiry"),
+    responses((status = 201, description = "A key for the account, shown once", body = DataEnvelope<IssuedKey>)))]
 pub async fn create_key(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     PathParam(id): PathParam,
     JsonBody(body): JsonBody<KeyBody>,
-) -> Result<Data<Value>, ApiError> {
+) -> Result<Data<IssuedKey>, ApiError> {
     let name = Name::parse(
         "name",
         body.name.as_deref().unwrap_or("service account key"),
@@ -84,5 +106,5 @@ pub async fn create_key(
     };
     let (meta, secret) =
         service_accounts::create_key(&platform.store, &caller.ctx, &account_id(&id)?, new).await?;
-    Ok(Data::created(crate::keys::with_secret(&meta, &secret)))
+    Ok(Data::created(IssuedKey::new(meta, &secret)))
 }

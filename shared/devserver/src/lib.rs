@@ -10,10 +10,21 @@ use relinx_identity::signup::{self, Signup};
 use relinx_model::{Email, Name, Password, Plan};
 use std::sync::Arc;
 
-/// Every endpoint group's routes behind one middleware stack, as API Gateway would
-/// route them to the separate functions.
+/// Every endpoint group's route table, merged as API Gateway routes to the separate
+/// functions.
+pub fn routes() -> relinx_http::Routes {
+    auth_fn::routes().merge(admin_fn::routes())
+}
+
+/// Every endpoint group's routes behind one middleware stack.
 pub fn app(platform: Arc<Platform>) -> Router {
-    relinx_http::serve(auth_fn::routes().merge(admin_fn::routes()), platform)
+    relinx_http::serve(routes(), platform)
+}
+
+/// The OpenAPI document of every route: what `docs/openapi.json` holds.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, api) = routes().split_for_parts();
+    relinx_http::openapi::document(api)
 }
 
 /// Settings for local runs at `url`: signup open, plans selectable, links to `url`.

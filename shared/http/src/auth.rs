@@ -108,7 +108,7 @@ pub async fn verify(platform: &Platform, presented: Presented) -> Result<Context
 }
 
 /// `{"access_token","token_type":"bearer","expires_in"}` (API.md "Identity").
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AccessToken {
     pub access_token: String,
     pub token_type: String,

@@ -2,11 +2,11 @@
 //! place ([`render`]). Domain errors map to it in `From<StoreError>`.
 
 use crate::middleware::current_request;
+use crate::openapi::{DatalinxError, PlatformError, RelentaError, RelinkError};
 use crate::surface::Surface;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use relinx_ddb::StoreError;
-use serde_json::json;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -135,30 +135,33 @@ impl From<relinx_model::ValidationError> for ApiError {
     }
 }
 
-/// The body of an error in `surface`'s envelope.
+/// The body of an error in `surface`'s envelope (the types the OpenAPI document
+/// describes).
 pub fn render(err: &ApiError, surface: Surface, request_id: &str) -> serde_json::Value {
-    match surface {
-        Surface::Platform | Surface::Links => json!({
-            "status": "failed",
-            "message": err.message,
-            "error_code": err.code,
-            "request_id": request_id,
+    let message = err.message.clone();
+    let body = match surface {
+        Surface::Platform | Surface::Links => serde_json::to_value(PlatformError {
+            status: "failed",
+            message,
+            error_code: err.code.clone(),
+            request_id: request_id.to_owned(),
         }),
-        Surface::Datalinx => json!({
-            "status": "failed",
-            "message": err.message,
-            "error_code": err.code,
+        Surface::Datalinx => serde_json::to_value(DatalinxError {
+            status: "failed",
+            message,
+            error_code: err.code.clone(),
         }),
-        Surface::Relink => json!({
-            "status": "error",
-            "message": err.message,
+        Surface::Relink => serde_json::to_value(RelinkError {
+            status: "error",
+            message,
         }),
-        Surface::Relenta => json!({
-            "status": false,
-            "code": err.status.as_u16(),
-            "message": err.message,
+        Surface::Relenta => serde_json::to_value(RelentaError {
+            status: false,
+            code: err.status.as_u16(),
+            message,
         }),
-    }
+    };
+    body.unwrap_or_default()
 }
 
 impl IntoResponse for ApiError {

@@ -8,6 +8,7 @@ pub mod client;
 pub mod error;
 pub mod extract;
 pub mod middleware;
+pub mod openapi;
 pub mod respond;
 pub mod settings;
 pub mod surface;
@@ -22,6 +23,10 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use std::sync::Arc;
 
+/// A function's route table: routes registered with their OpenAPI operations
+/// (`utoipa_axum::routes!`), so nothing is routed undocumented.
+pub type Routes = utoipa_axum::router::OpenApiRouter<Arc<Platform>>;
+
 /// Largest request body accepted (API.md: larger → 400).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -29,10 +34,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// everything else `<resource>:write`, checked before the request is parsed, and
 /// only then `Idempotency-Key` (so a caller without the permission can neither
 /// replay nor reserve a key). A function's route table is a list of such groups.
-pub fn guarded(
-    resource: relinx_model::Resource,
-    routes: Router<Arc<Platform>>,
-) -> Router<Arc<Platform>> {
+pub fn guarded(resource: relinx_model::Resource, routes: Routes) -> Routes {
     // The last layer added runs first.
     routes
         .route_layer(axum::middleware::from_fn(middleware::idempotency))
@@ -44,7 +46,10 @@ pub fn guarded(
 
 /// Wraps a function's routes in the platform's middleware and fallback. Every
 /// function calls this once; the dev server calls it once over all routes merged.
-pub fn serve(routes: Router<Arc<Platform>>, platform: Arc<Platform>) -> Router {
+/// (The routes' OpenAPI operations are dropped here: the document is served whole,
+/// from `docs/openapi.json`.)
+pub fn serve(routes: Routes, platform: Arc<Platform>) -> Router {
+    let (routes, _document) = routes.split_for_parts();
     routes
         .fallback(middleware::unknown_route)
         .layer(axum::middleware::from_fn_with_state(

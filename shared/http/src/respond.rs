@@ -1,10 +1,11 @@
-//! Success bodies, one shape per surface (API.md "The surfaces and their envelopes").
+//! Success bodies, one shape per surface (API.md "The surfaces and their envelopes"),
+//! rendered through the envelope types the OpenAPI document describes.
 
+use crate::openapi::{CursorPage, DataEnvelope, DataPageEnvelope, Pagination};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::json;
 
 /// 201 with the resource itself (platform, Relink).
 pub struct Created<T>(pub T);
@@ -23,9 +24,12 @@ pub struct CursorList<T> {
 
 impl<T: Serialize> IntoResponse for CursorList<T> {
     fn into_response(self) -> Response {
-        let has_more = self.next_cursor.is_some();
-        Json(json!({"data": self.data, "next_cursor": self.next_cursor, "has_more": has_more}))
-            .into_response()
+        Json(CursorPage {
+            has_more: self.next_cursor.is_some(),
+            data: self.data,
+            next_cursor: self.next_cursor,
+        })
+        .into_response()
     }
 }
 
@@ -44,17 +48,26 @@ impl<T: Serialize> Data<T> {
 
 impl<T: Serialize> IntoResponse for Data<T> {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({"status": "success", "data": self.1}))).into_response()
+        let body = DataEnvelope {
+            status: "success",
+            data: self.1,
+        };
+        (self.0, Json(body)).into_response()
     }
 }
 
 /// Page-numbered list parameters (Datalinx, Relenta): `page` from 1, `page_size` ≤ 200.
-#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
+    /// From 1.
     #[serde(default = "first_page")]
+    #[param(minimum = 1, default = 1)]
     pub page: u64,
+    /// 1 to 200.
     #[serde(default = "default_page_size")]
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub page_size: u64,
 }
 
@@ -116,25 +129,29 @@ pub struct DataPage<T> {
 
 impl<T: Serialize> IntoResponse for DataPage<T> {
     fn into_response(self) -> Response {
-        Json(json!({
-            "status": "success",
-            "data": self.items,
-            "pagination": {
-                "page": self.page,
-                "page_size": self.page_size,
-                "total_items": self.total_items,
-                "total_pages": self.total_pages,
-            }
-        }))
+        Json(DataPageEnvelope {
+            status: "success",
+            data: self.items,
+            pagination: Pagination {
+                page: self.page,
+                page_size: self.page_size,
+                total_items: self.total_items,
+                total_pages: self.total_pages,
+            },
+        })
         .into_response()
     }
 }
 
 /// Cursor list parameters (platform): `limit` ≤ 200, `cursor`.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CursorParams {
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i32>,
+    /// `next_cursor` of the page before.
     pub cursor: Option<String>,
 }
 

@@ -32,7 +32,7 @@ struct InviteRecord {
 }
 
 /// An invite as answered to whoever sent it: the only place its token appears.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Invite {
     pub id: UserId,
     pub email: String,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// An organization as its API shows it (`GET /api/organizations`). What the platform
 /// keeps about it beside this (owners, disabled actors, token revocations) lives in
 /// the identity crate's stored record and is never shown.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Org {
     pub id: OrgId,
     pub name: String,
@@ -17,7 +17,7 @@ pub struct Org {
     pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Workspace {
     pub id: WorkspaceId,
     pub name: String,
@@ -29,7 +29,7 @@ pub struct Workspace {
     pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum UserStatus {
     Active,
@@ -37,7 +37,7 @@ pub enum UserStatus {
     Disabled,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     pub id: UserId,
     pub email: String,
@@ -53,7 +53,7 @@ pub struct User {
 }
 
 /// An API key as listed: everything but the key itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiKey {
     pub id: ApiKeyId,
     pub name: String,
@@ -69,7 +69,7 @@ pub struct ApiKey {
 }
 
 /// A role as listed: a named set of `<resource>:<read|write>` permissions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Role {
     pub name: String,
     pub permissions: Vec<String>,
@@ -82,7 +82,7 @@ pub struct Role {
 }
 
 /// A non-human identity owning API keys; it is the actor of what its keys do.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ServiceAccount {
     pub id: crate::ServiceAccountId,
     pub name: String,

@@ -49,7 +49,31 @@ macro_rules! prefixed_id {
                 id.0
             }
         }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                id_schema(
+                    concat!("^", $prefix, "_[0-9A-HJKMNP-TV-Z]{26}$"),
+                    concat!($prefix, "_01JD8Z2X4Q7V3N5K9M2B6C8D0E"),
+                )
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     };
+}
+
+/// A string id's schema: its pattern and an example.
+fn id_schema(
+    pattern: &'static str,
+    example: &'static str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .examples([example])
+        .into()
 }
 
 prefixed_id!(
@@ -125,6 +149,14 @@ impl From<ApiKeyId> for String {
         id.0
     }
 }
+
+impl utoipa::PartialSchema for ApiKeyId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        id_schema("^[A-Za-z0-9]{16}$", "AdKmXKzJuxtcBzOp")
+    }
+}
+
+impl utoipa::ToSchema for ApiKeyId {}
 
 #[cfg(test)]
 mod tests {

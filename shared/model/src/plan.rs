@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Plan {
     Starter,
@@ -64,7 +64,7 @@ impl Plan {
 }
 
 /// What an org may do: its plan's figures with the org's overrides applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Limits {
     pub smartlinks: Option<u64>,
     pub contacts: Option<u64>,
@@ -75,7 +75,7 @@ pub struct Limits {
 }
 
 /// Per-org exceptions to the plan's figures.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LimitsOverride {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smartlinks: Option<u64>,

@@ -8,6 +8,7 @@ mod dev_server;
 mod envelopes;
 mod events;
 mod idempotency;
+mod openapi;
 mod rate_limit;
 mod secrets;
 mod support;
