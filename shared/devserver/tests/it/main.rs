@@ -9,6 +9,7 @@ mod envelopes;
 mod events;
 mod idempotency;
 mod openapi;
+mod postman;
 mod rate_limit;
 mod secrets;
 mod support;
