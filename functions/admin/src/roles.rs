@@ -16,6 +16,8 @@ use utoipa::ToSchema;
 #[schema(example = json!({"name": "data-engineer", "permissions": ["sources:read", "sources:write", "pipelines:write"], "description": "Builds pipelines"}))]
 #[schema(as = RoleCreate)]
 pub struct CreateBody {
+    /// 2 to 40 lower-case letters, digits, `_` or `-`, starting with a letter.
+    #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     name: String,
     permissions: Vec<String>,
     #[serde(default)]

@@ -59,6 +59,7 @@ pub async fn v1_list(
 #[serde(deny_unknown_fields)]
 #[schema(as = MemberInvite)]
 pub struct InviteBody {
+    #[schema(format = "email")]
     email: String,
     role: String,
     #[serde(default)]
@@ -100,6 +101,7 @@ pub async fn v1_invite(
 pub struct AcceptBody {
     #[serde(default)]
     name: Option<String>,
+    #[schema(min_length = 8, max_length = 256)]
     password: String,
 }
 

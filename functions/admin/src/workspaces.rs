@@ -15,9 +15,11 @@ use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "production", "config": {"description": "Production environment"}}))]
+#[schema(example = json!({"name": "my-workspace", "config": {"description": "Production workspace"}}))]
 #[schema(as = WorkspaceCreate)]
 pub struct CreateBody {
+    /// Unique in the org, compared as a person reads it.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     #[serde(default)]
     read_only: bool,

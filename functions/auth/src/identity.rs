@@ -18,12 +18,16 @@ use utoipa::ToSchema;
 #[schema(example = json!({"organization": "Acme Field Ops", "email": "ops@acme.example", "password": "correct horse battery", "plan": "pro"}))]
 #[schema(as = Signup)]
 pub struct SignupBody {
+    #[schema(min_length = 1, max_length = 100)]
     organization: String,
+    #[schema(format = "email")]
     email: String,
-    /// At least 8 characters.
+    /// 8 to 256 characters.
+    #[schema(min_length = 8, max_length = 256)]
     password: String,
     /// `starter` (default), `pro` or `enterprise`, where the deployment allows choosing.
     #[serde(default)]
+    #[schema(value_type = Option<Plan>)]
     plan: Option<String>,
 }
 
@@ -93,7 +97,7 @@ pub async fn token(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"email": "user@example.com", "password": "your_password"}))]
+#[schema(example = json!({"email": "user@example.com", "password": "your-password"}))]
 #[schema(as = LoginRequest)]
 pub struct LoginBody {
     email: String,

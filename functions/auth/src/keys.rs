@@ -60,6 +60,7 @@ pub async fn list(
 #[schema(example = json!({"name": "CI deploys", "role": "operator"}))]
 #[schema(as = KeyCreate)]
 pub struct CreateBody {
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     /// A built-in or custom role no higher than the caller's (default: the caller's).
     #[serde(default)]

@@ -32,6 +32,7 @@ pub async fn list(
 #[schema(as = ServiceAccountCreate)]
 pub struct CreateBody {
     /// Unique in the org.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     role: String,
     /// Confine the account (and its keys) to one workspace.

@@ -73,6 +73,7 @@ pub async fn platform(tables: Tables, url: &str) -> Result<Arc<Platform>, String
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DemoOrg {
     pub org_id: String,
+    pub user_id: String,
     pub workspace_id: String,
     pub api_key: String,
     pub email: String,
@@ -103,9 +104,34 @@ pub async fn seed_demo(platform: &Platform) -> Result<DemoOrg, String> {
         .map_err(|e| e.to_string())?;
     Ok(DemoOrg {
         org_id: done.org.id.to_string(),
+        user_id: done.user.id.to_string(),
         workspace_id: done.workspace.id.to_string(),
         api_key: done.secret.expose().to_owned(),
         email,
         password,
     })
+}
+
+/// Sets the demo org's rate limit (per minute, and the same per second), as its owner.
+pub async fn set_demo_rate_limit(
+    platform: &Platform,
+    demo: &DemoOrg,
+    per_minute: u64,
+) -> Result<(), String> {
+    let org = relinx_model::OrgId::parse(&demo.org_id).ok_or("the demo org has no valid id")?;
+    let owner = relinx_model::Actor {
+        kind: relinx_model::ActorKind::User,
+        id: demo.user_id.clone(),
+    };
+    let ctx =
+        relinx_model::Context::platform_acting_for(org, owner, relinx_model::BuiltinRole::Owner);
+    let limits = relinx_model::LimitsOverride {
+        rate_per_minute: Some(per_minute),
+        burst: Some(per_minute),
+        ..Default::default()
+    };
+    relinx_identity::orgs::set_limits_override(&platform.store, &ctx, limits)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }

@@ -22,6 +22,10 @@ struct Args {
     /// Where the demo org's credentials are written.
     #[arg(long, default_value = ".relinx/dev.json")]
     state_file: PathBuf,
+    /// Lift the demo org's rate limit to this many requests a minute (and a second):
+    /// for fuzzers and load tests that should not spend their run on 429s.
+    #[arg(long)]
+    demo_rate_limit: Option<u64>,
     /// Prefix of the table names.
     #[arg(long, env = "RELINX_TABLE_PREFIX", default_value = "relinx-dev")]
     table_prefix: String,
@@ -55,6 +59,9 @@ async fn run() -> Result<(), String> {
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
     if !args.no_seed {
         let demo = relinx_devserver::seed_demo(&platform).await?;
+        if let Some(limit) = args.demo_rate_limit {
+            relinx_devserver::set_demo_rate_limit(&platform, &demo, limit).await?;
+        }
         let state = serde_json::json!({
             "api_url": url,
             "links_url": url,
