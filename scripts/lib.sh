@@ -101,8 +101,12 @@ ensure_venv() {
 # same venv.
 ensure_schemathesis() {
   ensure_venv
-  if ! "$VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION" \
-     || ! "$VENV/bin/pip" show openapi-spec-validator 2>/dev/null | grep -q "^Version: $OPENAPI_SPEC_VALIDATOR_VERSION$"; then
+  # Output compared whole: `cmd | grep -q` under pipefail fails when grep stops early.
+  local st_version validator
+  st_version="$("$VENV/bin/st" --version 2>/dev/null || true)"
+  validator="$("$VENV/bin/pip" show openapi-spec-validator 2>/dev/null || true)"
+  if [[ "$st_version" != *"version $SCHEMATHESIS_VERSION"* ]] \
+     || [[ "$validator" != *"Version: $OPENAPI_SPEC_VALIDATOR_VERSION"* ]]; then
     say "installing schemathesis $SCHEMATHESIS_VERSION and openapi-spec-validator into $VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" \
       "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION" >&2 \
@@ -113,7 +117,7 @@ ensure_schemathesis() {
 # newman (runs Postman collections), from npm into the cache.
 NEWMAN="$RELINX_CACHE/newman/node_modules/.bin/newman"
 ensure_newman() {
-  if [ ! -x "$NEWMAN" ] || ! "$NEWMAN" --version 2>/dev/null | grep -q "$NEWMAN_VERSION"; then
+  if [ ! -x "$NEWMAN" ] || [[ "$("$NEWMAN" --version 2>/dev/null || true)" != "$NEWMAN_VERSION" ]]; then
     require npm "install Node.js and npm (https://nodejs.org); npm fetches newman"
     say "installing newman $NEWMAN_VERSION into $RELINX_CACHE/newman"
     mkdir -p "$RELINX_CACHE/newman"
