@@ -2,7 +2,9 @@
 
 use axum::Json;
 use axum::extract::State;
-use relinx_http::client::{ClientIp, LOGIN_PER_EMAIL, LOGIN_PER_IP, throttle};
+use relinx_http::client::{
+    ClientIp, LOGIN_PER_EMAIL, LOGIN_PER_IP, SIGNUP_PER_IP, TOKEN_PER_IP, throttle,
+};
 use relinx_http::respond::Created;
 use relinx_http::{ApiError, Caller, JsonBody, Platform, auth};
 use relinx_identity::orgs::SignupPolicy;
@@ -48,8 +50,10 @@ pub struct SignedUpBody {
     responses((status = 201, description = "The org, its owner and the owner's first key", body = SignedUpBody)))]
 pub async fn signup(
     State(platform): State<Arc<Platform>>,
+    ClientIp(ip): ClientIp,
     JsonBody(body): JsonBody<SignupBody>,
 ) -> Result<Created<SignedUpBody>, ApiError> {
+    throttle(&platform, &[(SIGNUP_PER_IP, &ip)]).await?;
     let plan = body
         .plan
         .map(|raw| Plan::parse_field("plan", &raw))
@@ -88,8 +92,10 @@ pub struct TokenBody {
     responses((status = 200, description = "An access token carrying the key's role and scope", body = auth::AccessToken)))]
 pub async fn token(
     State(platform): State<Arc<Platform>>,
+    ClientIp(ip): ClientIp,
     JsonBody(body): JsonBody<TokenBody>,
 ) -> Result<Json<auth::AccessToken>, ApiError> {
+    throttle(&platform, &[(TOKEN_PER_IP, &ip)]).await?;
     auth::token_for_key(&platform, &body.api_key)
         .await
         .map(Json)

@@ -12,13 +12,20 @@ use std::time::{Duration, Instant};
 
 /// Makes the body of request number `n` (so creates can use unique names).
 pub type BodyFn = Arc<dyn Fn(u64) -> Option<String> + Send + Sync>;
+/// Makes the headers of request number `n` (so a run can spread over many orgs).
+pub type HeaderFn = Arc<dyn Fn(u64) -> Vec<(String, String)> + Send + Sync>;
+
+/// The same headers on every request.
+pub fn fixed(headers: Vec<(String, String)>) -> HeaderFn {
+    Arc::new(move |_| headers.clone())
+}
 
 #[derive(Clone)]
 pub struct Route {
     pub name: &'static str,
     pub method: http::Method,
     pub path: String,
-    pub headers: Vec<(String, String)>,
+    pub headers: HeaderFn,
     pub body: BodyFn,
     pub expect: u16,
 }
@@ -31,10 +38,13 @@ pub struct Sample {
     pub ddb_calls: u32,
     pub ddb_ms: f64,
     pub app_ms: f64,
+    /// Rate-limit leases (DynamoDB calls the limiter made) for this request.
+    pub leases: u32,
 }
 
-fn server_timing(value: &str) -> (u32, f64, f64) {
+fn server_timing(value: &str) -> (u32, f64, f64, u32) {
     let mut calls = 0;
+    let mut leases = 0;
     let mut ddb = 0.0;
     let mut app = 0.0;
     for metric in value.split(',') {
@@ -50,10 +60,12 @@ fn server_timing(value: &str) -> (u32, f64, f64) {
                 }
             } else if let Some(desc) = param.strip_prefix("desc=\"calls=") {
                 calls = desc.trim_end_matches('"').parse().unwrap_or(0);
+            } else if let Some(desc) = param.strip_prefix("desc=\"leases=") {
+                leases = desc.trim_end_matches('"').parse().unwrap_or(0);
             }
         }
     }
-    (calls, ddb, app)
+    (calls, ddb, app, leases)
 }
 
 async fn connect(
@@ -83,7 +95,7 @@ async fn send(
         .method(route.method.clone())
         .uri(&route.path)
         .header("host", addr);
-    for (name, value) in &route.headers {
+    for (name, value) in (route.headers)(n) {
         builder = builder.header(name, value);
     }
     let body = (route.body)(n);
@@ -118,6 +130,7 @@ async fn send(
         ddb_calls: timing.0,
         ddb_ms: timing.1,
         app_ms: timing.2,
+        leases: timing.3,
     })
 }
 
@@ -224,9 +237,13 @@ mod tests {
     fn parses_the_servers_timing_header() {
         assert_eq!(
             server_timing("ddb;dur=1.250;desc=\"calls=2\", app;dur=1.700"),
-            (2, 1.25, 1.7)
+            (2, 1.25, 1.7, 0)
         );
-        assert_eq!(server_timing("garbage"), (0, 0.0, 0.0));
+        assert_eq!(
+            server_timing("ddb;dur=0.900;desc=\"calls=2\", rl;desc=\"leases=1\", app;dur=1.000"),
+            (2, 0.9, 1.0, 1)
+        );
+        assert_eq!(server_timing("garbage"), (0, 0.0, 0.0, 0));
     }
 
     #[test]

@@ -82,6 +82,8 @@ struct Setup {
     api_key: String,
     workspace_id: String,
     limited_key: String,
+    /// Keys of many orgs, so per-org limiter state cannot hide behind one warm lease.
+    many_keys: Vec<String>,
     store: Store,
     env: Vec<(String, String)>,
 }
@@ -272,7 +274,36 @@ async fn prepare(addr: String, store: Store, env: Vec<(String, String)>) -> Resu
         None,
     )
     .await?;
+    // Many orgs on their plan's own limits, made through the signup operation (HTTP
+    // signups are throttled per client address, and the bench is one address).
+    let mut many_keys = Vec::new();
+    for i in 0..MANY_ORGS {
+        let signup = relinx_identity::signup::Signup {
+            organization: relinx_model::Name::parse("organization", &format!("Bench org {i}"))
+                .map_err(|e| e.to_string())?,
+            email: relinx_model::Email::parse(
+                "email",
+                &format!(
+                    "bench-many-{i}-{}@example.com",
+                    random_secret().to_lowercase()
+                ),
+            )
+            .map_err(|e| e.to_string())?,
+            password: relinx_model::Password::parse("password", random_secret())
+                .map_err(|e| e.to_string())?,
+            plan: Some(relinx_model::Plan::Enterprise),
+        };
+        let policy = relinx_identity::orgs::SignupPolicy {
+            open: true,
+            plan_selection: true,
+        };
+        let done = relinx_identity::signup::signup(&store, policy, signup, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        many_keys.push(done.secret.expose().to_owned());
+    }
     Ok(Setup {
+        many_keys,
         api_key: tenants[0]["api_key"]
             .as_str()
             .unwrap_or_default()
@@ -288,35 +319,29 @@ async fn prepare(addr: String, store: Store, env: Vec<(String, String)>) -> Resu
     })
 }
 
+/// How many orgs the many-orgs row spreads its requests over.
+const MANY_ORGS: usize = 50;
+
 fn routes(setup: &Setup) -> Vec<Route> {
     let key = vec![(
         "authorization".to_owned(),
         format!("ApiKey {}", setup.api_key),
     )];
     let none: load::BodyFn = Arc::new(|_| None);
-    let token_body = json!({"api_key": setup.api_key}).to_string();
     vec![
         Route {
             name: "validate",
             method: http::Method::GET,
             path: "/api/v1/validate".into(),
-            headers: key.clone(),
+            headers: load::fixed(key.clone()),
             body: none.clone(),
-            expect: 200,
-        },
-        Route {
-            name: "token exchange",
-            method: http::Method::POST,
-            path: "/v1/auth/token".into(),
-            headers: vec![],
-            body: Arc::new(move |_| Some(token_body.clone())),
             expect: 200,
         },
         Route {
             name: "list workspaces",
             method: http::Method::GET,
             path: "/v1/workspaces".into(),
-            headers: key.clone(),
+            headers: load::fixed(key.clone()),
             body: none.clone(),
             expect: 200,
         },
@@ -324,7 +349,7 @@ fn routes(setup: &Setup) -> Vec<Route> {
             name: "get workspace",
             method: http::Method::GET,
             path: format!("/v1/workspaces/{}", setup.workspace_id),
-            headers: key.clone(),
+            headers: load::fixed(key.clone()),
             body: none.clone(),
             expect: 200,
         },
@@ -332,7 +357,7 @@ fn routes(setup: &Setup) -> Vec<Route> {
             name: "create API key",
             method: http::Method::POST,
             path: "/v1/api-keys".into(),
-            headers: key.clone(),
+            headers: load::fixed(key.clone()),
             body: Arc::new(|n| Some(json!({"name": format!("bench-{n}")}).to_string())),
             expect: 201,
         },
@@ -340,7 +365,7 @@ fn routes(setup: &Setup) -> Vec<Route> {
             name: "create workspace",
             method: http::Method::POST,
             path: "/v1/workspaces".into(),
-            headers: key.clone(),
+            headers: load::fixed(key.clone()),
             body: Arc::new(|n| Some(json!({"name": format!("ws-{n}")}).to_string())),
             expect: 201,
         },
@@ -348,19 +373,35 @@ fn routes(setup: &Setup) -> Vec<Route> {
             name: "idempotent replay",
             method: http::Method::POST,
             path: "/v1/workspaces".into(),
-            headers: [
-                key.clone(),
-                vec![("idempotency-key".to_owned(), "bench-replay".to_owned())],
-            ]
-            .concat(),
+            headers: load::fixed(
+                [
+                    key.clone(),
+                    vec![("idempotency-key".to_owned(), "bench-replay".to_owned())],
+                ]
+                .concat(),
+            ),
             body: Arc::new(|_| Some(json!({"name": "replayed"}).to_string())),
             expect: 201,
+        },
+        Route {
+            name: "read, 50 orgs",
+            method: http::Method::GET,
+            path: "/v1/workspaces".into(),
+            headers: {
+                let keys = setup.many_keys.clone();
+                Arc::new(move |n| {
+                    let key = &keys[(n as usize) % keys.len().max(1)];
+                    vec![("authorization".to_owned(), format!("ApiKey {key}"))]
+                })
+            },
+            body: none.clone(),
+            expect: 200,
         },
         Route {
             name: "rate limited (429)",
             method: http::Method::GET,
             path: "/v1/workspaces".into(),
-            headers: vec![("x-api-key".to_owned(), setup.limited_key.clone())],
+            headers: load::fixed(vec![("x-api-key".to_owned(), setup.limited_key.clone())]),
             body: none,
             expect: 429,
         },
@@ -376,6 +417,8 @@ struct Summary {
     ddb_calls: f64,
     ddb_p50: f64,
     overhead_p50: f64,
+    /// Share of requests whose rate-limit verdict took a DynamoDB call (a lease).
+    lease_share: f64,
 }
 
 fn summarize(samples: &[Sample], measured: Duration) -> Summary {
@@ -392,6 +435,7 @@ fn summarize(samples: &[Sample], measured: Duration) -> Summary {
         ddb_calls: samples.iter().map(|s| f64::from(s.ddb_calls)).sum::<f64>() / n as f64,
         ddb_p50: percentile(&ddb, 50.0),
         overhead_p50: percentile(&overhead, 50.0),
+        lease_share: samples.iter().filter(|s| s.leases > 0).count() as f64 / n as f64,
     }
 }
 
@@ -406,6 +450,7 @@ fn summarize_ms(latencies: &[f64], measured: Duration) -> Summary {
         ddb_calls: 1.0,
         ddb_p50: percentile(&sorted, 50.0),
         overhead_p50: 0.0,
+        lease_share: 0.0,
     }
 }
 
@@ -617,7 +662,11 @@ fn report(
     let routes: Vec<Value> = rows
         .iter()
         .map(|(name, is_read, s)| {
-            let reference = if *is_read { get_ref.p50 } else { tx_ref.p50 };
+            let (reference, reference_p99) = if *is_read {
+                (get_ref.p50, get_ref.p99)
+            } else {
+                (tx_ref.p50, tx_ref.p99)
+            };
             json!({
                 "route": name,
                 "requests": s.n,
@@ -630,6 +679,8 @@ fn report(
                 "overhead_p50_ms": round(s.overhead_p50),
                 "reference": if *is_read { "GetItem" } else { "TransactWriteItems" },
                 "p50_over_reference": round(s.p50 / reference),
+                "p99_over_reference": round(s.p99 / reference_p99),
+                "rate_limit_call_share": round(s.lease_share),
             })
         })
         .collect();
@@ -666,17 +717,28 @@ fn print_table(report: &Value) {
         report["concurrency"]
     );
     println!(
-        "{:<20} {:>9} {:>8} {:>8} {:>6} {:>9} {:>10} {:>11} {:>6}",
-        "route", "req/s", "p50 ms", "p99 ms", "ddb", "ddb p50", "overhead", "p50/ref", "bad"
+        "{:<20} {:>9} {:>8} {:>8} {:>6} {:>6} {:>9} {:>10} {:>11} {:>8} {:>6}",
+        "route",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "ddb",
+        "rl",
+        "ddb p50",
+        "overhead",
+        "p50/ref",
+        "p99/ref",
+        "bad"
     );
     for r in report["routes"].as_array().into_iter().flatten() {
         println!(
-            "{:<20} {:>9} {:>8} {:>8} {:>6} {:>9} {:>10} {:>7} {:<4} {:>6}",
+            "{:<20} {:>9} {:>8} {:>8} {:>6} {:>6} {:>9} {:>10} {:>7} {:<4} {:>7} {:>6}",
             r["route"].as_str().unwrap_or(""),
             f(&r["rps"]),
             f(&r["p50_ms"]),
             f(&r["p99_ms"]),
             f(&r["ddb_calls"]),
+            f(&r["rate_limit_call_share"]),
             f(&r["ddb_p50_ms"]),
             f(&r["overhead_p50_ms"]),
             f(&r["p50_over_reference"]),
@@ -685,6 +747,7 @@ fn print_table(report: &Value) {
             } else {
                 "tx"
             },
+            f(&r["p99_over_reference"]),
             r["unexpected_status"],
         );
     }

@@ -21,6 +21,8 @@ tokio::task_local! {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CallSummary {
     pub calls: u32,
+    /// Of those, rate-limit leases ([`crate::ratelimit`]).
+    pub leases: u32,
     /// Wall time with at least one call outstanding.
     pub waiting: Duration,
 }
@@ -37,6 +39,7 @@ impl CallSummary {
 pub struct CallStats {
     origin: Instant,
     calls: AtomicU32,
+    leases: AtomicU32,
     outstanding: AtomicU32,
     /// Nanoseconds after `origin` when the current busy stretch began.
     busy_since: AtomicU64,
@@ -48,6 +51,7 @@ impl CallStats {
         Self {
             origin: Instant::now(),
             calls: AtomicU32::new(0),
+            leases: AtomicU32::new(0),
             outstanding: AtomicU32::new(0),
             busy_since: AtomicU64::new(0),
             busy_nanos: AtomicU64::new(0),
@@ -76,9 +80,15 @@ impl CallStats {
     pub fn summary(&self) -> CallSummary {
         CallSummary {
             calls: self.calls.load(Ordering::Relaxed),
+            leases: self.leases.load(Ordering::Relaxed),
             waiting: Duration::from_nanos(self.busy_nanos.load(Ordering::Relaxed)),
         }
     }
+}
+
+/// Marks one of the current request's calls as a rate-limit lease.
+pub fn note_lease() {
+    let _ = CURRENT.try_with(|stats| stats.leases.fetch_add(1, Ordering::Relaxed));
 }
 
 /// Runs `future` with its own call accounting and returns what it spent.

@@ -1,25 +1,81 @@
-//! Per-org rate limits, counted in DynamoDB so the limit holds across every Lambda
-//! instance: one `UpdateItem` per request on a per-minute window item that also
-//! counts each second (the burst). Window items expire through TTL.
+//! Per-org rate limits that cost almost nothing per request and hold across every
+//! Lambda instance.
+//!
+//! Each bucket (an org, or `login-ip:…` and the like) has one item per minute
+//! window counting the tokens *leased* in the window (`c`) and in each of its
+//! seconds (`s0`…`s59`). An instance does not count requests in DynamoDB: it leases
+//! tokens with one conditional `UpdateItem` and spends them locally. A lease is valid
+//! only in the second it was taken in (so the per-second burst holds across
+//! instances too), starts at one token and grows fourfold with each further lease in
+//! the same second (so a quiet org wastes nothing and a busy one leases a handful of
+//! times a second) up to 1/16 of the minute's limit and the burst (so small limits
+//! stay exact: 6 a minute leases one token at a time), and is never granted beyond
+//! the limit or the burst: a lease that would overshoot is cut to what is left.
+//! Tokens an instance leased and did not spend are given back to the window with its
+//! next lease.
+//!
+//! Bounds, for `N` instances serving one org:
+//! - served per window ≤ `limit`, and per second ≤ `burst`, exactly: every served
+//!   request spent a token, and no more tokens than that are ever granted;
+//! - refused early at most by the tokens other instances hold unspent: fewer than
+//!   `N × min(limit / 16, burst)` at any moment (given back with their next lease);
+//! - DynamoDB writes on the window item: per instance, one per second it serves
+//!   the org, plus about `log4(requests that second)` more in a busy second;
+//! - a refusal is remembered until the next second, so a client hammering a limit
+//!   costs at most one DynamoDB call a second per instance.
+//!
+//! `X-RateLimit-Remaining` is this instance's view: the window's tokens nobody had
+//! leased at its last lease, plus the tokens it still holds.
 
-use crate::codec::{get_n, key, n};
-use crate::{Store, StoreError, keys};
-use aws_sdk_dynamodb::types::ReturnValue;
+use crate::codec::{Item, get_n, key, n};
+use crate::{Store, StoreError, TtlCache, keys};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use relinx_model::{Limits, OrgId, Timestamp};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
 
 const WINDOW_SECONDS: i64 = 60;
 /// Window items outlive their minute by this much, then TTL removes them.
 const WINDOW_KEEP_SECONDS: i64 = 300;
+/// How much larger each further lease in the same second is.
+const LEASE_GROWTH: u64 = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision {
     /// Requests allowed per minute.
     pub limit: u64,
+    /// This instance's view of what is left in the window.
     pub remaining: u64,
     /// When the current window ends (epoch seconds).
     pub reset: i64,
     /// Set when the request is refused: seconds until a retry can succeed.
     pub retry_after: Option<u64>,
+}
+
+/// One bucket's tokens on this instance.
+#[derive(Debug, Default)]
+struct Local {
+    window_start: i64,
+    /// The second the held tokens belong to.
+    second: i64,
+    tokens: u64,
+    next_lease: u64,
+    /// Tokens leased in an earlier second of this window and never spent.
+    unspent: u64,
+    /// The window's leased count at this instance's last lease.
+    leased_in_window: u64,
+    /// A refusal remembered until this time (epoch seconds), and whether it was the
+    /// window's limit (else the second's burst).
+    refused_until: Option<(i64, bool)>,
+}
+
+/// This instance's buckets. Idle buckets are forgotten after a few minutes.
+struct Buckets(TtlCache<String, Arc<Mutex<Local>>>);
+
+fn buckets(store: &Store) -> Arc<Buckets> {
+    store.local(|_| Buckets(TtlCache::new(Duration::from_secs(180), 100_000)))
 }
 
 /// Counts one request of `org` and says whether it is within the org's limits.
@@ -40,11 +96,108 @@ pub async fn hit_bucket(
     limits: &Limits,
     now: Timestamp,
 ) -> Result<Decision, StoreError> {
+    let state = {
+        let buckets = buckets(store);
+        match buckets.0.get(&bucket.to_owned()) {
+            Some(state) => state,
+            None => {
+                let state = Arc::new(Mutex::new(Local::default()));
+                buckets.0.insert(bucket.to_owned(), state.clone());
+                state
+            }
+        }
+    };
+    // One lease in flight per bucket and instance; the others wait and find tokens.
+    let mut local = state.lock().await;
     let now_s = now.unix();
     let window_start = now_s - now_s.rem_euclid(WINDOW_SECONDS);
-    let second = now_s - window_start;
-    let second_attr = format!("s{second}");
-    let out = store
+    let reset = window_start + WINDOW_SECONDS;
+    if local.window_start != window_start {
+        *local = Local {
+            window_start,
+            ..Local::default()
+        };
+    }
+    if local.second != now_s {
+        local.unspent += local.tokens;
+        local.tokens = 0;
+        local.second = now_s;
+        local.next_lease = 1;
+    }
+    let decision = |local: &Local, retry_after: Option<u64>| Decision {
+        limit: limits.rate_per_minute,
+        remaining: limits
+            .rate_per_minute
+            .saturating_sub(local.leased_in_window)
+            + local.tokens,
+        reset,
+        retry_after,
+    };
+    if let Some((until, whole_window)) = local.refused_until {
+        if now_s < until {
+            let retry = if whole_window { reset - now_s } else { 1 };
+            return Ok(decision(&local, Some(retry.max(1) as u64)));
+        }
+        local.refused_until = None;
+    }
+    if local.tokens > 0 {
+        local.tokens -= 1;
+        return Ok(decision(&local, None));
+    }
+    let largest = (limits.rate_per_minute / 16).clamp(1, limits.burst.max(1));
+    let size = local.next_lease.clamp(1, largest);
+    match lease(
+        store,
+        bucket,
+        limits,
+        window_start,
+        now_s,
+        size,
+        local.unspent,
+    )
+    .await?
+    {
+        Lease::Granted { granted, leased } => {
+            local.unspent = 0;
+            local.leased_in_window = leased;
+            local.tokens = granted - 1;
+            local.next_lease = size.saturating_mul(LEASE_GROWTH);
+            Ok(decision(&local, None))
+        }
+        Lease::WindowSpent { leased } => {
+            local.leased_in_window = leased;
+            local.refused_until = Some((now_s + 1, true));
+            Ok(decision(&local, Some((reset - now_s).max(1) as u64)))
+        }
+        Lease::SecondSpent { leased } => {
+            local.leased_in_window = leased;
+            local.refused_until = Some((now_s + 1, false));
+            Ok(decision(&local, Some(1)))
+        }
+    }
+}
+
+enum Lease {
+    Granted { granted: u64, leased: u64 },
+    WindowSpent { leased: u64 },
+    SecondSpent { leased: u64 },
+}
+
+/// Leases up to `size` tokens of `second`, giving back `unspent` tokens leased
+/// earlier in the window. Never grants beyond the limit or the burst.
+async fn lease(
+    store: &Store,
+    bucket: &str,
+    limits: &Limits,
+    window_start: i64,
+    second: i64,
+    size: u64,
+    unspent: u64,
+) -> Result<Lease, StoreError> {
+    crate::metrics::note_lease();
+    let second_attr = format!("s{}", second - window_start);
+    let net = i64::try_from(size).unwrap_or(i64::MAX) - i64::try_from(unspent).unwrap_or(0);
+    let result = store
         .client()
         .update_item()
         .table_name(&store.tables().main)
@@ -52,66 +205,56 @@ pub async fn hit_bucket(
             keys::rate_window(bucket, window_start),
             keys::core::RATE_WINDOW_SK,
         )))
-        .update_expression("ADD #count :one, #second :one SET #ttl = if_not_exists(#ttl, :ttl)")
+        .update_expression("ADD #count :net, #second :size SET #ttl = if_not_exists(#ttl, :ttl)")
+        // Room left in the window (counting what is given back) and in the second.
+        .condition_expression(
+            "(attribute_not_exists(#count) OR #count < :window_cap) AND (attribute_not_exists(#second) OR #second < :burst)",
+        )
         .expression_attribute_names("#count", "c")
         .expression_attribute_names("#second", &second_attr)
         .expression_attribute_names("#ttl", keys::TTL)
-        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":net", n(net))
+        .expression_attribute_values(":size", n(size))
+        .expression_attribute_values(
+            ":window_cap",
+            n(limits.rate_per_minute.saturating_add(unspent)),
+        )
+        .expression_attribute_values(":burst", n(limits.burst))
         .expression_attribute_values(":ttl", n(window_start + WINDOW_KEEP_SECONDS))
         .return_values(ReturnValue::UpdatedNew)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
         .send()
-        .await?;
-    let attributes = out.attributes.unwrap_or_default();
-    let count = get_n(&attributes, "c").unwrap_or(1).max(0) as u64;
-    let in_second = get_n(&attributes, &second_attr).unwrap_or(1).max(0) as u64;
-    Ok(decide(limits, count, in_second, window_start, now_s))
-}
-
-fn decide(limits: &Limits, count: u64, in_second: u64, window_start: i64, now_s: i64) -> Decision {
-    let reset = window_start + WINDOW_SECONDS;
-    let retry_after = if count > limits.rate_per_minute {
-        Some((reset - now_s).max(1) as u64)
-    } else if in_second > limits.burst {
-        Some(1)
-    } else {
-        None
-    };
-    Decision {
-        limit: limits.rate_per_minute,
-        remaining: limits.rate_per_minute.saturating_sub(count),
-        reset,
-        retry_after,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn limits(per_minute: u64, burst: u64) -> Limits {
-        Limits {
-            smartlinks: None,
-            contacts: None,
-            rate_per_minute: per_minute,
-            burst,
+        .await;
+    let count = |item: &Item, name: &str| get_n(item, name).unwrap_or(0).max(0) as u64;
+    match result {
+        Ok(out) => {
+            let after = out.attributes.unwrap_or_default();
+            let (leased, in_second) = (count(&after, "c"), count(&after, &second_attr));
+            let over = leased
+                .saturating_sub(limits.rate_per_minute)
+                .max(in_second.saturating_sub(limits.burst));
+            Ok(Lease::Granted {
+                // The condition left room for at least one.
+                granted: size.saturating_sub(over).max(1),
+                leased: leased.min(limits.rate_per_minute),
+            })
         }
-    }
-
-    #[test]
-    fn counts_down_then_refuses_until_the_window_ends() {
-        let l = limits(3, 10);
-        assert_eq!(decide(&l, 1, 1, 60, 70).remaining, 2);
-        assert_eq!(decide(&l, 3, 3, 60, 70).retry_after, None);
-        let refused = decide(&l, 4, 4, 60, 70);
-        assert_eq!(refused.remaining, 0);
-        assert_eq!(refused.retry_after, Some(50));
-        assert_eq!(refused.reset, 120);
-    }
-
-    #[test]
-    fn a_burst_within_one_second_is_refused_for_a_second() {
-        let l = limits(60, 2);
-        assert_eq!(decide(&l, 3, 3, 0, 5).retry_after, Some(1));
-        assert_eq!(decide(&l, 3, 1, 0, 6).retry_after, None);
+        Err(err) => match err.into_service_error() {
+            UpdateItemError::ConditionalCheckFailedException(failed) => {
+                let old = failed.item.unwrap_or_default();
+                let leased = count(&old, "c").saturating_sub(unspent);
+                if leased >= limits.rate_per_minute {
+                    Ok(Lease::WindowSpent {
+                        leased: limits.rate_per_minute,
+                    })
+                } else {
+                    Ok(Lease::SecondSpent { leased })
+                }
+            }
+            other => Err(StoreError::internal(
+                "rate-limit lease",
+                aws_sdk_dynamodb::error::DisplayErrorContext(&other),
+            )),
+        },
     }
 }

@@ -55,6 +55,18 @@ pub const LOGIN_PER_EMAIL: Throttle = Throttle {
     per_minute: 10,
     burst: 5,
 };
+/// Signups create orgs: a handful a minute per client address.
+pub const SIGNUP_PER_IP: Throttle = Throttle {
+    name: "signup-ip",
+    per_minute: 10,
+    burst: 5,
+};
+/// Token exchange verifies a presented key: generous for clients, hard on guessing.
+pub const TOKEN_PER_IP: Throttle = Throttle {
+    name: "token-ip",
+    per_minute: 120,
+    burst: 20,
+};
 pub const INVITE_ACCEPT_PER_IP: Throttle = Throttle {
     name: "invite-ip",
     per_minute: 10,

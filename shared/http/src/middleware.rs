@@ -95,9 +95,10 @@ pub async fn front(State(platform): State<Arc<Platform>>, req: Request, next: Ne
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     if platform.settings.server_timing {
         let timing = format!(
-            "ddb;dur={:.3};desc=\"calls={}\", app;dur={:.3}",
+            "ddb;dur={:.3};desc=\"calls={}\", rl;desc=\"leases={}\", app;dur={:.3}",
             ddb.waiting_ms(),
             ddb.calls,
+            ddb.leases,
             latency_ms
         );
         if let Ok(value) = HeaderValue::from_str(&timing) {
@@ -235,8 +236,11 @@ fn with_org(mut response: Response, org: OrgId) -> Response {
     response
 }
 
-/// Counts the request against its org's limit. Reads run alongside the count (a read
-/// refused afterwards has changed nothing); writes wait for the verdict first.
+/// Counts the request against its org's limit (`relinx_ddb::ratelimit`: almost always
+/// a local decision on tokens this instance leased). Reads run alongside it (a read
+/// refused afterwards has changed nothing); writes wait for the verdict, which costs
+/// them a round trip only when the instance must lease (its first request of a
+/// second for the org, and a few more in a busy second).
 pub async fn rate_limit(
     State(platform): State<Arc<Platform>>,
     req: Request,

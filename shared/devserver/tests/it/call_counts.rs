@@ -2,24 +2,31 @@
 //! client's interceptor and the `Server-Timing` header. A route that gains a call
 //! fails here; a route that needs more than one read or one transaction says why.
 //!
-//! Every authenticated request also makes one rate-limit call (an `UpdateItem` on the
-//! org's window), counted in the figures below.
+//! The figures leave out rate-limit leases: an instance leases tokens for an org a
+//! few times a second at most and decides locally otherwise (reads do not wait for a
+//! lease at all). `a_warm_instance_decides_rate_limits_without_a_call` pins that.
 
 use http::{Method, StatusCode};
 use relinx_ddb::CacheSettings;
 use relinx_testkit::{TestApp, TestResponse, open_settings};
 use serde_json::json;
 
-fn ddb_calls(response: &TestResponse) -> u32 {
+/// A `Server-Timing` figure: `calls` (DynamoDB calls) or `leases` (of those, leases).
+fn timing_figure(response: &TestResponse, figure: &str) -> u32 {
     let timing = response
         .header("server-timing")
         .unwrap_or_else(|| panic!("no Server-Timing: {:?}", response.headers));
     timing
-        .split("calls=")
+        .split(&format!("{figure}="))
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no call count in {timing:?}"))
+        .unwrap_or_else(|| panic!("no {figure} in {timing:?}"))
+}
+
+/// DynamoDB calls a request made besides rate-limit leases.
+fn ddb_calls(response: &TestResponse) -> u32 {
+    timing_figure(response, "calls") - timing_figure(response, "leases")
 }
 
 async fn app() -> TestApp {
@@ -44,7 +51,7 @@ async fn count(
 }
 
 #[tokio::test]
-async fn an_authenticated_read_is_one_read_plus_the_rate_limit() {
+async fn an_authenticated_read_is_one_read() {
     let app = app().await;
     let t = app.tenant().await;
     let h = [t.key_header()];
@@ -52,42 +59,38 @@ async fn an_authenticated_read_is_one_read_plus_the_rate_limit() {
     count(&app, Method::GET, "/api/workspaces", &h, None).await;
 
     let ws = format!("/v1/workspaces/{}", t.workspace_id);
-    assert_eq!(
-        count(&app, Method::GET, &ws, &h, None).await,
-        2,
-        "GetItem + rate limit"
-    );
+    assert_eq!(count(&app, Method::GET, &ws, &h, None).await, 1, "GetItem");
     assert_eq!(
         count(&app, Method::GET, "/v1/workspaces", &h, None).await,
-        2,
-        "Query + rate limit"
+        1,
+        "Query"
     );
     assert_eq!(
         count(&app, Method::GET, "/v1/api-keys", &h, None).await,
-        2,
-        "Query + rate limit"
+        1,
+        "Query"
     );
     assert_eq!(
         count(&app, Method::GET, "/api/workspaces/default", &h, None).await,
-        2,
-        "name from the cached list + GetItem + rate limit"
+        1,
+        "name from the cached list + GetItem"
     );
     // The page-numbered list serves from the org's cached workspace list (5 s TTL).
     assert_eq!(
         count(&app, Method::GET, "/api/workspaces", &h, None).await,
-        1,
-        "rate limit only"
+        0,
+        "everything cached"
     );
     // Validation needs nothing but the (cached) key.
     assert_eq!(
         count(&app, Method::GET, "/api/v1/validate", &h, None).await,
-        1,
-        "rate limit only"
+        0,
+        "everything cached"
     );
 }
 
 #[tokio::test]
-async fn a_create_is_one_transaction_plus_the_rate_limit() {
+async fn a_create_is_one_transaction() {
     let app = app().await;
     let t = app.tenant().await;
     let h = [t.key_header()];
@@ -101,7 +104,7 @@ async fn a_create_is_one_transaction_plus_the_rate_limit() {
             Some(json!({"name": "a"}))
         )
         .await,
-        2
+        1
     );
     assert_eq!(
         count(
@@ -112,7 +115,7 @@ async fn a_create_is_one_transaction_plus_the_rate_limit() {
             Some(json!({"name": "b"}))
         )
         .await,
-        2
+        1
     );
     // The first key also reads the org's custom roles (which roles may hold it),
     // cached from then on like the key itself.
@@ -133,12 +136,12 @@ async fn a_create_is_one_transaction_plus_the_rate_limit() {
             Some(json!({"name": "k"}))
         )
         .await,
-        2
+        1
     );
     let scoped = json!({"name": "scoped", "workspace_id": t.workspace_id});
     assert_eq!(
         count(&app, Method::POST, "/v1/api-keys", &h, Some(scoped)).await,
-        2,
+        1,
         "the workspace check rides in the transaction"
     );
 }
@@ -161,13 +164,13 @@ async fn updates_and_deletes_read_once_before_their_transaction() {
     let key = format!("/v1/api-keys/{}", key["id"].as_str().expect("id"));
 
     // PUT-as-PATCH reads the workspace to merge the patch, apply the read-only rule and
-    // condition the write on what it read: GetItem + TransactWriteItems + rate limit.
+    // condition the write on what it read: GetItem + TransactWriteItems.
     assert_eq!(
         count(&app, Method::PUT, &ws, &h, Some(json!({"name": "y"}))).await,
-        3
+        2
     );
     // Rotation and deletion read the key's listing item to answer with it and to find
-    // its workspace for the event: GetItem + TransactWriteItems + rate limit.
+    // its workspace for the event: GetItem + TransactWriteItems.
     assert_eq!(
         count(
             &app,
@@ -177,12 +180,12 @@ async fn updates_and_deletes_read_once_before_their_transaction() {
             Some(json!({}))
         )
         .await,
-        3
+        2
     );
-    assert_eq!(count(&app, Method::DELETE, &key, &h, None).await, 3);
+    assert_eq!(count(&app, Method::DELETE, &key, &h, None).await, 2);
     // Deleting a workspace reads it (to free its name guard and refuse the default,
-    // whose id comes from the cached org): GetItem + TransactWriteItems + rate limit.
-    assert_eq!(count(&app, Method::DELETE, &ws, &h, None).await, 3);
+    // whose id comes from the cached org): GetItem + TransactWriteItems.
+    assert_eq!(count(&app, Method::DELETE, &ws, &h, None).await, 2);
 }
 
 #[tokio::test]
@@ -199,17 +202,17 @@ async fn a_jwt_request_makes_no_key_lookup() {
     )];
     let ws = format!("/v1/workspaces/{}", t.workspace_id);
 
-    // A fresh instance: nothing cached. With a token: org + workspace + rate limit.
+    // A fresh instance: nothing cached. With a token: org + workspace.
     let cold = TestApp::with(
         relinx_devserver::app,
         CacheSettings::default(),
         open_settings(),
     )
     .await;
-    assert_eq!(count(&cold, Method::GET, &ws, &bearer, None).await, 3);
+    assert_eq!(count(&cold, Method::GET, &ws, &bearer, None).await, 2);
     assert_eq!(
         count(&cold, Method::GET, &ws, &bearer, None).await,
-        2,
+        1,
         "org cached now"
     );
     // The same on another fresh instance with the key: one more call, the key lookup.
@@ -221,7 +224,7 @@ async fn a_jwt_request_makes_no_key_lookup() {
     .await;
     assert_eq!(
         count(&cold, Method::GET, &ws, &[t.key_header()], None).await,
-        4
+        3
     );
 }
 
@@ -256,7 +259,7 @@ async fn idempotent_replays_and_refusals_cost_what_they_must() {
     let t = app.tenant().await;
     let h = [t.key_header(), ("idempotency-key", "count-me".to_owned())];
     count(&app, Method::GET, "/api/v1/validate", &h[..1], None).await;
-    // Lock (PutItem) + TransactWriteItems + store the response (UpdateItem) + rate limit.
+    // Lock (PutItem) + TransactWriteItems + store the response (UpdateItem).
     assert_eq!(
         count(
             &app,
@@ -266,12 +269,12 @@ async fn idempotent_replays_and_refusals_cost_what_they_must() {
             Some(json!({"name": "i"}))
         )
         .await,
-        4
+        3
     );
-    // The failed lock returns the stored response itself: PutItem + rate limit.
+    // The failed lock returns the stored response itself: PutItem.
     let replay = app.post("/v1/workspaces", &h, json!({"name": "i"})).await;
     assert_eq!(replay.header("idempotent-replayed"), Some("true"));
-    assert_eq!(ddb_calls(&replay), 2);
+    assert_eq!(ddb_calls(&replay), 1);
 
     relinx_identity::orgs::set_limits_override(
         &app.platform.store,
@@ -283,17 +286,26 @@ async fn idempotent_replays_and_refusals_cost_what_they_must() {
     )
     .await
     .expect("limit set");
-    // The limit change dropped this instance's cached org: reload it once.
-    app.get("/v1/workspaces", &h[..1]).await;
+    // Tokens this instance leased for the current second stay good until it ends.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let first = app.get("/v1/workspaces", &h[..1]).await;
+    assert_eq!(first.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(timing_figure(&first, "leases"), 1, "the refused lease");
     let refused = app.get("/v1/workspaces", &h[..1]).await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
-    // A refused read ran alongside its count: rate limit + the read it discarded.
-    assert_eq!(ddb_calls(&refused), 2);
+    // A refused read ran alongside the verdict: the read it discarded. The refusal
+    // itself is remembered until the window ends: no lease.
+    assert_eq!(ddb_calls(&refused), 1);
+    assert_eq!(timing_figure(&refused, "leases"), 0);
     let refused = app
         .post("/v1/workspaces", &h[..1], json!({"name": "j"}))
         .await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(ddb_calls(&refused), 1, "a refused write stops at the count");
+    assert_eq!(
+        timing_figure(&refused, "calls"),
+        0,
+        "a refused write stops at the (remembered) verdict"
+    );
 }
 
 #[tokio::test]
@@ -307,4 +319,33 @@ async fn a_made_up_key_is_refused_without_a_lookup() {
         0,
         "a key id this deployment never issued is not looked up"
     );
+}
+
+/// In steady state an instance decides locally: within one busy second, after the
+/// first few requests have leased tokens, the rest make no rate-limit call at all.
+#[tokio::test]
+async fn a_warm_instance_decides_rate_limits_without_a_call() {
+    let app = app().await;
+    let t = app.tenant().await;
+    let h = [t.key_header()];
+    let ws = format!("/v1/workspaces/{}", t.workspace_id);
+    count(&app, Method::GET, &ws, &h, None).await;
+    // Start at the top of a second so the run shares one.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock");
+    tokio::time::sleep(std::time::Duration::from_millis(
+        1000 - u64::from(now.subsec_millis()) + 10,
+    ))
+    .await;
+    let mut leases = Vec::new();
+    for _ in 0..8 {
+        let response = app.get(&ws, &h).await;
+        assert_eq!(response.status, StatusCode::OK);
+        assert_eq!(ddb_calls(&response), 1, "GetItem only");
+        leases.push(timing_figure(&response, "leases"));
+    }
+    // Leases of 1, 4 and 16 tokens: the first, the second and the sixth request.
+    assert!(leases.iter().sum::<u32>() <= 3, "{leases:?}");
+    assert_eq!(&leases[2..5], &[0, 0, 0], "{leases:?}");
 }

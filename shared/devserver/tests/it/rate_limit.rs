@@ -154,3 +154,107 @@ async fn two_dev_server_processes_share_one_count() {
         assert!(refused.header("retry-after").is_some());
     }
 }
+
+/// Two instances (Store and caches of their own) in front of one table, and a
+/// starter-sized org: 60 requests a minute, 10 in any one second.
+async fn two_instances_and_a_starter_org() -> (TestApp, TestApp, [(&'static str, String); 1]) {
+    let a = TestApp::new(relinx_devserver::app).await;
+    let b = TestApp::new(relinx_devserver::app).await;
+    let t = a.tenant().await;
+    orgs::set_limits_override(
+        &a.platform.store,
+        &owner_context(&t),
+        LimitsOverride {
+            rate_per_minute: Some(60),
+            burst: Some(10),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("limits set");
+    (a, b, [t.key_header()])
+}
+
+/// Sleeps to just after the start of the next second.
+async fn next_second() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock");
+    tokio::time::sleep(std::time::Duration::from_millis(
+        1000 - u64::from(now.subsec_millis()) + 5,
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn the_burst_holds_across_two_instances_within_one_second() {
+    let (a, b, h) = two_instances_and_a_starter_org().await;
+    stay_in_one_window(5).await;
+    next_second().await;
+    let mut served = 0;
+    for i in 0..16 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        let response = app.get("/v1/workspaces", &h).await;
+        match response.status {
+            StatusCode::OK => served += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(
+                    response.header("retry-after"),
+                    Some("1"),
+                    "burst: next second"
+                );
+            }
+            other => panic!("unexpected {other}: {}", response.text),
+        }
+    }
+    assert!(
+        served <= 10,
+        "{served} served in one second; the burst is 10"
+    );
+    assert!(served >= 8, "only {served} of the burst of 10 served");
+    // The next second has a burst of its own.
+    next_second().await;
+    assert_eq!(a.get("/v1/workspaces", &h).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_minute_limit_holds_across_two_instances_and_lifts_with_the_window() {
+    let (a, b, h) = two_instances_and_a_starter_org().await;
+    stay_in_one_window(25).await;
+    let window = relinx_model::Timestamp::now().unix().div_euclid(60);
+    let (mut served, mut refused) = (0, 0);
+    // 8 a second (within the burst), alternating instances, for 9 seconds: 72 asked.
+    for _ in 0..9 {
+        next_second().await;
+        for i in 0..8 {
+            let app = if i % 2 == 0 { &a } else { &b };
+            let response = app.get("/v1/workspaces", &h).await;
+            match response.status {
+                StatusCode::OK => served += 1,
+                StatusCode::TOO_MANY_REQUESTS => {
+                    refused += 1;
+                    let retry = header_num(&response, "retry-after");
+                    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+                }
+                other => panic!("unexpected {other}: {}", response.text),
+            }
+        }
+    }
+    assert_eq!(
+        relinx_model::Timestamp::now().unix().div_euclid(60),
+        window,
+        "the run left its window"
+    );
+    assert!(served <= 60, "{served} served; the limit is 60 a minute");
+    assert!(served >= 56, "only {served} of 60 served");
+    assert_eq!(served + refused, 72);
+
+    // Past the window, requests pass again on both instances.
+    let now = relinx_model::Timestamp::now().unix();
+    tokio::time::sleep(std::time::Duration::from_secs(
+        (60 - now.rem_euclid(60) + 1) as u64,
+    ))
+    .await;
+    assert_eq!(a.get("/v1/workspaces", &h).await.status, StatusCode::OK);
+    assert_eq!(b.get("/v1/workspaces", &h).await.status, StatusCode::OK);
+}
