@@ -120,6 +120,26 @@ async fn run() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let hasher = relinx_auth_hasher(&pepper)?;
     let store = Store::new(client, tables, hasher, CacheSettings::disabled());
+    // The item the GetItem and Query references read, as the routes read real items.
+    store
+        .client()
+        .put_item()
+        .table_name(&store.tables().main)
+        .item(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("BENCH#ref".into()),
+        )
+        .item(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("REF".into()),
+        )
+        .item(
+            "data",
+            aws_sdk_dynamodb::types::AttributeValue::S("reference item".into()),
+        )
+        .send()
+        .await
+        .map_err(|e| format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
 
     eprintln!("warming DynamoDB Local's JVM …");
     reference(
@@ -182,6 +202,22 @@ async fn run() -> Result<(), String> {
         .await?,
         duration,
     );
+    // The routes' own shapes: a list is a Query; a create is one transaction of the
+    // entity, its guard and its event in one org (two tables).
+    let query_ref = summarize_ms(
+        &reference(args.concurrency, warmup, duration, query_op(&setup.store)).await?,
+        duration,
+    );
+    let create_ref = summarize_ms(
+        &reference(
+            args.concurrency,
+            warmup,
+            duration,
+            create_shape_op(&setup.store),
+        )
+        .await?,
+        duration,
+    );
     let _ = dev.kill().await;
 
     let mut functions = Vec::new();
@@ -200,7 +236,8 @@ async fn run() -> Result<(), String> {
         functions.push(measure_function(name, &event, &setup.env, cold_runs).await?);
     }
 
-    let report = report(&args, &rows, &get_ref, &tx_ref, &functions);
+    let shapes = [("Query", &query_ref), ("create transaction", &create_ref)];
+    let report = report(&args, &rows, &get_ref, &tx_ref, &shapes, &functions);
     print_table(&report);
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
@@ -485,6 +522,64 @@ fn get_item_op(store: &Store) -> Op {
     })
 }
 
+/// A Query of one partition holding one item, strongly consistent, as a list makes.
+fn query_op(store: &Store) -> Op {
+    let store = store.clone();
+    Arc::new(move |_| {
+        let store = store.clone();
+        Box::pin(async move {
+            use aws_sdk_dynamodb::types::AttributeValue;
+            store
+                .client()
+                .query()
+                .table_name(&store.tables().main)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", AttributeValue::S("BENCH#ref".into()))
+                .expression_attribute_values(":prefix", AttributeValue::S("RE".into()))
+                .consistent_read(true)
+                .limit(50)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
+        })
+    })
+}
+
+/// A create's transaction without the platform: an entity and its name guard in one
+/// org's partition and an event in the event table, each conditional.
+fn create_shape_op(store: &Store) -> Op {
+    use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+    let store = store.clone();
+    Arc::new(move |n| {
+        let store = store.clone();
+        Box::pin(async move {
+            let put = |table: &str, pk: &str, sk: String| {
+                Put::builder()
+                    .table_name(table)
+                    .item("pk", AttributeValue::S(pk.to_owned()))
+                    .item("sk", AttributeValue::S(sk))
+                    .item("data", AttributeValue::S("reference write".into()))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map(|p| TransactWriteItem::builder().put(p).build())
+                    .map_err(|e| e.to_string())
+            };
+            let tables = store.tables();
+            store
+                .client()
+                .transact_write_items()
+                .transact_items(put(&tables.main, "BENCHORG#ref", format!("WS#{n}"))?)
+                .transact_items(put(&tables.main, "BENCHORG#ref", format!("WSNAME#{n}"))?)
+                .transact_items(put(&tables.events, "BENCHORG#ref", format!("EVT#{n}"))?)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
+        })
+    })
+}
+
 fn transact_op(store: &Store) -> Op {
     use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
     let store = store.clone();
@@ -652,11 +747,21 @@ fn round(x: f64) -> Value {
     }
 }
 
+/// The reference of a route's own shape, where it has one besides GetItem.
+fn own_shape(route: &str) -> Option<&'static str> {
+    match route {
+        "list workspaces" | "read, 50 orgs" | "rate limited (429)" => Some("Query"),
+        "create API key" | "create workspace" => Some("create transaction"),
+        _ => None,
+    }
+}
+
 fn report(
     args: &Args,
     rows: &[(&str, bool, Summary)],
     get_ref: &Summary,
     tx_ref: &Summary,
+    shapes: &[(&str, &Summary)],
     functions: &[FunctionFigures],
 ) -> Value {
     let routes: Vec<Value> = rows
@@ -680,6 +785,11 @@ fn report(
                 "reference": if *is_read { "GetItem" } else { "TransactWriteItems" },
                 "p50_over_reference": round(s.p50 / reference),
                 "p99_over_reference": round(s.p99 / reference_p99),
+                "own_reference": own_shape(name),
+                "p50_over_own_reference": own_shape(name)
+                    .and_then(|own| shapes.iter().find(|(n, _)| *n == own))
+                    .map(|(_, r)| round(s.p50 / r.p50))
+                    .unwrap_or(Value::Null),
                 "rate_limit_call_share": round(s.lease_share),
             })
         })
@@ -690,7 +800,12 @@ fn report(
         "mode": if args.quick { "quick" } else { "full" },
         "concurrency": args.concurrency,
         "routes": routes,
-        "reference": [reference("GetItem", get_ref), reference("TransactWriteItems", tx_ref)],
+        "reference": [
+            reference("GetItem", get_ref),
+            reference("TransactWriteItems", tx_ref),
+            reference(shapes[0].0, shapes[0].1),
+            reference(shapes[1].0, shapes[1].1),
+        ],
         "functions": functions.iter().map(|f| json!({
             "function": f.name,
             "binary_bytes": f.binary_bytes,
@@ -717,7 +832,7 @@ fn print_table(report: &Value) {
         report["concurrency"]
     );
     println!(
-        "{:<20} {:>9} {:>8} {:>8} {:>6} {:>6} {:>9} {:>10} {:>11} {:>8} {:>6}",
+        "{:<20} {:>9} {:>8} {:>8} {:>6} {:>6} {:>9} {:>10} {:>11} {:>8} {:>8} {:>6}",
         "route",
         "req/s",
         "p50 ms",
@@ -728,11 +843,12 @@ fn print_table(report: &Value) {
         "overhead",
         "p50/ref",
         "p99/ref",
+        "p50/own",
         "bad"
     );
     for r in report["routes"].as_array().into_iter().flatten() {
         println!(
-            "{:<20} {:>9} {:>8} {:>8} {:>6} {:>6} {:>9} {:>10} {:>7} {:<4} {:>7} {:>6}",
+            "{:<20} {:>9} {:>8} {:>8} {:>6} {:>6} {:>9} {:>10} {:>7} {:<4} {:>7} {:>8} {:>6}",
             r["route"].as_str().unwrap_or(""),
             f(&r["rps"]),
             f(&r["p50_ms"]),
@@ -748,6 +864,7 @@ fn print_table(report: &Value) {
                 "tx"
             },
             f(&r["p99_over_reference"]),
+            f(&r["p50_over_own_reference"]),
             r["unexpected_status"],
         );
     }

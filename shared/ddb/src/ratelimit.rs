@@ -88,6 +88,23 @@ pub async fn hit(
     hit_bucket(store, org.as_str(), limits, now).await
 }
 
+/// Decides from this instance's tokens alone, without waiting and without I/O:
+/// `None` when the decision needs a lease (or another request is taking one). A
+/// request decided here can be refused before it does any work.
+pub fn decide_locally(
+    store: &Store,
+    org: &OrgId,
+    limits: &Limits,
+    now: Timestamp,
+) -> Option<Decision> {
+    let state = bucket_state(store, org.as_str());
+    let mut local = state.try_lock().ok()?;
+    match step(&mut local, limits, now.unix()) {
+        Step::Decided(decision) => Some(decision),
+        Step::Lease { .. } => None,
+    }
+}
+
 /// Counts one request against any bucket (an org, a client address, an e-mail
 /// address being guessed at) with its own limits.
 pub async fn hit_bucket(
@@ -96,20 +113,74 @@ pub async fn hit_bucket(
     limits: &Limits,
     now: Timestamp,
 ) -> Result<Decision, StoreError> {
-    let state = {
-        let buckets = buckets(store);
-        match buckets.0.get(&bucket.to_owned()) {
-            Some(state) => state,
-            None => {
-                let state = Arc::new(Mutex::new(Local::default()));
-                buckets.0.insert(bucket.to_owned(), state.clone());
-                state
-            }
-        }
-    };
+    let state = bucket_state(store, bucket);
     // One lease in flight per bucket and instance; the others wait and find tokens.
     let mut local = state.lock().await;
     let now_s = now.unix();
+    let (size, window_start, reset) = match step(&mut local, limits, now_s) {
+        Step::Decided(decision) => return Ok(decision),
+        Step::Lease {
+            size,
+            window_start,
+            reset,
+        } => (size, window_start, reset),
+    };
+    let outcome = lease(
+        store,
+        bucket,
+        limits,
+        window_start,
+        now_s,
+        size,
+        local.unspent,
+    )
+    .await?;
+    let retry_after = match outcome {
+        Lease::Granted { granted, leased } => {
+            local.unspent = 0;
+            local.leased_in_window = leased;
+            local.tokens = granted - 1;
+            local.next_lease = size.saturating_mul(LEASE_GROWTH);
+            None
+        }
+        Lease::WindowSpent { leased } => {
+            local.leased_in_window = leased;
+            local.refused_until = Some((now_s + 1, true));
+            Some((reset - now_s).max(1) as u64)
+        }
+        Lease::SecondSpent { leased } => {
+            local.leased_in_window = leased;
+            local.refused_until = Some((now_s + 1, false));
+            Some(1)
+        }
+    };
+    Ok(decision(&local, limits, reset, retry_after))
+}
+
+fn bucket_state(store: &Store, bucket: &str) -> Arc<Mutex<Local>> {
+    let buckets = buckets(store);
+    match buckets.0.get(&bucket.to_owned()) {
+        Some(state) => state,
+        None => {
+            let state = Arc::new(Mutex::new(Local::default()));
+            buckets.0.insert(bucket.to_owned(), state.clone());
+            state
+        }
+    }
+}
+
+/// What the local state decides, or the lease it needs.
+enum Step {
+    Decided(Decision),
+    Lease {
+        size: u64,
+        window_start: i64,
+        reset: i64,
+    },
+}
+
+/// Moves the local state to `now_s` and decides from it if it can.
+fn step(local: &mut Local, limits: &Limits, now_s: i64) -> Step {
     let window_start = now_s - now_s.rem_euclid(WINDOW_SECONDS);
     let reset = window_start + WINDOW_SECONDS;
     if local.window_start != window_start {
@@ -124,7 +195,27 @@ pub async fn hit_bucket(
         local.second = now_s;
         local.next_lease = 1;
     }
-    let decision = |local: &Local, retry_after: Option<u64>| Decision {
+    if let Some((until, whole_window)) = local.refused_until {
+        if now_s < until {
+            let retry = if whole_window { reset - now_s } else { 1 };
+            return Step::Decided(decision(local, limits, reset, Some(retry.max(1) as u64)));
+        }
+        local.refused_until = None;
+    }
+    if local.tokens > 0 {
+        local.tokens -= 1;
+        return Step::Decided(decision(local, limits, reset, None));
+    }
+    let largest = (limits.rate_per_minute / 16).clamp(1, limits.burst.max(1));
+    Step::Lease {
+        size: local.next_lease.clamp(1, largest),
+        window_start,
+        reset,
+    }
+}
+
+fn decision(local: &Local, limits: &Limits, reset: i64, retry_after: Option<u64>) -> Decision {
+    Decision {
         limit: limits.rate_per_minute,
         remaining: limits
             .rate_per_minute
@@ -132,48 +223,6 @@ pub async fn hit_bucket(
             + local.tokens,
         reset,
         retry_after,
-    };
-    if let Some((until, whole_window)) = local.refused_until {
-        if now_s < until {
-            let retry = if whole_window { reset - now_s } else { 1 };
-            return Ok(decision(&local, Some(retry.max(1) as u64)));
-        }
-        local.refused_until = None;
-    }
-    if local.tokens > 0 {
-        local.tokens -= 1;
-        return Ok(decision(&local, None));
-    }
-    let largest = (limits.rate_per_minute / 16).clamp(1, limits.burst.max(1));
-    let size = local.next_lease.clamp(1, largest);
-    match lease(
-        store,
-        bucket,
-        limits,
-        window_start,
-        now_s,
-        size,
-        local.unspent,
-    )
-    .await?
-    {
-        Lease::Granted { granted, leased } => {
-            local.unspent = 0;
-            local.leased_in_window = leased;
-            local.tokens = granted - 1;
-            local.next_lease = size.saturating_mul(LEASE_GROWTH);
-            Ok(decision(&local, None))
-        }
-        Lease::WindowSpent { leased } => {
-            local.leased_in_window = leased;
-            local.refused_until = Some((now_s + 1, true));
-            Ok(decision(&local, Some((reset - now_s).max(1) as u64)))
-        }
-        Lease::SecondSpent { leased } => {
-            local.leased_in_window = leased;
-            local.refused_until = Some((now_s + 1, false));
-            Ok(decision(&local, Some(1)))
-        }
     }
 }
 

@@ -254,17 +254,21 @@ pub async fn rate_limit(
     let limits = org.limits();
     let now = Timestamp::now();
     let safe = matches!(*req.method(), Method::GET | Method::HEAD);
-    let (decision, pending) = if safe {
-        let (decision, response) = tokio::join!(
-            ratelimit::hit(&platform.store, &org_id, &limits, now),
-            next.run(req)
-        );
-        (decision, Pending::Served(response))
-    } else {
-        (
+    let local = ratelimit::decide_locally(&platform.store, &org_id, &limits, now);
+    let (decision, pending) = match local {
+        // Decided from this instance's tokens: a refused request does no work at all.
+        Some(decision) => (Ok(decision), Pending::Waiting(req, next)),
+        None if safe => {
+            let (decision, response) = tokio::join!(
+                ratelimit::hit(&platform.store, &org_id, &limits, now),
+                next.run(req)
+            );
+            (decision, Pending::Served(response))
+        }
+        None => (
             ratelimit::hit(&platform.store, &org_id, &limits, now).await,
             Pending::Waiting(req, next),
-        )
+        ),
     };
     let decision = match decision {
         Ok(decision) => decision,
