@@ -53,7 +53,6 @@ pub async fn signup(
     ClientIp(ip): ClientIp,
     JsonBody(body): JsonBody<SignupBody>,
 ) -> Result<Created<SignedUpBody>, ApiError> {
-    throttle(&platform, &[(SIGNUP_PER_IP, &ip)]).await?;
     let plan = body
         .plan
         .map(|raw| Plan::parse_field("plan", &raw))
@@ -68,6 +67,8 @@ pub async fn signup(
         open: platform.settings.signup_open,
         plan_selection: platform.settings.plan_selection,
     };
+    // Counted once the body is valid: only a signup that could create an org costs one.
+    throttle(&platform, &[(SIGNUP_PER_IP, &ip)]).await?;
     let request_id = relinx_http::middleware::current_request().map(|r| r.request_id);
     let done = signup::signup(&platform.store, policy, new_org, request_id).await?;
     Ok(Created(SignedUpBody {

@@ -478,3 +478,37 @@ async fn signup_refuses_bad_input_with_the_field_named() {
         StatusCode::CREATED
     );
 }
+
+/// Signups (that could create an org) and token exchanges are throttled per client
+/// address, with `Retry-After`.
+#[tokio::test]
+async fn signup_and_token_exchange_are_throttled_per_client_address() {
+    let signing = app().await;
+    let mut refused = None;
+    for _ in 0..12 {
+        let body = json!({"organization": "Acme", "email": unique_email(), "password": "long enough password"});
+        let response = signing.post("/v1/signup", &[], body).await;
+        if response.status == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(response);
+            break;
+        }
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+    }
+    let refused = refused.expect("11 signups a minute from one address are refused");
+    assert!(refused.header("retry-after").is_some());
+
+    // Each test app has a client address of its own.
+    let other = app().await;
+    let t = other.tenant().await;
+    let mut statuses = Vec::new();
+    for _ in 0..30 {
+        let response = other
+            .post("/v1/auth/token", &[], json!({"api_key": t.api_key}))
+            .await;
+        statuses.push(response.status);
+    }
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "30 token exchanges in a moment from one address: {statuses:?}"
+    );
+}
