@@ -127,11 +127,11 @@ async fn run() -> Result<(), String> {
         .table_name(&store.tables().main)
         .item(
             "pk",
-            aws_sdk_dynamodb::types::AttributeValue::S("BENCH#ref".into()),
+            aws_sdk_dynamodb::types::AttributeValue::S(REF_PK.into()),
         )
         .item(
             "sk",
-            aws_sdk_dynamodb::types::AttributeValue::S("REF".into()),
+            aws_sdk_dynamodb::types::AttributeValue::S(REF_SK.into()),
         )
         .item(
             "data",
@@ -508,11 +508,11 @@ fn get_item_op(store: &Store) -> Op {
                 .table_name(&store.tables().main)
                 .key(
                     "pk",
-                    aws_sdk_dynamodb::types::AttributeValue::S("BENCH#ref".into()),
+                    aws_sdk_dynamodb::types::AttributeValue::S(REF_PK.into()),
                 )
                 .key(
                     "sk",
-                    aws_sdk_dynamodb::types::AttributeValue::S("REF".into()),
+                    aws_sdk_dynamodb::types::AttributeValue::S(REF_SK.into()),
                 )
                 .send()
                 .await
@@ -521,6 +521,10 @@ fn get_item_op(store: &Store) -> Op {
         })
     })
 }
+
+/// The item the GetItem and Query references read.
+const REF_PK: &str = "BENCH#ref";
+const REF_SK: &str = "REF";
 
 /// A Query of one partition holding one item, strongly consistent, as a list makes.
 fn query_op(store: &Store) -> Op {
@@ -534,8 +538,8 @@ fn query_op(store: &Store) -> Op {
                 .query()
                 .table_name(&store.tables().main)
                 .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", AttributeValue::S("BENCH#ref".into()))
-                .expression_attribute_values(":prefix", AttributeValue::S("RE".into()))
+                .expression_attribute_values(":pk", AttributeValue::S(REF_PK.into()))
+                .expression_attribute_values(":prefix", AttributeValue::S(REF_SK.into()))
                 .consistent_read(true)
                 .limit(50)
                 .send()
@@ -589,7 +593,7 @@ fn transact_op(store: &Store) -> Op {
             let put = Put::builder()
                 .table_name(&store.tables().main)
                 .item("pk", AttributeValue::S(format!("BENCH#{n}")))
-                .item("sk", AttributeValue::S("REF".into()))
+                .item("sk", AttributeValue::S(REF_SK.into()))
                 .item("data", AttributeValue::S("reference write".into()))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()

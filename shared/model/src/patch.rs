@@ -16,10 +16,6 @@ pub enum Patch<T> {
 }
 
 impl<T> Patch<T> {
-    pub fn is_absent(&self) -> bool {
-        matches!(self, Self::Absent)
-    }
-
     /// Applies the patch to an optional field.
     pub fn apply_to(self, field: &mut Option<T>) {
         match self {
@@ -35,15 +31,6 @@ impl<T> Patch<T> {
             Self::Null => Patch::Null,
             Self::Value(value) => Patch::Value(f(value)),
         }
-    }
-
-    /// Like [`Patch::map`] for a conversion that can fail (parsing a value).
-    pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<Patch<U>, E> {
-        Ok(match self {
-            Self::Absent => Patch::Absent,
-            Self::Null => Patch::Null,
-            Self::Value(value) => Patch::Value(f(value)?),
-        })
     }
 }
 
