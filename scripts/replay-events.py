@@ -67,6 +67,15 @@ EXPECTED = {
     "admin-api-roles-delete.json": 200,
     "admin-api-organizations-list.json": 200,
     "admin-api-organizations-update.json": 200,
+    "records-create.json": 201,
+    "records-list.json": 200,
+    "records-get.json": 200,
+    "records-update.json": 200,
+    "records-changes.json": 200,
+    "records-delete.json": 200,
+    "sync-policies-create.json": 201,
+    "sync-policies-list.json": 200,
+    "sync-policies-delete.json": 200,
 }
 
 # Events whose answers fill placeholders of later ones, in the order they run.
@@ -78,6 +87,8 @@ FIRST = [
     "admin-invites-accept.json",
     "admin-api-users-create.json",
     "auth-api-service-accounts-create.json",
+    "sync-policies-create.json",
+    "records-create.json",
 ]
 
 
@@ -119,7 +130,7 @@ def main():
         ["cargo", "run", "--quiet", "-p", "relinx-devserver", "--bin", "relinx-dev", "--", "--init-only"],
         cwd=ROOT, env={**env, "RELINX_TABLE_PREFIX": prefix}, check=True,
     )
-    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "--bins"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "--bins"], cwd=ROOT, check=True)
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -183,6 +194,8 @@ def capture(name, body, values):
         values["INVITED2_ID"] = data["id"]
     elif name == "auth-api-service-accounts-create.json":
         values["SA_ID"] = data["id"]
+    elif name in ("records-create.json", "records-update.json"):
+        values.update(RECORD_ID=body["id"], CAUSAL=body["causal"])
 
 
 def replay(tmp, port, names):

@@ -7,6 +7,14 @@ pub enum StoreError {
     /// A value in the request cannot be accepted (400, names the field).
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    /// A value in the request cannot be accepted, with a code of its own (400), e.g.
+    /// `INVALID_EXPRESSION`; the message names the field and the position.
+    #[error("{message}")]
+    BadInput { code: &'static str, message: String },
+    /// The request must say which state it expects, and did not (428), e.g. a
+    /// record's `causal` token.
+    #[error("{message}")]
+    PreconditionRequired { code: &'static str, message: String },
     /// Well-formed but semantically wrong (422, names the field).
     #[error("{0}")]
     Unprocessable(ValidationError),
@@ -16,6 +24,18 @@ pub enum StoreError {
     /// A uniqueness guard or state rule refused the change (409).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A conflict whose answer carries the item as it now is, so the caller can merge
+    /// and retry without another read (409; RelaySync's `CAUSAL_CONFLICT`).
+    #[error("{message}")]
+    ConflictWithCurrent {
+        code: &'static str,
+        message: String,
+        current: Box<serde_json::Value>,
+    },
+    /// What the caller points at is past its retention (410: start over, e.g. resync
+    /// from a full list).
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
     /// The caller may not do this (403).
     #[error("{message}")]
     Forbidden { code: &'static str, message: String },

@@ -59,6 +59,22 @@ pub mod identity {
     pub const INVITE_SK: &str = "INVITE";
 }
 
+/// RelaySync records' keys (`relinx-records`). A workspace's records and its change
+/// feed are partitions of their own (not the org's), so a busy workspace never
+/// crowds its org's identity items; the index partitions serve the list filters.
+pub mod records {
+    pub const RECORDS: &str = "RECORDS#";
+    pub const FEED: &str = "RECFEED#";
+    pub const BY_STATUS: &str = "RECSTATUS#";
+    pub const BY_QUEUE: &str = "RECQUEUE#";
+    pub const BY_UPDATE: &str = "RECUPD#";
+    /// An applied upload-batch operation (its `op_id`), kept like a tombstone.
+    pub const APPLIED_OP: &str = "RECOP#";
+    pub const APPLIED_OP_SK: &str = "RECOP";
+    /// A sync policy, in the org's partition.
+    pub const POLICY: &str = "POLICY#";
+}
+
 const fn reg(domain: &'static str, part: KeyPart, prefix: &'static str) -> Registered {
     Registered {
         domain,
@@ -84,6 +100,13 @@ pub const REGISTRY: &[Registered] = &[
     reg("identity", KeyPart::Partition, identity::LOGIN),
     reg("identity", KeyPart::Partition, identity::KEY_CREDENTIAL),
     reg("identity", KeyPart::Partition, identity::INVITE),
+    reg("records", KeyPart::Partition, records::RECORDS),
+    reg("records", KeyPart::Partition, records::FEED),
+    reg("records", KeyPart::Partition, records::BY_STATUS),
+    reg("records", KeyPart::Partition, records::BY_QUEUE),
+    reg("records", KeyPart::Partition, records::BY_UPDATE),
+    reg("records", KeyPart::Partition, records::APPLIED_OP),
+    reg("records", KeyPart::Sort, records::POLICY),
 ];
 
 /// The partition of an org's items.

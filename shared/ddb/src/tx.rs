@@ -277,6 +277,10 @@ impl Tx {
                 | StoreError::Unprocessable(_)
                 | StoreError::NotFound(_)
                 | StoreError::Conflict { .. }
+                | StoreError::ConflictWithCurrent { .. }
+                | StoreError::Gone { .. }
+                | StoreError::BadInput { .. }
+                | StoreError::PreconditionRequired { .. }
                 | StoreError::Forbidden { .. }
                 | StoreError::Stale)
         ) {

@@ -13,7 +13,10 @@ use std::sync::Arc;
 /// Every endpoint group's route table, merged as API Gateway routes to the separate
 /// functions.
 pub fn routes() -> relinx_http::Routes {
-    auth_fn::routes().merge(admin_fn::routes())
+    auth_fn::routes()
+        .merge(admin_fn::routes())
+        .merge(records_fn::routes())
+        .merge(sync_fn::routes())
 }
 
 /// Every endpoint group's routes behind one middleware stack.

@@ -16,6 +16,9 @@ pub struct ApiError {
     /// A sentence a person can act on, naming the offending field.
     pub message: String,
     pub retry_after: Option<u64>,
+    /// The resource as it now is, on a conflict the caller resolves by merging
+    /// (`CAUSAL_CONFLICT`); rendered as `current` in the platform envelope.
+    pub current: Option<Box<serde_json::Value>>,
 }
 
 /// Marks a response whose body is already an envelope.
@@ -29,6 +32,7 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             retry_after: None,
+            current: None,
         }
     }
 
@@ -111,6 +115,19 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict { code, message } => {
                 Self::new(StatusCode::CONFLICT, code, message)
             }
+            StoreError::ConflictWithCurrent {
+                code,
+                message,
+                current,
+            } => Self {
+                current: Some(current),
+                ..Self::new(StatusCode::CONFLICT, code, message)
+            },
+            StoreError::BadInput { code, message } => Self::bad_request(code, message),
+            StoreError::PreconditionRequired { code, message } => {
+                Self::new(StatusCode::PRECONDITION_REQUIRED, code, message)
+            }
+            StoreError::Gone { code, message } => Self::new(StatusCode::GONE, code, message),
             StoreError::Forbidden { code, message } => {
                 Self::new(StatusCode::FORBIDDEN, code, message)
             }
@@ -145,6 +162,7 @@ pub fn render(err: &ApiError, surface: Surface, request_id: &str) -> serde_json:
             message,
             error_code: err.code.clone(),
             request_id: request_id.to_owned(),
+            current: err.current.clone(),
         }),
         Surface::Datalinx => serde_json::to_value(DatalinxError {
             status: "failed",

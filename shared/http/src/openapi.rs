@@ -78,6 +78,10 @@ pub struct PlatformError {
     pub error_code: String,
     #[schema(example = "req_01JD8Z2X4Q7V3N5K9M2B6C8D0E")]
     pub request_id: String,
+    /// On `CAUSAL_CONFLICT` only: the record as it now is, with its current `causal`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub current: Option<Box<serde_json::Value>>,
 }
 
 /// Datalinx errors (`/api/…`).

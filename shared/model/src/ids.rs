@@ -97,6 +97,11 @@ prefixed_id!(
     "sa"
 );
 prefixed_id!(
+    /// A RelaySync field record.
+    RecordId,
+    "rec"
+);
+prefixed_id!(
     /// One entry of the append-only event log.
     EventId,
     "evt"

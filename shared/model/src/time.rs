@@ -27,6 +27,12 @@ impl Timestamp {
             .map(Self::from_datetime)
     }
 
+    pub fn from_unix_millis(millis: i64) -> Option<Self> {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+            .ok()
+            .map(Self::from_datetime)
+    }
+
     pub fn parse(raw: &str) -> Option<Self> {
         OffsetDateTime::parse(raw, &Rfc3339)
             .ok()

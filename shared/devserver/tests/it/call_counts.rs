@@ -347,3 +347,61 @@ async fn a_warm_instance_decides_rate_limits_without_a_call() {
     assert!(leases.iter().sum::<u32>() <= 3, "{leases:?}");
     assert_eq!(&leases[2..5], &[0, 0, 0], "{leases:?}");
 }
+
+#[tokio::test]
+async fn records_read_in_one_call_and_write_in_one_transaction() {
+    let app = app().await;
+    let t = app.tenant().await;
+    let h = [t.key_header()];
+    let post = |title: &str| Some(json!({"title": title}));
+    // The first write also reads the org's sync policies, cached from then on.
+    count(&app, Method::POST, "/v1/records", &h, post("warm")).await;
+    let created = app.post("/v1/records", &h, json!({"title": "r"})).await;
+    assert_eq!(
+        ddb_calls(&created),
+        1,
+        "one transaction: record, feed entry, event, workspace check"
+    );
+    let record = created.json();
+    let path = format!("/v1/records/{}", record["id"].as_str().unwrap());
+    assert_eq!(
+        count(&app, Method::GET, &path, &h, None).await,
+        1,
+        "GetItem"
+    );
+    assert_eq!(
+        count(&app, Method::GET, "/v1/records", &h, None).await,
+        1,
+        "Query"
+    );
+    assert_eq!(
+        count(&app, Method::GET, "/v1/records?status=queued", &h, None).await,
+        1,
+        "Query on the status index"
+    );
+    assert_eq!(
+        count(&app, Method::GET, "/v1/records/changes", &h, None).await,
+        1,
+        "Query on the feed"
+    );
+    // PATCH and DELETE read the record (policies see the whole new record, and the
+    // answer is the record), then write it back in one transaction.
+    let patched = app
+        .call(
+            Method::PATCH,
+            &path,
+            &h,
+            Some(json!({"status": "synced", "causal": record["causal"]})),
+        )
+        .await;
+    assert_eq!(ddb_calls(&patched), 2, "{}", patched.text);
+    let deleted = app
+        .call(
+            Method::DELETE,
+            &path,
+            &h,
+            Some(json!({"causal": patched.json()["causal"]})),
+        )
+        .await;
+    assert_eq!(ddb_calls(&deleted), 2, "{}", deleted.text);
+}

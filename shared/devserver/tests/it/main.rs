@@ -11,5 +11,6 @@ mod idempotency;
 mod openapi;
 mod postman;
 mod rate_limit;
+mod records;
 mod secrets;
 mod support;

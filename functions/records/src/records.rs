@@ -1,0 +1,304 @@
+//! `/v1/records` (seed 002): records of the workspace the request resolves to, and
+//! their change feed.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use relinx_http::openapi::CursorPage;
+use relinx_http::respond::{Created, CursorList};
+use relinx_http::{ApiError, Caller, CurrentWorkspace, JsonBody, PathParam, Platform, QueryParams};
+use relinx_model::{RecordId, Timestamp, ValidationError};
+use relinx_records::record::{self as fields};
+use relinx_records::{
+    ChangePage, Edit, ListQuery, NewRecord, Record, RecordPatch, Status, records,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RecordCreate, example = json!({"title": "Pressure check", "type": "inspection", "site": "alpha"}))]
+pub struct CreateBody {
+    /// 1 to 500 characters.
+    title: String,
+    /// Up to 100 characters.
+    #[serde(default, rename = "type")]
+    kind: String,
+    /// Up to 100 characters.
+    #[serde(default)]
+    site: String,
+    /// Default `queued`.
+    #[serde(default)]
+    status: Option<Status>,
+    /// Free JSON object; the whole record is at most 100 KiB of JSON.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    data: Option<Map<String, Value>>,
+}
+
+impl CreateBody {
+    fn into_new(self) -> Result<NewRecord, ValidationError> {
+        Ok(NewRecord {
+            title: fields::title("title", &self.title)?,
+            kind: fields::label("type", &self.kind)?,
+            site: fields::label("site", &self.site)?,
+            status: self.status,
+            data: fields::data("data", self.data.unwrap_or_default())?,
+        })
+    }
+}
+
+/// Only fields present change; `data` replaces the whole object.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RecordUpdate, example = json!({"status": "synced", "causal": "01JD8Z2X4Q7V3N5K9M2B6C8D0E"}))]
+pub struct UpdateBody {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    site: Option<String>,
+    #[serde(default)]
+    status: Option<Status>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    data: Option<Map<String, Value>>,
+    /// The record's current causal token (or send it as `If-Match`).
+    #[serde(default)]
+    causal: Option<String>,
+}
+
+impl UpdateBody {
+    fn into_patch(self) -> Result<(RecordPatch, Option<String>), ValidationError> {
+        let patch = RecordPatch {
+            title: self
+                .title
+                .as_deref()
+                .map(|t| fields::title("title", t))
+                .transpose()?,
+            kind: self
+                .kind
+                .as_deref()
+                .map(|k| fields::label("type", k))
+                .transpose()?,
+            site: self
+                .site
+                .as_deref()
+                .map(|s| fields::label("site", s))
+                .transpose()?,
+            status: self.status,
+            data: self.data.map(|d| fields::data("data", d)).transpose()?,
+        };
+        Ok((patch, self.causal))
+    }
+}
+
+/// DELETE may carry the causal token in a body instead of `If-Match`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RecordDelete)]
+pub struct DeleteBody {
+    #[serde(default)]
+    causal: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only records in this status.
+    status: Option<Status>,
+    /// Only records of this type.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    kind: Option<String>,
+    /// Only records of this site.
+    site: Option<String>,
+    /// Only records in this queue.
+    queue: Option<String>,
+    /// Only records changed at or after this time (RFC 3339).
+    updated_since: Option<String>,
+    /// Include tombstones (deleted records).
+    #[serde(default)]
+    include_deleted: bool,
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i32>,
+    /// `next_cursor` of the page before (same filters).
+    cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesParams {
+    /// `next_cursor` of the page before; absent: from the oldest change kept.
+    since: Option<String>,
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i32>,
+}
+
+fn limit(raw: Option<i32>) -> Result<i32, ApiError> {
+    match raw {
+        None => Ok(50),
+        Some(n) if (1..=200).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::bad_request(
+            "VALIDATION_FAILED",
+            "limit: must be between 1 and 200",
+        )),
+    }
+}
+
+fn record_id(raw: &str) -> Result<RecordId, ApiError> {
+    RecordId::parse(raw).ok_or_else(|| ApiError::not_found("record"))
+}
+
+/// The causal token of `If-Match` (`"…"`, `W/"…"` or bare), if any.
+fn if_match(headers: &HeaderMap) -> Option<String> {
+    let raw = headers.get(header::IF_MATCH)?.to_str().ok()?.trim();
+    let raw = raw.strip_prefix("W/").unwrap_or(raw);
+    Some(raw.trim_matches('"').to_owned()).filter(|v| !v.is_empty())
+}
+
+/// The record with its causal token as `ETag`, for clients that use `If-Match`.
+fn with_etag(record: &Record, response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!("\"{}\"", record.causal)) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+#[utoipa::path(get, path = "/v1/records", tag = "records", params(ListParams), responses((status = 200, description = "The workspace's records, by id (tombstones only with include_deleted)", body = CursorPage<Record>)))]
+pub async fn list(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    CurrentWorkspace(ws): CurrentWorkspace,
+    QueryParams(params): QueryParams<ListParams>,
+) -> Result<CursorList<Record>, ApiError> {
+    let updated_since = params
+        .updated_since
+        .as_deref()
+        .map(|raw| {
+            Timestamp::parse(raw).ok_or_else(|| {
+                ApiError::bad_request(
+                    "VALIDATION_FAILED",
+                    "updated_since: must be an RFC 3339 time, e.g. 2026-11-25T10:00:00Z",
+                )
+            })
+        })
+        .transpose()?;
+    let query = ListQuery {
+        status: params.status,
+        kind: params.kind,
+        site: params.site,
+        queue: params.queue,
+        updated_since,
+        include_deleted: params.include_deleted,
+    };
+    let page = records::list(
+        &platform.store,
+        &caller.ctx,
+        &ws,
+        &query,
+        params.cursor.as_deref(),
+        limit(params.limit)?,
+    )
+    .await?;
+    Ok(CursorList {
+        data: page.items,
+        next_cursor: page.next_cursor,
+    })
+}
+
+#[utoipa::path(post, path = "/v1/records", tag = "records", request_body = CreateBody, responses((status = 201, description = "The record, with its first causal token (also as ETag)", body = Record)))]
+pub async fn create(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    CurrentWorkspace(ws): CurrentWorkspace,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> Result<Response, ApiError> {
+    let record = records::create(&platform.store, &caller.ctx, &ws, body.into_new()?).await?;
+    Ok(with_etag(&record, Created(record.clone())))
+}
+
+#[utoipa::path(get, path = "/v1/records/{id}", tag = "records", params(("id" = String, Path, description = "The record id, `rec_…`")), responses((status = 200, description = "The record (a tombstone has deleted: true)", body = Record)))]
+pub async fn get(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    CurrentWorkspace(ws): CurrentWorkspace,
+    PathParam(id): PathParam,
+) -> Result<Response, ApiError> {
+    let record = records::get(&platform.store, &caller.ctx, &ws, &record_id(&id)?).await?;
+    Ok(with_etag(&record, Json(record.clone())))
+}
+
+#[utoipa::path(patch, path = "/v1/records/{id}", tag = "records", params(("id" = String, Path, description = "The record id, `rec_…`"), ("If-Match" = Option<String>, Header, description = "The record's current causal token, if not in the body")), request_body = UpdateBody, responses((status = 200, description = "The record after the change, with a new causal token", body = Record), (status = 428, description = "No causal token was sent", body = relinx_http::openapi::PlatformError)))]
+pub async fn update(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    CurrentWorkspace(ws): CurrentWorkspace,
+    PathParam(id): PathParam,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<UpdateBody>,
+) -> Result<Response, ApiError> {
+    let id = record_id(&id)?;
+    let (patch, causal) = body.into_patch()?;
+    let causal = causal.or_else(|| if_match(&headers));
+    let record = records::edit(
+        &platform.store,
+        &caller.ctx,
+        &ws,
+        &id,
+        causal.as_deref(),
+        Edit::Patch(patch),
+    )
+    .await?;
+    Ok(with_etag(&record, Json(record.clone())))
+}
+
+#[utoipa::path(delete, path = "/v1/records/{id}", tag = "records", params(("id" = String, Path, description = "The record id, `rec_…`"), ("If-Match" = Option<String>, Header, description = "The record's current causal token, if not in the body")), request_body(content = DeleteBody, description = "Optional: the causal token, if not sent as If-Match"), responses((status = 200, description = "The tombstone: kept for the retention period and replicated through the change feed", body = Record), (status = 428, description = "No causal token was sent", body = relinx_http::openapi::PlatformError)))]
+pub async fn delete(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    CurrentWorkspace(ws): CurrentWorkspace,
+    PathParam(id): PathParam,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<DeleteBody>,
+) -> Result<Response, ApiError> {
+    let id = record_id(&id)?;
+    let causal = body.causal.or_else(|| if_match(&headers));
+    let record = records::edit(
+        &platform.store,
+        &caller.ctx,
+        &ws,
+        &id,
+        causal.as_deref(),
+        Edit::Delete,
+    )
+    .await?;
+    Ok(with_etag(&record, Json(record.clone())))
+}
+
+#[utoipa::path(get, path = "/v1/records/changes", tag = "records", params(ChangesParams), responses((status = 200, description = "Every create, update and delete after `since`, in the order of the writes (tombstones included); continue with next_cursor", body = ChangePage), (status = 410, description = "`since` is older than the tombstone retention: resync from a full list", body = relinx_http::openapi::PlatformError)))]
+pub async fn changes(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    CurrentWorkspace(ws): CurrentWorkspace,
+    QueryParams(params): QueryParams<ChangesParams>,
+) -> Result<Json<ChangePage>, ApiError> {
+    let page = records::changes(
+        &platform.store,
+        &caller.ctx,
+        &ws,
+        params.since.as_deref(),
+        limit(params.limit)?,
+    )
+    .await?;
+    Ok(Json(page))
+}

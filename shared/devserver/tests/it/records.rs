@@ -1,0 +1,624 @@
+//! RelaySync records and policies as a client uses them (seed 002): the seed's own
+//! examples, causal tokens under concurrency, tombstones, the change feed paged
+//! while records change, cursors that cannot cross orgs, sync policies.
+
+use futures::future::join_all;
+use http::{Method, StatusCode};
+use relinx_records::RecordSettings;
+use relinx_testkit::{Tenant, TestApp, TestResponse, owner_context};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+/// The settle time these tests run with (production: 1 s).
+const SETTLE: Duration = Duration::from_millis(150);
+
+async fn app() -> TestApp {
+    let app = TestApp::new(relinx_devserver::app).await;
+    relinx_records::configure(
+        &app.platform.store,
+        RecordSettings {
+            feed_settle: SETTLE,
+            ..RecordSettings::default()
+        },
+    );
+    app
+}
+
+/// A tenant whose rate limit is out of the way of a test that sends hundreds of requests.
+async fn busy_tenant(app: &TestApp) -> Tenant {
+    let t = app.tenant().await;
+    relinx_identity::orgs::set_limits_override(
+        &app.platform.store,
+        &owner_context(&t),
+        relinx_model::LimitsOverride {
+            rate_per_minute: Some(100_000),
+            burst: Some(100_000),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    t
+}
+
+async fn create(app: &TestApp, t: &Tenant, body: Value) -> Value {
+    let created = app.post("/v1/records", &[t.key_header()], body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    created.json()
+}
+
+async fn patch(app: &TestApp, t: &Tenant, id: &str, body: Value) -> TestResponse {
+    app.call(
+        Method::PATCH,
+        &format!("/v1/records/{id}"),
+        &[t.key_header()],
+        Some(body),
+    )
+    .await
+}
+
+async fn delete(app: &TestApp, t: &Tenant, id: &str, causal: &str) -> TestResponse {
+    app.call(
+        Method::DELETE,
+        &format!("/v1/records/{id}"),
+        &[t.key_header(), ("if-match", format!("\"{causal}\""))],
+        None,
+    )
+    .await
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_seeds_examples_work_as_written() {
+    let app = app().await;
+    let t = app.tenant().await;
+    let h = t.key_header();
+    let body = json!({"title": "Pressure check", "type": "inspection", "site": "alpha"});
+    let key = ("idempotency-key", format!("2f3a-{}", t.org_id));
+    let created = app
+        .post("/v1/records", &[h.clone(), key.clone()], body.clone())
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let record = created.json();
+    assert!(record["id"].as_str().unwrap().starts_with("rec_"));
+    assert_eq!(record["status"], "queued");
+    assert_eq!(record["queue"], "default");
+    assert_eq!(record["deleted"], false);
+    let causal = record["causal"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created.header("etag"),
+        Some(format!("\"{causal}\"").as_str())
+    );
+    // Offline replay: the same key answers the same record, written once.
+    let replayed = app.post("/v1/records", &[h.clone(), key], body).await;
+    assert_eq!(replayed.status, StatusCode::CREATED);
+    assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replayed.json()["id"], record["id"]);
+
+    let listed = app
+        .get(
+            "/v1/records?status=queued&limit=50",
+            std::slice::from_ref(&h),
+        )
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    assert_eq!(ids(&listed.json()), vec![record["id"].as_str().unwrap()]);
+    assert_eq!(listed.json()["has_more"], false);
+
+    let id = record["id"].as_str().unwrap();
+    let synced = patch(&app, &t, id, json!({"status": "synced", "causal": causal})).await;
+    assert_eq!(synced.status, StatusCode::OK, "{}", synced.text);
+    let synced = synced.json();
+    assert_eq!(synced["status"], "synced");
+    assert_ne!(synced["causal"], json!(causal));
+    assert_eq!(synced["title"], "Pressure check", "absent fields stay");
+
+    let deleted = delete(&app, &t, id, synced["causal"].as_str().unwrap()).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    assert_eq!(deleted.json()["deleted"], true);
+    assert!(deleted.json()["deleted_at"].is_string());
+
+    // Lists hide the tombstone unless asked; GET still shows it, deleted.
+    let listed = app.get("/v1/records", std::slice::from_ref(&h)).await;
+    assert!(ids(&listed.json()).is_empty(), "{}", listed.text);
+    let all = app
+        .get("/v1/records?include_deleted=true", std::slice::from_ref(&h))
+        .await;
+    assert_eq!(ids(&all.json()), vec![id]);
+    let got = app
+        .get(&format!("/v1/records/{id}"), std::slice::from_ref(&h))
+        .await;
+    assert_eq!(got.json()["deleted"], true);
+
+    let names: Vec<String> = relinx_testkit::events_of(&t.org_id)
+        .await
+        .iter()
+        .map(|e| e.event.as_str().to_owned())
+        .filter(|e| e.starts_with("record."))
+        .collect();
+    assert_eq!(
+        names,
+        ["record.created", "record.synced", "record.deleted"],
+        "one event per write, the status change to synced named so"
+    );
+}
+
+#[tokio::test]
+async fn a_write_without_the_current_causal_token_is_refused() {
+    let app = app().await;
+    let t = app.tenant().await;
+    let record = create(&app, &t, json!({"title": "Valve"})).await;
+    let id = record["id"].as_str().unwrap();
+
+    let missing = patch(&app, &t, id, json!({"title": "Valve 2"})).await;
+    assert_eq!(missing.status, StatusCode::PRECONDITION_REQUIRED);
+    assert_eq!(missing.json()["error_code"], "CAUSAL_REQUIRED");
+    let no_delete = app
+        .call(
+            Method::DELETE,
+            &format!("/v1/records/{id}"),
+            &[t.key_header()],
+            None,
+        )
+        .await;
+    assert_eq!(no_delete.status, StatusCode::PRECONDITION_REQUIRED);
+
+    let first = patch(
+        &app,
+        &t,
+        id,
+        json!({"title": "Valve 2", "causal": record["causal"]}),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::OK);
+    // The old token again: 409 with the record as it now is, and an event.
+    let stale = patch(
+        &app,
+        &t,
+        id,
+        json!({"title": "Valve 3", "causal": record["causal"]}),
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.text);
+    let body = stale.json();
+    assert_eq!(body["error_code"], "CAUSAL_CONFLICT");
+    assert_eq!(body["current"]["title"], "Valve 2");
+    assert_eq!(body["current"]["causal"], first.json()["causal"]);
+    let stale_delete = delete(&app, &t, id, record["causal"].as_str().unwrap()).await;
+    assert_eq!(stale_delete.status, StatusCode::CONFLICT);
+    let conflicts = relinx_testkit::events_of(&t.org_id)
+        .await
+        .iter()
+        .filter(|e| e.event.as_str() == "record.conflict")
+        .count();
+    assert_eq!(conflicts, 2);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_patches_with_one_token_make_one_change() {
+    let app = app().await;
+    let t = busy_tenant(&app).await;
+    let record = create(&app, &t, json!({"title": "Meter"})).await;
+    let id = record["id"].as_str().unwrap();
+    let causal = record["causal"].clone();
+    let answers = join_all((0..50).map(|n| {
+        let (app, t, causal) = (app.clone(), t.clone(), causal.clone());
+        async move {
+            patch(
+                &app,
+                &t,
+                id,
+                json!({"title": format!("Meter {n}"), "causal": causal}),
+            )
+            .await
+            .status
+        }
+    }))
+    .await;
+    let ok = answers.iter().filter(|s| **s == StatusCode::OK).count();
+    let conflict = answers
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((ok, conflict), (1, 49), "{answers:?}");
+}
+
+/// Pages `path` (a list or the feed) with limit 7 until it reports no more.
+async fn page_through(app: &TestApp, t: &Tenant, first: &str, cursor_param: &str) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let mut path = first.to_owned();
+    loop {
+        let page = app.get(&path, &[t.key_header()]).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.text);
+        let page = page.json();
+        seen.extend(page["data"].as_array().unwrap().iter().cloned());
+        if page["has_more"] != true {
+            return seen;
+        }
+        let cursor = page["next_cursor"].as_str().unwrap();
+        path = format!("{}&{cursor_param}={cursor}", first);
+    }
+}
+
+#[tokio::test]
+async fn the_feed_and_the_list_page_every_change_once_while_records_change() {
+    let app = app().await;
+    let t = busy_tenant(&app).await;
+    let mut records = Vec::new();
+    for chunk in 0..10 {
+        let made =
+            join_all((0..10).map(|n| create(&app, &t, json!({"title": format!("r{chunk}-{n}")}))))
+                .await;
+        records.extend(made);
+    }
+    tokio::time::sleep(SETTLE * 2).await;
+
+    // Page the feed and the list with limit 7 while 30 records change and 20 go.
+    let writer = {
+        let (app, t, records) = (app.clone(), t.clone(), records.clone());
+        tokio::spawn(async move {
+            for r in &records[..30] {
+                let id = r["id"].as_str().unwrap();
+                let answer = patch(
+                    &app,
+                    &t,
+                    id,
+                    json!({"status": "synced", "causal": r["causal"]}),
+                )
+                .await;
+                assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+            }
+            for r in &records[30..50] {
+                let answer = delete(
+                    &app,
+                    &t,
+                    r["id"].as_str().unwrap(),
+                    r["causal"].as_str().unwrap(),
+                )
+                .await;
+                assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+            }
+        })
+    };
+    let mut feed = Vec::new();
+    let mut since: Option<String> = None;
+    let mut list_during = Vec::new();
+    let mut list_cursor: Option<String> = None;
+    let mut list_done = false;
+    loop {
+        let path = match &since {
+            Some(c) => format!("/v1/records/changes?limit=7&since={c}"),
+            None => "/v1/records/changes?limit=7".to_owned(),
+        };
+        let page = app.get(&path, &[t.key_header()]).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        let page = page.json();
+        feed.extend(page["data"].as_array().unwrap().iter().cloned());
+        since = Some(page["next_cursor"].as_str().unwrap().to_owned());
+        if !list_done {
+            let path = match &list_cursor {
+                Some(c) => format!("/v1/records?limit=7&cursor={c}"),
+                None => "/v1/records?limit=7".to_owned(),
+            };
+            let list = app.get(&path, &[t.key_header()]).await.json();
+            list_during.extend(list["data"].as_array().unwrap().iter().cloned());
+            list_cursor = list["next_cursor"].as_str().map(str::to_owned);
+            list_done = list_cursor.is_none();
+        }
+        if writer.is_finished() && page["has_more"] == false && list_done {
+            break;
+        }
+    }
+    writer.await.unwrap();
+    // Whatever committed before the writer finished is listed after the settle time.
+    tokio::time::sleep(SETTLE * 2).await;
+    loop {
+        let path = format!(
+            "/v1/records/changes?limit=7&since={}",
+            since.as_deref().unwrap()
+        );
+        let page = app.get(&path, &[t.key_header()]).await.json();
+        feed.extend(page["data"].as_array().unwrap().iter().cloned());
+        since = Some(page["next_cursor"].as_str().unwrap().to_owned());
+        if page["has_more"] == false {
+            break;
+        }
+    }
+
+    // Every change exactly once, in the order of the writes.
+    let causals: Vec<&str> = feed
+        .iter()
+        .map(|c| c["record"]["causal"].as_str().unwrap())
+        .collect();
+    assert_eq!(causals.len(), 150, "100 creates, 30 updates, 20 deletes");
+    assert_eq!(
+        causals.iter().collect::<HashSet<_>>().len(),
+        150,
+        "no repeats"
+    );
+    assert!(causals.windows(2).all(|w| w[0] < w[1]), "in write order");
+    let kinds: HashMap<&str, usize> = feed.iter().fold(HashMap::new(), |mut m, c| {
+        *m.entry(c["change"].as_str().unwrap()).or_default() += 1;
+        m
+    });
+    assert_eq!(
+        kinds,
+        HashMap::from([("created", 100), ("updated", 30), ("deleted", 20)])
+    );
+
+    // The list paged meanwhile: each record at most once, in id order.
+    let listed: Vec<&str> = list_during
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed.iter().collect::<HashSet<_>>().len(), listed.len());
+    assert!(listed.windows(2).all(|w| w[0] < w[1]));
+    // Paged again: the 80 live records, no tombstone.
+    let live = page_through(&app, &t, "/v1/records?limit=7", "cursor").await;
+    assert_eq!(live.len(), 80);
+    assert!(live.iter().all(|r| r["deleted"] == false));
+    let synced = page_through(&app, &t, "/v1/records?limit=7&status=synced", "cursor").await;
+    assert_eq!(synced.len(), 30);
+}
+
+#[tokio::test]
+async fn cursors_and_ids_do_not_cross_orgs() {
+    let app = app().await;
+    let (a, b) = (app.tenant().await, app.tenant().await);
+    for n in 0..3 {
+        create(&app, &a, json!({"title": format!("a{n}")})).await;
+    }
+    let theirs = create(&app, &b, json!({"title": "b"})).await;
+    let page = app
+        .get("/v1/records?limit=1", &[a.key_header()])
+        .await
+        .json();
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    let feed = app
+        .get("/v1/records/changes", &[a.key_header()])
+        .await
+        .json();
+    let since = feed["next_cursor"].as_str().unwrap().to_owned();
+
+    for path in [
+        format!("/v1/records?limit=1&cursor={cursor}"),
+        format!("/v1/records/changes?since={since}"),
+    ] {
+        let answer = app.get(&path, &[b.key_header()]).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            answer.text
+        );
+    }
+    let mut tampered = cursor.clone();
+    tampered.replace_range(10..11, if &cursor[10..11] == "A" { "B" } else { "A" });
+    for path in [
+        format!("/v1/records?limit=1&cursor={tampered}"),
+        format!("/v1/records?limit=1&status=queued&cursor={cursor}"),
+        "/v1/records/changes?since=not-a-cursor".to_owned(),
+    ] {
+        let answer = app.get(&path, &[a.key_header()]).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            answer.text
+        );
+        assert_eq!(answer.json()["error_code"], "VALIDATION_FAILED");
+    }
+
+    let id = theirs["id"].as_str().unwrap();
+    let get = app
+        .get(&format!("/v1/records/{id}"), &[a.key_header()])
+        .await;
+    let patched = patch(
+        &app,
+        &a,
+        id,
+        json!({"title": "x", "causal": theirs["causal"]}),
+    )
+    .await;
+    let deleted = delete(&app, &a, id, theirs["causal"].as_str().unwrap()).await;
+    for answer in [get, patched, deleted] {
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{}", answer.text);
+        assert_eq!(answer.json()["error_code"], "RECORD_NOT_FOUND");
+    }
+}
+
+#[tokio::test]
+async fn a_feed_cursor_older_than_the_retention_is_gone() {
+    let app = TestApp::new(relinx_devserver::app).await;
+    relinx_records::configure(
+        &app.platform.store,
+        RecordSettings {
+            retention: Duration::from_millis(300),
+            feed_settle: Duration::ZERO,
+        },
+    );
+    let t = app.tenant().await;
+    create(&app, &t, json!({"title": "old"})).await;
+    let feed = app
+        .get("/v1/records/changes", &[t.key_header()])
+        .await
+        .json();
+    assert_eq!(feed["data"].as_array().unwrap().len(), 1);
+    let since = feed["next_cursor"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let gone = app
+        .get(
+            &format!("/v1/records/changes?since={since}"),
+            &[t.key_header()],
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::GONE, "{}", gone.text);
+    assert_eq!(gone.json()["error_code"], "CURSOR_EXPIRED");
+    assert!(gone.json()["message"].as_str().unwrap().contains("resync"));
+}
+
+#[tokio::test]
+async fn policies_route_records_to_queues() {
+    let app = app().await;
+    let t = app.tenant().await;
+    let h = [t.key_header()];
+    let policy = json!({"name": "defer_media", "when": "size>5120", "then": "queue=wifi"});
+    let saved = app.post("/v1/policies", &h, policy.clone()).await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.text);
+    let again = app.post("/v1/policies", &h, policy).await;
+    assert_eq!(again.status, StatusCode::OK, "replaced by name");
+    let listed = app.get("/v1/policies", &h).await.json();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+
+    let big = create(
+        &app,
+        &t,
+        json!({"title": "photo", "data": {"blob": "x".repeat(6 * 1024)}}),
+    )
+    .await;
+    assert_eq!(big["queue"], "wifi");
+    let small = create(&app, &t, json!({"title": "note"})).await;
+    assert_eq!(small["queue"], "default");
+    let by_queue = app.get("/v1/records?queue=wifi", &h).await.json();
+    assert_eq!(ids(&by_queue), vec![big["id"].as_str().unwrap()]);
+
+    let bad = app
+        .post(
+            "/v1/policies",
+            &h,
+            json!({"name": "broken", "when": "size >", "then": "queue=wifi"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["error_code"], "INVALID_EXPRESSION");
+    let message = bad.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("when: at column 7"), "{message}");
+    let bad_then = app
+        .post(
+            "/v1/policies",
+            &h,
+            json!({"name": "broken", "when": "size > 1", "then": "colour=red"}),
+        )
+        .await;
+    assert_eq!(bad_then.json()["error_code"], "INVALID_EXPRESSION");
+
+    let gone = app
+        .call(Method::DELETE, "/v1/policies/defer_media", &h, None)
+        .await;
+    assert_eq!(gone.status, StatusCode::OK);
+    let again = app
+        .call(Method::DELETE, "/v1/policies/defer_media", &h, None)
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let after = create(
+        &app,
+        &t,
+        json!({"title": "photo", "data": {"blob": "x".repeat(6 * 1024)}}),
+    )
+    .await;
+    assert_eq!(
+        after["queue"], "default",
+        "this instance dropped its cached policies"
+    );
+}
+
+#[tokio::test]
+async fn bad_records_get_an_error_naming_the_field() {
+    let app = app().await;
+    let t = app.tenant().await;
+    let h = [t.key_header()];
+    let cases = [
+        (
+            json!({"title": "big", "data": {"blob": "x".repeat(200 * 1024)}}),
+            "data",
+        ),
+        (json!({"title": ""}), "title"),
+        (json!({"title": "t", "status": "lost"}), "status"),
+        (json!({"title": "t", "colour": "red"}), "colour"),
+        (json!({"type": "inspection"}), "title"),
+    ];
+    for (body, field) in cases {
+        let answer = app.post("/v1/records", &h, body).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+        let message = answer.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(field), "{field}: {message}");
+    }
+    let unknown = app.get("/v1/records/rec_nope", &h).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let bad_time = app.get("/v1/records?updated_since=yesterday", &h).await;
+    assert_eq!(bad_time.status, StatusCode::BAD_REQUEST);
+    let bad_limit = app.get("/v1/records/changes?limit=0", &h).await;
+    assert_eq!(bad_limit.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn read_only_workspaces_and_viewers_cannot_write_records() {
+    let app = app().await;
+    let t = app.tenant().await;
+    let viewer = crate::support::key_with_role(&app, &t, "viewer").await;
+    let listed = app.get("/v1/records", std::slice::from_ref(&viewer)).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let refused = app
+        .post("/v1/records", &[viewer], json!({"title": "no"}))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let ro = app
+        .post(
+            "/v1/workspaces",
+            &[t.key_header()],
+            json!({"name": "archive", "read_only": true}),
+        )
+        .await
+        .json();
+    let in_ro = app
+        .post(
+            "/v1/records",
+            &[
+                t.key_header(),
+                ("workspaceid", ro["id"].as_str().unwrap().to_owned()),
+            ],
+            json!({"title": "no"}),
+        )
+        .await;
+    assert_eq!(in_ro.status, StatusCode::FORBIDDEN, "{}", in_ro.text);
+    assert_eq!(in_ro.json()["error_code"], "WORKSPACE_READ_ONLY");
+}
+
+#[tokio::test]
+async fn records_updated_since_come_from_the_change_index() {
+    let app = app().await;
+    let t = app.tenant().await;
+    let first = create(&app, &t, json!({"title": "first"})).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mark = relinx_model::Timestamp::now();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let second = create(&app, &t, json!({"title": "second"})).await;
+    let since = format!("/v1/records?updated_since={mark}");
+    let listed = app.get(&since, &[t.key_header()]).await;
+    assert_eq!(
+        ids(&listed.json()),
+        vec![second["id"].as_str().unwrap()],
+        "{}",
+        listed.text
+    );
+    let touched = patch(
+        &app,
+        &t,
+        first["id"].as_str().unwrap(),
+        json!({"site": "beta", "causal": first["causal"]}),
+    )
+    .await;
+    assert_eq!(touched.status, StatusCode::OK);
+    let listed = app.get(&since, &[t.key_header()]).await;
+    assert_eq!(ids(&listed.json()).len(), 2);
+}
