@@ -73,6 +73,7 @@ EXPECTED = {
     "records-update.json": 200,
     "records-changes.json": 200,
     "records-delete.json": 200,
+    "records-batch.json": 200,
     "sync-policies-create.json": 201,
     "sync-policies-list.json": 200,
     "sync-policies-delete.json": 200,

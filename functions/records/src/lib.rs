@@ -16,6 +16,7 @@ pub fn routes() -> Routes {
     let record_routes = OpenApiRouter::new()
         .routes(routes!(records::list, records::create))
         .routes(routes!(records::changes))
+        .routes(routes!(records::batch))
         .routes(routes!(records::get, records::update, records::delete));
     guarded(Resource::Records, record_routes)
 }

@@ -9,11 +9,12 @@ use relinx_http::openapi::CursorPage;
 use relinx_http::respond::{Created, CursorList};
 use relinx_http::{ApiError, Caller, CurrentWorkspace, JsonBody, PathParam, Platform, QueryParams};
 use relinx_model::{RecordId, Timestamp, ValidationError};
+use relinx_records::batch as uploads;
 use relinx_records::record::{self as fields};
 use relinx_records::{
     ChangePage, Edit, ListQuery, NewRecord, Record, RecordPatch, Status, records,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
@@ -301,4 +302,186 @@ pub async fn changes(
     )
     .await?;
     Ok(Json(page))
+}
+
+/// One operation of an upload batch.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RecordBatchOperation)]
+pub struct BatchOperation {
+    /// Unique per operation (a UUID): a replayed op id is answered `duplicate`.
+    op_id: String,
+    /// `create`, `patch` or `delete`.
+    op: String,
+    /// The record, for `patch` and `delete`.
+    #[serde(default)]
+    id: Option<String>,
+    /// The record's causal token, for `patch` and `delete` (a patch may carry it in `body`).
+    #[serde(default)]
+    causal: Option<String>,
+    /// The record's fields, for `create` (as POST /v1/records) and `patch` (as PATCH).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    body: Option<Value>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RecordBatch, example = json!({"operations": [{"op_id": "7f1c9a52-3d7e-4b8e-9a51-2c6f0d9e8b11", "op": "create", "body": {"title": "Pressure check", "type": "inspection", "site": "alpha"}}]}))]
+pub struct BatchBody {
+    /// 1 to 100 operations, applied in order, each on its own.
+    #[schema(value_type = Vec<BatchOperation>, min_items = 1, max_items = 100)]
+    operations: Vec<Value>,
+}
+
+/// Why an operation was not applied.
+#[derive(Serialize, ToSchema)]
+#[schema(as = RecordBatchError)]
+pub struct BatchError {
+    /// The status the same request alone would have had.
+    status: u16,
+    error_code: String,
+    message: String,
+}
+
+/// What became of one operation, in the order sent.
+#[derive(Serialize, ToSchema)]
+#[schema(as = RecordBatchResult)]
+pub struct BatchResult {
+    op_id: String,
+    /// `applied` (with the record), `duplicate` (applied before: the result then),
+    /// `conflict` (stale causal token: the current record), `rejected` (with the error).
+    verdict: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<BatchError>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = RecordBatchResults)]
+pub struct BatchResults {
+    results: Vec<BatchResult>,
+}
+
+type StoreErrorOr = Result<uploads::Action, relinx_ddb::StoreError>;
+
+/// One operation's JSON as the domain's operation; what does not parse is its error.
+fn parse_operation(index: usize, raw: Value) -> uploads::Operation {
+    let op_id = raw
+        .get("op_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    match serde_json::from_value::<BatchOperation>(raw) {
+        Err(err) => uploads::Operation {
+            op_id,
+            action: Err(relinx_ddb::StoreError::Invalid(ValidationError::new(
+                format!("operations[{index}]"),
+                err.to_string(),
+            ))),
+        },
+        Ok(op) => uploads::Operation {
+            op_id: op.op_id.clone(),
+            action: action_of(op),
+        },
+    }
+}
+
+fn action_of(op: BatchOperation) -> StoreErrorOr {
+    let body = op.body.unwrap_or_else(|| Value::Object(Map::new()));
+    let invalid = |err: serde_json::Error| {
+        relinx_ddb::StoreError::Invalid(ValidationError::new("body", err.to_string()))
+    };
+    let id = || {
+        op.id
+            .as_deref()
+            .and_then(RecordId::parse)
+            .ok_or(relinx_ddb::StoreError::NotFound("record"))
+    };
+    match op.op.as_str() {
+        "create" => {
+            let body: CreateBody = serde_json::from_value(body).map_err(invalid)?;
+            Ok(uploads::Action::Create(body.into_new()?))
+        }
+        "patch" => {
+            let body: UpdateBody = serde_json::from_value(body).map_err(invalid)?;
+            let (patch, causal) = body.into_patch()?;
+            Ok(uploads::Action::Edit {
+                id: id()?,
+                causal: op.causal.or(causal),
+                edit: Edit::Patch(patch),
+            })
+        }
+        "delete" => Ok(uploads::Action::Edit {
+            id: id()?,
+            causal: op.causal,
+            edit: Edit::Delete,
+        }),
+        other => Err(relinx_ddb::StoreError::Invalid(ValidationError::new(
+            "op",
+            format!("must be create, patch or delete, not {other:?}"),
+        ))),
+    }
+}
+
+fn error_of(err: relinx_ddb::StoreError) -> (BatchError, Option<Value>) {
+    let api = ApiError::from(err);
+    (
+        BatchError {
+            status: api.status.as_u16(),
+            error_code: api.code,
+            message: api.message,
+        },
+        api.current.map(|c| *c),
+    )
+}
+
+#[utoipa::path(post, path = "/v1/records/batch", tag = "records", request_body = BatchBody, responses((status = 200, description = "One verdict per operation, in the order sent", body = BatchResults)))]
+pub async fn batch(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    CurrentWorkspace(ws): CurrentWorkspace,
+    JsonBody(body): JsonBody<BatchBody>,
+) -> Result<Json<BatchResults>, ApiError> {
+    let operations = body
+        .operations
+        .into_iter()
+        .enumerate()
+        .map(|(i, raw)| parse_operation(i, raw))
+        .collect();
+    let verdicts = uploads::apply(&platform.store, &caller.ctx, &ws, operations).await?;
+    let results = verdicts
+        .into_iter()
+        .map(|(op_id, verdict)| match verdict {
+            uploads::Verdict::Applied(record) => BatchResult {
+                op_id,
+                verdict: "applied",
+                record: Some(record.to_json()),
+                error: None,
+            },
+            uploads::Verdict::Duplicate(record) => BatchResult {
+                op_id,
+                verdict: "duplicate",
+                record: Some(record.to_json()),
+                error: None,
+            },
+            uploads::Verdict::Conflict(err) => {
+                let (error, current) = error_of(err);
+                BatchResult {
+                    op_id,
+                    verdict: "conflict",
+                    record: current,
+                    error: Some(error),
+                }
+            }
+            uploads::Verdict::Rejected(err) => BatchResult {
+                op_id,
+                verdict: "rejected",
+                record: None,
+                error: Some(error_of(err).0),
+            },
+        })
+        .collect();
+    Ok(Json(BatchResults { results }))
 }

@@ -28,6 +28,16 @@ pub struct Route {
     pub headers: HeaderFn,
     pub body: BodyFn,
     pub expect: u16,
+    /// For writes that must name the state they change (a record's causal token):
+    /// each worker works on its own resource and sends the `ETag` of its last answer
+    /// as `If-Match`.
+    pub chain: Option<Arc<Chain>>,
+}
+
+/// Per worker (by index, cycling): the path it sends to and the `If-Match` it starts with.
+pub struct Chain {
+    pub paths: Vec<String>,
+    pub etags: Vec<String>,
 }
 
 /// One response as measured.
@@ -90,11 +100,16 @@ async fn send(
     addr: &str,
     route: &Route,
     n: u64,
+    link: Option<(&str, &mut String)>,
 ) -> Result<Sample, String> {
+    let path = link.as_ref().map_or(route.path.as_str(), |(path, _)| path);
     let mut builder = http::Request::builder()
         .method(route.method.clone())
-        .uri(&route.path)
+        .uri(path)
         .header("host", addr);
+    if let Some((_, etag)) = &link {
+        builder = builder.header("if-match", etag.as_str());
+    }
     for (name, value) in (route.headers)(n) {
         builder = builder.header(name, value);
     }
@@ -112,6 +127,9 @@ async fn send(
         .await
         .map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
+    if let (Some((_, etag)), Some(next)) = (link, response.headers().get("etag")) {
+        *etag = next.to_str().unwrap_or_default().to_owned();
+    }
     let timing = response
         .headers()
         .get("server-timing")
@@ -147,20 +165,25 @@ pub async fn run(
     let begin = Instant::now();
     let measure_from = begin + warmup;
     let end = measure_from + duration;
-    for _ in 0..concurrency {
+    for worker in 0..concurrency {
         let addr = addr.to_owned();
         let route = route.clone();
         let counter = counter.clone();
         workers.push(tokio::spawn(async move {
             let mut sender = connect(&addr).await?;
             let mut samples = Vec::new();
+            let mut link = route.chain.as_ref().and_then(|chain| {
+                let i = worker % chain.paths.len().max(1);
+                Some((chain.paths.get(i)?.clone(), chain.etags.get(i)?.clone()))
+            });
             loop {
                 let now = Instant::now();
                 if now >= end {
                     break;
                 }
                 let n = counter.fetch_add(1, Ordering::Relaxed);
-                let sample = send(&mut sender, &addr, &route, n).await?;
+                let link = link.as_mut().map(|(path, etag)| (path.as_str(), etag));
+                let sample = send(&mut sender, &addr, &route, n, link).await?;
                 if now >= measure_from {
                     samples.push(sample);
                 }

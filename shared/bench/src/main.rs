@@ -84,6 +84,9 @@ struct Setup {
     limited_key: String,
     /// Keys of many orgs, so per-org limiter state cannot hide behind one warm lease.
     many_keys: Vec<String>,
+    /// A record to read, and one per worker to patch (path, ETag).
+    record_path: String,
+    patch_chain: Arc<load::Chain>,
     store: Store,
     env: Vec<(String, String)>,
 }
@@ -339,7 +342,46 @@ async fn prepare(addr: String, store: Store, env: Vec<(String, String)>) -> Resu
             .map_err(|e| e.to_string())?;
         many_keys.push(done.secret.expose().to_owned());
     }
+    // Records: one to read, one per worker to patch (each worker follows its own ETag).
+    let key_header = vec![(
+        "authorization".to_owned(),
+        format!(
+            "ApiKey {}",
+            tenants[0]["api_key"].as_str().unwrap_or_default()
+        ),
+    )];
+    let mut chain = load::Chain {
+        paths: Vec::new(),
+        etags: Vec::new(),
+    };
+    for i in 0..=PATCH_WORKERS {
+        let body =
+            json!({"title": format!("bench record {i}"), "type": "inspection", "site": "alpha"});
+        let (status, record) = load::once(
+            &addr,
+            "POST",
+            "/v1/records",
+            &key_header,
+            Some(body.to_string()),
+        )
+        .await?;
+        if status != 201 {
+            return Err(format!("record create failed: {status} {record}"));
+        }
+        chain.paths.push(format!(
+            "/v1/records/{}",
+            record["id"].as_str().unwrap_or_default()
+        ));
+        chain.etags.push(format!(
+            "\"{}\"",
+            record["causal"].as_str().unwrap_or_default()
+        ));
+    }
+    let record_path = chain.paths.pop().unwrap_or_default();
+    chain.etags.pop();
     Ok(Setup {
+        record_path,
+        patch_chain: Arc::new(chain),
         many_keys,
         api_key: tenants[0]["api_key"]
             .as_str()
@@ -355,6 +397,10 @@ async fn prepare(addr: String, store: Store, env: Vec<(String, String)>) -> Resu
         env,
     })
 }
+
+/// Records patched at once in the patch row (one per worker; more than any
+/// concurrency the bench is run with, workers cycle through them).
+const PATCH_WORKERS: usize = 64;
 
 /// How many orgs the many-orgs row spreads its requests over.
 const MANY_ORGS: usize = 50;
@@ -373,6 +419,7 @@ fn routes(setup: &Setup) -> Vec<Route> {
             headers: load::fixed(key.clone()),
             body: none.clone(),
             expect: 200,
+            chain: None,
         },
         Route {
             name: "list workspaces",
@@ -381,6 +428,7 @@ fn routes(setup: &Setup) -> Vec<Route> {
             headers: load::fixed(key.clone()),
             body: none.clone(),
             expect: 200,
+            chain: None,
         },
         Route {
             name: "get workspace",
@@ -389,6 +437,7 @@ fn routes(setup: &Setup) -> Vec<Route> {
             headers: load::fixed(key.clone()),
             body: none.clone(),
             expect: 200,
+            chain: None,
         },
         Route {
             name: "create API key",
@@ -397,6 +446,7 @@ fn routes(setup: &Setup) -> Vec<Route> {
             headers: load::fixed(key.clone()),
             body: Arc::new(|n| Some(json!({"name": format!("bench-{n}")}).to_string())),
             expect: 201,
+            chain: None,
         },
         Route {
             name: "create workspace",
@@ -405,6 +455,48 @@ fn routes(setup: &Setup) -> Vec<Route> {
             headers: load::fixed(key.clone()),
             body: Arc::new(|n| Some(json!({"name": format!("ws-{n}")}).to_string())),
             expect: 201,
+            chain: None,
+        },
+        Route {
+            name: "create record",
+            method: http::Method::POST,
+            path: "/v1/records".into(),
+            headers: load::fixed(key.clone()),
+            body: Arc::new(|n| {
+                Some(
+                    json!({"title": format!("bench {n}"), "type": "inspection", "site": "alpha"})
+                        .to_string(),
+                )
+            }),
+            expect: 201,
+            chain: None,
+        },
+        Route {
+            name: "get record",
+            method: http::Method::GET,
+            path: setup.record_path.clone(),
+            headers: load::fixed(key.clone()),
+            body: none.clone(),
+            expect: 200,
+            chain: None,
+        },
+        Route {
+            name: "patch record",
+            method: http::Method::PATCH,
+            path: String::new(),
+            headers: load::fixed(key.clone()),
+            body: Arc::new(|n| Some(json!({"data": {"reading": n}}).to_string())),
+            expect: 200,
+            chain: Some(setup.patch_chain.clone()),
+        },
+        Route {
+            name: "records feed",
+            method: http::Method::GET,
+            path: "/v1/records/changes?limit=50".into(),
+            headers: load::fixed(key.clone()),
+            body: none.clone(),
+            expect: 200,
+            chain: None,
         },
         Route {
             name: "idempotent replay",
@@ -419,6 +511,7 @@ fn routes(setup: &Setup) -> Vec<Route> {
             ),
             body: Arc::new(|_| Some(json!({"name": "replayed"}).to_string())),
             expect: 201,
+            chain: None,
         },
         Route {
             name: "read, 50 orgs",
@@ -433,6 +526,7 @@ fn routes(setup: &Setup) -> Vec<Route> {
             },
             body: none.clone(),
             expect: 200,
+            chain: None,
         },
         Route {
             name: "rate limited (429)",
@@ -441,6 +535,7 @@ fn routes(setup: &Setup) -> Vec<Route> {
             headers: load::fixed(vec![("x-api-key".to_owned(), setup.limited_key.clone())]),
             body: none,
             expect: 429,
+            chain: None,
         },
     ]
 }
@@ -755,7 +850,8 @@ fn round(x: f64) -> Value {
 fn own_shape(route: &str) -> Option<&'static str> {
     match route {
         "list workspaces" | "read, 50 orgs" | "rate limited (429)" => Some("Query"),
-        "create API key" | "create workspace" => Some("create transaction"),
+        "create API key" | "create workspace" | "create record" => Some("create transaction"),
+        "records feed" => Some("Query"),
         _ => None,
     }
 }

@@ -53,6 +53,7 @@ pub async fn create(
         role: new.role.clone(),
         workspace_id: workspace_id.clone(),
         created_at: Timestamp::now(),
+        last_sync_at: None,
     };
     let main = &store.tables().main;
     let mut tx = Tx::new();

@@ -16,6 +16,8 @@ pub(crate) struct Caches {
     pub workspaces: TtlCache<OrgId, Arc<Vec<Workspace>>>,
     /// An org's custom roles; trusted as long as the org itself.
     pub roles: TtlCache<OrgId, Arc<Vec<RoleRecord>>>,
+    /// The principals whose `last_sync_at` this instance wrote in the last minute.
+    pub synced: TtlCache<(OrgId, String), ()>,
 }
 
 impl Caches {
@@ -25,6 +27,7 @@ impl Caches {
             orgs: TtlCache::new(settings.org_ttl, CAPACITY),
             workspaces: TtlCache::new(settings.workspace_ttl, CAPACITY),
             roles: TtlCache::new(settings.org_ttl, CAPACITY),
+            synced: TtlCache::new(crate::users::LAST_SYNC_EVERY, CAPACITY),
         }
     }
 }

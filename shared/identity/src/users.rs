@@ -15,6 +15,51 @@ use relinx_model::{
 };
 use std::collections::BTreeMap;
 
+/// How often a principal's `last_sync_at` is written, at most, per instance.
+pub(crate) const LAST_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Records that the caller (a member or a service account) read the records change
+/// feed: `last_sync_at`, written at most once a minute per principal and instance,
+/// off the request's critical path (bookkeeping: a failure is only logged). The
+/// write bumps the item's version, so no optimistic update overwrites it from an
+/// older copy.
+pub fn note_sync(store: &Store, ctx: &Context) {
+    let sk = match ctx.actor.kind {
+        relinx_model::ActorKind::User => UserId::parse(&ctx.actor.id).map(|id| keys::user_sk(&id)),
+        relinx_model::ActorKind::ServiceAccount => {
+            relinx_model::ServiceAccountId::parse(&ctx.actor.id)
+                .map(|id| keys::service_account_sk(&id))
+        }
+        relinx_model::ActorKind::System => None,
+    };
+    let Some(sk) = sk else { return };
+    let synced = &crate::state::caches(store).synced;
+    let principal = (ctx.org_id.clone(), ctx.actor.id.clone());
+    if synced.get(&principal).is_some() {
+        return;
+    }
+    synced.insert(principal, ());
+    let (store, org) = (store.clone(), ctx.org_id.clone());
+    tokio::spawn(async move {
+        let now = Timestamp::now();
+        let result = store
+            .client()
+            .update_item()
+            .table_name(&store.tables().main)
+            .set_key(Some(relinx_ddb::codec::key(keys::org(&org), sk)))
+            .update_expression(format!("SET last_sync_at = :at ADD {}", versioned::BUMP))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#version", versioned::VERSION)
+            .expression_attribute_values(":at", s(now.to_string()))
+            .expression_attribute_values(":one", relinx_ddb::codec::n(1))
+            .send()
+            .await;
+        if let Err(err) = result {
+            tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err), "could not record last_sync_at");
+        }
+    });
+}
+
 pub async fn get(store: &Store, org: &OrgId, user: &UserId) -> Result<User, StoreError> {
     store
         .get(keys::org(org), keys::user_sk(user))

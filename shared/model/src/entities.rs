@@ -90,4 +90,7 @@ pub struct ServiceAccount {
     #[serde(default)]
     pub workspace_id: Option<WorkspaceId>,
     pub created_at: Timestamp,
+    /// When it last read the records change feed (to the minute).
+    #[serde(default)]
+    pub last_sync_at: Option<Timestamp>,
 }

@@ -7,6 +7,7 @@
 //! transaction carrying its event; writes check their workspace with
 //! `relinx_identity::workspaces::stage_writable`.
 
+pub mod batch;
 mod cursor;
 pub mod policies;
 pub mod record;

@@ -201,7 +201,7 @@ fn causal_conflict(current: &Record) -> StoreError {
     }
 }
 
-fn retention_seconds(store: &Store) -> i64 {
+pub(crate) fn retention_seconds(store: &Store) -> i64 {
     i64::try_from(state(store).settings().retention.as_secs()).unwrap_or(i64::MAX / 2)
 }
 
@@ -333,6 +333,20 @@ pub async fn edit(
     expected: Option<&str>,
     edit: Edit,
 ) -> Result<Record, StoreError> {
+    edit_marking(store, ctx, ws, id, expected, edit, None).await
+}
+
+/// [`edit`], also recording `op` (an upload-batch operation) as applied in the
+/// same transaction.
+pub(crate) async fn edit_marking(
+    store: &Store,
+    ctx: &Context,
+    ws: &WorkspaceId,
+    id: &RecordId,
+    expected: Option<&str>,
+    edit: Edit,
+    op: Option<&crate::batch::OpKey>,
+) -> Result<Record, StoreError> {
     ctx.require(Permission::write(Resource::Records))?;
     visible(ctx, ws)?;
     let expected = expected
@@ -400,6 +414,9 @@ pub async fn edit(
                 resource(&next.id),
                 next.to_json(),
             );
+            if let Some(op) = op {
+                crate::batch::stage_applied(&mut tx, store, op, &next)?;
+            }
             let stored = Stored::new(&ctx.org_id, next.clone(), ttl);
             Ok(Changed::put(tx, stored, next))
         },
@@ -640,6 +657,7 @@ pub async fn changes(
             _ => bound,
         };
     }
+    relinx_identity::users::note_sync(store, ctx);
     let next_cursor = cursor::seal(
         store,
         org,

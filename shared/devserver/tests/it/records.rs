@@ -622,3 +622,181 @@ async fn records_updated_since_come_from_the_change_index() {
     let listed = app.get(&since, &[t.key_header()]).await;
     assert_eq!(ids(&listed.json()).len(), 2);
 }
+
+#[tokio::test]
+async fn an_upload_batch_answers_every_operation_and_replays_without_writing_twice() {
+    let app = app().await;
+    let t = app.tenant().await;
+    let existing = create(&app, &t, json!({"title": "existing"})).await;
+    let stale = create(&app, &t, json!({"title": "stale"})).await;
+    let moved_on = patch(
+        &app,
+        &t,
+        stale["id"].as_str().unwrap(),
+        json!({"title": "moved on", "causal": stale["causal"]}),
+    )
+    .await;
+    assert_eq!(moved_on.status, StatusCode::OK);
+    let doomed = create(&app, &t, json!({"title": "doomed"})).await;
+
+    let mut operations: Vec<Value> = (0..14)
+        .map(|n| json!({"op_id": format!("op-create-{n}"), "op": "create", "body": {"title": format!("offline {n}"), "site": "alpha"}}))
+        .collect();
+    operations.push(json!({"op_id": "op-patch", "op": "patch", "id": existing["id"], "causal": existing["causal"], "body": {"status": "synced"}}));
+    operations.push(json!({"op_id": "op-stale", "op": "patch", "id": stale["id"], "body": {"title": "mine", "causal": stale["causal"]}}));
+    operations.push(
+        json!({"op_id": "op-invalid", "op": "create", "body": {"title": "x", "colour": "red"}}),
+    );
+    operations.push(
+        json!({"op_id": "op-create-3", "op": "create", "body": {"title": "offline 3 again"}}),
+    );
+    operations.push(json!({"op_id": "op-delete", "op": "delete", "id": doomed["id"], "causal": doomed["causal"]}));
+    operations.push(json!({"op_id": "op-move", "op": "move", "id": doomed["id"]}));
+    let batch = json!({"operations": operations});
+
+    let expected: Vec<&str> = std::iter::repeat_n("applied", 14)
+        .chain([
+            "applied",
+            "conflict",
+            "rejected",
+            "duplicate",
+            "applied",
+            "rejected",
+        ])
+        .collect();
+    let first = app
+        .post("/v1/records/batch", &[t.key_header()], batch.clone())
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let results = first.json()["results"].as_array().unwrap().clone();
+    let verdicts: Vec<&str> = results
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, expected, "{}", first.text);
+    let op_ids: Vec<&str> = results
+        .iter()
+        .map(|r| r["op_id"].as_str().unwrap())
+        .collect();
+    let sent: Vec<&str> = operations
+        .iter()
+        .map(|o| o["op_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(op_ids, sent, "one verdict per operation, in order");
+    assert_eq!(
+        results[15]["record"]["title"], "moved on",
+        "a conflict carries the current record"
+    );
+    assert_eq!(results[15]["error"]["error_code"], "CAUSAL_CONFLICT");
+    assert_eq!(results[16]["error"]["status"], 400);
+    assert!(
+        results[16]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("colour")
+    );
+    assert_eq!(
+        results[17]["record"]["id"], results[3]["record"]["id"],
+        "the repeat answers the first result"
+    );
+    assert_eq!(results[18]["record"]["deleted"], true);
+
+    // The queue replayed (the client never saw the answer): nothing is written twice.
+    let events_before = relinx_testkit::events_of(&t.org_id).await.len();
+    let second = app
+        .post("/v1/records/batch", &[t.key_header()], batch)
+        .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
+    let again = second.json()["results"].as_array().unwrap().clone();
+    for (i, (was, now)) in results.iter().zip(&again).enumerate() {
+        match was["verdict"].as_str().unwrap() {
+            "applied" | "duplicate" => {
+                assert_eq!(now["verdict"], "duplicate", "op {i}: {now}");
+                assert_eq!(now["record"], was["record"], "op {i}: the stored result");
+            }
+            other => assert_eq!(now["verdict"], other, "op {i}: {now}"),
+        }
+    }
+    let events_after = relinx_testkit::events_of(&t.org_id).await;
+    assert_eq!(
+        events_after.len(),
+        events_before + 1,
+        "only the stale patch's record.conflict again: {:?}",
+        events_after.last().map(|e| e.event.as_str())
+    );
+    let live = page_through(&app, &t, "/v1/records?limit=50&site=alpha", "cursor").await;
+    assert_eq!(live.len(), 14, "each offline create once");
+
+    let empty = app
+        .post(
+            "/v1/records/batch",
+            &[t.key_header()],
+            json!({"operations": []}),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    let too_many: Vec<Value> = (0..101)
+        .map(|n| json!({"op_id": n.to_string(), "op": "delete"}))
+        .collect();
+    let refused = app
+        .post(
+            "/v1/records/batch",
+            &[t.key_header()],
+            json!({"operations": too_many}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn reading_the_feed_records_the_readers_last_sync() {
+    let app = app().await;
+    let t = app.tenant().await;
+    let account = app
+        .post(
+            "/api/service-accounts",
+            &[t.key_header()],
+            json!({"name": "field-app", "role": "operator"}),
+        )
+        .await
+        .json();
+    let sa_id = account["data"]["id"].as_str().unwrap().to_owned();
+    let key = app
+        .post(
+            &format!("/api/service-accounts/{sa_id}/keys"),
+            &[t.key_header()],
+            json!({}),
+        )
+        .await
+        .json();
+    let sa_key = ("x-api-key", key["data"]["key"].as_str().unwrap().to_owned());
+
+    let users = app.get("/v1/users", &[t.key_header()]).await.json();
+    assert!(users["data"][0]["last_sync_at"].is_null(), "{users}");
+    for h in [t.key_header(), sa_key] {
+        let feed = app.get("/v1/records/changes", &[h]).await;
+        assert_eq!(feed.status, StatusCode::OK, "{}", feed.text);
+    }
+    // Written off the request's path: give it a moment.
+    let mut synced = (false, false);
+    for _ in 0..50 {
+        let users = app.get("/v1/users", &[t.key_header()]).await.json();
+        let accounts = app
+            .get("/api/service-accounts", &[t.key_header()])
+            .await
+            .json();
+        synced = (
+            users["data"][0]["last_sync_at"].is_string(),
+            accounts["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["id"] == sa_id.as_str() && a["last_sync_at"].is_string()),
+        );
+        if synced == (true, true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(synced, (true, true), "member, service account");
+}

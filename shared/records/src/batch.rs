@@ -1,0 +1,264 @@
+//! The upload queue of an offline client, applied so that it can never stall
+//! silently (`POST /v1/records/batch`): each operation is applied on its own and
+//! answered with a verdict — `applied`, `duplicate`, `conflict` or `rejected` — so
+//! the client knows exactly which entries of its queue to drop, merge or fix.
+//!
+//! An operation's `op_id` makes it idempotent like an `Idempotency-Key` (per org
+//! and credential): an applied operation writes a marker holding its result in the
+//! same transaction as the change, so it is applied at most once however often the
+//! queue is replayed, and a replay answers `duplicate` with the stored result.
+//! Markers are kept as long as tombstones.
+
+use crate::record::{NewRecord, Record};
+use crate::records::{self, Edit, retention_seconds};
+use relinx_ddb::codec::{from_item, key, to_item};
+use relinx_ddb::keys::records::{APPLIED_OP, APPLIED_OP_SK};
+use relinx_ddb::tx::{Cond, OnFail, Tx};
+use relinx_ddb::{Store, StoreError};
+use relinx_model::{
+    Context, Permission, RecordId, Resource, Timestamp, ValidationError, WorkspaceId,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Most operations in one batch.
+pub const MAX_OPERATIONS: usize = 100;
+const MAX_OP_ID_CHARS: usize = 255;
+/// The error code of a marker that already exists (another request applied the op).
+const ALREADY_APPLIED: &str = "OP_ALREADY_APPLIED";
+
+/// One operation of a batch, as the handler parsed it (a body that does not parse
+/// is already its error, so it is answered `rejected` in its place).
+pub struct Operation {
+    pub op_id: String,
+    pub action: Result<Action, StoreError>,
+}
+
+pub enum Action {
+    Create(NewRecord),
+    Edit {
+        id: RecordId,
+        causal: Option<String>,
+        edit: Edit,
+    },
+}
+
+/// What became of one operation.
+pub enum Verdict {
+    Applied(Record),
+    /// Applied before (by an earlier batch, or earlier in this one): its result then.
+    Duplicate(Record),
+    /// The causal token was stale: the record as it now is.
+    Conflict(StoreError),
+    Rejected(StoreError),
+}
+
+/// Where an applied operation's marker lives.
+pub(crate) struct OpKey {
+    pk: String,
+}
+
+impl OpKey {
+    fn new(ctx: &Context, op_id: &str) -> Self {
+        Self {
+            pk: format!(
+                "{APPLIED_OP}{}#{}#{op_id}",
+                ctx.org_id,
+                ctx.credential_ref()
+            ),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Marker {
+    record: Record,
+    applied_at: Timestamp,
+    ttl: i64,
+}
+
+/// Stages `op`'s marker, holding `result`, in the transaction that applies it.
+pub(crate) fn stage_applied(
+    tx: &mut Tx,
+    store: &Store,
+    op: &OpKey,
+    result: &Record,
+) -> Result<(), StoreError> {
+    let now = Timestamp::now();
+    let marker = Marker {
+        record: result.clone(),
+        applied_at: now,
+        ttl: now.unix() + retention_seconds(store),
+    };
+    tx.put(
+        &store.tables().main,
+        to_item(&marker, op.pk.clone(), APPLIED_OP_SK.to_owned())?,
+        Some(Cond::not_exists()),
+        OnFail::Conflict(ALREADY_APPLIED, "this op_id was applied already".into()),
+    );
+    Ok(())
+}
+
+fn check_op_id(op_id: &str) -> Result<(), StoreError> {
+    let valid = !op_id.is_empty()
+        && op_id.chars().count() <= MAX_OP_ID_CHARS
+        && !op_id.chars().any(char::is_control);
+    if valid {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(ValidationError::new(
+            "op_id",
+            "must be 1 to 255 printable characters, unique per operation (a UUID)",
+        )))
+    }
+}
+
+/// The markers of `ops` that exist, by op id: one consistent BatchGetItem.
+async fn applied_before(
+    store: &Store,
+    ops: &[(String, OpKey)],
+) -> Result<HashMap<String, Record>, StoreError> {
+    use aws_sdk_dynamodb::types::KeysAndAttributes;
+    let mut found = HashMap::new();
+    if ops.is_empty() {
+        return Ok(found);
+    }
+    let by_pk: HashMap<&str, &str> = ops
+        .iter()
+        .map(|(id, k)| (k.pk.as_str(), id.as_str()))
+        .collect();
+    let mut keys: Vec<_> = by_pk
+        .keys()
+        .map(|pk| key((*pk).to_owned(), APPLIED_OP_SK))
+        .collect();
+    // Unprocessed keys (throttling) are asked for again, a few times.
+    for _ in 0..5 {
+        if keys.is_empty() {
+            break;
+        }
+        let request = KeysAndAttributes::builder()
+            .set_keys(Some(std::mem::take(&mut keys)))
+            .consistent_read(true)
+            .build()
+            .map_err(|e| StoreError::internal("batch get", e))?;
+        let out = store
+            .client()
+            .batch_get_item()
+            .request_items(&store.tables().main, request)
+            .send()
+            .await?;
+        for item in out
+            .responses
+            .and_then(|mut r| r.remove(&store.tables().main))
+            .unwrap_or_default()
+        {
+            let pk = relinx_ddb::codec::get_s(&item, relinx_ddb::keys::PK).map(str::to_owned);
+            let marker: Marker = from_item(item)?;
+            if let Some(op_id) = pk.as_deref().and_then(|pk| by_pk.get(pk)) {
+                found.insert((*op_id).to_owned(), marker.record);
+            }
+        }
+        keys = out
+            .unprocessed_keys
+            .and_then(|mut u| u.remove(&store.tables().main))
+            .map(|k| k.keys)
+            .unwrap_or_default();
+    }
+    if !keys.is_empty() {
+        return Err(StoreError::Internal(
+            "batch get: keys left unprocessed".into(),
+        ));
+    }
+    Ok(found)
+}
+
+/// The marker of one operation, read after its transaction found it there.
+async fn stored_result(store: &Store, op: &OpKey) -> Result<Option<Record>, StoreError> {
+    Ok(store
+        .get::<Marker>(op.pk.clone(), APPLIED_OP_SK)
+        .await?
+        .map(|m| m.record))
+}
+
+/// Applies `ops` in order, each on its own, and answers one verdict per operation.
+/// An op id repeated in the batch after it was applied is a `duplicate`; one whose
+/// earlier attempt was refused is simply tried again.
+/// Only a failure of the store itself (not of an operation) fails the whole batch;
+/// what was applied before it stays applied and answers `duplicate` on replay.
+pub async fn apply(
+    store: &Store,
+    ctx: &Context,
+    ws: &WorkspaceId,
+    ops: Vec<Operation>,
+) -> Result<Vec<(String, Verdict)>, StoreError> {
+    ctx.require(Permission::write(Resource::Records))?;
+    if ops.is_empty() || ops.len() > MAX_OPERATIONS {
+        return Err(StoreError::Invalid(ValidationError::new(
+            "operations",
+            format!("must hold 1 to {MAX_OPERATIONS} operations"),
+        )));
+    }
+    let keyed: Vec<(String, OpKey)> = ops
+        .iter()
+        .filter(|op| check_op_id(&op.op_id).is_ok())
+        .map(|op| (op.op_id.clone(), OpKey::new(ctx, &op.op_id)))
+        .collect();
+    let mut applied = applied_before(store, &keyed).await?;
+    let mut verdicts = Vec::with_capacity(ops.len());
+    for op in ops {
+        let op_id = op.op_id;
+        if let Err(err) = check_op_id(&op_id) {
+            verdicts.push((op_id, Verdict::Rejected(err)));
+            continue;
+        }
+        if let Some(record) = applied.get(&op_id) {
+            verdicts.push((op_id, Verdict::Duplicate(record.clone())));
+            continue;
+        }
+        let marker = OpKey::new(ctx, &op_id);
+        let result = match op.action {
+            Err(err) => Err(err),
+            Ok(Action::Create(new)) => {
+                let mut tx = Tx::new();
+                match records::stage_create(&mut tx, store, ctx, ws, new).await {
+                    Ok(record) => {
+                        stage_applied(&mut tx, store, &marker, &record)?;
+                        tx.commit(store).await.map(|()| record)
+                    }
+                    Err(err) => Err(err),
+                }
+            }
+            Ok(Action::Edit { id, causal, edit }) => {
+                records::edit_marking(store, ctx, ws, &id, causal.as_deref(), edit, Some(&marker))
+                    .await
+            }
+        };
+        let verdict = match result {
+            Ok(record) => {
+                applied.insert(op_id.clone(), record.clone());
+                Verdict::Applied(record)
+            }
+            // Another request applied this op id at the same moment.
+            Err(StoreError::Conflict { code, .. }) if code == ALREADY_APPLIED => {
+                match stored_result(store, &marker).await? {
+                    Some(record) => {
+                        applied.insert(op_id.clone(), record.clone());
+                        Verdict::Duplicate(record)
+                    }
+                    None => Verdict::Rejected(StoreError::Stale),
+                }
+            }
+            Err(StoreError::Internal(detail)) => return Err(StoreError::Internal(detail)),
+            Err(err) => verdict_of(err),
+        };
+        verdicts.push((op_id, verdict));
+    }
+    Ok(verdicts)
+}
+
+fn verdict_of(err: StoreError) -> Verdict {
+    match err {
+        StoreError::ConflictWithCurrent { .. } => Verdict::Conflict(err),
+        other => Verdict::Rejected(other),
+    }
+}
