@@ -7,16 +7,15 @@ mod users;
 mod workspaces;
 
 use axum::Router;
+use relinx_http::routes;
 use relinx_http::{Platform, Routes, guarded};
 use relinx_model::Resource;
 use std::sync::Arc;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// This group's routes, nothing else: each registered with its OpenAPI operation and
 /// guarded by the resource it is about.
 pub fn routes() -> Routes {
-    let workspace_routes = OpenApiRouter::new()
+    let workspace_routes = Routes::new()
         .routes(routes!(workspaces::v1_list, workspaces::v1_create))
         .routes(routes!(
             workspaces::v1_get,
@@ -30,7 +29,7 @@ pub fn routes() -> Routes {
             workspaces::api_delete
         ));
     // Roles are part of user administration: users:read / users:write.
-    let user_routes = OpenApiRouter::new()
+    let user_routes = Routes::new()
         .routes(routes!(roles::list, roles::create))
         .routes(routes!(roles::get, roles::update, roles::delete))
         .routes(routes!(users::v1_list))
@@ -42,11 +41,11 @@ pub fn routes() -> Routes {
             users::api_update,
             users::api_delete
         ));
-    let org_routes = OpenApiRouter::new()
+    let org_routes = Routes::new()
         .routes(routes!(organizations::list))
         .routes(routes!(organizations::update));
     // Invitees have no credentials yet: the token is the credential.
-    let public = OpenApiRouter::new().routes(routes!(users::accept));
+    let public = Routes::new().routes(routes!(users::accept));
     guarded(Resource::Workspaces, workspace_routes)
         .merge(guarded(Resource::Users, user_routes))
         .merge(guarded(Resource::Org, org_routes))

@@ -6,28 +6,27 @@ mod keys;
 mod service_accounts;
 
 use axum::Router;
+use relinx_http::routes;
 use relinx_http::{Platform, Routes, guarded};
 use relinx_model::Resource;
 use std::sync::Arc;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// This group's routes, nothing else: each registered with its OpenAPI operation.
 pub fn routes() -> Routes {
-    let public = OpenApiRouter::new()
+    let public = Routes::new()
         .routes(routes!(identity::signup))
         .routes(routes!(identity::token))
         .routes(routes!(identity::login))
         .routes(routes!(identity::validate))
         .routes(routes!(identity::openapi_v1))
         .routes(routes!(identity::openapi_api));
-    let key_routes = OpenApiRouter::new()
+    let key_routes = Routes::new()
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::rotate))
         .routes(routes!(keys::delete))
         // Minting a key is a key operation, whoever it is for.
         .routes(routes!(service_accounts::create_key));
-    let account_routes = OpenApiRouter::new()
+    let account_routes = Routes::new()
         .routes(routes!(service_accounts::list, service_accounts::create))
         .routes(routes!(service_accounts::delete));
     public

@@ -4,16 +4,15 @@
 mod records;
 
 use axum::Router;
+use relinx_http::routes;
 use relinx_http::{Platform, Routes, guarded};
 use relinx_model::Resource;
 use std::sync::Arc;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// This group's routes, each registered with its OpenAPI operation and guarded by
 /// `records:read` / `records:write`.
 pub fn routes() -> Routes {
-    let record_routes = OpenApiRouter::new()
+    let record_routes = Routes::new()
         .routes(routes!(records::list, records::create))
         .routes(routes!(records::changes))
         .routes(routes!(records::batch))

@@ -5,16 +5,15 @@
 mod policies;
 
 use axum::Router;
+use relinx_http::routes;
 use relinx_http::{Platform, Routes, guarded};
 use relinx_model::Resource;
 use std::sync::Arc;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// This group's routes, each registered with its OpenAPI operation and guarded by
 /// `policies:read` / `policies:write`.
 pub fn routes() -> Routes {
-    let policy_routes = OpenApiRouter::new()
+    let policy_routes = Routes::new()
         .routes(routes!(policies::list, policies::save))
         .routes(routes!(policies::delete));
     guarded(Resource::Policies, policy_routes)

@@ -24,8 +24,83 @@ use axum::extract::DefaultBodyLimit;
 use std::sync::Arc;
 
 /// A function's route table: routes registered with their OpenAPI operations
-/// (`utoipa_axum::routes!`), so nothing is routed undocumented.
+/// ([`routes!`]), so nothing is routed undocumented.
 pub type Routes = utoipa_axum::router::OpenApiRouter<Arc<Platform>>;
+
+/// The handlers of one path (each annotated with `#[utoipa::path]`), as a route set
+/// for [`Routes::routes`]: `routes!(records::get, records::update)`. Like
+/// `utoipa_axum::routes!`, but the OpenAPI operations are built only with this
+/// crate's `openapi` feature; without it a handler is routed by its path and methods
+/// alone, and its documentation is never linked into the binary.
+#[macro_export]
+macro_rules! routes {
+    ($($module:ident :: $handler:ident),+ $(,)?) => {{
+        let set = $crate::__private::empty_route_set();
+        $(
+            let set = $crate::__private::paste! {
+                $crate::__private::route::<$module::[<__path_ $handler>], _, _>(set, $module::$handler)
+            };
+        )+
+        set
+    }};
+}
+
+#[doc(hidden)]
+pub mod __private {
+    use super::Platform;
+    use axum::routing::MethodRouter;
+    use std::sync::Arc;
+    use utoipa_axum::router::UtoipaMethodRouter;
+
+    pub use utoipa_axum::paste;
+
+    pub fn empty_route_set() -> UtoipaMethodRouter<Arc<Platform>> {
+        (
+            Vec::new(),
+            utoipa::openapi::path::Paths::new(),
+            MethodRouter::new(),
+        )
+    }
+
+    /// Adds `handler` at its documented path and methods (what `utoipa_axum::routes!`
+    /// does, its operation and schemas only with the `openapi` feature). `P` is the
+    /// handler's `#[utoipa::path]` type (utoipa's hidden `__dev` traits are what
+    /// `utoipa_axum` itself calls; both are pinned to utoipa 5).
+    pub fn route<P, H, T>(
+        set: UtoipaMethodRouter<Arc<Platform>>,
+        handler: H,
+    ) -> UtoipaMethodRouter<Arc<Platform>>
+    where
+        P: utoipa::Path + utoipa::__dev::SchemaReferences + utoipa::__dev::Tags<'static>,
+        H: axum::handler::Handler<T, Arc<Platform>>,
+        T: 'static,
+    {
+        use utoipa_axum::PathItemExt;
+        #[cfg_attr(not(feature = "openapi"), allow(unused_mut))]
+        let (mut schemas, mut paths, router) = set;
+        let methods = P::methods();
+        let router = methods.iter().fold(router, |router, method| {
+            router.on(method.to_method_filter(), handler.clone())
+        });
+        #[cfg(feature = "openapi")]
+        let operation = {
+            let mut operation = P::operation();
+            let tags = <P as utoipa::__dev::Tags<'static>>::tags();
+            if !tags.is_empty() {
+                operation
+                    .tags
+                    .get_or_insert(Vec::new())
+                    .extend(tags.iter().map(ToString::to_string));
+            }
+            <P as utoipa::__dev::SchemaReferences>::schemas(&mut schemas);
+            operation
+        };
+        #[cfg(not(feature = "openapi"))]
+        let operation = utoipa::openapi::path::Operation::new();
+        paths.add_path_operation(P::path(), methods, operation);
+        (schemas, paths, router)
+    }
+}
 
 /// Largest request body accepted (API.md: larger → 400).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -2,12 +2,13 @@
 //! keys, tokens and passwords cannot reach a log line.
 
 use tracing::Subscriber;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// The platform's log format, written to `writer` (stdout in production; a buffer in
 /// tests that check what reaches the logs).
-pub fn subscriber<W>(writer: W, filter: EnvFilter) -> impl Subscriber + Send + Sync
+pub fn subscriber<W>(writer: W, filter: Targets) -> impl Subscriber + Send + Sync
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
@@ -17,13 +18,18 @@ where
         .with_current_span(false)
         .with_span_list(false)
         .with_target(false)
-        .with_env_filter(filter)
         .with_writer(writer)
         .finish()
+        .with(filter)
 }
 
-/// Installs the JSON subscriber on stdout (`RUST_LOG` filters; default `info`).
+/// Installs the JSON subscriber on stdout. `RUST_LOG` filters by level and target
+/// (`info`, `warn,relinx_ddb=debug`; default `info`): `Targets`, not `EnvFilter`,
+/// whose span and regex matching would add a regex engine to every binary.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|raw| raw.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
     let _ = tracing::subscriber::set_global_default(subscriber(std::io::stdout, filter));
 }

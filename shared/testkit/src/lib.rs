@@ -368,9 +368,9 @@ pub fn capture_logs() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
     let logs = CapturedLogs::default();
     let subscriber = relinx_http::telemetry::subscriber(
         logs.clone(),
-        tracing_subscriber::EnvFilter::new(
-            "info,relinx_ddb=debug,relinx_identity=debug,relinx_http=debug,relinx_auth=debug",
-        ),
+        "info,relinx_ddb=debug,relinx_identity=debug,relinx_http=debug,relinx_auth=debug,relinx_records=debug"
+            .parse()
+            .unwrap_or_else(|e| panic!("log filter: {e}")),
     );
     let guard = tracing::subscriber::set_default(subscriber);
     (logs, guard)

@@ -800,3 +800,82 @@ async fn reading_the_feed_records_the_readers_last_sync() {
     }
     assert_eq!(synced, (true, true), "member, service account");
 }
+
+/// A second instance (its own Store, its own caches) on the same tables.
+async fn instance(cache: relinx_ddb::CacheSettings) -> TestApp {
+    let app = TestApp::with(
+        relinx_devserver::app,
+        cache,
+        relinx_testkit::open_settings(),
+    )
+    .await;
+    relinx_records::configure(
+        &app.platform.store,
+        RecordSettings {
+            feed_settle: SETTLE,
+            ..RecordSettings::default()
+        },
+    );
+    app
+}
+
+#[tokio::test]
+async fn two_instances_share_one_causal_order_and_see_policies_within_the_cache_bound() {
+    let cache = relinx_ddb::CacheSettings {
+        org_ttl: Duration::from_millis(300),
+        ..relinx_ddb::CacheSettings::default()
+    };
+    let (a, b) = (instance(cache).await, instance(cache).await);
+    let t = busy_tenant(&a).await;
+    let record = create(&b, &t, json!({"title": "shared"})).await;
+    let id = record["id"].as_str().unwrap();
+    // Concurrent writers with one token through both instances: one wins.
+    let answers = join_all((0..20).map(|n| {
+        let (app, t, causal) = (
+            if n % 2 == 0 { a.clone() } else { b.clone() },
+            t.clone(),
+            record["causal"].clone(),
+        );
+        async move {
+            patch(
+                &app,
+                &t,
+                id,
+                json!({"title": format!("v{n}"), "causal": causal}),
+            )
+            .await
+            .status
+        }
+    }))
+    .await;
+    let ok = answers.iter().filter(|s| **s == StatusCode::OK).count();
+    assert_eq!(ok, 1, "{answers:?}");
+
+    // B has the org's (empty) policies cached; A saves one.
+    let saved = a
+        .post(
+            "/v1/policies",
+            &[t.key_header()],
+            json!({"name": "media", "when": "data.kind == \"photo\"", "then": "queue=wifi; priority=low"}),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::CREATED);
+    let on_a = create(&a, &t, json!({"title": "p", "data": {"kind": "photo"}})).await;
+    assert_eq!(
+        (on_a["queue"].as_str(), on_a["priority"].as_str()),
+        (Some("wifi"), Some("low"))
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let on_b = create(&b, &t, json!({"title": "p", "data": {"kind": "photo"}})).await;
+    assert_eq!(
+        on_b["queue"], "wifi",
+        "B applies it once its cache entry expires"
+    );
+
+    // The feed through either instance lists both instances' writes in one order.
+    tokio::time::sleep(SETTLE * 2).await;
+    let via_a = page_through(&a, &t, "/v1/records/changes?limit=3", "since").await;
+    let via_b = page_through(&b, &t, "/v1/records/changes?limit=3", "since").await;
+    assert_eq!(via_a, via_b);
+    assert_eq!(via_a.len(), 4, "1 create, 1 update, 2 creates");
+}
