@@ -74,6 +74,7 @@ EXPECTED = {
     "records-changes.json": 200,
     "records-delete.json": 200,
     "records-batch.json": 200,
+    "audit-list.json": 200,
     "sync-policies-create.json": 201,
     "sync-policies-list.json": 200,
     "sync-policies-delete.json": 200,
@@ -131,7 +132,7 @@ def main():
         ["cargo", "run", "--quiet", "-p", "relinx-devserver", "--bin", "relinx-dev", "--", "--init-only"],
         cwd=ROOT, env={**env, "RELINX_TABLE_PREFIX": prefix}, check=True,
     )
-    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "--bins"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "-p", "audit-fn", "--bins"], cwd=ROOT, check=True)
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:

@@ -17,6 +17,7 @@ pub fn routes() -> relinx_http::Routes {
         .merge(admin_fn::routes())
         .merge(records_fn::routes())
         .merge(sync_fn::routes())
+        .merge(audit_fn::routes())
 }
 
 /// Every endpoint group's routes behind one middleware stack.

@@ -1,6 +1,7 @@
 //! The whole platform (every Router, one middleware stack), in-process and over HTTP: one binary, a module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod administration;
+mod audit;
 mod authorization;
 mod bodies;
 mod call_counts;

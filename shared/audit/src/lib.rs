@@ -1,0 +1,188 @@
+//! The audit log (API.md "Events, audit, webhooks"; seed 002 "Audit"): the org's
+//! append-only event log, read newest first with filters and a cursor. Nothing here
+//! or anywhere writes to the log except a change's own transaction (`Tx::event`),
+//! and IAM in template.yaml denies updates and deletes to every function.
+//!
+//! The log is the events table, partitioned by org and sorted by the entries'
+//! time-ordered ids (`evt_` + ULID), so `since` is a key condition and every filter
+//! reads only the org's own partition.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use relinx_ddb::codec::{from_item, get_s, s};
+use relinx_ddb::{Store, StoreError, keys};
+use relinx_model::{
+    Context, Event, EventId, EventName, Permission, Resource, Timestamp, ValidationError,
+};
+
+/// The filters of `GET /v1/audit`.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// The actor's id (`usr_…`, `sa_…`).
+    pub actor: Option<String>,
+    /// The event name (`record.created`).
+    pub action: Option<EventName>,
+    /// A resource's id (`rec_…`) or type (`record`).
+    pub resource: Option<String>,
+    /// Entries after this one (an entry id) or at or after this time.
+    pub since: Option<Since>,
+}
+
+/// Where the log is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Since {
+    After(EventId),
+    At(Timestamp),
+}
+
+impl Since {
+    /// An entry id (`evt_…`) or an RFC 3339 time; anything else is a 400 naming `field`.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, StoreError> {
+        if let Some(id) = EventId::parse(raw) {
+            return Ok(Self::After(id));
+        }
+        Timestamp::parse(raw).map(Self::At).ok_or_else(|| {
+            StoreError::Invalid(ValidationError::new(
+                field,
+                "must be an audit entry id (evt_…) or an RFC 3339 time",
+            ))
+        })
+    }
+
+    /// The smallest sort key the read may return, and whether it is excluded.
+    fn bound(&self) -> (String, bool) {
+        match self {
+            Self::After(id) => (id.to_string(), true),
+            Self::At(at) => {
+                let ms = u64::try_from(at.unix_millis()).unwrap_or(0);
+                (
+                    format!("{}_{}", EventId::PREFIX, ulid::Ulid::from_parts(ms, 0)),
+                    false,
+                )
+            }
+        }
+    }
+}
+
+/// A page of entries, newest first.
+pub struct AuditPage {
+    pub entries: Vec<Event>,
+    pub next_cursor: Option<String>,
+}
+
+/// The most reads one page makes to fill itself when filters drop most entries.
+const MAX_ROUNDS: usize = 4;
+
+/// The org's log, newest first, filtered; a workspace-scoped caller sees only its
+/// workspace's entries. The cursor is the last entry's id (ids are not secret, and
+/// the partition is always the caller's org, so it cannot reach another org's log).
+pub async fn list(
+    store: &Store,
+    ctx: &Context,
+    query: &AuditQuery,
+    cursor: Option<&str>,
+    limit: i32,
+) -> Result<AuditPage, StoreError> {
+    ctx.require(Permission::read(Resource::Audit))?;
+    let mut start = cursor
+        .map(|c| {
+            EventId::parse(c).ok_or_else(|| {
+                StoreError::Invalid(ValidationError::new(
+                    "cursor",
+                    "is not a cursor this list returned; start again without it",
+                ))
+            })
+        })
+        .transpose()?;
+    let pk = keys::event_partition(&ctx.org_id);
+    let mut filters: Vec<String> = Vec::new();
+    let mut names: Vec<(&str, &str)> = Vec::new();
+    let mut values: Vec<(&str, AttributeValue)> = Vec::new();
+    if let Some(actor) = &query.actor {
+        filters.push("#actor.#id = :actor".into());
+        names.extend([("#actor", "actor"), ("#id", "id")]);
+        values.push((":actor", s(actor)));
+    }
+    if let Some(action) = query.action {
+        filters.push("#event = :action".into());
+        names.push(("#event", "event"));
+        values.push((":action", s(action.as_str())));
+    }
+    if let Some(resource) = &query.resource {
+        filters.push("(#resource.#id = :resource OR #resource.#type = :resource)".into());
+        names.extend([("#resource", "resource"), ("#id", "id"), ("#type", "type")]);
+        values.push((":resource", s(resource)));
+    }
+    if let Some(scope) = &ctx.workspace_scope {
+        filters.push("#workspace = :workspace".into());
+        names.push(("#workspace", "workspace"));
+        values.push((":workspace", s(scope.as_str())));
+    }
+    let (floor, exclusive) = query
+        .since
+        .as_ref()
+        .map(Since::bound)
+        .unwrap_or_else(|| (format!("{}_", EventId::PREFIX), true));
+    let key_condition = if exclusive {
+        "pk = :pk AND sk > :floor"
+    } else {
+        "pk = :pk AND sk >= :floor"
+    };
+
+    let mut entries = Vec::new();
+    let mut next = None;
+    for _ in 0..MAX_ROUNDS {
+        let remaining = limit - i32::try_from(entries.len()).unwrap_or(limit);
+        let mut request = store
+            .client()
+            .query()
+            .table_name(&store.tables().events)
+            .key_condition_expression(key_condition)
+            .expression_attribute_values(":pk", s(pk.clone()))
+            .expression_attribute_values(":floor", s(floor.clone()))
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .limit(remaining);
+        if !filters.is_empty() {
+            request = request.filter_expression(filters.join(" AND "));
+            for (placeholder, name) in &names {
+                request = request.expression_attribute_names(*placeholder, *name);
+            }
+            for (placeholder, value) in &values {
+                request = request.expression_attribute_values(*placeholder, value.clone());
+            }
+        }
+        if let Some(after) = start.take() {
+            request = request.set_exclusive_start_key(Some(relinx_ddb::codec::key(
+                pk.clone(),
+                after.to_string(),
+            )));
+        }
+        let out = request.send().await?;
+        for item in out.items.unwrap_or_default() {
+            entries.push(from_item::<Event>(item)?);
+        }
+        let last = out
+            .last_evaluated_key
+            .as_ref()
+            .and_then(|k| get_s(k, keys::SK))
+            .and_then(EventId::parse);
+        match last {
+            Some(last) if entries.len() >= usize::try_from(limit).unwrap_or(0) => {
+                next = Some(last);
+                break;
+            }
+            Some(last) => {
+                start = Some(last.clone());
+                next = Some(last);
+            }
+            None => {
+                next = None;
+                break;
+            }
+        }
+    }
+    Ok(AuditPage {
+        entries,
+        next_cursor: next.map(|id| id.to_string()),
+    })
+}
