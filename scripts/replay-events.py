@@ -75,6 +75,12 @@ EXPECTED = {
     "records-delete.json": 200,
     "records-batch.json": 200,
     "audit-list.json": 200,
+    "webhooks-create.json": 201,
+    "webhooks-list.json": 200,
+    "webhooks-get.json": 200,
+    "webhooks-update.json": 200,
+    "webhooks-rotate.json": 200,
+    "webhooks-delete.json": 200,
     "sync-policies-create.json": 201,
     "sync-policies-list.json": 200,
     "sync-policies-delete.json": 200,
@@ -91,6 +97,7 @@ FIRST = [
     "auth-api-service-accounts-create.json",
     "sync-policies-create.json",
     "records-create.json",
+    "webhooks-create.json",
 ]
 
 
@@ -132,7 +139,7 @@ def main():
         ["cargo", "run", "--quiet", "-p", "relinx-devserver", "--bin", "relinx-dev", "--", "--init-only"],
         cwd=ROOT, env={**env, "RELINX_TABLE_PREFIX": prefix}, check=True,
     )
-    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "-p", "audit-fn", "--bins"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "-p", "audit-fn", "-p", "webhooks-fn", "--bins"], cwd=ROOT, check=True)
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -196,6 +203,8 @@ def capture(name, body, values):
         values["INVITED2_ID"] = data["id"]
     elif name == "auth-api-service-accounts-create.json":
         values["SA_ID"] = data["id"]
+    elif name == "webhooks-create.json":
+        values["WEBHOOK_ID"] = body["id"]
     elif name in ("records-create.json", "records-update.json"):
         values.update(RECORD_ID=body["id"], CAUSAL=body["causal"])
 

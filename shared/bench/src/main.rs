@@ -240,6 +240,7 @@ async fn run() -> Result<(), String> {
         ),
         ("sync", api_event("GET", "/v1/policies", &setup.api_key)),
         ("audit", api_event("GET", "/v1/audit", &setup.api_key)),
+        ("webhooks", api_event("GET", "/v1/webhooks", &setup.api_key)),
     ] {
         eprintln!("function: {name} (cold starts, memory) …");
         functions.push(measure_function(name, &event, &setup.env, cold_runs).await?);

@@ -75,6 +75,11 @@ pub mod records {
     pub const POLICY: &str = "POLICY#";
 }
 
+/// Webhooks' keys (`relinx-webhooks`): endpoints live in the org's partition.
+pub mod webhooks {
+    pub const ENDPOINT: &str = "WEBHOOK#";
+}
+
 const fn reg(domain: &'static str, part: KeyPart, prefix: &'static str) -> Registered {
     Registered {
         domain,
@@ -107,6 +112,7 @@ pub const REGISTRY: &[Registered] = &[
     reg("records", KeyPart::Partition, records::BY_UPDATE),
     reg("records", KeyPart::Partition, records::APPLIED_OP),
     reg("records", KeyPart::Sort, records::POLICY),
+    reg("webhooks", KeyPart::Sort, webhooks::ENDPOINT),
 ];
 
 /// The partition of an org's items.

@@ -18,6 +18,7 @@ pub fn routes() -> relinx_http::Routes {
         .merge(records_fn::routes())
         .merge(sync_fn::routes())
         .merge(audit_fn::routes())
+        .merge(webhooks_fn::routes())
 }
 
 /// Every endpoint group's routes behind one middleware stack.
@@ -38,6 +39,7 @@ pub fn local_settings(url: &str) -> Settings {
         plan_selection: true,
         server_timing: true,
         public_url: Some(url.to_owned()),
+        allow_private_targets: true,
     }
 }
 

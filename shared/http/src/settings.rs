@@ -17,6 +17,9 @@ pub struct Settings {
     /// `RELINX_PUBLIC_URL`: the address invite links point at (else the domain API
     /// Gateway served the request on).
     pub public_url: Option<String>,
+    /// `RELINX_ALLOW_PRIVATE_TARGETS=1`: webhooks may target loopback and private
+    /// addresses (local development); link-local and metadata addresses never.
+    pub allow_private_targets: bool,
 }
 
 impl Settings {
@@ -43,10 +46,15 @@ impl Settings {
             std::env::var("RELINX_SERVER_TIMING").as_deref(),
             Ok("1" | "true")
         );
+        let allow_private_targets = matches!(
+            std::env::var("RELINX_ALLOW_PRIVATE_TARGETS").as_deref(),
+            Ok("1" | "true")
+        );
         Ok(Self {
             signup_open,
             plan_selection,
             server_timing,
+            allow_private_targets,
             public_url: std::env::var("RELINX_PUBLIC_URL")
                 .ok()
                 .filter(|u| !u.is_empty()),

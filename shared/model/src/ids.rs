@@ -102,6 +102,11 @@ prefixed_id!(
     "rec"
 );
 prefixed_id!(
+    /// A webhook endpoint.
+    WebhookId,
+    "wh"
+);
+prefixed_id!(
     /// One entry of the append-only event log.
     EventId,
     "evt"

@@ -17,7 +17,9 @@ pub use caller::{Context, Credential, Denied, OutsideScope};
 pub use entities::{ApiKey, Org, Role, ServiceAccount, User, UserStatus, Workspace};
 pub use error::ValidationError;
 pub use event::{Actor, ActorKind, Event, EventName, ResourceRef};
-pub use ids::{ApiKeyId, EventId, OrgId, RecordId, ServiceAccountId, UserId, WorkspaceId};
+pub use ids::{
+    ApiKeyId, EventId, OrgId, RecordId, ServiceAccountId, UserId, WebhookId, WorkspaceId,
+};
 pub use patch::Patch;
 pub use plan::{Limits, LimitsOverride, Plan};
 pub use role::{Access, BuiltinRole, Permission, PermissionSet, Resource};

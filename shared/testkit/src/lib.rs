@@ -60,6 +60,7 @@ pub fn open_settings() -> Settings {
         plan_selection: true,
         server_timing: true,
         public_url: None,
+        allow_private_targets: false,
     }
 }
 

@@ -15,3 +15,4 @@ mod rate_limit;
 mod records;
 mod secrets;
 mod support;
+mod webhooks;

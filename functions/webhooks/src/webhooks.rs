@@ -1,0 +1,160 @@
+//! `/v1/webhooks`: endpoints, their subscriptions, their secrets.
+
+use axum::Json;
+use axum::extract::State;
+use relinx_http::openapi::{CursorPage, Deleted};
+use relinx_http::respond::{Created, CursorList, CursorParams};
+use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
+use relinx_model::{Patch, WebhookId, WorkspaceId};
+use relinx_webhooks::endpoints;
+use relinx_webhooks::{NewWebhook, TargetPolicy, Webhook, WebhookPatch};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = WebhookCreate, example = json!({"url": "https://hooks.org.io/relaysync", "events": ["record.synced", "record.conflict"]}))]
+pub struct CreateBody {
+    /// An http or https URL on a public address.
+    url: String,
+    /// Event names (e.g. `record.synced`), or `["*"]` for every event.
+    events: Vec<String>,
+    #[serde(default)]
+    description: Option<String>,
+    /// Only this workspace's events (a workspace-scoped key's endpoint always is).
+    #[serde(default)]
+    workspace_id: Option<WorkspaceId>,
+}
+
+/// Only fields present change; `"description": null` clears it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = WebhookUpdate)]
+pub struct UpdateBody {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    events: Option<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    description: Patch<String>,
+    #[serde(default)]
+    enabled: Option<bool>,
+}
+
+/// An endpoint with its signing secret: shown in this answer only.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebhookWithSecret)]
+pub struct WithSecret {
+    #[serde(flatten)]
+    webhook: Webhook,
+    /// `whsec_…`: verify our `webhook-signature` with it (Standard Webhooks). Shown once.
+    secret: String,
+}
+
+fn policy(platform: &Platform) -> TargetPolicy {
+    TargetPolicy {
+        allow_private: platform.settings.allow_private_targets,
+    }
+}
+
+fn webhook_id(raw: &str) -> Result<WebhookId, ApiError> {
+    WebhookId::parse(raw).ok_or_else(|| ApiError::not_found("webhook"))
+}
+
+#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", params(CursorParams), responses((status = 200, description = "The org's webhook endpoints (a scoped caller: its workspace's)", body = CursorPage<Webhook>)))]
+pub async fn list(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    QueryParams(params): QueryParams<CursorParams>,
+) -> Result<CursorList<Webhook>, ApiError> {
+    let page = endpoints::list(
+        &platform.store,
+        &caller.ctx,
+        params.cursor.as_deref(),
+        params.limit()?,
+    )
+    .await?;
+    Ok(CursorList {
+        data: page.items,
+        next_cursor: page.next_cursor,
+    })
+}
+
+#[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = CreateBody, responses((status = 201, description = "The endpoint and its signing secret (shown this once)", body = WithSecret)))]
+pub async fn create(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> Result<Created<WithSecret>, ApiError> {
+    let new = NewWebhook {
+        url: body.url,
+        events: body.events,
+        description: body.description,
+        workspace_id: body.workspace_id,
+    };
+    let (webhook, secret) =
+        endpoints::create(&platform.store, &caller.ctx, policy(&platform), new).await?;
+    Ok(Created(WithSecret { webhook, secret }))
+}
+
+#[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")), responses((status = 200, description = "The endpoint", body = Webhook)))]
+pub async fn get(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    PathParam(id): PathParam,
+) -> Result<Json<Webhook>, ApiError> {
+    Ok(Json(
+        endpoints::get(&platform.store, &caller.ctx, &webhook_id(&id)?).await?,
+    ))
+}
+
+#[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")), request_body = UpdateBody, responses((status = 200, description = "The endpoint after the change", body = Webhook)))]
+pub async fn update(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    PathParam(id): PathParam,
+    JsonBody(body): JsonBody<UpdateBody>,
+) -> Result<Json<Webhook>, ApiError> {
+    let patch = WebhookPatch {
+        url: body.url,
+        events: body.events,
+        description: body.description,
+        enabled: body.enabled,
+    };
+    let webhook = endpoints::update(
+        &platform.store,
+        &caller.ctx,
+        policy(&platform),
+        &webhook_id(&id)?,
+        patch,
+    )
+    .await?;
+    Ok(Json(webhook))
+}
+
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")), responses((status = 200, description = "Deleted; its events stay in the log", body = Deleted)))]
+pub async fn delete(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    PathParam(id): PathParam,
+) -> Result<Json<Deleted>, ApiError> {
+    let id = webhook_id(&id)?;
+    endpoints::delete(&platform.store, &caller.ctx, &id).await?;
+    Ok(Json(Deleted {
+        id: id.to_string(),
+        deleted: true,
+    }))
+}
+
+#[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")), responses((status = 200, description = "The endpoint and its new secret (shown this once); the old one keeps signing for 24 h", body = WithSecret)))]
+pub async fn rotate_secret(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    PathParam(id): PathParam,
+) -> Result<Json<WithSecret>, ApiError> {
+    let (webhook, secret) =
+        endpoints::rotate_secret(&platform.store, &caller.ctx, &webhook_id(&id)?).await?;
+    Ok(Json(WithSecret { webhook, secret }))
+}

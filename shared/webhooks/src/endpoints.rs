@@ -1,0 +1,400 @@
+//! Webhook endpoints: a target URL, the events it subscribes to (names from the typed
+//! list, or `*`), and its signing secrets. A secret is shown once, at creation or
+//! rotation; it is stored sealed (AES-GCM under the deployment's pepper), so no item
+//! and no log holds it in the clear. A rotated-out secret keeps signing for 24 h.
+
+use crate::signing::Secret;
+use crate::target::{self, TargetPolicy};
+use relinx_auth::Sealer;
+use relinx_ddb::codec::{Page, to_item};
+use relinx_ddb::keys::{self, webhooks::ENDPOINT};
+use relinx_ddb::tx::{Cond, OnFail, Tx};
+use relinx_ddb::versioned::{self, Changed};
+use relinx_ddb::{Store, StoreError};
+use relinx_model::{
+    Context, EventName, Patch, Permission, Resource, ResourceRef, Timestamp, ValidationError,
+    WebhookId, WorkspaceId,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// How long a rotated-out secret keeps signing.
+pub const ROTATION_OVERLAP_SECONDS: i64 = 24 * 3600;
+/// Most event names one endpoint subscribes to.
+const MAX_EVENTS: usize = 100;
+const MAX_DESCRIPTION_CHARS: usize = 500;
+/// Subscribes to every event.
+pub const ALL_EVENTS: &str = "*";
+
+/// An endpoint as shown (never its secrets).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "wh_01JD8Z2X4Q7V3N5K9M2B6C8D0E", "url": "https://hooks.org.io/relaysync", "events": ["record.conflict", "record.synced"], "description": null, "workspace_id": null, "enabled": true, "created_at": "2026-11-25T10:00:00.000Z", "updated_at": "2026-11-25T10:00:00.000Z"}))]
+pub struct Webhook {
+    pub id: WebhookId,
+    pub url: String,
+    /// Event names, or `*` for every event.
+    pub events: Vec<String>,
+    pub description: Option<String>,
+    /// Only this workspace's events (an endpoint made by a workspace-scoped key).
+    pub workspace_id: Option<WorkspaceId>,
+    pub enabled: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl Webhook {
+    /// Whether an event of `name` in `workspace` goes to this endpoint.
+    pub fn wants(&self, name: EventName, workspace: Option<&WorkspaceId>) -> bool {
+        let subscribed = self
+            .events
+            .iter()
+            .any(|e| e == ALL_EVENTS || e == name.as_str());
+        let in_scope = self
+            .workspace_id
+            .as_ref()
+            .is_none_or(|own| workspace == Some(own));
+        self.enabled && subscribed && in_scope
+    }
+}
+
+/// A signing secret as stored: sealed, and until when it signs (none: current).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredSecret {
+    sealed: String,
+    #[serde(default)]
+    expires_at: Option<Timestamp>,
+}
+
+/// An endpoint as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WebhookRecord {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    secrets: Vec<StoredSecret>,
+}
+
+impl WebhookRecord {
+    /// The secrets that sign now (the current one first); sealed ones that do not
+    /// open (another pepper) are skipped.
+    pub fn signing_secrets(&self, store: &Store, now: Timestamp) -> Vec<Secret> {
+        let sealer = sealer(store);
+        self.secrets
+            .iter()
+            .filter(|s| s.expires_at.is_none_or(|at| at > now))
+            .filter_map(|s| sealer.open(&s.sealed))
+            .filter_map(|text| Secret::parse(&text))
+            .collect()
+    }
+}
+
+fn sealer(store: &Store) -> Sealer {
+    Sealer::new(store.hasher(), "webhook secret")
+}
+
+/// A new endpoint.
+pub struct NewWebhook {
+    pub url: String,
+    pub events: Vec<String>,
+    pub description: Option<String>,
+    pub workspace_id: Option<WorkspaceId>,
+}
+
+/// A change: only present fields change.
+#[derive(Default)]
+pub struct WebhookPatch {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub description: Patch<String>,
+    pub enabled: Option<bool>,
+}
+
+fn sk(id: &WebhookId) -> String {
+    format!("{ENDPOINT}{id}")
+}
+
+fn resource(id: &WebhookId) -> ResourceRef {
+    ResourceRef::new("webhook", id)
+}
+
+fn event_data(webhook: &Webhook) -> serde_json::Value {
+    serde_json::to_value(webhook).unwrap_or_default()
+}
+
+/// Event names checked against the typed list (or `*`), deduplicated and sorted.
+pub fn check_events(raw: Vec<String>) -> Result<Vec<String>, StoreError> {
+    if raw.is_empty() || raw.len() > MAX_EVENTS {
+        return Err(StoreError::Invalid(ValidationError::new(
+            "events",
+            format!("must list 1 to {MAX_EVENTS} event names, or [\"*\"] for every event"),
+        )));
+    }
+    let mut events = Vec::with_capacity(raw.len());
+    for name in raw {
+        let name = name.trim().to_owned();
+        if name != ALL_EVENTS && EventName::parse(&name).is_none() {
+            return Err(StoreError::Invalid(ValidationError::new(
+                "events",
+                format!("{name:?} is not an event name (e.g. record.synced), nor \"*\""),
+            )));
+        }
+        events.push(name);
+    }
+    events.sort();
+    events.dedup();
+    Ok(events)
+}
+
+fn check_description(raw: Option<String>) -> Result<Option<String>, StoreError> {
+    match raw.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()) {
+        Some(d) if d.chars().count() > MAX_DESCRIPTION_CHARS => {
+            Err(StoreError::Invalid(ValidationError::new(
+                "description",
+                format!("is at most {MAX_DESCRIPTION_CHARS} characters"),
+            )))
+        }
+        other => Ok(other),
+    }
+}
+
+/// Registers an endpoint; answers it with its secret (shown this once).
+pub async fn create(
+    store: &Store,
+    ctx: &Context,
+    policy: TargetPolicy,
+    new: NewWebhook,
+) -> Result<(Webhook, String), StoreError> {
+    ctx.require(Permission::write(Resource::Webhooks))?;
+    let url = target::check(policy, &new.url).await?;
+    let events = check_events(new.events)?;
+    let description = check_description(new.description)?;
+    let workspace_id = ctx.confine(new.workspace_id)?;
+    let now = Timestamp::now();
+    let webhook = Webhook {
+        id: WebhookId::generate(),
+        url,
+        events,
+        description,
+        workspace_id,
+        enabled: true,
+        created_at: now,
+        updated_at: now,
+    };
+    let secret = Secret::generate();
+    let record = WebhookRecord {
+        webhook: webhook.clone(),
+        secrets: vec![StoredSecret {
+            sealed: sealer(store).seal(&secret.expose()),
+            expires_at: None,
+        }],
+    };
+    let mut tx = Tx::new();
+    if let Some(ws) = &webhook.workspace_id {
+        relinx_identity::workspaces::stage_exists(&mut tx, store, &ctx.org_id, ws);
+    }
+    tx.put(
+        &store.tables().main,
+        to_item(&record, keys::org(&ctx.org_id), sk(&webhook.id))?,
+        Some(Cond::not_exists()),
+        OnFail::Internal,
+    );
+    tx.event(
+        store,
+        ctx,
+        EventName::WebhookCreated,
+        webhook.workspace_id.as_ref(),
+        resource(&webhook.id),
+        event_data(&webhook),
+    );
+    tx.commit(store).await?;
+    Ok((webhook, secret.expose()))
+}
+
+/// The stored endpoint, if the caller sees it (another org's, or another
+/// workspace's for a scoped caller, is a 404).
+pub async fn read(
+    store: &Store,
+    ctx: &Context,
+    id: &WebhookId,
+) -> Result<WebhookRecord, StoreError> {
+    let record: WebhookRecord = store
+        .get(keys::org(&ctx.org_id), sk(id))
+        .await?
+        .ok_or(StoreError::NotFound("webhook"))?;
+    if !ctx.sees_confined(&record.webhook.workspace_id) {
+        return Err(StoreError::NotFound("webhook"));
+    }
+    Ok(record)
+}
+
+pub async fn get(store: &Store, ctx: &Context, id: &WebhookId) -> Result<Webhook, StoreError> {
+    ctx.require(Permission::read(Resource::Webhooks))?;
+    Ok(read(store, ctx, id).await?.webhook)
+}
+
+/// The org's endpoints (a workspace-scoped caller: its workspace's).
+pub async fn list(
+    store: &Store,
+    ctx: &Context,
+    cursor: Option<&str>,
+    limit: i32,
+) -> Result<Page<Webhook>, StoreError> {
+    ctx.require(Permission::read(Resource::Webhooks))?;
+    let filter = ctx
+        .workspace_scope
+        .as_ref()
+        .map(|ws| Cond::new("workspace_id = :ws").value(":ws", relinx_ddb::codec::s(ws.as_str())));
+    let page: Page<WebhookRecord> = store
+        .org_page(&ctx.org_id, ENDPOINT, cursor, limit, filter)
+        .await?;
+    Ok(Page {
+        items: page.items.into_iter().map(|r| r.webhook).collect(),
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// Every enabled endpoint of the org that wants `name` in `workspace` (fan-out).
+pub async fn subscribed(
+    store: &Store,
+    org: &relinx_model::OrgId,
+    name: EventName,
+    workspace: Option<&WorkspaceId>,
+) -> Result<Vec<WebhookRecord>, StoreError> {
+    let all: Vec<WebhookRecord> = store.org_all(org, ENDPOINT, || None).await?;
+    Ok(all
+        .into_iter()
+        .filter(|r| r.webhook.wants(name, workspace))
+        .collect())
+}
+
+/// Changes an endpoint (a new URL is checked as at registration).
+pub async fn update(
+    store: &Store,
+    ctx: &Context,
+    policy: TargetPolicy,
+    id: &WebhookId,
+    patch: WebhookPatch,
+) -> Result<Webhook, StoreError> {
+    ctx.require(Permission::write(Resource::Webhooks))?;
+    read(store, ctx, id).await?;
+    let url = match &patch.url {
+        Some(raw) => Some(target::check(policy, raw).await?),
+        None => None,
+    };
+    let events = patch.events.map(check_events).transpose()?;
+    let description = match patch.description {
+        Patch::Absent => None,
+        Patch::Null => Some(None),
+        Patch::Value(d) => Some(check_description(Some(d))?),
+    };
+    let enabled = patch.enabled;
+    let (url, events, description) = (&url, &events, &description);
+    versioned::modify(
+        store,
+        keys::org(&ctx.org_id),
+        sk(id),
+        || StoreError::NotFound("webhook"),
+        |mut record: WebhookRecord, mut tx: Tx| async move {
+            let webhook = &mut record.webhook;
+            if let Some(url) = url {
+                webhook.url = url.clone();
+            }
+            if let Some(events) = events {
+                webhook.events = events.clone();
+            }
+            if let Some(description) = description {
+                webhook.description = description.clone();
+            }
+            if let Some(enabled) = enabled {
+                webhook.enabled = enabled;
+            }
+            webhook.updated_at = Timestamp::now();
+            let shown = webhook.clone();
+            tx.event(
+                store,
+                ctx,
+                EventName::WebhookUpdated,
+                shown.workspace_id.as_ref(),
+                resource(&shown.id),
+                event_data(&shown),
+            );
+            Ok(Changed::put(tx, record, shown))
+        },
+    )
+    .await
+}
+
+/// Deletes an endpoint; its events stay in the log.
+pub async fn delete(store: &Store, ctx: &Context, id: &WebhookId) -> Result<(), StoreError> {
+    ctx.require(Permission::write(Resource::Webhooks))?;
+    let record = read(store, ctx, id).await?;
+    let mut tx = Tx::new();
+    tx.delete(
+        &store.tables().main,
+        keys::org(&ctx.org_id),
+        sk(id),
+        Some(Cond::exists()),
+        OnFail::Error(|| StoreError::NotFound("webhook")),
+    );
+    tx.event(
+        store,
+        ctx,
+        EventName::WebhookDeleted,
+        record.webhook.workspace_id.as_ref(),
+        resource(id),
+        event_data(&record.webhook),
+    );
+    tx.commit(store).await
+}
+
+/// Replaces the signing secret; the old one keeps signing (a second signature in
+/// `webhook-signature`) for 24 h, so receivers can switch without losing a delivery.
+pub async fn rotate_secret(
+    store: &Store,
+    ctx: &Context,
+    id: &WebhookId,
+) -> Result<(Webhook, String), StoreError> {
+    ctx.require(Permission::write(Resource::Webhooks))?;
+    read(store, ctx, id).await?;
+    let secret = Secret::generate();
+    let sealed = sealer(store).seal(&secret.expose());
+    let sealed = &sealed;
+    let webhook = versioned::modify(
+        store,
+        keys::org(&ctx.org_id),
+        sk(id),
+        || StoreError::NotFound("webhook"),
+        |mut record: WebhookRecord, mut tx: Tx| async move {
+            let now = Timestamp::now();
+            let overlap = now.plus_seconds(ROTATION_OVERLAP_SECONDS);
+            // Secrets past their overlap are dropped; the current one starts its own.
+            record
+                .secrets
+                .retain(|s| s.expires_at.is_none_or(|at| at > now));
+            for old in &mut record.secrets {
+                old.expires_at = Some(old.expires_at.map_or(overlap, |at| at.min(overlap)));
+            }
+            record.secrets.insert(
+                0,
+                StoredSecret {
+                    sealed: sealed.clone(),
+                    expires_at: None,
+                },
+            );
+            record.webhook.updated_at = now;
+            let shown = record.webhook.clone();
+            tx.event(
+                store,
+                ctx,
+                EventName::WebhookUpdated,
+                shown.workspace_id.as_ref(),
+                resource(&shown.id),
+                serde_json::json!({ "id": shown.id, "secret_rotated": true }),
+            );
+            Ok(Changed::put(tx, record, shown))
+        },
+    )
+    .await?;
+    Ok((webhook, secret.expose()))
+}
