@@ -75,6 +75,7 @@ EXPECTED = {
     "records-delete.json": 200,
     "records-batch.json": 200,
     "audit-list.json": 200,
+    "audit-stream.json": 200,
     "webhooks-create.json": 201,
     "webhooks-list.json": 200,
     "webhooks-get.json": 200,

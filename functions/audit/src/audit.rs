@@ -1,13 +1,17 @@
 //! `GET /v1/audit`: the event log, newest first.
 
 use axum::extract::State;
-use relinx_audit::{AuditQuery, Since};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use relinx_audit::{AuditQuery, Since, StreamPosition};
 use relinx_http::openapi::CursorPage;
 use relinx_http::respond::CursorList;
 use relinx_http::{ApiError, Caller, Platform, QueryParams};
-use relinx_model::{Event, EventName};
+use relinx_model::{Event, EventId, EventName};
 use serde::Deserialize;
+use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 use utoipa::IntoParams;
 
 #[derive(Deserialize, IntoParams)]
@@ -80,4 +84,137 @@ pub async fn list(
         data: page.entries,
         next_cursor: page.next_cursor,
     })
+}
+
+/// How often a live stream looks for new entries.
+const POLL: Duration = Duration::from_millis(400);
+/// How old an entry must be before a stream sends it (see `stream_page`).
+const SETTLE: Duration = Duration::from_millis(1000);
+/// A stream's longest life unless `RELINX_AUDIT_STREAM_SECONDS` says otherwise; the
+/// client reconnects with `Last-Event-ID` and continues where it stopped.
+const DEFAULT_STREAM_SECONDS: u64 = 300;
+/// The comment sent on an idle stream so proxies keep it open.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+
+fn stream_seconds() -> u64 {
+    std::env::var("RELINX_AUDIT_STREAM_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(DEFAULT_STREAM_SECONDS)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StreamParams {
+    /// Start after this entry id (`evt_…`) or at this RFC 3339 time; without it (and
+    /// without `Last-Event-ID`) the stream shows only what comes next.
+    since: Option<String>,
+    /// End the stream after this many seconds (at most the server's own limit).
+    #[param(minimum = 1)]
+    max_seconds: Option<u64>,
+}
+
+struct Live {
+    platform: Arc<Platform>,
+    ctx: relinx_model::Context,
+    position: StreamPosition,
+    pending: std::collections::VecDeque<Event>,
+    deadline: tokio::time::Instant,
+}
+
+#[utoipa::path(get, path = "/v1/audit/stream", tag = "audit", params(StreamParams, ("Last-Event-ID" = Option<String>, Header, description = "Continue after this entry id (what a reconnecting EventSource sends)")), responses((status = 200, description = "Server-Sent Events: each entry as `id: <entry id>`, `event: <name>`, `data: <entry JSON>`, oldest first, then new entries as they commit (about a second after); a `: heartbeat` comment every 15 s; the stream ends after its maximum life and the client reconnects with Last-Event-ID", content_type = "text/event-stream", body = String)))]
+pub async fn stream(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    headers: HeaderMap,
+    QueryParams(params): QueryParams<StreamParams>,
+) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    caller
+        .ctx
+        .require(relinx_model::Permission::read(
+            relinx_model::Resource::Audit,
+        ))
+        .map_err(relinx_ddb::StoreError::from)?;
+    let last_event = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let position = match last_event {
+        Some(raw) => StreamPosition::after(&EventId::parse(raw).ok_or_else(|| {
+            ApiError::bad_request(
+                "VALIDATION_FAILED",
+                "Last-Event-ID: must be an audit entry id (evt_…) this stream sent",
+            )
+        })?),
+        None => {
+            let since = params
+                .since
+                .as_deref()
+                .map(|raw| Since::parse("since", raw))
+                .transpose()?;
+            StreamPosition::start(since.as_ref())
+        }
+    };
+    let limit = stream_seconds();
+    let seconds = match params.max_seconds {
+        None => limit,
+        Some(s) if (1..=limit).contains(&s) => s,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "VALIDATION_FAILED",
+                format!("max_seconds: must be between 1 and {limit}"),
+            ));
+        }
+    };
+    let live = Live {
+        platform,
+        ctx: caller.ctx,
+        position,
+        pending: std::collections::VecDeque::new(),
+        deadline: tokio::time::Instant::now() + Duration::from_secs(seconds),
+    };
+    let events = futures::stream::unfold(live, |mut live| async move {
+        loop {
+            if let Some(entry) = live.pending.pop_front() {
+                return Some((Ok(sse_event(&entry)), live));
+            }
+            if tokio::time::Instant::now() >= live.deadline {
+                return None;
+            }
+            let page = relinx_audit::stream_page(
+                &live.platform.store,
+                &live.ctx,
+                &mut live.position,
+                SETTLE,
+                100,
+            )
+            .await;
+            match page {
+                Ok(entries) if entries.is_empty() => {
+                    tokio::time::sleep_until(
+                        (tokio::time::Instant::now() + POLL).min(live.deadline),
+                    )
+                    .await;
+                }
+                Ok(entries) => live.pending.extend(entries),
+                Err(err) => {
+                    // The client reconnects with Last-Event-ID and loses nothing.
+                    tracing::warn!(error = %err, "audit stream ended early");
+                    return None;
+                }
+            }
+        }
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat")))
+}
+
+fn sse_event(entry: &Event) -> SseEvent {
+    let data = serde_json::to_string(entry).unwrap_or_default();
+    SseEvent::default()
+        .id(entry.id.to_string())
+        .event(entry.event.as_str())
+        .data(data)
 }

@@ -11,7 +11,10 @@ use std::sync::Arc;
 /// This group's routes, each registered with its OpenAPI operation and guarded by
 /// `audit:read`.
 pub fn routes() -> Routes {
-    guarded(Resource::Audit, Routes::new().routes(routes!(audit::list)))
+    let audit_routes = Routes::new()
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::stream));
+    guarded(Resource::Audit, audit_routes)
 }
 
 /// The function's whole app: its routes behind the platform's middleware.

@@ -63,6 +63,165 @@ impl Since {
     }
 }
 
+/// The filter expression of a query, with its placeholders.
+struct Filters {
+    clauses: Vec<String>,
+    names: Vec<(&'static str, &'static str)>,
+    values: Vec<(&'static str, AttributeValue)>,
+}
+
+impl Filters {
+    fn of(ctx: &Context, query: &AuditQuery) -> Self {
+        let mut filters = Self {
+            clauses: Vec::new(),
+            names: Vec::new(),
+            values: Vec::new(),
+        };
+        if let Some(actor) = &query.actor {
+            filters.clauses.push("#actor.#id = :actor".into());
+            filters.names.extend([("#actor", "actor"), ("#id", "id")]);
+            filters.values.push((":actor", s(actor)));
+        }
+        if let Some(action) = query.action {
+            filters.clauses.push("#event = :action".into());
+            filters.names.push(("#event", "event"));
+            filters.values.push((":action", s(action.as_str())));
+        }
+        if let Some(resource) = &query.resource {
+            filters
+                .clauses
+                .push("(#resource.#id = :resource OR #resource.#type = :resource)".into());
+            filters
+                .names
+                .extend([("#resource", "resource"), ("#id", "id"), ("#type", "type")]);
+            filters.values.push((":resource", s(resource)));
+        }
+        if let Some(scope) = &ctx.workspace_scope {
+            filters.clauses.push("#workspace = :workspace".into());
+            filters.names.push(("#workspace", "workspace"));
+            filters.values.push((":workspace", s(scope.as_str())));
+        }
+        filters
+    }
+
+    fn apply(
+        &self,
+        mut request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        if self.clauses.is_empty() {
+            return request;
+        }
+        request = request.filter_expression(self.clauses.join(" AND "));
+        for (placeholder, name) in &self.names {
+            request = request.expression_attribute_names(*placeholder, *name);
+        }
+        for (placeholder, value) in &self.values {
+            request = request.expression_attribute_values(*placeholder, value.clone());
+        }
+        request
+    }
+}
+
+/// Where a live stream of the log continues from: after this entry (exclusive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamPosition(String);
+
+impl StreamPosition {
+    /// After the entry `id` (a `Last-Event-ID`).
+    pub fn after(id: &EventId) -> Self {
+        Self(id.to_string())
+    }
+
+    /// Where `since` says (an entry id: after it; a time: at it), or, without one,
+    /// now: the stream shows only what comes next.
+    pub fn start(since: Option<&Since>) -> Self {
+        match since {
+            Some(Since::After(id)) => Self::after(id),
+            Some(Since::At(at)) => {
+                let ms = u64::try_from(at.unix_millis()).unwrap_or(0);
+                // Just before the first id of that millisecond.
+                Self(format!(
+                    "{}_{}",
+                    EventId::PREFIX,
+                    predecessor(ulid::Ulid::from_parts(ms, 0))
+                ))
+            }
+            None => Self(settled_bound(std::time::Duration::ZERO)),
+        }
+    }
+}
+
+fn predecessor(u: ulid::Ulid) -> ulid::Ulid {
+    ulid::Ulid(u.0.saturating_sub(1))
+}
+
+fn successor(u: ulid::Ulid) -> ulid::Ulid {
+    ulid::Ulid(u.0.saturating_add(1))
+}
+
+/// The largest id an entry committed `settle` ago or earlier can have.
+fn settled_bound(settle: std::time::Duration) -> String {
+    let now = u64::try_from(Timestamp::now().unix_millis()).unwrap_or(0);
+    let settle = u64::try_from(settle.as_millis()).unwrap_or(u64::MAX);
+    let bound = ulid::Ulid::from_parts(now.saturating_sub(settle), u128::MAX);
+    format!("{}_{bound}", EventId::PREFIX)
+}
+
+/// The next entries of the log after `position`, oldest first, at most `limit`, and
+/// only those at least `settle` old: an entry's id is minted just before its change
+/// commits, so a newer one may still land before it; waiting out the settle time
+/// means a reader that moved past an id never misses one committing behind it.
+/// Advances `position` past what it returns.
+pub async fn stream_page(
+    store: &Store,
+    ctx: &Context,
+    position: &mut StreamPosition,
+    settle: std::time::Duration,
+    limit: i32,
+) -> Result<Vec<Event>, StoreError> {
+    ctx.require(Permission::read(Resource::Audit))?;
+    let after = position
+        .0
+        .strip_prefix(&format!("{}_", EventId::PREFIX))
+        .and_then(|u| ulid::Ulid::from_string(u).ok())
+        .ok_or_else(|| StoreError::Internal("stream position is not an entry id".into()))?;
+    let from = format!("{}_{}", EventId::PREFIX, successor(after));
+    let upper = settled_bound(settle);
+    if from > upper {
+        return Ok(Vec::new());
+    }
+    let request = store
+        .client()
+        .query()
+        .table_name(&store.tables().events)
+        .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :upper")
+        .expression_attribute_values(":pk", s(keys::event_partition(&ctx.org_id)))
+        .expression_attribute_values(":from", s(from))
+        .expression_attribute_values(":upper", s(upper.clone()))
+        .consistent_read(true)
+        .limit(limit);
+    let out = Filters::of(ctx, &AuditQuery::default())
+        .apply(request)
+        .send()
+        .await?;
+    let entries = out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(from_item::<Event>)
+        .collect::<Result<Vec<_>, _>>()?;
+    // Past what was read (filtered out or not): the last key read, else the bound.
+    position.0 = match out
+        .last_evaluated_key
+        .as_ref()
+        .and_then(|k| get_s(k, keys::SK))
+    {
+        Some(last) => last.to_owned(),
+        None => upper,
+    };
+    Ok(entries)
+}
+
 /// A page of entries, newest first.
 pub struct AuditPage {
     pub entries: Vec<Event>,
@@ -94,29 +253,7 @@ pub async fn list(
         })
         .transpose()?;
     let pk = keys::event_partition(&ctx.org_id);
-    let mut filters: Vec<String> = Vec::new();
-    let mut names: Vec<(&str, &str)> = Vec::new();
-    let mut values: Vec<(&str, AttributeValue)> = Vec::new();
-    if let Some(actor) = &query.actor {
-        filters.push("#actor.#id = :actor".into());
-        names.extend([("#actor", "actor"), ("#id", "id")]);
-        values.push((":actor", s(actor)));
-    }
-    if let Some(action) = query.action {
-        filters.push("#event = :action".into());
-        names.push(("#event", "event"));
-        values.push((":action", s(action.as_str())));
-    }
-    if let Some(resource) = &query.resource {
-        filters.push("(#resource.#id = :resource OR #resource.#type = :resource)".into());
-        names.extend([("#resource", "resource"), ("#id", "id"), ("#type", "type")]);
-        values.push((":resource", s(resource)));
-    }
-    if let Some(scope) = &ctx.workspace_scope {
-        filters.push("#workspace = :workspace".into());
-        names.push(("#workspace", "workspace"));
-        values.push((":workspace", s(scope.as_str())));
-    }
+    let filters = Filters::of(ctx, query);
     let (floor, exclusive) = query
         .since
         .as_ref()
@@ -142,15 +279,7 @@ pub async fn list(
             .scan_index_forward(false)
             .consistent_read(true)
             .limit(remaining);
-        if !filters.is_empty() {
-            request = request.filter_expression(filters.join(" AND "));
-            for (placeholder, name) in &names {
-                request = request.expression_attribute_names(*placeholder, *name);
-            }
-            for (placeholder, value) in &values {
-                request = request.expression_attribute_values(*placeholder, value.clone());
-            }
-        }
+        request = filters.apply(request);
         if let Some(after) = start.take() {
             request = request.set_exclusive_start_key(Some(relinx_ddb::codec::key(
                 pk.clone(),

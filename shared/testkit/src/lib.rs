@@ -389,6 +389,18 @@ pub fn template_routes() -> Vec<(String, String)> {
         .cloned()
         .unwrap_or_default();
     for (_, resource) in resources {
+        // Routes a Function URL serves (the audit stream), declared in Metadata.
+        let declared = resource
+            .get("Metadata")
+            .and_then(|m| m.get("RelinxRoutes"))
+            .and_then(|r| r.as_sequence())
+            .cloned()
+            .unwrap_or_default();
+        for route in declared.iter().filter_map(|r| r.as_str()) {
+            if let Some((method, path)) = route.split_once(' ') {
+                routes.push((method.to_owned(), path.to_owned()));
+            }
+        }
         let events = resource
             .get("Properties")
             .and_then(|p| p.get("Events"))

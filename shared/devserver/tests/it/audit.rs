@@ -132,3 +132,172 @@ async fn the_audit_log_is_the_callers_own_and_refuses_bad_filters() {
     let anonymous = app.get("/v1/audit", &[]).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
+
+/// The platform on a real listener, for reading a streamed response as it arrives.
+async fn listening(app: &TestApp) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let service = app
+        .router
+        .clone()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    format!("http://{addr}")
+}
+
+/// One Server-Sent Event: its id, name and data.
+#[derive(Debug, Clone, PartialEq)]
+struct Frame {
+    id: String,
+    event: String,
+    data: Value,
+}
+
+/// Reads `response` until `want` events arrived (or the stream ends), with when each came.
+async fn frames(response: &mut reqwest::Response, want: usize) -> Vec<(Frame, std::time::Instant)> {
+    let mut buffer = String::new();
+    let mut seen = Vec::new();
+    while seen.len() < want {
+        let Ok(Ok(Some(chunk))) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), response.chunk()).await
+        else {
+            break;
+        };
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|l| {
+                        l.strip_prefix(&format!("{name}: "))
+                            .or_else(|| l.strip_prefix(&format!("{name}:")))
+                    })
+                    .map(str::to_owned)
+            };
+            if let (Some(id), Some(event), Some(data)) =
+                (field("id"), field("event"), field("data"))
+            {
+                let data = serde_json::from_str(&data).unwrap();
+                seen.push((Frame { id, event, data }, std::time::Instant::now()));
+            }
+        }
+    }
+    seen
+}
+
+async fn open_stream(base: &str, key: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .get(format!("{base}/v1/audit/stream?max_seconds=8"))
+        .header("authorization", format!("ApiKey {key}"));
+    for (name, value) in extra {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+    response
+}
+
+#[tokio::test]
+async fn the_live_stream_shows_new_entries_within_two_seconds_and_resumes_without_gaps() {
+    let app = app().await;
+    let t = app.tenant().await;
+    let base = listening(&app).await;
+    let h = [t.key_header()];
+
+    let mut live = open_stream(&base, &t.api_key, &[]).await;
+    let made = std::time::Instant::now();
+    let record = app
+        .post("/v1/records", &h, json!({"title": "watched"}))
+        .await
+        .json();
+    let first = frames(&mut live, 1).await;
+    assert_eq!(first.len(), 1, "no entry arrived");
+    let (frame, arrived) = &first[0];
+    assert_eq!(
+        frame.event, "record.created",
+        "only what comes after the stream opened"
+    );
+    assert_eq!(frame.data["resource"]["id"], record["id"]);
+    assert!(frame.id.starts_with("evt_"));
+    assert!(
+        arrived.duration_since(made) < std::time::Duration::from_secs(2),
+        "arrived after {:?}",
+        arrived.duration_since(made)
+    );
+    drop(live);
+
+    // Changes made while disconnected, then a reconnect with Last-Event-ID.
+    for title in ["second", "third"] {
+        app.post("/v1/records", &h, json!({"title": title})).await;
+    }
+    let mut resumed = open_stream(&base, &t.api_key, &[("last-event-id", &frame.id)]).await;
+    let next = frames(&mut resumed, 2).await;
+    let titles: Vec<&Value> = next.iter().map(|(f, _)| &f.data["data"]["title"]).collect();
+    assert_eq!(
+        titles,
+        [&json!("second"), &json!("third")],
+        "no gap, no repeat"
+    );
+    assert!(next.iter().all(|(f, _)| f.id > frame.id));
+
+    // Another org's stream shows none of it.
+    let other = app.tenant().await;
+    let mut theirs = open_stream(&base, &other.api_key, &[]).await;
+    app.post("/v1/records", &h, json!({"title": "private"}))
+        .await;
+    let leaked = tokio::time::timeout(std::time::Duration::from_secs(3), frames(&mut theirs, 1))
+        .await
+        .unwrap_or_default();
+    assert!(leaked.is_empty(), "{leaked:?}");
+}
+
+#[tokio::test]
+async fn the_live_stream_replays_from_since_and_refuses_bad_positions() {
+    let app = app().await;
+    let t = app.tenant().await;
+    let base = listening(&app).await;
+    let h = [t.key_header()];
+    app.post("/v1/records", &h, json!({"title": "backlog"}))
+        .await;
+    let mut stream = reqwest::Client::new()
+        .get(format!(
+            "{base}/v1/audit/stream?since=2020-01-01T00:00:00Z&max_seconds=3"
+        ))
+        .header("authorization", format!("ApiKey {}", t.api_key))
+        .send()
+        .await
+        .unwrap();
+    let backlog = frames(&mut stream, 2).await;
+    let names: Vec<&str> = backlog.iter().map(|(f, _)| f.event.as_str()).collect();
+    assert_eq!(names, ["org.created", "record.created"], "oldest first");
+
+    for bad in [
+        "/v1/audit/stream?since=yesterday",
+        "/v1/audit/stream?max_seconds=0",
+        "/v1/audit/stream?max_seconds=100000",
+    ] {
+        let answer = app.get(bad, &h).await;
+        assert_eq!(
+            answer.status,
+            http::StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            answer.text
+        );
+    }
+    let bad_resume = app
+        .get(
+            "/v1/audit/stream",
+            &[t.key_header(), ("last-event-id", "12".into())],
+        )
+        .await;
+    assert_eq!(bad_resume.status, http::StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.get("/v1/audit/stream", &[]).await.status,
+        http::StatusCode::UNAUTHORIZED
+    );
+}
