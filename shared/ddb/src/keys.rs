@@ -78,6 +78,11 @@ pub mod records {
 /// Webhooks' keys (`relinx-webhooks`): endpoints live in the org's partition.
 pub mod webhooks {
     pub const ENDPOINT: &str = "WEBHOOK#";
+    /// In the jobs table: a delivery job, and one attempt of one (per endpoint).
+    pub const JOB: &str = "JOB#";
+    pub const ATTEMPT: &str = "DLV#";
+    /// The due-time index's partitions (`DUE#0` … `DUE#7`).
+    pub const DUE_BUCKET: &str = "DUE#";
 }
 
 const fn reg(domain: &'static str, part: KeyPart, prefix: &'static str) -> Registered {
@@ -113,6 +118,9 @@ pub const REGISTRY: &[Registered] = &[
     reg("records", KeyPart::Partition, records::APPLIED_OP),
     reg("records", KeyPart::Sort, records::POLICY),
     reg("webhooks", KeyPart::Sort, webhooks::ENDPOINT),
+    reg("webhooks", KeyPart::Sort, webhooks::JOB),
+    reg("webhooks", KeyPart::Sort, webhooks::ATTEMPT),
+    reg("webhooks", KeyPart::Partition, webhooks::DUE_BUCKET),
 ];
 
 /// The partition of an org's items.

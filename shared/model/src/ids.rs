@@ -19,6 +19,11 @@ macro_rules! prefixed_id {
                 Self(format!("{}_{}", $prefix, ulid::Ulid::new()))
             }
 
+            /// The id of `ulid`, for ids derived from other ids.
+            pub fn from_ulid(ulid: ulid::Ulid) -> Self {
+                Self(format!("{}_{}", $prefix, ulid))
+            }
+
             /// Accepts `<prefix>_<ULID>` and nothing else.
             pub fn parse(raw: &str) -> Option<Self> {
                 let rest = raw.strip_prefix($prefix)?.strip_prefix('_')?;
@@ -105,6 +110,12 @@ prefixed_id!(
     /// A webhook endpoint.
     WebhookId,
     "wh"
+);
+prefixed_id!(
+    /// One webhook delivery: an event for one endpoint (its ULID carries the event's
+    /// time, so jobs sort like their events).
+    JobId,
+    "job"
 );
 prefixed_id!(
     /// One entry of the append-only event log.

@@ -228,6 +228,15 @@ pub async fn read(
     Ok(record)
 }
 
+/// The stored endpoint, for delivery (no caller: the dispatcher acts for the org).
+pub async fn stored(
+    store: &Store,
+    org: &relinx_model::OrgId,
+    id: &WebhookId,
+) -> Result<Option<WebhookRecord>, StoreError> {
+    store.get(keys::org(org), sk(id)).await
+}
+
 pub async fn get(store: &Store, ctx: &Context, id: &WebhookId) -> Result<Webhook, StoreError> {
     ctx.require(Permission::read(Resource::Webhooks))?;
     Ok(read(store, ctx, id).await?.webhook)

@@ -1,12 +1,15 @@
 //! Webhooks (API.md "Events, audit, webhooks"; seed 002 "Webhooks"): endpoints and
-//! their subscriptions, Standard Webhooks signing, and the rules on where a webhook
-//! may be delivered. Delivery itself (fan-out from the event log, the queue, retries)
-//! builds on this crate.
+//! their subscriptions, Standard Webhooks signing, the rules on where a webhook may be
+//! delivered, and delivery itself: jobs fanned out from the event log (one per event
+//! and endpoint), attempts, the retry ladder, the due-time sweep. The dispatcher
+//! function drives these from the event stream, the queue and a schedule.
 //!
 //! It owns the key prefix `relinx_ddb::keys::webhooks` and follows the rule for a
 //! domain (README "Layout").
 
+pub mod delivery;
 pub mod endpoints;
+pub mod jobs;
 pub mod signing;
 pub mod target;
 

@@ -1,0 +1,393 @@
+//! Delivering one job: take a short lease on it (so a duplicate queue message never
+//! sends twice at once), POST the Standard Webhooks-signed payload with a 10 s
+//! timeout, record the attempt, and set what comes next from the retry ladder. The
+//! HTTP client connects only to addresses the target rules allow, checked on the
+//! address it resolves at connect time (DNS rebinding) and never following a
+//! redirect.
+
+use crate::jobs::{self, Job, JobStatus, due_at, job_sk, num};
+use crate::signing::signature_header;
+use crate::target::{self, TargetPolicy};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use relinx_ddb::codec::{key, s, to_item};
+use relinx_ddb::keys::{self, webhooks as wk};
+use relinx_ddb::{Store, StoreError};
+use relinx_model::{JobId, OrgId, Timestamp, WebhookId};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use utoipa::ToSchema;
+
+/// How long one attempt may take.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a lease keeps other consumers off a job (longer than an attempt).
+const LEASE: Duration = Duration::from_secs(60);
+/// How much of a receiver's answer an attempt keeps.
+const EXCERPT_BYTES: usize = 1024;
+
+/// One attempt, as `/v1/webhooks/{id}/deliveries` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Attempt {
+    pub job_id: JobId,
+    pub event: relinx_model::EventName,
+    pub attempt: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    pub status_code: Option<u16>,
+    pub latency_ms: u64,
+    /// The first 1 KB of the receiver's answer.
+    pub response: Option<String>,
+    pub error: Option<String>,
+}
+
+/// What became of a delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    /// Failed; due again after this wait.
+    RetryIn(Duration),
+    /// Failed on the last step of the ladder (or its endpoint is gone).
+    Dead,
+    /// Its endpoint is disabled: kept as `skipped`.
+    Skipped,
+    /// Nothing to do: delivered or dead already, or another consumer holds it.
+    NotNow,
+}
+
+/// Resolves target names to the addresses the rules allow, and nothing else.
+struct GuardedResolver(TargetPolicy);
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.0;
+        Box::pin(async move {
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = found
+                .into_iter()
+                .filter(|a| target::refusal(policy, a.ip()).is_none())
+                .collect();
+            if allowed.is_empty() {
+                return Err(format!(
+                    "{} resolves only to addresses webhooks may not reach",
+                    name.as_str()
+                )
+                .into());
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Sends webhooks; one per dispatcher instance (it pools connections).
+pub struct Deliverer {
+    client: reqwest::Client,
+    policy: TargetPolicy,
+    schedule: Vec<Duration>,
+}
+
+impl Deliverer {
+    pub fn new(policy: TargetPolicy, schedule: Vec<Duration>) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(GuardedResolver(policy)))
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(ATTEMPT_TIMEOUT)
+            .user_agent("relinx-webhooks/1")
+            .build()
+            .map_err(|e| format!("webhook client: {e}"))?;
+        Ok(Self {
+            client,
+            policy,
+            schedule,
+        })
+    }
+
+    /// Attempts job `id` of `org` once, if it is due and nobody else holds it.
+    pub async fn deliver(
+        &self,
+        store: &Store,
+        org: &OrgId,
+        id: &JobId,
+    ) -> Result<Outcome, StoreError> {
+        let token = ulid::Ulid::new().to_string();
+        let Some(job) = lease(store, org, id, &token).await? else {
+            return Ok(Outcome::NotNow);
+        };
+        let endpoint = crate::endpoints::stored(store, org, &job.endpoint_id).await?;
+        let Some(endpoint) = endpoint else {
+            finish(
+                store,
+                &job,
+                &token,
+                Finish::Dead("the endpoint was deleted".into()),
+                None,
+            )
+            .await?;
+            return Ok(Outcome::Dead);
+        };
+        if !endpoint.webhook.enabled {
+            finish(store, &job, &token, Finish::Skipped, None).await?;
+            return Ok(Outcome::Skipped);
+        }
+        let now = Timestamp::now();
+        let secrets = endpoint.signing_secrets(store, now);
+        let started = Instant::now();
+        let result = match target::check(self.policy, &endpoint.webhook.url).await {
+            Err(err) => Err(format!("refused target: {err}")),
+            Ok(url) => self.post(&url, &job, &secrets, now).await,
+        };
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let attempt_number = job.attempts + 1;
+        let (status_code, response, error) = match &result {
+            Ok((code, body)) => (Some(*code), Some(body.clone()), None),
+            Err(err) => (None, None, Some(err.clone())),
+        };
+        let success = status_code.is_some_and(|c| (200..300).contains(&c));
+        let attempt = Attempt {
+            job_id: job.id.clone(),
+            event: job.event,
+            attempt: attempt_number,
+            at: now,
+            status_code,
+            latency_ms,
+            response,
+            error: error.clone().or_else(|| {
+                (!success).then(|| format!("the receiver answered {}", status_code.unwrap_or(0)))
+            }),
+        };
+        let next = if success {
+            Finish::Delivered
+        } else {
+            let reason = attempt.error.clone().unwrap_or_default();
+            match self
+                .schedule
+                .get(usize::try_from(job.attempts).unwrap_or(usize::MAX))
+            {
+                Some(wait) => Finish::Retry(*wait, reason),
+                None => Finish::Dead(reason),
+            }
+        };
+        let outcome = match &next {
+            Finish::Delivered => Outcome::Delivered,
+            Finish::Retry(wait, _) => Outcome::RetryIn(*wait),
+            Finish::Dead(_) => Outcome::Dead,
+            Finish::Skipped => Outcome::Skipped,
+        };
+        finish(store, &job, &token, next, Some(&attempt)).await?;
+        Ok(outcome)
+    }
+
+    async fn post(
+        &self,
+        url: &str,
+        job: &Job,
+        secrets: &[crate::Secret],
+        now: Timestamp,
+    ) -> Result<(u16, String), String> {
+        let msg_id = job.event_id.to_string();
+        let signature = signature_header(secrets, &msg_id, now.unix(), job.payload.as_bytes());
+        let response = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &msg_id)
+            .header("webhook-timestamp", now.unix().to_string())
+            .header("webhook-signature", signature)
+            .body(job.payload.clone())
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
+        let code = response.status().as_u16();
+        let body = response.bytes().await.unwrap_or_default();
+        let excerpt = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_BYTES)]).into_owned();
+        Ok((code, excerpt))
+    }
+}
+
+/// A client error in words a person can act on (no internals beyond the cause).
+fn describe(err: &reqwest::Error) -> String {
+    let mut cause: Option<&dyn std::error::Error> = Some(err);
+    let mut deepest = err.to_string();
+    while let Some(e) = cause {
+        deepest = e.to_string();
+        cause = e.source();
+    }
+    if err.is_timeout() {
+        format!("no answer within {} s", ATTEMPT_TIMEOUT.as_secs())
+    } else {
+        format!("could not deliver: {deepest}")
+    }
+}
+
+/// Takes the lease on a pending job; `None` when it is not pending or is held.
+async fn lease(
+    store: &Store,
+    org: &OrgId,
+    id: &JobId,
+    token: &str,
+) -> Result<Option<Job>, StoreError> {
+    let now_ms = Timestamp::now().unix_millis();
+    let until = now_ms + i64::try_from(LEASE.as_millis()).unwrap_or(60_000);
+    let out = store
+        .client()
+        .update_item()
+        .table_name(&store.tables().jobs)
+        .set_key(Some(key(keys::org(org), job_sk(id))))
+        .update_expression("SET lease_until = :until, lease_token = :token")
+        .condition_expression(
+            "attribute_exists(pk) AND #status IN (:queued, :retrying) AND (attribute_not_exists(lease_until) OR lease_until < :now)",
+        )
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":queued", s("queued"))
+        .expression_attribute_values(":retrying", s("retrying"))
+        .expression_attribute_values(":now", num(now_ms))
+        .expression_attribute_values(":until", num(until))
+        .expression_attribute_values(":token", s(token))
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+        .send()
+        .await;
+    match out {
+        Ok(out) => out.attributes.map(relinx_ddb::codec::from_item).transpose(),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+enum Finish {
+    Delivered,
+    Retry(Duration, String),
+    Dead(String),
+    Skipped,
+}
+
+fn attempt_sk(endpoint: &WebhookId, at: &ulid::Ulid) -> String {
+    format!("{}{endpoint}#{at}", wk::ATTEMPT)
+}
+
+/// Records the attempt and the job's next state together, while the lease is ours.
+async fn finish(
+    store: &Store,
+    job: &Job,
+    token: &str,
+    next: Finish,
+    attempt: Option<&Attempt>,
+) -> Result<(), StoreError> {
+    let table = &store.tables().jobs;
+    let now = Timestamp::now();
+    let attempts = job.attempts + u32::from(attempt.is_some());
+    let (status, due, error) = match &next {
+        Finish::Delivered => (JobStatus::Delivered, None, None),
+        Finish::Retry(wait, why) => (
+            JobStatus::Retrying,
+            Some(now.plus_seconds(i64::try_from(wait.as_secs()).unwrap_or(i64::MAX / 4))),
+            Some(why.clone()),
+        ),
+        Finish::Dead(why) => (JobStatus::Dead, None, Some(why.clone())),
+        Finish::Skipped => (JobStatus::Skipped, None, None),
+    };
+    let status_text = serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut set = vec![
+        "#status = :status",
+        "attempts = :attempts",
+        "last_attempt_at = :at",
+    ];
+    let mut remove = vec!["lease_until", "lease_token"];
+    let mut update = Update::builder()
+        .table_name(table)
+        .set_key(Some(key(keys::org(&job.org), job_sk(&job.id))))
+        .condition_expression("lease_token = :token")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":status", s(status_text))
+        .expression_attribute_values(":attempts", num(i64::from(attempts)))
+        .expression_attribute_values(":at", s(now.to_string()))
+        .expression_attribute_values(":token", s(token));
+    match due {
+        Some(due) => {
+            set.extend(["next_due_at = :next", "due_at = :due"]);
+            update = update
+                .expression_attribute_values(":next", s(due.to_string()))
+                .expression_attribute_values(":due", s(due_at(due)));
+        }
+        None => remove.extend(["next_due_at", "due_bucket", "due_at"]),
+    }
+    if let Some(code) = attempt.and_then(|a| a.status_code) {
+        set.push("last_status_code = :code");
+        update = update.expression_attribute_values(":code", num(i64::from(code)));
+    }
+    match error {
+        Some(error) => {
+            set.push("last_error = :error");
+            update = update.expression_attribute_values(":error", s(error));
+        }
+        None => remove.push("last_error"),
+    }
+    let update = update
+        .update_expression(format!(
+            "SET {} REMOVE {}",
+            set.join(", "),
+            remove.join(", ")
+        ))
+        .build()
+        .map_err(|e| StoreError::internal("build job update", e))?;
+    let mut items = vec![TransactWriteItem::builder().update(update).build()];
+    if let Some(attempt) = attempt {
+        let put = Put::builder()
+            .table_name(table)
+            .set_item(Some(to_item(
+                attempt,
+                keys::org(&job.org),
+                attempt_sk(&job.endpoint_id, &ulid::Ulid::new()),
+            )?))
+            .build()
+            .map_err(|e| StoreError::internal("build attempt", e))?;
+        items.push(TransactWriteItem::builder().put(put).build());
+    }
+    store
+        .client()
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// An endpoint's attempts, newest first (`/v1/webhooks/{id}/deliveries`).
+pub async fn attempts(
+    store: &Store,
+    org: &OrgId,
+    endpoint: &WebhookId,
+    limit: i32,
+) -> Result<Vec<Attempt>, StoreError> {
+    let out = store
+        .client()
+        .query()
+        .table_name(&store.tables().jobs)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+        .expression_attribute_values(":pk", s(keys::org(org)))
+        .expression_attribute_values(":prefix", s(format!("{}{endpoint}#", wk::ATTEMPT)))
+        .scan_index_forward(false)
+        .consistent_read(true)
+        .limit(limit)
+        .send()
+        .await?;
+    out.items
+        .unwrap_or_default()
+        .into_iter()
+        .map(relinx_ddb::codec::from_item)
+        .collect()
+}
+
+/// Reads a job back (tests and tools).
+pub async fn job(store: &Store, org: &OrgId, id: &JobId) -> Result<Option<Job>, StoreError> {
+    jobs::read(store, org, id).await
+}
