@@ -82,6 +82,11 @@ EXPECTED = {
     "webhooks-update.json": 200,
     "webhooks-rotate.json": 200,
     "webhooks-delete.json": 200,
+    "webhooks-test.json": 202,
+    "webhooks-deliveries.json": 200,
+    "sync-queue.json": 200,
+    # No job of that id (jobs are made by the dispatcher, which the replay does not run).
+    "sync-retry.json": 404,
     "sync-policies-create.json": 201,
     "sync-policies-list.json": 200,
     "sync-policies-delete.json": 200,

@@ -1,8 +1,8 @@
-//! The `sync` endpoint group: RelaySync's sync policies (`/v1/policies`, seed 002).
-//! The outbound delivery queue (`/v1/sync/queue`, `/v1/sync/retry/{job}`) joins
-//! it with the event pipeline.
+//! The `sync` endpoint group (seed 002): RelaySync's sync policies (`/v1/policies`)
+//! and the outbound delivery queue (`/v1/sync/queue`, `/v1/sync/retry/{job}`).
 
 mod policies;
+mod queue;
 
 use axum::Router;
 use relinx_http::routes;
@@ -16,7 +16,11 @@ pub fn routes() -> Routes {
     let policy_routes = Routes::new()
         .routes(routes!(policies::list, policies::save))
         .routes(routes!(policies::delete));
-    guarded(Resource::Policies, policy_routes)
+    // The queue is webhook deliveries: webhooks:read to see it, webhooks:write to retry.
+    let queue_routes = Routes::new()
+        .routes(routes!(queue::queue))
+        .routes(routes!(queue::retry));
+    guarded(Resource::Policies, policy_routes).merge(guarded(Resource::Webhooks, queue_routes))
 }
 
 /// The function's whole app: its routes behind the platform's middleware.

@@ -14,7 +14,9 @@ pub fn routes() -> Routes {
     let webhook_routes = Routes::new()
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
-        .routes(routes!(webhooks::rotate_secret));
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::test))
+        .routes(routes!(webhooks::deliveries));
     guarded(Resource::Webhooks, webhook_routes)
 }
 

@@ -158,3 +158,57 @@ pub async fn rotate_secret(
         endpoints::rotate_secret(&platform.store, &caller.ctx, &webhook_id(&id)?).await?;
     Ok(Json(WithSecret { webhook, secret }))
 }
+
+/// The answer to a test request.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebhookTestSent)]
+pub struct TestSent {
+    /// The `webhook.test` event; its delivery shows in `/deliveries` and `/v1/sync/queue`.
+    event_id: relinx_model::EventId,
+}
+
+#[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")), responses((status = 202, description = "A `webhook.test` event is on its way to this endpoint only", body = TestSent)))]
+pub async fn test(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    PathParam(id): PathParam,
+) -> Result<(axum::http::StatusCode, Json<TestSent>), ApiError> {
+    let event_id = endpoints::send_test(&platform.store, &caller.ctx, &webhook_id(&id)?).await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(TestSent { event_id }),
+    ))
+}
+
+/// An endpoint's attempts.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebhookDeliveries)]
+pub struct Deliveries {
+    data: Vec<relinx_webhooks::delivery::Attempt>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveriesParams {
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i32>,
+}
+
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`"), DeliveriesParams), responses((status = 200, description = "Every attempt to this endpoint, newest first: time, status code, latency, the first 1 KB of the answer, the error", body = Deliveries)))]
+pub async fn deliveries(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    PathParam(id): PathParam,
+    QueryParams(params): QueryParams<DeliveriesParams>,
+) -> Result<Json<Deliveries>, ApiError> {
+    let limit = CursorParams {
+        limit: params.limit,
+        cursor: None,
+    }
+    .limit()?;
+    let data =
+        endpoints::deliveries(&platform.store, &caller.ctx, &webhook_id(&id)?, limit).await?;
+    Ok(Json(Deliveries { data }))
+}

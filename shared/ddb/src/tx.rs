@@ -42,6 +42,8 @@ pub struct Tx {
     items: Vec<TransactWriteItem>,
     on_fail: Vec<OnFail>,
     events: usize,
+    /// The id of the event staged (the one a change carries).
+    event_id: Option<EventId>,
     error: Option<StoreError>,
     after_commit: Vec<AfterCommit>,
 }
@@ -101,6 +103,7 @@ impl Tx {
             items: Vec::new(),
             on_fail: Vec::new(),
             events: 0,
+            event_id: None,
             error: None,
             after_commit: Vec::new(),
         }
@@ -250,6 +253,7 @@ impl Tx {
             event.id.to_string(),
         );
         self.events += 1;
+        self.event_id = Some(event.id.clone());
         match item {
             Ok(item) => {
                 // The id is fresh, so this condition only guards against a bug reusing one.
@@ -265,6 +269,11 @@ impl Tx {
             }
         }
         self
+    }
+
+    /// The id of the event this transaction carries, once staged.
+    pub fn event_id(&self) -> Option<&EventId> {
+        self.event_id.as_ref()
     }
 
     /// Commits the transaction, then runs its after-commit hooks.

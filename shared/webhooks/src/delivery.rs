@@ -5,7 +5,7 @@
 //! address it resolves at connect time (DNS rebinding) and never following a
 //! redirect.
 
-use crate::jobs::{self, Job, JobStatus, due_at, job_sk, num};
+use crate::jobs::{self, Job, JobStatus, StoredJob, body_to_send, due_at, job_sk, num};
 use crate::signing::signature_header;
 use crate::target::{self, TargetPolicy};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
@@ -111,7 +111,7 @@ impl Deliverer {
         id: &JobId,
     ) -> Result<Outcome, StoreError> {
         let token = ulid::Ulid::new().to_string();
-        let Some(job) = lease(store, org, id, &token).await? else {
+        let Some(StoredJob { job, payload }) = lease(store, org, id, &token).await? else {
             return Ok(Outcome::NotNow);
         };
         let endpoint = crate::endpoints::stored(store, org, &job.endpoint_id).await?;
@@ -135,7 +135,10 @@ impl Deliverer {
         let started = Instant::now();
         let result = match target::check(self.policy, &endpoint.webhook.url).await {
             Err(err) => Err(format!("refused target: {err}")),
-            Ok(url) => self.post(&url, &job, &secrets, now).await,
+            Ok(url) => {
+                let body = body_to_send(store, &payload);
+                self.post(&url, &job, &body, &secrets, now).await
+            }
         };
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let attempt_number = job.attempts + 1;
@@ -182,11 +185,12 @@ impl Deliverer {
         &self,
         url: &str,
         job: &Job,
+        body: &str,
         secrets: &[crate::Secret],
         now: Timestamp,
     ) -> Result<(u16, String), String> {
         let msg_id = job.event_id.to_string();
-        let signature = signature_header(secrets, &msg_id, now.unix(), job.payload.as_bytes());
+        let signature = signature_header(secrets, &msg_id, now.unix(), body.as_bytes());
         let response = self
             .client
             .post(url)
@@ -194,7 +198,7 @@ impl Deliverer {
             .header("webhook-id", &msg_id)
             .header("webhook-timestamp", now.unix().to_string())
             .header("webhook-signature", signature)
-            .body(job.payload.clone())
+            .body(body.to_owned())
             .send()
             .await
             .map_err(|e| describe(&e))?;
@@ -226,7 +230,7 @@ async fn lease(
     org: &OrgId,
     id: &JobId,
     token: &str,
-) -> Result<Option<Job>, StoreError> {
+) -> Result<Option<StoredJob>, StoreError> {
     let now_ms = Timestamp::now().unix_millis();
     let until = now_ms + i64::try_from(LEASE.as_millis()).unwrap_or(60_000);
     let out = store

@@ -407,3 +407,44 @@ pub async fn rotate_secret(
     .await?;
     Ok((webhook, secret.expose()))
 }
+
+/// Sends a `webhook.test` event to this endpoint only (the dispatcher delivers it);
+/// answers the event's id.
+pub async fn send_test(
+    store: &Store,
+    ctx: &Context,
+    id: &WebhookId,
+) -> Result<relinx_model::EventId, StoreError> {
+    ctx.require(Permission::write(Resource::Webhooks))?;
+    let record = read(store, ctx, id).await?;
+    let mut tx = Tx::new();
+    tx.event(
+        store,
+        ctx,
+        EventName::WebhookTest,
+        record.webhook.workspace_id.as_ref(),
+        resource(id),
+        serde_json::json!({
+            "endpoint_id": id,
+            "message": "a test event from relinx: your endpoint receives and verifies our webhooks",
+        }),
+    );
+    let sent = tx
+        .event_id()
+        .cloned()
+        .ok_or_else(|| StoreError::Internal("the test event was not staged".into()))?;
+    tx.commit(store).await?;
+    Ok(sent)
+}
+
+/// The endpoint's delivery attempts, newest first (`/v1/webhooks/{id}/deliveries`).
+pub async fn deliveries(
+    store: &Store,
+    ctx: &Context,
+    id: &WebhookId,
+    limit: i32,
+) -> Result<Vec<crate::delivery::Attempt>, StoreError> {
+    ctx.require(Permission::read(Resource::Webhooks))?;
+    read(store, ctx, id).await?;
+    crate::delivery::attempts(store, &ctx.org_id, id, limit).await
+}

@@ -55,9 +55,15 @@ pub struct Job {
     pub last_error: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
-    /// The exact body every attempt sends (so retries are byte-identical).
-    #[serde(skip_serializing_if = "String::is_empty", default)]
-    #[schema(ignore)]
+}
+
+/// A job as stored: with the body every attempt sends (byte-identical retries). A
+/// `user.invited` invite URL stays sealed in it, as in the event log, and is opened
+/// only into the request that delivers it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StoredJob {
+    #[serde(flatten)]
+    pub job: Job,
     pub payload: String,
 }
 
@@ -123,29 +129,40 @@ pub(crate) fn due_at(at: Timestamp) -> String {
     format!("{:015}", at.unix_millis().max(0))
 }
 
-/// The webhook payload (API.md): `{"id","event","workspace","timestamp","data"}`.
-/// A `user.invited` event's sealed invite URL is opened here, for its receiver.
-fn payload(store: &Store, event: &Event) -> String {
-    let mut data = event.data.clone();
-    if let Some(sealed) = data
-        .get("invite_url_sealed")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned)
-        && let Some(object) = data.as_object_mut()
-    {
-        object.remove("invite_url_sealed");
-        if let Some(url) = relinx_identity::invites::sealer(store).open(&sealed) {
-            object.insert("invite_url".into(), serde_json::Value::String(url));
-        }
-    }
+/// The webhook payload as stored (API.md): `{"id","event","workspace","timestamp","data"}`.
+fn payload(event: &Event) -> String {
     serde_json::json!({
         "id": event.id,
         "event": event.event,
         "workspace": event.workspace,
         "timestamp": event.timestamp.to_string(),
-        "data": data,
+        "data": event.data,
     })
     .to_string()
+}
+
+/// The body a receiver gets: the stored payload, with a `user.invited` event's
+/// sealed invite URL opened (docs/decisions.md "Invites"). Deterministic, so every
+/// attempt sends the same bytes.
+pub(crate) fn body_to_send(store: &Store, stored: &str) -> String {
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(stored) else {
+        return stored.to_owned();
+    };
+    let sealed = value
+        .pointer("/data/invite_url_sealed")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    let (Some(sealed), Some(data)) = (
+        sealed,
+        value.get_mut("data").and_then(|d| d.as_object_mut()),
+    ) else {
+        return stored.to_owned();
+    };
+    data.remove("invite_url_sealed");
+    if let Some(url) = relinx_identity::invites::sealer(store).open(&sealed) {
+        data.insert("invite_url".into(), serde_json::Value::String(url));
+    }
+    value.to_string()
 }
 
 /// The endpoints `event` goes to: every enabled subscriber in its workspace, or, for
@@ -182,7 +199,7 @@ pub async fn fan_out(store: &Store, event: &Event) -> Result<Vec<JobId>, StoreEr
     if endpoints.is_empty() {
         return Ok(Vec::new());
     }
-    let body = payload(store, event);
+    let body = payload(event);
     let now = Timestamp::now();
     let mut ids = Vec::with_capacity(endpoints.len());
     for endpoint in endpoints {
@@ -201,9 +218,12 @@ pub async fn fan_out(store: &Store, event: &Event) -> Result<Vec<JobId>, StoreEr
             last_status_code: None,
             last_error: None,
             created_at: now,
+        };
+        let stored = StoredJob {
+            job,
             payload: body.clone(),
         };
-        let mut item = to_item(&job, keys::org(&event.org), job_sk(&id))?;
+        let mut item = to_item(&stored, keys::org(&event.org), job_sk(&id))?;
         item.insert("due_bucket".into(), s(due_bucket(&id)));
         item.insert("due_at".into(), s(due_at(now)));
         let result = store
@@ -323,4 +343,101 @@ pub async fn retry_now(store: &Store, org: &OrgId, id: &JobId) -> Result<Job, St
 /// A number attribute (for the delivery module).
 pub(crate) fn num(value: i64) -> aws_sdk_dynamodb::types::AttributeValue {
     n(value)
+}
+
+/// The org's delivery jobs (`GET /v1/sync/queue`), newest first, optionally of one
+/// status; a workspace-scoped caller sees its workspace's. The cursor is the last
+/// job's id (the partition is always the caller's org).
+pub async fn list(
+    store: &Store,
+    ctx: &relinx_model::Context,
+    status: Option<JobStatus>,
+    cursor: Option<&str>,
+    limit: i32,
+) -> Result<relinx_ddb::codec::Page<Job>, StoreError> {
+    use relinx_model::{Permission, Resource, ValidationError};
+    ctx.require(Permission::read(Resource::Webhooks))?;
+    let start = cursor
+        .map(|c| {
+            JobId::parse(c).ok_or_else(|| {
+                StoreError::Invalid(ValidationError::new(
+                    "cursor",
+                    "is not a cursor this list returned; start again without it",
+                ))
+            })
+        })
+        .transpose()?;
+    let mut filters = Vec::new();
+    let mut request = store
+        .client()
+        .query()
+        .table_name(&store.tables().jobs)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+        .expression_attribute_values(":pk", s(keys::org(&ctx.org_id)))
+        .expression_attribute_values(":prefix", s(wk::JOB))
+        .scan_index_forward(false)
+        .consistent_read(true)
+        .limit(limit);
+    if let Some(status) = status {
+        filters.push("#status = :status");
+        request = request
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", s(status.as_str()));
+    }
+    if let Some(scope) = &ctx.workspace_scope {
+        filters.push("workspace = :ws");
+        request = request.expression_attribute_values(":ws", s(scope.as_str()));
+    }
+    if !filters.is_empty() {
+        request = request.filter_expression(filters.join(" AND "));
+    }
+    if let Some(after) = start {
+        request = request.set_exclusive_start_key(Some(relinx_ddb::codec::key(
+            keys::org(&ctx.org_id),
+            job_sk(&after),
+        )));
+    }
+    let out = request.send().await?;
+    let next_cursor = out
+        .last_evaluated_key
+        .as_ref()
+        .and_then(|k| get_s(k, keys::SK))
+        .and_then(|sk| sk.strip_prefix(wk::JOB))
+        .map(str::to_owned);
+    let items = out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(from_item)
+        .collect::<Result<_, _>>()?;
+    Ok(relinx_ddb::codec::Page { items, next_cursor })
+}
+
+/// `POST /v1/sync/retry/{job}`: the caller's job, due now.
+pub async fn retry(
+    store: &Store,
+    ctx: &relinx_model::Context,
+    id: &JobId,
+) -> Result<Job, StoreError> {
+    use relinx_model::{Permission, Resource};
+    ctx.require(Permission::write(Resource::Webhooks))?;
+    let job = read(store, &ctx.org_id, id)
+        .await?
+        .ok_or(StoreError::NotFound("job"))?;
+    if !ctx.sees_confined(&job.workspace) {
+        return Err(StoreError::NotFound("job"));
+    }
+    retry_now(store, &ctx.org_id, id).await
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Retrying => "retrying",
+            Self::Delivered => "delivered",
+            Self::Dead => "dead",
+            Self::Skipped => "skipped",
+        }
+    }
 }

@@ -186,3 +186,146 @@ async fn subscriptions_name_real_events_and_stay_in_their_org() {
         .await;
     assert_eq!(write.status, StatusCode::FORBIDDEN);
 }
+
+/// A receiver on loopback that answers 200 and counts what it got.
+async fn receiver() -> (std::sync::Arc<std::sync::atomic::AtomicUsize>, String) {
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let seen = seen.clone();
+            async move {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                "thanks"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (count, url)
+}
+
+#[tokio::test]
+async fn a_test_event_is_delivered_and_shows_in_deliveries_and_the_sync_queue() {
+    let settings = relinx_http::Settings {
+        allow_private_targets: true,
+        ..relinx_testkit::open_settings()
+    };
+    let app = TestApp::with(
+        relinx_devserver::app,
+        relinx_ddb::CacheSettings::default(),
+        settings,
+    )
+    .await;
+    let (a, b) = (app.tenant().await, app.tenant().await);
+    let (received, url) = receiver().await;
+    let created = app
+        .post(
+            "/v1/webhooks",
+            &[a.key_header()],
+            json!({"url": url, "events": ["record.synced"]}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+
+    let sent = app
+        .post(
+            &format!("/v1/webhooks/{id}/test"),
+            &[a.key_header()],
+            json!({}),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.text);
+    let event_id = sent.json()["event_id"].as_str().unwrap().to_owned();
+    let event = relinx_testkit::events_of(&a.org_id)
+        .await
+        .into_iter()
+        .find(|e| e.id.as_str() == event_id)
+        .expect("the test event is in the log");
+    assert_eq!(event.event.as_str(), "webhook.test");
+
+    // What the dispatcher does with it: fan out (to this endpoint only), deliver.
+    let store = &app.platform.store;
+    let jobs = relinx_webhooks::jobs::fan_out(store, &event).await.unwrap();
+    assert_eq!(jobs.len(), 1, "webhook.test goes to its endpoint alone");
+    let sender = relinx_webhooks::delivery::Deliverer::new(
+        relinx_webhooks::TargetPolicy {
+            allow_private: true,
+        },
+        relinx_webhooks::jobs::parse_schedule("5s").unwrap(),
+    )
+    .unwrap();
+    let org = relinx_model::OrgId::parse(&a.org_id).unwrap();
+    assert_eq!(
+        sender.deliver(store, &org, &jobs[0]).await.unwrap(),
+        relinx_webhooks::delivery::Outcome::Delivered
+    );
+    assert_eq!(received.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    let deliveries = app
+        .get(&format!("/v1/webhooks/{id}/deliveries"), &[a.key_header()])
+        .await;
+    assert_eq!(deliveries.status, StatusCode::OK, "{}", deliveries.text);
+    let attempt = &deliveries.json()["data"][0];
+    assert_eq!(attempt["status_code"], 200);
+    assert_eq!(attempt["response"], "thanks");
+    assert_eq!(attempt["event"], "webhook.test");
+
+    let queue = app
+        .get("/v1/sync/queue?status=delivered", &[a.key_header()])
+        .await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.text);
+    let job = &queue.json()["data"][0];
+    assert_eq!(job["id"], jobs[0].as_str());
+    assert_eq!(job["attempts"], 1);
+    assert!(
+        job.get("payload").is_none(),
+        "the queue shows the job, not its body"
+    );
+    let none_dead = app
+        .get("/v1/sync/queue?status=dead", &[a.key_header()])
+        .await;
+    assert_eq!(none_dead.json()["data"], json!([]));
+    let again = app
+        .post(
+            &format!("/v1/sync/retry/{}", jobs[0]),
+            &[a.key_header()],
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::CONFLICT,
+        "a delivered job has nothing to retry"
+    );
+
+    // Org B sees none of it and cannot touch it.
+    let theirs = app.get("/v1/sync/queue", &[b.key_header()]).await;
+    assert_eq!(theirs.json()["data"], json!([]));
+    for (method, path) in [
+        (Method::POST, format!("/v1/sync/retry/{}", jobs[0])),
+        (Method::POST, format!("/v1/webhooks/{id}/test")),
+        (Method::GET, format!("/v1/webhooks/{id}/deliveries")),
+    ] {
+        let answer = app
+            .call(method.clone(), &path, &[b.key_header()], Some(json!({})))
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path}: {}",
+            answer.text
+        );
+    }
+    let unknown = app
+        .post(
+            "/v1/sync/retry/job_01JD8Z2X4Q7V3N5K9M2B6C8D0E",
+            &[a.key_header()],
+            json!({}),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}

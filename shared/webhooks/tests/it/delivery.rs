@@ -324,3 +324,58 @@ fn schedules_parse_or_say_why_not() {
         assert!(jobs::parse_schedule(bad).is_err(), "{bad:?}");
     }
 }
+
+#[tokio::test]
+async fn an_invite_url_is_opened_only_into_the_delivered_request() {
+    let s = setup().await;
+    let (receiver, url) = receiver(&[]).await;
+    endpoints::create(
+        &s.store,
+        &s.ctx,
+        LOCAL,
+        NewWebhook {
+            url,
+            events: vec!["user.invited".into()],
+            description: None,
+            workspace_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    relinx_identity::invites::invite(
+        &s.store,
+        &s.ctx,
+        relinx_model::Email::parse("email", "invitee@example.com").unwrap(),
+        "viewer".into(),
+        None,
+        |token| format!("https://relinx.example/v1/invites/{token}/accept"),
+    )
+    .await
+    .unwrap();
+    let event = relinx_testkit::events_of(&s.tenant.org_id)
+        .await
+        .into_iter()
+        .find(|e| e.event == EventName::UserInvited)
+        .unwrap();
+    let id = jobs::fan_out(&s.store, &event).await.unwrap().remove(0);
+    let stored = relinx_testkit::dump_tables().await;
+    assert!(
+        !stored.contains("relinx.example/v1/invites/"),
+        "no stored item holds the invite URL in the clear"
+    );
+    assert_eq!(
+        deliverer(LOCAL, "5s")
+            .deliver(&s.store, &s.org, &id)
+            .await
+            .unwrap(),
+        Outcome::Delivered
+    );
+    let got = receiver.got.lock().unwrap().clone();
+    let payload: serde_json::Value = serde_json::from_str(&got[0].1).unwrap();
+    let invite_url = payload["data"]["invite_url"].as_str().unwrap();
+    assert!(
+        invite_url.starts_with("https://relinx.example/v1/invites/"),
+        "{payload}"
+    );
+    assert!(payload["data"].get("invite_url_sealed").is_none());
+}
