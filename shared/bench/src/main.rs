@@ -84,6 +84,8 @@ struct Setup {
     limited_key: String,
     /// Keys of many orgs, so per-org limiter state cannot hide behind one warm lease.
     many_keys: Vec<String>,
+    /// The main org (its webhook endpoint receives the dispatcher rows' deliveries).
+    org_id: String,
     /// A record to read, and one per worker to patch (path, ETag).
     record_path: String,
     patch_chain: Arc<load::Chain>,
@@ -222,6 +224,9 @@ async fn run() -> Result<(), String> {
         duration,
     );
     let _ = dev.kill().await;
+    eprintln!("dispatcher: fan-out and delivery handlers in-process …");
+    let dispatch =
+        measure_dispatch(&setup.store, &setup.org_id, args.concurrency, duration).await?;
 
     let mut functions = Vec::new();
     for (name, event) in [
@@ -247,7 +252,18 @@ async fn run() -> Result<(), String> {
     }
 
     let shapes = [("Query", &query_ref), ("create transaction", &create_ref)];
-    let report = report(&args, &rows, &get_ref, &tx_ref, &shapes, &functions);
+    let mut report = report(&args, &rows, &get_ref, &tx_ref, &shapes, &functions);
+    report["dispatcher"] = json!({
+        "fan_out_concurrency": args.concurrency,
+        "fan_out_events_per_s": round(dispatch.fan_out_events_per_s),
+        "delivery_concurrency": DELIVERY_CONCURRENCY,
+        "deliveries_per_s": round(dispatch.deliveries_per_s),
+        "delivery_p50_ms": round(dispatch.delivery_p50_ms),
+        "delivery_p99_ms": round(dispatch.delivery_p99_ms),
+        "delivered": dispatch.delivered,
+        "failed": dispatch.failed,
+        "budget_deliveries_per_s": 500,
+    });
     print_table(&report);
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
@@ -387,6 +403,7 @@ async fn prepare(addr: String, store: Store, env: Vec<(String, String)>) -> Resu
     let record_path = chain.paths.pop().unwrap_or_default();
     chain.etags.pop();
     Ok(Setup {
+        org_id: tenants[0]["org_id"].as_str().unwrap_or_default().to_owned(),
         record_path,
         patch_chain: Arc::new(chain),
         many_keys,
@@ -1004,8 +1021,189 @@ fn print_table(report: &Value) {
             r["rss_after_1000_kib"].as_f64().unwrap_or(0.0) / 1024.0,
         );
     }
+    let d = &report["dispatcher"];
+    if d.is_object() {
+        println!();
+        println!(
+            "dispatcher (in-process)  fan-out {} events/s (concurrency {}), delivery {} /s (concurrency {}), p50 {} ms, p99 {} ms, failed {}",
+            f(&d["fan_out_events_per_s"]),
+            d["fan_out_concurrency"],
+            f(&d["deliveries_per_s"]),
+            d["delivery_concurrency"],
+            f(&d["delivery_p50_ms"]),
+            f(&d["delivery_p99_ms"]),
+            d["failed"],
+        );
+    }
     println!();
     println!(
-        "budgets: handler overhead p50 < 0.5 ms, init < 50 ms, binary < 10 MB, memory < 128 MiB"
+        "budgets: handler overhead p50 < 0.5 ms, init < 50 ms, binary < 10 MB, memory < 128 MiB, dispatcher ≥ 500 deliveries/s"
     );
+}
+
+/// How many deliveries one dispatcher instance runs at once: an SQS batch (10
+/// messages), handled concurrently.
+const DELIVERY_CONCURRENCY: usize = 10;
+
+/// The dispatcher's handlers driven in-process (ARCHITECTURE.md: not through a queue
+/// emulator, which would measure the emulator).
+struct DispatchFigures {
+    fan_out_events_per_s: f64,
+    deliveries_per_s: f64,
+    delivery_p50_ms: f64,
+    delivery_p99_ms: f64,
+    delivered: usize,
+    failed: usize,
+}
+
+/// A receiver on loopback that answers every POST with 200.
+async fn receiver() -> Result<String, String> {
+    use hyper::service::service_fn;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let url = format!(
+        "http://{}/hook",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                // Reads the whole body, as a receiver verifying a signature does.
+                let service = service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
+                    use http_body_util::BodyExt;
+                    let _ = req.into_body().collect().await;
+                    Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                        http_body_util::Full::new(hyper::body::Bytes::from_static(b"ok")),
+                    ))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Ok(url)
+}
+
+async fn measure_dispatch(
+    store: &Store,
+    org_id: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> Result<DispatchFigures, String> {
+    use relinx_model::{
+        Actor, ActorKind, BuiltinRole, Context, Event, EventId, EventName, OrgId, ResourceRef,
+        Timestamp,
+    };
+    use relinx_webhooks::{TargetPolicy, delivery::Deliverer, endpoints, jobs};
+    let local = TargetPolicy {
+        allow_private: true,
+    };
+    let org = OrgId::parse(org_id).ok_or("the bench org has no valid id")?;
+    let system = Actor {
+        kind: ActorKind::System,
+        id: "bench".into(),
+    };
+    let ctx = Context::platform_acting_for(org.clone(), system.clone(), BuiltinRole::Owner);
+    let url = receiver().await?;
+    endpoints::create(
+        store,
+        &ctx,
+        local,
+        relinx_webhooks::NewWebhook {
+            url,
+            events: vec!["workspace.created".into()],
+            description: Some("bench receiver".into()),
+            workspace_id: None,
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+
+    // Fan-out: events (as the stream hands them over) into jobs.
+    let made = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let end = Instant::now() + duration;
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (store, org, system, made) = (store.clone(), org.clone(), system.clone(), made.clone());
+        workers.push(tokio::spawn(async move {
+            while Instant::now() < end {
+                let event = Event {
+                    id: EventId::generate(),
+                    event: EventName::WorkspaceCreated,
+                    org: org.clone(),
+                    workspace: None,
+                    actor: system.clone(),
+                    resource: ResourceRef::new("workspace", "bench"),
+                    timestamp: Timestamp::now(),
+                    request_id: None,
+                    data: json!({"name": "bench"}),
+                };
+                let ids = jobs::fan_out(&store, &event)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                made.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .extend(ids);
+            }
+            Ok::<_, String>(())
+        }));
+    }
+    for worker in workers {
+        worker.await.map_err(|e| e.to_string())??;
+    }
+    let queued: Vec<relinx_model::JobId> = std::mem::take(
+        &mut *made
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    let fan_out_events_per_s = queued.len() as f64 / duration.as_secs_f64();
+
+    // Delivery: each job once, DELIVERY_CONCURRENCY at a time, until done or out of time.
+    let sender = Arc::new(Deliverer::new(local, jobs::parse_schedule("5s")?)?);
+    let queue = Arc::new(std::sync::Mutex::new(queued));
+    let started = Instant::now();
+    let end = started + duration;
+    let mut workers = Vec::new();
+    for _ in 0..DELIVERY_CONCURRENCY {
+        let (store, org, sender, queue) =
+            (store.clone(), org.clone(), sender.clone(), queue.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failed = 0;
+            while Instant::now() < end {
+                let next = queue
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .pop();
+                let Some(id) = next else { break };
+                let t = Instant::now();
+                match sender.deliver(&store, &org, &id).await {
+                    Ok(relinx_webhooks::delivery::Outcome::Delivered) => {
+                        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                    }
+                    _ => failed += 1,
+                }
+            }
+            (latencies, failed)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut failed = 0;
+    for worker in workers {
+        let (l, f) = worker.await.map_err(|e| e.to_string())?;
+        latencies.extend(l);
+        failed += f;
+    }
+    let elapsed = started.elapsed().min(duration);
+    let sorted = sorted(latencies.iter().copied());
+    Ok(DispatchFigures {
+        fan_out_events_per_s,
+        deliveries_per_s: latencies.len() as f64 / elapsed.as_secs_f64().max(f64::EPSILON),
+        delivery_p50_ms: percentile(&sorted, 50.0),
+        delivery_p99_ms: percentile(&sorted, 99.0),
+        delivered: latencies.len(),
+        failed,
+    })
 }
