@@ -39,16 +39,7 @@ pub async fn list(
     caller: Caller,
     QueryParams(params): QueryParams<AuditParams>,
 ) -> Result<CursorList<Event>, ApiError> {
-    let limit = match params.limit {
-        None => 50,
-        Some(n) if (1..=200).contains(&n) => n,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "VALIDATION_FAILED",
-                "limit: must be between 1 and 200",
-            ));
-        }
-    };
+    let limit = relinx_http::respond::page_limit(params.limit)?;
     let action = params
         .action
         .as_deref()

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use relinx_http::openapi::CursorPage;
-use relinx_http::respond::{Created, CursorList};
+use relinx_http::respond::{Created, CursorList, page_limit};
 use relinx_http::{ApiError, Caller, CurrentWorkspace, JsonBody, PathParam, Platform, QueryParams};
 use relinx_model::{RecordId, Timestamp, ValidationError};
 use relinx_records::batch as uploads;
@@ -144,17 +144,6 @@ pub struct ChangesParams {
     limit: Option<i32>,
 }
 
-fn limit(raw: Option<i32>) -> Result<i32, ApiError> {
-    match raw {
-        None => Ok(50),
-        Some(n) if (1..=200).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::bad_request(
-            "VALIDATION_FAILED",
-            "limit: must be between 1 and 200",
-        )),
-    }
-}
-
 fn record_id(raw: &str) -> Result<RecordId, ApiError> {
     RecordId::parse(raw).ok_or_else(|| ApiError::not_found("record"))
 }
@@ -208,7 +197,7 @@ pub async fn list(
         &ws,
         &query,
         params.cursor.as_deref(),
-        limit(params.limit)?,
+        page_limit(params.limit)?,
     )
     .await?;
     Ok(CursorList {
@@ -298,7 +287,7 @@ pub async fn changes(
         &caller.ctx,
         &ws,
         params.since.as_deref(),
-        limit(params.limit)?,
+        page_limit(params.limit)?,
     )
     .await?;
     Ok(Json(page))

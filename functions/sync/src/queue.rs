@@ -32,11 +32,7 @@ pub async fn queue(
     caller: Caller,
     QueryParams(params): QueryParams<QueueParams>,
 ) -> Result<CursorList<Job>, ApiError> {
-    let limit = relinx_http::respond::CursorParams {
-        limit: params.limit,
-        cursor: None,
-    }
-    .limit()?;
+    let limit = relinx_http::respond::page_limit(params.limit)?;
     let page = jobs::list(
         &platform.store,
         &caller.ctx,

@@ -203,11 +203,7 @@ pub async fn deliveries(
     PathParam(id): PathParam,
     QueryParams(params): QueryParams<DeliveriesParams>,
 ) -> Result<Json<Deliveries>, ApiError> {
-    let limit = CursorParams {
-        limit: params.limit,
-        cursor: None,
-    }
-    .limit()?;
+    let limit = relinx_http::respond::page_limit(params.limit)?;
     let data =
         endpoints::deliveries(&platform.store, &caller.ctx, &webhook_id(&id)?, limit).await?;
     Ok(Json(Deliveries { data }))

@@ -157,14 +157,19 @@ pub struct CursorParams {
 
 impl CursorParams {
     pub fn limit(&self) -> Result<i32, crate::ApiError> {
-        match self.limit {
-            None => Ok(50),
-            Some(n) if (1..=200).contains(&n) => Ok(n),
-            Some(_) => Err(crate::ApiError::bad_request(
-                "VALIDATION_FAILED",
-                "limit: must be between 1 and 200",
-            )),
-        }
+        page_limit(self.limit)
+    }
+}
+
+/// A cursor list's `limit` parameter: 1 to 200, default 50.
+pub fn page_limit(limit: Option<i32>) -> Result<i32, crate::ApiError> {
+    match limit {
+        None => Ok(50),
+        Some(n) if (1..=200).contains(&n) => Ok(n),
+        Some(_) => Err(crate::ApiError::bad_request(
+            "VALIDATION_FAILED",
+            "limit: must be between 1 and 200",
+        )),
     }
 }
 

@@ -120,12 +120,7 @@ pub fn parse_then(raw: &str) -> Result<Actions, StoreError> {
         let (key, value) = (key.trim(), value.trim());
         match key {
             "queue" => {
-                let valid = !value.is_empty()
-                    && value.chars().count() <= MAX_NAME_CHARS
-                    && value
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-                if !valid {
+                if !is_simple_name(value) {
                     return Err(invalid_expression(
                         "then",
                         value_column,
@@ -157,14 +152,18 @@ pub fn parse_then(raw: &str) -> Result<Actions, StoreError> {
     Ok(actions)
 }
 
-fn check_name(raw: &str) -> Result<String, StoreError> {
-    let name = raw.trim();
-    let valid = !name.is_empty()
+/// A policy or queue name: 1 to 64 of letters, digits, `_`, `-`, `.`.
+fn is_simple_name(name: &str) -> bool {
+    !name.is_empty()
         && name.chars().count() <= MAX_NAME_CHARS
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if !valid {
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+fn check_name(raw: &str) -> Result<String, StoreError> {
+    let name = raw.trim();
+    if !is_simple_name(name) {
         return Err(StoreError::Invalid(ValidationError::new(
             "name",
             "must be 1 to 64 of letters, digits, '_', '-', '.'",

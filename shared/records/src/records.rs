@@ -176,14 +176,10 @@ fn next_causal(previous: Option<&str>) -> String {
     }
 }
 
-/// The first ULID after `u` (`increment` stays in `u`'s millisecond, and a cursor at
-/// the end of a millisecond continues with the next one).
+/// The first ULID after `u` (the 128-bit value plus one: past a millisecond's last
+/// random value it carries into the next millisecond).
 fn successor(u: Ulid) -> Option<Ulid> {
-    u.increment().or_else(|| {
-        u.timestamp_ms()
-            .checked_add(1)
-            .map(|next_ms| Ulid::from_parts(next_ms, 0))
-    })
+    u.0.checked_add(1).map(Ulid)
 }
 
 fn causal_required() -> StoreError {

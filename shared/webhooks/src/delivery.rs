@@ -5,11 +5,11 @@
 //! address it resolves at connect time (DNS rebinding) and never following a
 //! redirect.
 
-use crate::jobs::{self, Job, JobStatus, StoredJob, body_to_send, due_at, job_sk, num};
+use crate::jobs::{Job, JobStatus, StoredJob, body_to_send, due_at, job_sk};
 use crate::signing::signature_header;
 use crate::target::{self, TargetPolicy};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
-use relinx_ddb::codec::{key, s, to_item};
+use relinx_ddb::codec::{key, n as num, s, to_item};
 use relinx_ddb::keys::{self, webhooks as wk};
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{JobId, OrgId, Timestamp, WebhookId};
@@ -243,8 +243,8 @@ async fn lease(
             "attribute_exists(pk) AND #status IN (:queued, :retrying) AND (attribute_not_exists(lease_until) OR lease_until < :now)",
         )
         .expression_attribute_names("#status", "status")
-        .expression_attribute_values(":queued", s("queued"))
-        .expression_attribute_values(":retrying", s("retrying"))
+        .expression_attribute_values(":queued", s(JobStatus::Queued.as_str()))
+        .expression_attribute_values(":retrying", s(JobStatus::Retrying.as_str()))
         .expression_attribute_values(":now", num(now_ms))
         .expression_attribute_values(":until", num(until))
         .expression_attribute_values(":token", s(token))
@@ -296,10 +296,6 @@ async fn finish(
         Finish::Dead(why) => (JobStatus::Dead, None, Some(why.clone())),
         Finish::Skipped => (JobStatus::Skipped, None, None),
     };
-    let status_text = serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
     let mut set = vec![
         "#status = :status",
         "attempts = :attempts",
@@ -311,7 +307,7 @@ async fn finish(
         .set_key(Some(key(keys::org(&job.org), job_sk(&job.id))))
         .condition_expression("lease_token = :token")
         .expression_attribute_names("#status", "status")
-        .expression_attribute_values(":status", s(status_text))
+        .expression_attribute_values(":status", s(status.as_str()))
         .expression_attribute_values(":attempts", num(i64::from(attempts)))
         .expression_attribute_values(":at", s(now.to_string()))
         .expression_attribute_values(":token", s(token));
@@ -389,9 +385,4 @@ pub async fn attempts(
         .into_iter()
         .map(relinx_ddb::codec::from_item)
         .collect()
-}
-
-/// Reads a job back (tests and tools).
-pub async fn job(store: &Store, org: &OrgId, id: &JobId) -> Result<Option<Job>, StoreError> {
-    jobs::read(store, org, id).await
 }

@@ -7,7 +7,7 @@
 //! bookkeeping, not changes of the org: they write no event.
 
 use crate::endpoints::{self, Webhook};
-use relinx_ddb::codec::{Item, from_item, get_s, n, s, to_item};
+use relinx_ddb::codec::{Item, from_item, get_s, s, to_item};
 use relinx_ddb::keys::{self, webhooks as wk};
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{Event, EventName, JobId, OrgId, Timestamp, WebhookId, WorkspaceId};
@@ -309,8 +309,8 @@ pub async fn retry_now(store: &Store, org: &OrgId, id: &JobId) -> Result<Job, St
         )
         .condition_expression("attribute_exists(pk) AND #status <> :delivered")
         .expression_attribute_names("#status", "status")
-        .expression_attribute_values(":retrying", s("retrying"))
-        .expression_attribute_values(":delivered", s("delivered"))
+        .expression_attribute_values(":retrying", s(JobStatus::Retrying.as_str()))
+        .expression_attribute_values(":delivered", s(JobStatus::Delivered.as_str()))
         .expression_attribute_values(":now_text", s(now.to_string()))
         .expression_attribute_values(":bucket", s(due_bucket(id)))
         .expression_attribute_values(":due", s(due_at(now)))
@@ -338,11 +338,6 @@ pub async fn retry_now(store: &Store, org: &OrgId, id: &JobId) -> Result<Job, St
         }
         Err(err) => Err(err.into()),
     }
-}
-
-/// A number attribute (for the delivery module).
-pub(crate) fn num(value: i64) -> aws_sdk_dynamodb::types::AttributeValue {
-    n(value)
 }
 
 /// The org's delivery jobs (`GET /v1/sync/queue`), newest first, optionally of one
