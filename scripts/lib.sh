@@ -10,6 +10,8 @@ CARGO_LAMBDA_VERSION="1.9.2"
 SCHEMATHESIS_VERSION="4.32.5"
 OPENAPI_SPEC_VALIDATOR_VERSION="0.7.2"
 NEWMAN_VERSION="6.2.2"
+MOTO_VERSION="5.2.5"
+STANDARDWEBHOOKS_VERSION="1.1.0"
 
 say() { printf '\033[1m==> [%ss] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -125,4 +127,36 @@ ensure_newman() {
     npm install --silent --no-audit --no-fund --prefix "$RELINX_CACHE/newman" "newman@$NEWMAN_VERSION" >&2 \
       || die "npm could not install newman@$NEWMAN_VERSION"
   fi
+}
+
+# moto's server mode as the local SQS (ARCHITECTURE.md "Local runs"), and the
+# Standard Webhooks reference library the tests verify our signatures with, from PyPI
+# into the same venv.
+ensure_moto() {
+  ensure_venv
+  local moto hooks
+  moto="$("$VENV/bin/pip" show moto 2>/dev/null || true)"
+  hooks="$("$VENV/bin/pip" show standardwebhooks 2>/dev/null || true)"
+  if [[ "$moto" != *"Version: $MOTO_VERSION"* ]] || [[ "$hooks" != *"Version: $STANDARDWEBHOOKS_VERSION"* ]] \
+     || [ ! -x "$VENV/bin/moto_server" ]; then
+    say "installing moto $MOTO_VERSION (local SQS) and standardwebhooks $STANDARDWEBHOOKS_VERSION into $VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" \
+      "standardwebhooks==$STANDARDWEBHOOKS_VERSION" >&2 \
+      || die "pip could not install moto[server] and standardwebhooks"
+  fi
+}
+
+# Starts moto's SQS on a free loopback port; exports SQS_ENDPOINT (relinx's clients
+# and the dev server use it) and RELINX_PYTHON (the venv's Python, for tests that
+# verify with Python libraries). The caller's EXIT trap must call stop_background.
+start_moto() {
+  local port log
+  port="$(free_port)"
+  log="$RELINX_CACHE/moto.log"
+  say "starting moto (SQS) on 127.0.0.1:$port"
+  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  BACKGROUND_PIDS+=("$!")
+  wait_for_port "$port" "moto (log: $log)"
+  export SQS_ENDPOINT="http://127.0.0.1:$port"
+  export RELINX_PYTHON="$VENV/bin/python"
 }

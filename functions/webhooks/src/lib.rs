@@ -16,6 +16,7 @@ pub fn routes() -> Routes {
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::rotate_secret))
         .routes(routes!(webhooks::test))
+        .routes(routes!(webhooks::recover))
         .routes(routes!(webhooks::deliveries));
     guarded(Resource::Webhooks, webhook_routes)
 }

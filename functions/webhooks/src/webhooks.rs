@@ -208,3 +208,32 @@ pub async fn deliveries(
         endpoints::deliveries(&platform.store, &caller.ctx, &webhook_id(&id)?, limit).await?;
     Ok(Json(Deliveries { data }))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = WebhookRecover, example = json!({"since": "2026-11-20T00:00:00Z"}))]
+pub struct RecoverBody {
+    /// Events since this time (RFC 3339) whose deliveries to this endpoint were
+    /// skipped (it was disabled) or died are sent again.
+    #[schema(value_type = String, format = DateTime)]
+    since: relinx_model::Timestamp,
+}
+
+#[utoipa::path(post, path = "/v1/webhooks/{id}/recover", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")), request_body = RecoverBody, responses((status = 202, description = "Every skipped or dead delivery since `since` is due again, once", body = relinx_webhooks::jobs::Recovered)))]
+pub async fn recover(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    PathParam(id): PathParam,
+    JsonBody(body): JsonBody<RecoverBody>,
+) -> Result<
+    (
+        axum::http::StatusCode,
+        Json<relinx_webhooks::jobs::Recovered>,
+    ),
+    ApiError,
+> {
+    let recovered =
+        relinx_webhooks::jobs::recover(&platform.store, &caller.ctx, &webhook_id(&id)?, body.since)
+            .await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(recovered)))
+}

@@ -96,26 +96,8 @@ impl Store {
     /// A DynamoDB client from the environment. `DYNAMODB_ENDPOINT` (or the SDK's own
     /// `AWS_ENDPOINT_URL`) points it at DynamoDB Local. Makes no network call.
     pub async fn client_from_env() -> Client {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Ok(endpoint) = std::env::var("DYNAMODB_ENDPOINT") {
-            loader = loader.endpoint_url(endpoint);
-            // DynamoDB Local accepts any credentials; don't make a developer invent some.
-            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-                loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                    "local",
-                    "local",
-                    None,
-                    None,
-                    "relinx-local",
-                ));
-            }
-            if std::env::var_os("AWS_REGION").is_none()
-                && std::env::var_os("AWS_DEFAULT_REGION").is_none()
-            {
-                loader = loader.region(aws_sdk_dynamodb::config::Region::new("us-east-1"));
-            }
-        }
-        let config = aws_sdk_dynamodb::config::Builder::from(&loader.load().await)
+        let shared = sdk_config_from_env("DYNAMODB_ENDPOINT").await;
+        let config = aws_sdk_dynamodb::config::Builder::from(&shared)
             .interceptor(metrics::CallAccounting)
             .build();
         Client::from_conf(config)
@@ -260,4 +242,31 @@ impl Store {
             }
         }
     }
+}
+
+/// The AWS SDK configuration from the environment, for any service client. When
+/// `endpoint_var` names a local emulator (DynamoDB Local, moto's SQS), the client
+/// points there, and gets dummy credentials and a region unless the environment has
+/// them: emulators accept any, and a developer should not have to invent some.
+/// Makes no network call.
+pub async fn sdk_config_from_env(endpoint_var: &str) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Ok(endpoint) = std::env::var(endpoint_var) {
+        loader = loader.endpoint_url(endpoint);
+        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+            loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "relinx-local",
+            ));
+        }
+        if std::env::var_os("AWS_REGION").is_none()
+            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+        {
+            loader = loader.region(aws_sdk_dynamodb::config::Region::new("us-east-1"));
+        }
+    }
+    loader.load().await
 }

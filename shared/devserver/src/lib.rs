@@ -1,6 +1,8 @@
 //! The local development server: every function's Router merged on one listener
 //! with the production paths, tables created from template.yaml, a demo org seeded.
 
+pub mod pipeline;
+
 use axum::Router;
 use relinx_auth::{KeyHasher, TokenIssuer};
 use relinx_ddb::{CacheSettings, Store, Tables};
@@ -19,6 +21,13 @@ pub fn routes() -> relinx_http::Routes {
         .merge(sync_fn::routes())
         .merge(audit_fn::routes())
         .merge(webhooks_fn::routes())
+}
+
+/// The target rule of a platform's settings (`RELINX_ALLOW_PRIVATE_TARGETS`).
+pub fn target_policy(platform: &Platform) -> relinx_webhooks::TargetPolicy {
+    relinx_webhooks::TargetPolicy {
+        allow_private: platform.settings.allow_private_targets,
+    }
 }
 
 /// Every endpoint group's routes behind one middleware stack.

@@ -16,7 +16,8 @@ struct Args {
     /// Do not sign up a demo org.
     #[arg(long)]
     no_seed: bool,
-    /// Create the tables and exit (used by the event replay).
+    /// Create the tables (and, with SQS_ENDPOINT, the queues) and exit (used by the
+    /// event replay).
     #[arg(long)]
     init_only: bool,
     /// Where the demo org's credentials are written.
@@ -49,10 +50,26 @@ async fn run() -> Result<(), String> {
         );
     }
     let url = format!("http://127.0.0.1:{}", args.port);
-    let platform =
-        relinx_devserver::platform(Tables::with_prefix(&args.table_prefix), &url).await?;
+    let tables = Tables::with_prefix(&args.table_prefix);
+    let platform = relinx_devserver::platform(tables.clone(), &url).await?;
     if args.init_only {
+        // The queues too; their URL is what a dispatcher outside needs.
+        if let Some(queue) = relinx_devserver::pipeline::delivery_queue(&args.table_prefix).await? {
+            println!("delivery queue: {}", queue.url());
+        }
         return Ok(());
+    }
+    // The event pipeline: the stream, the delivery queue and the sweep, driving the
+    // dispatcher's handlers as Lambda's event sources would.
+    let pipeline = relinx_devserver::pipeline::start(
+        &platform.store,
+        &tables,
+        &args.table_prefix,
+        relinx_devserver::target_policy(&platform),
+    )
+    .await?;
+    if let Err(why) = pipeline {
+        eprintln!("relinx-dev: {why}");
     }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await

@@ -5,7 +5,7 @@
 //! address it resolves at connect time (DNS rebinding) and never following a
 //! redirect.
 
-use crate::jobs::{Job, JobStatus, StoredJob, body_to_send, due_at, job_sk};
+use crate::jobs::{Job, JobStatus, StoredJob, body_to_send, due_at, fits_queue, job_sk, sweep_at};
 use crate::signing::signature_header;
 use crate::target::{self, TargetPolicy};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
@@ -21,8 +21,9 @@ use utoipa::ToSchema;
 
 /// How long one attempt may take.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a lease keeps other consumers off a job (longer than an attempt).
-const LEASE: Duration = Duration::from_secs(60);
+/// How long a lease keeps other consumers off a job: longer than an attempt, short
+/// enough that a consumer that died holding it delays the job only briefly.
+const LEASE: Duration = Duration::from_secs(20);
 /// How much of a receiver's answer an attempt keeps.
 const EXCERPT_BYTES: usize = 1024;
 
@@ -51,8 +52,11 @@ pub enum Outcome {
     Dead,
     /// Its endpoint is disabled: kept as `skipped`.
     Skipped,
-    /// Nothing to do: delivered or dead already, or another consumer holds it.
+    /// Nothing to do: delivered, dead or skipped already (or no such job).
     NotNow,
+    /// Another consumer holds its lease for this long yet (it may have died
+    /// mid-attempt): look again then.
+    Held(Duration),
 }
 
 /// Resolves target names to the addresses the rules allow, and nothing else.
@@ -111,8 +115,10 @@ impl Deliverer {
         id: &JobId,
     ) -> Result<Outcome, StoreError> {
         let token = ulid::Ulid::new().to_string();
-        let Some(StoredJob { job, payload }) = lease(store, org, id, &token).await? else {
-            return Ok(Outcome::NotNow);
+        let StoredJob { job, payload } = match lease(store, org, id, &token).await? {
+            Leased::Taken(stored) => *stored,
+            Leased::Held(left) => return Ok(Outcome::Held(left)),
+            Leased::Done => return Ok(Outcome::NotNow),
         };
         let endpoint = crate::endpoints::stored(store, org, &job.endpoint_id).await?;
         let Some(endpoint) = endpoint else {
@@ -171,6 +177,13 @@ impl Deliverer {
                 None => Finish::Dead(reason),
             }
         };
+        // The endpoint's failing streak (and, after 5 days of it, its disabling) is
+        // bookkeeping beside the job: a failure to note it must not resend the job.
+        if let Err(err) =
+            crate::endpoints::note_outcome(store, &endpoint.webhook, org, success, now).await
+        {
+            tracing::warn!(endpoint = %endpoint.webhook.id, error = %err, "could not note the delivery outcome on its endpoint");
+        }
         let outcome = match &next {
             Finish::Delivered => Outcome::Delivered,
             Finish::Retry(wait, _) => Outcome::RetryIn(*wait),
@@ -224,13 +237,17 @@ fn describe(err: &reqwest::Error) -> String {
     }
 }
 
-/// Takes the lease on a pending job; `None` when it is not pending or is held.
-async fn lease(
-    store: &Store,
-    org: &OrgId,
-    id: &JobId,
-    token: &str,
-) -> Result<Option<StoredJob>, StoreError> {
+/// What taking a job's lease came to.
+enum Leased {
+    Taken(Box<StoredJob>),
+    /// Pending, but another consumer holds it for this long yet.
+    Held(Duration),
+    /// Not pending (or not there).
+    Done,
+}
+
+/// Takes the lease on a pending job.
+async fn lease(store: &Store, org: &OrgId, id: &JobId, token: &str) -> Result<Leased, StoreError> {
     let now_ms = Timestamp::now().unix_millis();
     let until = now_ms + i64::try_from(LEASE.as_millis()).unwrap_or(60_000);
     let out = store
@@ -240,27 +257,49 @@ async fn lease(
         .set_key(Some(key(keys::org(org), job_sk(id))))
         .update_expression("SET lease_until = :until, lease_token = :token")
         .condition_expression(
-            "attribute_exists(pk) AND #status IN (:queued, :retrying) AND (attribute_not_exists(lease_until) OR lease_until < :now)",
+            "attribute_exists(pk) AND #status IN (:queued, :retrying) AND (attribute_not_exists(lease_until) OR lease_until < :now) AND (attribute_not_exists(due_ms) OR due_ms <= :now)",
         )
         .expression_attribute_names("#status", "status")
         .expression_attribute_values(":queued", s(JobStatus::Queued.as_str()))
         .expression_attribute_values(":retrying", s(JobStatus::Retrying.as_str()))
+        // `due_ms`: a wake-up that comes early (a duplicate message) finds the job
+        // not yet due and leaves it to the wake-up that is on time.
         .expression_attribute_values(":now", num(now_ms))
         .expression_attribute_values(":until", num(until))
         .expression_attribute_values(":token", s(token))
         .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+        .return_values_on_condition_check_failure(
+            aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+        )
         .send()
         .await;
     match out {
-        Ok(out) => out.attributes.map(relinx_ddb::codec::from_item).transpose(),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            Ok(None)
+        Ok(out) => match out.attributes {
+            Some(item) => Ok(Leased::Taken(Box::new(relinx_ddb::codec::from_item(item)?))),
+            None => Ok(Leased::Done),
+        },
+        Err(err) => {
+            let Some(failed) = err.as_service_error().and_then(|e| match e {
+                aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(f) => Some(f),
+                _ => None,
+            }) else {
+                return Err(err.into());
+            };
+            // Why the condition failed, from the item as it was.
+            let Some(item) = failed.item() else {
+                return Ok(Leased::Done);
+            };
+            let pending = relinx_ddb::codec::get_s(item, "status").is_some_and(|s| {
+                s == JobStatus::Queued.as_str() || s == JobStatus::Retrying.as_str()
+            });
+            let held_until = relinx_ddb::codec::get_n(item, "lease_until");
+            Ok(match (pending, held_until) {
+                (true, Some(until)) => Leased::Held(Duration::from_millis(
+                    u64::try_from(until - now_ms).unwrap_or(0).max(1000),
+                )),
+                _ => Leased::Done,
+            })
         }
-        Err(err) => Err(err.into()),
     }
 }
 
@@ -311,14 +350,15 @@ async fn finish(
         .expression_attribute_values(":attempts", num(i64::from(attempts)))
         .expression_attribute_values(":at", s(now.to_string()))
         .expression_attribute_values(":token", s(token));
-    match due {
-        Some(due) => {
-            set.extend(["next_due_at = :next", "due_at = :due"]);
+    match (due, &next) {
+        (Some(due), Finish::Retry(wait, _)) => {
+            set.extend(["next_due_at = :next", "due_ms = :due_ms", "due_at = :due"]);
             update = update
                 .expression_attribute_values(":next", s(due.to_string()))
-                .expression_attribute_values(":due", s(due_at(due)));
+                .expression_attribute_values(":due_ms", num(due.unix_millis()))
+                .expression_attribute_values(":due", s(due_at(sweep_at(due, fits_queue(*wait)))));
         }
-        None => remove.extend(["next_due_at", "due_bucket", "due_at"]),
+        _ => remove.extend(["next_due_at", "due_ms", "due_bucket", "due_at"]),
     }
     if let Some(code) = attempt.and_then(|a| a.status_code) {
         set.push("last_status_code = :code");

@@ -20,6 +20,8 @@ use utoipa::ToSchema;
 
 /// How long a rotated-out secret keeps signing.
 pub const ROTATION_OVERLAP_SECONDS: i64 = 24 * 3600;
+/// How long an endpoint may fail every delivery before it is disabled.
+pub const DISABLE_AFTER_SECONDS: i64 = 5 * 24 * 3600;
 /// Most event names one endpoint subscribes to.
 const MAX_EVENTS: usize = 100;
 const MAX_DESCRIPTION_CHARS: usize = 500;
@@ -38,6 +40,11 @@ pub struct Webhook {
     /// Only this workspace's events (an endpoint made by a workspace-scoped key).
     pub workspace_id: Option<WorkspaceId>,
     pub enabled: bool,
+    /// Since when every delivery to it has failed (none: the last one succeeded).
+    /// After 5 days of this it is disabled, with a `webhook.disabled` event.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub failing_since: Option<Timestamp>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -45,8 +52,9 @@ pub struct Webhook {
 }
 
 impl Webhook {
-    /// Whether an event of `name` in `workspace` goes to this endpoint.
-    pub fn wants(&self, name: EventName, workspace: Option<&WorkspaceId>) -> bool {
+    /// Whether this endpoint subscribes to events of `name` in `workspace` (enabled
+    /// or not: a disabled endpoint's jobs are kept as `skipped`).
+    pub fn subscribes(&self, name: EventName, workspace: Option<&WorkspaceId>) -> bool {
         let subscribed = self
             .events
             .iter()
@@ -55,7 +63,7 @@ impl Webhook {
             .workspace_id
             .as_ref()
             .is_none_or(|own| workspace == Some(own));
-        self.enabled && subscribed && in_scope
+        subscribed && in_scope
     }
 }
 
@@ -178,6 +186,7 @@ pub async fn create(
         description,
         workspace_id,
         enabled: true,
+        failing_since: None,
         created_at: now,
         updated_at: now,
     };
@@ -263,7 +272,8 @@ pub async fn list(
     })
 }
 
-/// Every enabled endpoint of the org that wants `name` in `workspace` (fan-out).
+/// Every endpoint of the org, enabled or not, subscribed to `name` in `workspace`
+/// (fan-out).
 pub async fn subscribed(
     store: &Store,
     org: &relinx_model::OrgId,
@@ -273,7 +283,7 @@ pub async fn subscribed(
     let all: Vec<WebhookRecord> = store.org_all(org, ENDPOINT, || None).await?;
     Ok(all
         .into_iter()
-        .filter(|r| r.webhook.wants(name, workspace))
+        .filter(|r| r.webhook.subscribes(name, workspace))
         .collect())
 }
 
@@ -316,6 +326,10 @@ pub async fn update(
                 webhook.description = description.clone();
             }
             if let Some(enabled) = enabled {
+                // Enabled again: its failing streak starts over.
+                if enabled && !webhook.enabled {
+                    webhook.failing_since = None;
+                }
                 webhook.enabled = enabled;
             }
             webhook.updated_at = Timestamp::now();
@@ -447,4 +461,116 @@ pub async fn deliveries(
     ctx.require(Permission::read(Resource::Webhooks))?;
     read(store, ctx, id).await?;
     crate::delivery::attempts(store, &ctx.org_id, id, limit).await
+}
+
+/// Notes the outcome of a delivery on its endpoint: the first failure after a success
+/// starts a failing streak, a success ends it, and a streak of
+/// [`DISABLE_AFTER_SECONDS`] disables the endpoint with a `webhook.disabled` event.
+/// Writes only when the streak starts, ends or disables, not on every attempt.
+pub(crate) async fn note_outcome(
+    store: &Store,
+    endpoint: &Webhook,
+    org: &relinx_model::OrgId,
+    delivered: bool,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let key = relinx_ddb::codec::key(keys::org(org), sk(&endpoint.id));
+    let streak = match (delivered, endpoint.failing_since) {
+        (true, None) => return Ok(()),
+        (true, Some(_)) => store
+            .client()
+            .update_item()
+            .table_name(&store.tables().main)
+            .set_key(Some(key))
+            .update_expression(format!("REMOVE failing_since ADD {}", versioned::BUMP))
+            .condition_expression("attribute_exists(failing_since)"),
+        (false, None) => store
+            .client()
+            .update_item()
+            .table_name(&store.tables().main)
+            .set_key(Some(key))
+            .update_expression(format!("SET failing_since = :now ADD {}", versioned::BUMP))
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(failing_since)")
+            .expression_attribute_values(":now", relinx_ddb::codec::s(now.to_string())),
+        (false, Some(since)) => {
+            if now.unix() - since.unix() < DISABLE_AFTER_SECONDS || !endpoint.enabled {
+                return Ok(());
+            }
+            return disable_failing(store, org, &endpoint.id, since).await;
+        }
+    };
+    let result = streak
+        .expression_attribute_names("#version", versioned::VERSION)
+        .expression_attribute_values(":one", relinx_ddb::codec::n(1))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        // Another attempt noted it first (or the endpoint is gone): nothing to do.
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Disables an endpoint that has failed since `since`, with a `webhook.disabled`
+/// event from the platform itself.
+async fn disable_failing(
+    store: &Store,
+    org: &relinx_model::OrgId,
+    id: &WebhookId,
+    since: Timestamp,
+) -> Result<(), StoreError> {
+    let platform = Context::platform_acting_for(
+        org.clone(),
+        relinx_model::Actor {
+            kind: relinx_model::ActorKind::System,
+            id: "dispatcher".into(),
+        },
+        relinx_model::BuiltinRole::Owner,
+    );
+    let platform = &platform;
+    let outcome = versioned::modify(
+        store,
+        keys::org(org),
+        sk(id),
+        || StoreError::NotFound("webhook"),
+        |mut record: WebhookRecord, mut tx: Tx| async move {
+            let webhook = &mut record.webhook;
+            if !webhook.enabled {
+                // Disabled in the meantime (by a person, or another attempt).
+                return Ok(Changed::put(tx, record, ()));
+            }
+            webhook.enabled = false;
+            webhook.updated_at = Timestamp::now();
+            let mut data = event_data(webhook);
+            if let Some(fields) = data.as_object_mut() {
+                fields.insert(
+                    "reason".into(),
+                    serde_json::Value::String(format!(
+                        "every delivery since {since} failed; fix the receiver, enable the endpoint and recover what it missed with POST /v1/webhooks/{id}/recover"
+                    )),
+                );
+            }
+            tx.event(
+                store,
+                platform,
+                EventName::WebhookDisabled,
+                webhook.workspace_id.as_ref(),
+                resource(id),
+                data,
+            );
+            Ok(Changed::put(tx, record, ()))
+        },
+    )
+    .await;
+    match outcome {
+        Err(StoreError::NotFound(_)) => Ok(()),
+        other => other,
+    }
 }

@@ -7,7 +7,8 @@
 //! bookkeeping, not changes of the org: they write no event.
 
 use crate::endpoints::{self, Webhook};
-use relinx_ddb::codec::{Item, from_item, get_s, s, to_item};
+use crate::queue::{DeliveryQueue, JobMessage, Wake};
+use relinx_ddb::codec::{from_item, get_s, s, to_item};
 use relinx_ddb::keys::{self, webhooks as wk};
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{Event, EventName, JobId, OrgId, Timestamp, WebhookId, WorkspaceId};
@@ -20,6 +21,13 @@ use utoipa::ToSchema;
 pub const DUE_BUCKETS: u64 = 8;
 /// The retry ladder when `RELINX_RETRY_SCHEDULE` does not say otherwise.
 pub const DEFAULT_SCHEDULE: &str = "5s,5m,30m,2h,5h,10h,10h";
+/// How long after its due time a job handed to the queue is still left to the queue.
+/// Past that, its message was lost (a crash between the write and the send, an
+/// expired lease) and the sweep sends it again. Longer than a lease.
+pub const QUEUE_GRACE: Duration = Duration::from_secs(120);
+/// How far ahead the sweep looks: jobs due within this are sent with the remaining
+/// delay. At least the sweep's period (a minute), so none is late.
+pub const SWEEP_LEAD: Duration = Duration::from_secs(90);
 
 /// Where a job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -129,6 +137,25 @@ pub(crate) fn due_at(at: Timestamp) -> String {
     format!("{:015}", at.unix_millis().max(0))
 }
 
+fn plus(at: Timestamp, wait: Duration) -> Timestamp {
+    at.plus_seconds(i64::try_from(wait.as_secs()).unwrap_or(i64::MAX / 4))
+}
+
+/// When the sweep should look at a job due at `due`: a job whose wake-up is on the
+/// queue only once the queue has had its grace; any other right when it falls due.
+pub(crate) fn sweep_at(due: Timestamp, on_queue: bool) -> Timestamp {
+    if on_queue {
+        plus(due, QUEUE_GRACE)
+    } else {
+        due
+    }
+}
+
+/// Whether a wait rides on the queue (`DelaySeconds`) or is left to the sweep.
+pub(crate) fn fits_queue(wait: Duration) -> bool {
+    wait <= crate::queue::MAX_DELAY
+}
+
 /// The webhook payload as stored (API.md): `{"id","event","workspace","timestamp","data"}`.
 fn payload(event: &Event) -> String {
     serde_json::json!({
@@ -165,7 +192,9 @@ pub(crate) fn body_to_send(store: &Store, stored: &str) -> String {
     value.to_string()
 }
 
-/// The endpoints `event` goes to: every enabled subscriber in its workspace, or, for
+/// The endpoints `event` goes to: every subscriber in its workspace that existed when
+/// it happened (a stream read again from its start sends nothing to endpoints made
+/// since), disabled ones included (their jobs are kept as `skipped`); or, for
 /// `webhook.test`, the one endpoint it names.
 async fn recipients(store: &Store, event: &Event) -> Result<Vec<Webhook>, StoreError> {
     if event.event == EventName::WebhookTest {
@@ -188,12 +217,14 @@ async fn recipients(store: &Store, event: &Event) -> Result<Vec<Webhook>, StoreE
             .await?
             .into_iter()
             .map(|r| r.webhook)
+            .filter(|w| w.created_at <= event.timestamp)
             .collect(),
     )
 }
 
 /// Makes the jobs of `event` (those that exist already are left as they are) and
-/// answers every one of its job ids, for the delivery queue.
+/// answers the ids of those to send now, for the delivery queue; a disabled
+/// endpoint's job is made `skipped` (a recovery sends it).
 pub async fn fan_out(store: &Store, event: &Event) -> Result<Vec<JobId>, StoreError> {
     let endpoints = recipients(store, event).await?;
     if endpoints.is_empty() {
@@ -204,6 +235,7 @@ pub async fn fan_out(store: &Store, event: &Event) -> Result<Vec<JobId>, StoreEr
     let mut ids = Vec::with_capacity(endpoints.len());
     for endpoint in endpoints {
         let id = job_id(&event.id, &endpoint.id);
+        let pending = endpoint.enabled;
         let job = Job {
             id: id.clone(),
             org: event.org.clone(),
@@ -211,9 +243,13 @@ pub async fn fan_out(store: &Store, event: &Event) -> Result<Vec<JobId>, StoreEr
             event_id: event.id.clone(),
             event: event.event,
             endpoint_id: endpoint.id.clone(),
-            status: JobStatus::Queued,
+            status: if pending {
+                JobStatus::Queued
+            } else {
+                JobStatus::Skipped
+            },
             attempts: 0,
-            next_due_at: Some(now),
+            next_due_at: pending.then_some(now),
             last_attempt_at: None,
             last_status_code: None,
             last_error: None,
@@ -224,8 +260,11 @@ pub async fn fan_out(store: &Store, event: &Event) -> Result<Vec<JobId>, StoreEr
             payload: body.clone(),
         };
         let mut item = to_item(&stored, keys::org(&event.org), job_sk(&id))?;
-        item.insert("due_bucket".into(), s(due_bucket(&id)));
-        item.insert("due_at".into(), s(due_at(now)));
+        if pending {
+            item.insert("due_bucket".into(), s(due_bucket(&id)));
+            item.insert("due_at".into(), s(due_at(sweep_at(now, true))));
+            item.insert("due_ms".into(), relinx_ddb::codec::n(now.unix_millis()));
+        }
         let result = store
             .client()
             .put_item()
@@ -242,7 +281,9 @@ pub async fn fan_out(store: &Store, event: &Event) -> Result<Vec<JobId>, StoreEr
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
             Err(err) => return Err(err.into()),
         }
-        ids.push(id);
+        if pending {
+            ids.push(id);
+        }
     }
     Ok(ids)
 }
@@ -260,12 +301,22 @@ pub async fn read(store: &Store, org: &OrgId, id: &JobId) -> Result<Option<Job>,
     out.item.map(from_item).transpose()
 }
 
-/// Jobs due by `horizon`, from every bucket of the due-time index (the sweep).
-pub async fn due(
+/// A pending job as the due-time index holds it.
+#[derive(Debug, Deserialize)]
+struct DueEntry {
+    org: OrgId,
+    id: JobId,
+    /// Its sweep time as indexed (the claim's condition).
+    due_at: String,
+    next_due_at: Option<Timestamp>,
+}
+
+/// Pending jobs whose sweep time is by `horizon`, up to `limit` from each bucket.
+async fn due_entries(
     store: &Store,
     horizon: Timestamp,
     limit: i32,
-) -> Result<Vec<(OrgId, JobId)>, StoreError> {
+) -> Result<Vec<DueEntry>, StoreError> {
     let mut found = Vec::new();
     for bucket in 0..DUE_BUCKETS {
         let out = store
@@ -280,64 +331,250 @@ pub async fn due(
             .send()
             .await?;
         for item in out.items.unwrap_or_default() {
-            if let Some(pair) = job_of(&item) {
-                found.push(pair);
+            if let Ok(entry) = from_item::<DueEntry>(item) {
+                found.push(entry);
             }
         }
     }
     Ok(found)
 }
 
-fn job_of(item: &Item) -> Option<(OrgId, JobId)> {
-    Some((
-        OrgId::parse(get_s(item, "org")?)?,
-        JobId::parse(get_s(item, "id")?)?,
-    ))
+/// Jobs whose sweep time is by `horizon`, from every bucket of the due-time index.
+pub async fn due(
+    store: &Store,
+    horizon: Timestamp,
+    limit: i32,
+) -> Result<Vec<(OrgId, JobId)>, StoreError> {
+    Ok(due_entries(store, horizon, limit)
+        .await?
+        .into_iter()
+        .map(|e| (e.org, e.id))
+        .collect())
 }
 
-/// Makes a job due now (a dead or skipped one revives); 404 when the org has none
-/// of that id.
-pub async fn retry_now(store: &Store, org: &OrgId, id: &JobId) -> Result<Job, StoreError> {
+/// Most jobs one sweep takes from each bucket; the rest wait for the next sweep.
+const SWEEP_BATCH: i32 = 500;
+
+/// The sweep (every minute): each pending job due within [`SWEEP_LEAD`], or on the
+/// queue and overdue past [`QUEUE_GRACE`] (its message was lost), is claimed (its
+/// sweep time moved on by the grace, on the condition that it is still the one read,
+/// so two sweeps never both send it) and its wake-up sent with the delay that
+/// remains. Answers how many were sent.
+pub async fn sweep(store: &Store, queue: &DeliveryQueue) -> Result<usize, StoreError> {
     let now = Timestamp::now();
-    let out = store
+    let mut wakes = Vec::new();
+    for entry in due_entries(store, plus(now, SWEEP_LEAD), SWEEP_BATCH).await? {
+        let due = entry.next_due_at.unwrap_or(now).max(now);
+        let claimed = store
+            .client()
+            .update_item()
+            .table_name(&store.tables().jobs)
+            .set_key(Some(relinx_ddb::codec::key(
+                keys::org(&entry.org),
+                job_sk(&entry.id),
+            )))
+            .update_expression("SET due_at = :next")
+            .condition_expression("due_at = :seen")
+            .expression_attribute_values(":seen", s(&entry.due_at))
+            .expression_attribute_values(":next", s(due_at(sweep_at(due, true))))
+            .send()
+            .await;
+        match claimed {
+            Ok(_) => {}
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                continue;
+            }
+            Err(err) => return Err(err.into()),
+        }
+        let wait = u64::try_from(due.unix_millis() - now.unix_millis()).unwrap_or(0);
+        wakes.push(Wake {
+            message: JobMessage {
+                org: entry.org,
+                job: entry.id,
+            },
+            after: Duration::from_millis(wait),
+        });
+    }
+    queue.send(&wakes).await?;
+    Ok(wakes.len())
+}
+
+/// Makes a job due now (a dead or skipped one revives) and sends its wake-up when
+/// the store has a queue attached (else the sweep's next run sends it); 404 when the
+/// org has none of that id.
+pub async fn retry_now(store: &Store, org: &OrgId, id: &JobId) -> Result<Job, StoreError> {
+    match revive(store, org, id, Revive::Undelivered).await? {
+        Some(job) => Ok(job),
+        None => match read(store, org, id).await? {
+            Some(_) => Err(StoreError::conflict(
+                "JOB_DELIVERED",
+                "this job was delivered already; nothing to retry",
+            )),
+            None => Err(StoreError::NotFound("job")),
+        },
+    }
+}
+
+/// Which jobs a revival takes.
+#[derive(Clone, Copy)]
+enum Revive {
+    /// Any not delivered (a retry).
+    Undelivered,
+    /// Only dead and skipped ones (a recovery: one already revived is left alone).
+    Lost,
+}
+
+/// Makes a job due now if it is as `which` says, and sends its wake-up; `None` when
+/// it is not (or does not exist).
+async fn revive(
+    store: &Store,
+    org: &OrgId,
+    id: &JobId,
+    which: Revive,
+) -> Result<Option<Job>, StoreError> {
+    let now = Timestamp::now();
+    let queue = crate::queue::attached(store);
+    let condition = match which {
+        Revive::Undelivered => "attribute_exists(pk) AND #status <> :delivered",
+        Revive::Lost => "#status IN (:dead, :skipped)",
+    };
+    let mut request = store
         .client()
         .update_item()
         .table_name(&store.tables().jobs)
         .set_key(Some(relinx_ddb::codec::key(keys::org(org), job_sk(id))))
         .update_expression(
-            "SET #status = :retrying, next_due_at = :now_text, due_bucket = :bucket, due_at = :due REMOVE lease_until, lease_token",
+            "SET #status = :retrying, next_due_at = :now_text, due_ms = :now_ms, due_bucket = :bucket, due_at = :due REMOVE lease_until, lease_token",
         )
-        .condition_expression("attribute_exists(pk) AND #status <> :delivered")
+        .condition_expression(condition)
         .expression_attribute_names("#status", "status")
         .expression_attribute_values(":retrying", s(JobStatus::Retrying.as_str()))
-        .expression_attribute_values(":delivered", s(JobStatus::Delivered.as_str()))
         .expression_attribute_values(":now_text", s(now.to_string()))
+        .expression_attribute_values(":now_ms", relinx_ddb::codec::n(now.unix_millis()))
         .expression_attribute_values(":bucket", s(due_bucket(id)))
-        .expression_attribute_values(":due", s(due_at(now)))
-        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-        .send()
-        .await;
+        .expression_attribute_values(":due", s(due_at(sweep_at(now, queue.is_some()))))
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+    request = match which {
+        Revive::Undelivered => {
+            request.expression_attribute_values(":delivered", s(JobStatus::Delivered.as_str()))
+        }
+        Revive::Lost => request
+            .expression_attribute_values(":dead", s(JobStatus::Dead.as_str()))
+            .expression_attribute_values(":skipped", s(JobStatus::Skipped.as_str())),
+    };
+    let out = request.send().await;
     match out {
-        Ok(out) => out
-            .attributes
-            .map(from_item)
-            .transpose()?
-            .ok_or(StoreError::NotFound("job")),
+        Ok(out) => {
+            let job: Job = out
+                .attributes
+                .map(from_item)
+                .transpose()?
+                .ok_or(StoreError::NotFound("job"))?;
+            if let Some(queue) = &queue {
+                let wake = Wake::now(JobMessage {
+                    org: org.clone(),
+                    job: id.clone(),
+                });
+                // The job is due either way: a lost send only waits for the sweep.
+                if let Err(err) = queue.send(&[wake]).await {
+                    tracing::warn!(job = %id, error = %err, "the revived job's wake-up was not queued; the sweep will send it");
+                }
+            }
+            Ok(Some(job))
+        }
         Err(err)
             if err
                 .as_service_error()
                 .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
         {
-            match read(store, org, id).await? {
-                Some(_) => Err(StoreError::conflict(
-                    "JOB_DELIVERED",
-                    "this job was delivered already; nothing to retry",
-                )),
-                None => Err(StoreError::NotFound("job")),
-            }
+            Ok(None)
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// What a recovery re-queued.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Recovered {
+    pub endpoint_id: WebhookId,
+    #[schema(value_type = String, format = DateTime)]
+    pub since: Timestamp,
+    /// How many skipped or dead jobs were made due again.
+    pub requeued: usize,
+    pub jobs: Vec<JobId>,
+}
+
+/// `POST /v1/webhooks/{id}/recover`: every skipped or dead job of the endpoint for
+/// events since `since` is made due again, each once (a job revived already, by an
+/// earlier recovery or a retry, is left alone). The endpoint must be enabled, or the
+/// jobs would only be skipped again. Reads the org's jobs since then, a page at a time.
+pub async fn recover(
+    store: &Store,
+    ctx: &relinx_model::Context,
+    endpoint: &WebhookId,
+    since: Timestamp,
+) -> Result<Recovered, StoreError> {
+    use relinx_model::{Permission, Resource};
+    ctx.require(Permission::write(Resource::Webhooks))?;
+    let webhook = endpoints::read(store, ctx, endpoint).await?.webhook;
+    if !webhook.enabled {
+        return Err(StoreError::conflict(
+            "WEBHOOK_DISABLED",
+            "this endpoint is disabled: enable it (PATCH {\"enabled\": true}) before recovering what it missed",
+        ));
+    }
+    // Job ids begin with their event's time, so the org's jobs since `since` are a
+    // key range.
+    let from = JobId::from_ulid(ulid::Ulid::from_parts(
+        u64::try_from(since.unix_millis()).unwrap_or(0),
+        0,
+    ));
+    let mut requeued = Vec::new();
+    let mut start = None;
+    loop {
+        let out = store
+            .client()
+            .query()
+            .table_name(&store.tables().jobs)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+            .filter_expression("endpoint_id = :endpoint AND #status IN (:dead, :skipped)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":pk", s(keys::org(&ctx.org_id)))
+            .expression_attribute_values(":from", s(job_sk(&from)))
+            .expression_attribute_values(":to", s(format!("{}~", wk::JOB)))
+            .expression_attribute_values(":endpoint", s(endpoint.as_str()))
+            .expression_attribute_values(":dead", s(JobStatus::Dead.as_str()))
+            .expression_attribute_values(":skipped", s(JobStatus::Skipped.as_str()))
+            .projection_expression("id")
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        for item in out.items.unwrap_or_default() {
+            let Some(id) = get_s(&item, "id").and_then(JobId::parse) else {
+                continue;
+            };
+            if revive(store, &ctx.org_id, &id, Revive::Lost)
+                .await?
+                .is_some()
+            {
+                requeued.push(id);
+            }
+        }
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    Ok(Recovered {
+        endpoint_id: endpoint.clone(),
+        since,
+        requeued: requeued.len(),
+        jobs: requeued,
+    })
 }
 
 /// The org's delivery jobs (`GET /v1/sync/queue`), newest first, optionally of one

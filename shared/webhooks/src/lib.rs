@@ -10,9 +10,13 @@
 pub mod delivery;
 pub mod endpoints;
 pub mod jobs;
+pub mod pipeline;
+pub mod queue;
 pub mod signing;
 pub mod target;
 
 pub use endpoints::{NewWebhook, Webhook, WebhookPatch};
+pub use pipeline::Pipeline;
+pub use queue::{DeliveryQueue, JobMessage};
 pub use signing::Secret;
 pub use target::TargetPolicy;

@@ -8,6 +8,14 @@ pub struct DevServer {
     pub addr: String,
 }
 
+impl DevServer {
+    /// Kills the process at once (SIGKILL): no shutdown, whatever it was doing.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for DevServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -15,12 +23,26 @@ impl Drop for DevServer {
     }
 }
 
-async fn spawn_dev_server(prefix: &str) -> DevServer {
+/// A dev server on tables `{prefix}-*`. With `pipeline`, it also runs the event
+/// pipeline on moto's SQS (scripts/test sets `SQS_ENDPOINT`), with `env` added;
+/// without, it delivers nothing, so it never races a test that drives delivery
+/// itself on the same tables.
+pub async fn spawn(prefix: &str, pipeline: bool, env: &[(&str, &str)]) -> DevServer {
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
         listener.local_addr().expect("addr").port()
     };
-    let child = Command::new(env!("CARGO_BIN_EXE_relinx-dev"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_relinx-dev"));
+    if pipeline {
+        assert!(
+            std::env::var_os("SQS_ENDPOINT").is_some(),
+            "SQS_ENDPOINT is not set: run the tests with scripts/test, which starts moto's SQS"
+        );
+    } else {
+        command.env_remove("SQS_ENDPOINT");
+    }
+    command.envs(env.iter().copied());
+    let child = command
         .args(["--port", &port.to_string(), "--no-seed"])
         .env("RELINX_TABLE_PREFIX", prefix)
         .env(
@@ -52,5 +74,5 @@ async fn spawn_dev_server(prefix: &str) -> DevServer {
 /// A dev server on the test tables (the ones `relinx_testkit::tables` made).
 pub async fn spawn_on_test_tables() -> DevServer {
     let tables = relinx_testkit::tables().await;
-    spawn_dev_server(tables.main.trim_end_matches("-main")).await
+    spawn(tables.main.trim_end_matches("-main"), false, &[]).await
 }

@@ -10,6 +10,7 @@ mod envelopes;
 mod events;
 mod idempotency;
 mod openapi;
+mod pipeline;
 mod postman;
 mod rate_limit;
 mod records;

@@ -1,0 +1,142 @@
+//! The delivery queue (SQS): each message names one job, `{"org","job"}`; the job
+//! itself (its state, body and attempts) stays in the jobs table, so a message is
+//! only a wake-up call and a duplicate is harmless (the lease and the job's state
+//! decide whether anything is sent). A wait of up to 15 minutes rides on the message
+//! as `DelaySeconds`; longer ones are left to the sweep.
+
+use relinx_ddb::{Store, StoreError};
+use relinx_model::{JobId, OrgId};
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// The longest delay SQS holds a message for (`DelaySeconds` ≤ 900).
+pub const MAX_DELAY: Duration = Duration::from_secs(900);
+/// SendMessageBatch takes at most this many entries.
+const BATCH: usize = 10;
+
+/// One queue message: the job to attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobMessage {
+    pub org: OrgId,
+    pub job: JobId,
+}
+
+impl JobMessage {
+    /// The message in a queue body; `None` for anything else (a stray message).
+    pub fn parse(body: &str) -> Option<Self> {
+        serde_json::from_str(body).ok()
+    }
+}
+
+/// A send to the queue: which job, after how long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wake {
+    pub message: JobMessage,
+    pub after: Duration,
+}
+
+impl Wake {
+    pub fn now(message: JobMessage) -> Self {
+        Self {
+            message,
+            after: Duration::ZERO,
+        }
+    }
+}
+
+/// The SQS delivery queue.
+#[derive(Clone)]
+pub struct DeliveryQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl DeliveryQueue {
+    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
+        Self {
+            client,
+            url: url.into(),
+        }
+    }
+
+    /// An SQS client from the environment: `SQS_ENDPOINT` points it at a local
+    /// emulator (moto). Makes no network call.
+    pub async fn client_from_env() -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&relinx_ddb::sdk_config_from_env("SQS_ENDPOINT").await)
+    }
+
+    /// The queue named by `DELIVERY_QUEUE_URL` (set by template.yaml); `None` when
+    /// the variable is absent.
+    pub async fn from_env() -> Option<Self> {
+        let url = std::env::var("DELIVERY_QUEUE_URL").ok()?;
+        Some(Self::new(Self::client_from_env().await, url))
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn client(&self) -> &aws_sdk_sqs::Client {
+        &self.client
+    }
+
+    /// Sends every wake-up, ten to a request; an error names how many were not
+    /// accepted (the sweep finds their jobs later either way).
+    pub async fn send(&self, wakes: &[Wake]) -> Result<(), StoreError> {
+        for chunk in wakes.chunks(BATCH) {
+            let mut entries = Vec::with_capacity(chunk.len());
+            for (index, wake) in chunk.iter().enumerate() {
+                let body = serde_json::to_string(&wake.message)
+                    .map_err(|e| StoreError::internal("encode a queue message", e))?;
+                // Rounded up: a message that arrived before its job is due would find
+                // nothing to do.
+                let delay = i32::try_from(wake.after.min(MAX_DELAY).as_millis().div_ceil(1000))
+                    .unwrap_or(0);
+                entries.push(
+                    aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                        .id(index.to_string())
+                        .message_body(body)
+                        .delay_seconds(delay)
+                        .build()
+                        .map_err(|e| StoreError::internal("build a queue message", e))?,
+                );
+            }
+            let out = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| StoreError::internal("send to the delivery queue", e))?;
+            if !out.failed.is_empty() {
+                return Err(StoreError::Internal(format!(
+                    "the delivery queue refused {} of {} messages",
+                    out.failed.len(),
+                    chunk.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The instance's delivery queue, attached to its store at start-up, so whatever
+/// revives a job (a retry, a recovery) sends its wake-up straight away.
+struct Attached(OnceLock<DeliveryQueue>);
+
+fn slot(store: &Store) -> std::sync::Arc<Attached> {
+    store.local(|_| Attached(OnceLock::new()))
+}
+
+/// Attaches `queue` to `store` (once per instance; a second call changes nothing).
+pub fn attach(store: &Store, queue: DeliveryQueue) {
+    let _ = slot(store).0.set(queue);
+}
+
+/// The queue attached to `store`; `None` where there is none (the sweep then sends
+/// revived jobs on its next run).
+pub fn attached(store: &Store) -> Option<DeliveryQueue> {
+    slot(store).0.get().cloned()
+}
