@@ -29,6 +29,9 @@ pub struct TableSpec {
 pub struct IndexSpec {
     pub name: String,
     pub key_schema: Vec<(String, String)>,
+    /// `ALL`, `KEYS_ONLY` or `INCLUDE` (with `included`).
+    pub projection: String,
+    pub included: Vec<String>,
 }
 
 /// The logical ids of the three tables and the physical name each gets locally.
@@ -77,6 +80,7 @@ pub fn table_specs(template: &str) -> Result<Vec<TableSpec>, StoreError> {
                 .map(|seq| {
                     seq.iter()
                         .map(|gsi| {
+                            let projection = gsi.get("Projection");
                             Ok(IndexSpec {
                                 name: text(gsi, "IndexName")?,
                                 key_schema: pairs(
@@ -84,6 +88,22 @@ pub fn table_specs(template: &str) -> Result<Vec<TableSpec>, StoreError> {
                                     "AttributeName",
                                     "KeyType",
                                 )?,
+                                projection: projection
+                                    .and_then(|p| p.get("ProjectionType"))
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("ALL")
+                                    .to_owned(),
+                                included: projection
+                                    .and_then(|p| p.get("NonKeyAttributes"))
+                                    .and_then(Value::as_sequence)
+                                    .map(|names| {
+                                        names
+                                            .iter()
+                                            .filter_map(Value::as_str)
+                                            .map(str::to_owned)
+                                            .collect()
+                                    })
+                                    .unwrap_or_default(),
                             })
                         })
                         .collect::<Result<Vec<_>, StoreError>>()
@@ -155,7 +175,10 @@ pub async fn create_tables(client: &Client, tables: &Tables) -> Result<(), Store
                     .set_key_schema(Some(key_schema(&index.key_schema)?))
                     .projection(
                         Projection::builder()
-                            .projection_type(ProjectionType::All)
+                            .projection_type(ProjectionType::from(index.projection.as_str()))
+                            .set_non_key_attributes(
+                                (!index.included.is_empty()).then(|| index.included.clone()),
+                            )
                             .build(),
                     )
                     .build()
@@ -230,7 +253,6 @@ mod tests {
             .iter()
             .find(|s| s.logical_id == "JobsTable")
             .expect("jobs table");
-        assert!(jobs.stream_view.is_some());
         assert!(
             !jobs.indexes.is_empty(),
             "jobs need an index on due time for the sweep"

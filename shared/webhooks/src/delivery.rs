@@ -8,7 +8,7 @@
 use crate::jobs::{Job, JobStatus, StoredJob, body_to_send, due_at, fits_queue, job_sk, sweep_at};
 use crate::signing::signature_header;
 use crate::target::{self, TargetPolicy};
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::Update;
 use relinx_ddb::codec::{key, n as num, s, to_item};
 use relinx_ddb::keys::{self, webhooks as wk};
 use relinx_ddb::{Store, StoreError};
@@ -314,7 +314,8 @@ fn attempt_sk(endpoint: &WebhookId, at: &ulid::Ulid) -> String {
     format!("{}{endpoint}#{at}", wk::ATTEMPT)
 }
 
-/// Records the attempt and the job's next state together, while the lease is ours.
+/// Records the attempt, and the job's next state on the condition that the lease is
+/// still ours.
 async fn finish(
     store: &Store,
     job: &Job,
@@ -379,25 +380,40 @@ async fn finish(
         ))
         .build()
         .map_err(|e| StoreError::internal("build job update", e))?;
-    let mut items = vec![TransactWriteItem::builder().update(update).build()];
-    if let Some(attempt) = attempt {
-        let put = Put::builder()
+    let job_write = store
+        .client()
+        .update_item()
+        .table_name(table)
+        .set_key(Some(update.key))
+        .update_expression(update.update_expression)
+        .set_condition_expression(update.condition_expression)
+        .set_expression_attribute_names(update.expression_attribute_names)
+        .set_expression_attribute_values(update.expression_attribute_values)
+        .send();
+    // The attempt happened whatever becomes of the job's update (a consumer that lost
+    // its lease still made it), so it is written on its own, beside the update: two
+    // single-item writes cost half a transaction of both.
+    let attempt_write = async {
+        let Some(attempt) = attempt else {
+            return Ok(());
+        };
+        store
+            .client()
+            .put_item()
             .table_name(table)
             .set_item(Some(to_item(
                 attempt,
                 keys::org(&job.org),
                 attempt_sk(&job.endpoint_id, &ulid::Ulid::new()),
             )?))
-            .build()
-            .map_err(|e| StoreError::internal("build attempt", e))?;
-        items.push(TransactWriteItem::builder().put(put).build());
-    }
-    store
-        .client()
-        .transact_write_items()
-        .set_transact_items(Some(items))
-        .send()
-        .await?;
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::from)
+    };
+    let (job_written, attempt_written) = tokio::join!(job_write, attempt_write);
+    attempt_written?;
+    job_written?;
     Ok(())
 }
 

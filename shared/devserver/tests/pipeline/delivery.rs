@@ -26,7 +26,7 @@ async fn server(prefix: &str) -> DevServer {
 }
 
 fn prefix(name: &str) -> String {
-    format!("pl{}{name}", crate::support::rand_u64() % 1_000_000_000)
+    format!("pl{}{name}", crate::rand_u64() % 1_000_000_000)
 }
 
 /// One request a receiver got.
@@ -147,7 +147,7 @@ impl Client {
             .post(format!("{base}/v1/signup"))
             .json(&json!({
                 "organization": "Receivers Inc",
-                "email": format!("ops{}@receivers.example", crate::support::rand_u64()),
+                "email": format!("ops{}@receivers.example", crate::rand_u64()),
                 "password": "a long enough password",
                 "plan": "pro",
             }))
@@ -412,7 +412,7 @@ async fn a_dead_job_revives_on_retry_and_is_delivered_once_the_receiver_recovers
 async fn a_dev_server_killed_mid_batch_loses_nothing_when_it_restarts() {
     let tables = prefix("killed");
     let mut server = server(&tables).await;
-    let org = Client::signup(&server).await;
+    let mut org = Client::signup(&server).await;
     // Slow to answer, so attempts are in flight when the server dies.
     let receiver = Receiver::start_slow(&[], 200, Duration::from_secs(3)).await;
     org.webhook(&receiver.url, &["record.created"]).await;
@@ -438,20 +438,27 @@ async fn a_dev_server_killed_mid_batch_loses_nothing_when_it_restarts() {
     let before = receiver.got().len();
 
     let restarted = self::server(&tables).await;
-    let got = receiver
-        .wait_for(Duration::from_secs(60), |got| {
-            let seen: std::collections::BTreeSet<String> = got
-                .iter()
-                .map(|d| {
-                    d.json()["data"]["id"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned()
-                })
-                .collect();
-            seen == expected
-        })
+    org.base = format!("http://{}", restarted.addr);
+    // Done when every job is delivered: an attempt the kill cut off (the receiver
+    // got it, its answer never came back) is sent again once its message shows up
+    // again on the queue and its lease has run out.
+    let delivered = org
+        .wait_for(
+            "/v1/sync/queue?status=delivered&limit=100",
+            Duration::from_secs(90),
+            |q| {
+                q["data"]
+                    .as_array()
+                    .is_some_and(|d| d.len() == expected.len())
+            },
+        )
         .await;
+    assert_eq!(
+        delivered["data"].as_array().map(Vec::len),
+        Some(expected.len()),
+        "every job ends delivered: {delivered}"
+    );
+    let got = receiver.got();
     let mut ids_by_record = std::collections::BTreeMap::<String, Vec<String>>::new();
     for delivery in &got {
         ids_by_record
