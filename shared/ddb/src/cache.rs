@@ -23,6 +23,10 @@ pub struct CacheSettings {
     /// How long an org's workspace list (names, read-only flags) is trusted for
     /// resolving headers; writes always re-check `read_only` in their transaction.
     pub workspace_ttl: Duration,
+    /// How long a dispatcher instance trusts a webhook endpoint (URL, enabled,
+    /// secrets) it delivered to: the bound on how long a change made through another
+    /// instance takes to reach its deliveries.
+    pub webhook_ttl: Duration,
 }
 
 impl Default for CacheSettings {
@@ -31,6 +35,7 @@ impl Default for CacheSettings {
             key_ttl: Duration::from_secs(10),
             org_ttl: Duration::from_secs(10),
             workspace_ttl: Duration::from_secs(5),
+            webhook_ttl: Duration::from_secs(2),
         }
     }
 }
@@ -42,6 +47,7 @@ impl CacheSettings {
             key_ttl: Duration::ZERO,
             org_ttl: Duration::ZERO,
             workspace_ttl: Duration::ZERO,
+            webhook_ttl: Duration::ZERO,
         }
     }
 }

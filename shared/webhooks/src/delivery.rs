@@ -120,7 +120,7 @@ impl Deliverer {
             Leased::Held(left) => return Ok(Outcome::Held(left)),
             Leased::Done => return Ok(Outcome::NotNow),
         };
-        let endpoint = crate::endpoints::stored(store, org, &job.endpoint_id).await?;
+        let endpoint = crate::endpoints::for_delivery(store, org, &job.endpoint_id).await?;
         let Some(endpoint) = endpoint else {
             finish(
                 store,

@@ -246,6 +246,44 @@ pub async fn stored(
     store.get(keys::org(org), sk(id)).await
 }
 
+/// Endpoints a dispatcher instance delivered to lately (`CacheSettings::webhook_ttl`):
+/// a busy endpoint's URL, state and secrets are read once every few seconds, not on
+/// every delivery.
+struct Delivering(
+    relinx_ddb::TtlCache<(relinx_model::OrgId, WebhookId), std::sync::Arc<WebhookRecord>>,
+);
+
+fn delivering(store: &Store) -> std::sync::Arc<Delivering> {
+    store.local(|cache: &relinx_ddb::CacheSettings| {
+        Delivering(relinx_ddb::TtlCache::new(cache.webhook_ttl, 10_000))
+    })
+}
+
+/// The endpoint a delivery goes to, cached per instance for a few seconds (a
+/// deleted one is never cached: its job dies at once).
+pub(crate) async fn for_delivery(
+    store: &Store,
+    org: &relinx_model::OrgId,
+    id: &WebhookId,
+) -> Result<Option<std::sync::Arc<WebhookRecord>>, StoreError> {
+    let key = (org.clone(), id.clone());
+    let cache = delivering(store);
+    if let Some(found) = cache.0.get(&key) {
+        return Ok(Some(found));
+    }
+    let Some(found) = stored(store, org, id).await? else {
+        return Ok(None);
+    };
+    let found = std::sync::Arc::new(found);
+    cache.0.insert(key, found.clone());
+    Ok(Some(found))
+}
+
+/// Forgets a cached endpoint after this instance changed it.
+fn forget(store: &Store, org: &relinx_model::OrgId, id: &WebhookId) {
+    delivering(store).0.invalidate(&(org.clone(), id.clone()));
+}
+
 pub async fn get(store: &Store, ctx: &Context, id: &WebhookId) -> Result<Webhook, StoreError> {
     ctx.require(Permission::read(Resource::Webhooks))?;
     Ok(read(store, ctx, id).await?.webhook)
@@ -309,7 +347,7 @@ pub async fn update(
     };
     let enabled = patch.enabled;
     let (url, events, description) = (&url, &events, &description);
-    versioned::modify(
+    let changed = versioned::modify(
         store,
         keys::org(&ctx.org_id),
         sk(id),
@@ -345,7 +383,9 @@ pub async fn update(
             Ok(Changed::put(tx, record, shown))
         },
     )
-    .await
+    .await;
+    forget(store, &ctx.org_id, id);
+    changed
 }
 
 /// Deletes an endpoint; its events stay in the log.
@@ -368,7 +408,9 @@ pub async fn delete(store: &Store, ctx: &Context, id: &WebhookId) -> Result<(), 
         resource(id),
         event_data(&record.webhook),
     );
-    tx.commit(store).await
+    tx.commit(store).await?;
+    forget(store, &ctx.org_id, id);
+    Ok(())
 }
 
 /// Replaces the signing secret; the old one keeps signing (a second signature in
@@ -419,6 +461,7 @@ pub async fn rotate_secret(
         },
     )
     .await?;
+    forget(store, &ctx.org_id, id);
     Ok((webhook, secret.expose()))
 }
 
@@ -496,7 +539,9 @@ pub(crate) async fn note_outcome(
             if now.unix() - since.unix() < DISABLE_AFTER_SECONDS || !endpoint.enabled {
                 return Ok(());
             }
-            return disable_failing(store, org, &endpoint.id, since).await;
+            let disabled = disable_failing(store, org, &endpoint.id, since).await;
+            forget(store, org, &endpoint.id);
+            return disabled;
         }
     };
     let result = streak
@@ -504,6 +549,7 @@ pub(crate) async fn note_outcome(
         .expression_attribute_values(":one", relinx_ddb::codec::n(1))
         .send()
         .await;
+    forget(store, org, &endpoint.id);
     match result {
         Ok(_) => Ok(()),
         // Another attempt noted it first (or the endpoint is gone): nothing to do.

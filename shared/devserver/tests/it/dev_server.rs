@@ -41,7 +41,6 @@ pub async fn spawn(prefix: &str, pipeline: bool, env: &[(&str, &str)]) -> DevSer
     } else {
         command.env_remove("SQS_ENDPOINT");
     }
-    command.envs(env.iter().copied());
     let child = command
         .args(["--port", &port.to_string(), "--no-seed"])
         .env("RELINX_TABLE_PREFIX", prefix)
@@ -54,6 +53,8 @@ pub async fn spawn(prefix: &str, pipeline: bool, env: &[(&str, &str)]) -> DevSer
             String::from_utf8_lossy(relinx_testkit::TEST_JWT_SECRET).into_owned(),
         )
         .env("RUST_LOG", "warn")
+        // The caller's have the last word.
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .spawn()
         .expect("relinx-dev starts");

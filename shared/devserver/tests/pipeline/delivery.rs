@@ -11,18 +11,7 @@ use std::time::{Duration, Instant};
 const LADDER: &str = "1s,1s,1s";
 
 async fn server(prefix: &str) -> DevServer {
-    spawn(
-        prefix,
-        true,
-        &[
-            ("RELINX_RETRY_SCHEDULE", LADDER),
-            (
-                "RELINX_KEY_PEPPER",
-                "pipeline-tests-pepper-0123456789abcdef0123456789",
-            ),
-        ],
-    )
-    .await
+    spawn(prefix, true, &[("RELINX_RETRY_SCHEDULE", LADDER)]).await
 }
 
 fn prefix(name: &str) -> String {
@@ -279,6 +268,10 @@ async fn a_synced_record_reaches_its_receiver_within_two_seconds_signed() {
     let org = Client::signup(&server).await;
     let receiver = Receiver::start(&[], 200).await;
     let (_, secret) = org.webhook(&receiver.url, &["record.synced"]).await;
+    // Another org on the same deployment, subscribed to everything.
+    let other = Client::signup(&server).await;
+    let theirs = Receiver::start(&[], 200).await;
+    other.webhook(&theirs.url, &["*"]).await;
     let record = org.record("Pressure check").await;
     let id = record["id"].as_str().unwrap();
 
@@ -311,6 +304,27 @@ async fn a_synced_record_reaches_its_receiver_within_two_seconds_signed() {
         delivery.body.as_bytes(),
     );
     assert!(delivery.signature.split(' ').any(|s| s == ours));
+
+    // The other org's receiver got nothing of this org's.
+    other.record("their own").await;
+    let seen = theirs
+        .wait_for(Duration::from_secs(2), |got| !got.is_empty())
+        .await;
+    assert!(!seen.is_empty(), "their own event reaches them");
+    let (_, their_log) = other.get("/v1/audit?limit=200").await;
+    let their_events: Vec<&str> = their_log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["id"].as_str())
+        .collect();
+    for delivery in theirs.got() {
+        assert!(
+            their_events.contains(&delivery.webhook_id.as_str()),
+            "an event not of their org reached them: {}",
+            delivery.body
+        );
+    }
 }
 
 #[tokio::test]
@@ -409,7 +423,7 @@ async fn a_dead_job_revives_on_retry_and_is_delivered_once_the_receiver_recovers
 }
 
 #[tokio::test]
-async fn a_dev_server_killed_mid_batch_loses_nothing_when_it_restarts() {
+async fn a_dev_server_killed_mid_batch_loses_nothing_when_it_restarts_and_catches_up() {
     let tables = prefix("killed");
     let mut server = server(&tables).await;
     let mut org = Client::signup(&server).await;
@@ -436,6 +450,21 @@ async fn a_dev_server_killed_mid_batch_loses_nothing_when_it_restarts() {
         "deliveries never started: {under_way:?}"
     );
     let before = receiver.got().len();
+
+    // Changes made while no dispatcher runs (through a server without the
+    // pipeline): the restarted one finds them where its stream checkpoint left off.
+    let api_only = spawn(&tables, false, &[]).await;
+    org.base = format!("http://{}", api_only.addr);
+    for n in 30..40 {
+        let (_, made) = org
+            .post(
+                "/v1/records",
+                json!({"title": format!("r{n}"), "type": "t", "site": "s"}),
+            )
+            .await;
+        expected.insert(made["id"].as_str().unwrap().to_owned());
+    }
+    drop(api_only);
 
     let restarted = self::server(&tables).await;
     org.base = format!("http://{}", restarted.addr);
