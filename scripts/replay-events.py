@@ -89,6 +89,11 @@ EXPECTED = {
     "webhooks-test.json": 202,
     "webhooks-deliveries.json": 200,
     "webhooks-recover.json": 202,
+    "links-create.json": 201,
+    "links-list.json": 200,
+    "links-get.json": 200,
+    "links-update.json": 200,
+    "links-delete.json": 200,
     "sync-queue.json": 200,
     "sync-retry.json": 202,
     # The dispatcher answers batch item failures, not a status: none is expected.
@@ -112,6 +117,7 @@ FIRST = [
     "sync-policies-create.json",
     "records-create.json",
     "webhooks-create.json",
+    "links-create.json",
     # The stream batch fans a webhook.test event out into a job, which the queue
     # lists; its id fills {{JOB_ID}} for the queue batch and the retry.
     "dispatcher-stream.json",
@@ -163,7 +169,7 @@ def main():
         sys.exit(f"relinx-dev --init-only made no delivery queue: {init.stdout} {init.stderr}")
     lambda_env["DELIVERY_QUEUE_URL"] = queue_url
     lambda_env["SQS_ENDPOINT"] = os.environ["SQS_ENDPOINT"]
-    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "-p", "audit-fn", "-p", "webhooks-fn", "-p", "dispatcher-fn", "--bins"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "-p", "audit-fn", "-p", "webhooks-fn", "-p", "dispatcher-fn", "-p", "links-fn", "--bins"], cwd=ROOT, check=True)
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -232,6 +238,8 @@ def capture(name, body, values):
         values["SA_ID"] = data["id"]
     elif name == "webhooks-create.json":
         values["WEBHOOK_ID"] = body["id"]
+    elif name == "links-create.json":
+        values["LINK_ID"] = body["id"]
     elif name == "sync-queue.json" and data:
         values["JOB_ID"] = data[0]["id"]
     elif name in ("records-create.json", "records-update.json"):

@@ -85,6 +85,17 @@ pub mod webhooks {
     pub const DUE_BUCKET: &str = "DUE#";
 }
 
+/// Relink's keys (`relinx-links`): smartlinks live in the org's partition; a slug is
+/// a partition of its own (unique across every org, and what a redirect reads).
+pub mod links {
+    pub const LINK: &str = "LINK#";
+    /// The org's count of active smartlinks (the plan limit), in its partition.
+    pub const ACTIVE_COUNT_SK: &str = "LINKCOUNT";
+    /// `SLUG#{slug, lowercased}` → the link it names.
+    pub const SLUG: &str = "SLUG#";
+    pub const SLUG_SK: &str = "SLUG";
+}
+
 const fn reg(domain: &'static str, part: KeyPart, prefix: &'static str) -> Registered {
     Registered {
         domain,
@@ -121,6 +132,9 @@ pub const REGISTRY: &[Registered] = &[
     reg("webhooks", KeyPart::Sort, webhooks::JOB),
     reg("webhooks", KeyPart::Sort, webhooks::ATTEMPT),
     reg("webhooks", KeyPart::Partition, webhooks::DUE_BUCKET),
+    reg("links", KeyPart::Sort, links::LINK),
+    reg("links", KeyPart::Sort, links::ACTIVE_COUNT_SK),
+    reg("links", KeyPart::Partition, links::SLUG),
 ];
 
 /// The partition of an org's items.

@@ -21,6 +21,7 @@ pub fn routes() -> relinx_http::Routes {
         .merge(sync_fn::routes())
         .merge(audit_fn::routes())
         .merge(webhooks_fn::routes())
+        .merge(links_fn::routes())
 }
 
 /// The target rule of a platform's settings (`RELINX_ALLOW_PRIVATE_TARGETS`).
@@ -49,6 +50,7 @@ pub fn local_settings(url: &str) -> Settings {
         server_timing: true,
         public_url: Some(url.to_owned()),
         allow_private_targets: true,
+        links_url: Some(url.to_owned()),
     }
 }
 

@@ -197,3 +197,21 @@ impl FromRequestParts<Arc<Platform>> for PublicUrl {
         Ok(PublicUrl("http://localhost".to_owned()))
     }
 }
+
+/// The base URL of smartlinks' public URLs: `RELINX_LINKS_URL`, else [`PublicUrl`].
+pub struct LinksUrl(pub String);
+
+impl FromRequestParts<Arc<Platform>> for LinksUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<Platform>,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(url) = &state.settings.links_url {
+            return Ok(LinksUrl(url.trim_end_matches('/').to_owned()));
+        }
+        let PublicUrl(base) = PublicUrl::from_request_parts(parts, state).await?;
+        Ok(LinksUrl(base))
+    }
+}

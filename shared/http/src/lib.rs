@@ -15,7 +15,9 @@ pub mod surface;
 pub mod telemetry;
 
 pub use error::ApiError;
-pub use extract::{Caller, CurrentWorkspace, JsonBody, PathParam, PublicUrl, QueryParams};
+pub use extract::{
+    Caller, CurrentWorkspace, JsonBody, LinksUrl, PathParam, PublicUrl, QueryParams,
+};
 pub use settings::{Platform, Settings};
 pub use surface::Surface;
 

@@ -20,6 +20,9 @@ pub struct Settings {
     /// `RELINX_ALLOW_PRIVATE_TARGETS=1`: webhooks may target loopback and private
     /// addresses (local development); link-local and metadata addresses never.
     pub allow_private_targets: bool,
+    /// `RELINX_LINKS_URL`: the links host smartlinks' public URLs (`relink`) are on
+    /// (else the public URL).
+    pub links_url: Option<String>,
 }
 
 impl Settings {
@@ -55,6 +58,9 @@ impl Settings {
             plan_selection,
             server_timing,
             allow_private_targets,
+            links_url: std::env::var("RELINX_LINKS_URL")
+                .ok()
+                .filter(|u| !u.is_empty()),
             public_url: std::env::var("RELINX_PUBLIC_URL")
                 .ok()
                 .filter(|u| !u.is_empty()),

@@ -107,6 +107,11 @@ prefixed_id!(
     "rec"
 );
 prefixed_id!(
+    /// A Relink smartlink.
+    LinkId,
+    "lnk"
+);
+prefixed_id!(
     /// A webhook endpoint.
     WebhookId,
     "wh"

@@ -18,7 +18,8 @@ pub use entities::{ApiKey, Org, Role, ServiceAccount, User, UserStatus, Workspac
 pub use error::ValidationError;
 pub use event::{Actor, ActorKind, Event, EventName, ResourceRef};
 pub use ids::{
-    ApiKeyId, EventId, JobId, OrgId, RecordId, ServiceAccountId, UserId, WebhookId, WorkspaceId,
+    ApiKeyId, EventId, JobId, LinkId, OrgId, RecordId, ServiceAccountId, UserId, WebhookId,
+    WorkspaceId,
 };
 pub use patch::Patch;
 pub use plan::{Limits, LimitsOverride, Plan};

@@ -32,6 +32,15 @@ impl<T> Patch<T> {
             Self::Value(value) => Patch::Value(f(value)),
         }
     }
+
+    /// [`Patch::map`] with a check that may refuse the value.
+    pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<Patch<U>, E> {
+        Ok(match self {
+            Self::Absent => Patch::Absent,
+            Self::Null => Patch::Null,
+            Self::Value(value) => Patch::Value(f(value)?),
+        })
+    }
 }
 
 /// Use with `#[serde(default)]` so an absent field stays [`Patch::Absent`].

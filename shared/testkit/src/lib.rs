@@ -61,6 +61,7 @@ pub fn open_settings() -> Settings {
         server_timing: true,
         public_url: None,
         allow_private_targets: false,
+        links_url: None,
     }
 }
 

@@ -450,6 +450,7 @@ async fn signup_refuses_bad_input_with_the_field_named() {
             server_timing: false,
             public_url: None,
             allow_private_targets: false,
+            links_url: None,
         },
     )
     .await;

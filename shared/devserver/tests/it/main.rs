@@ -11,6 +11,7 @@ mod dev_server;
 mod envelopes;
 mod events;
 mod idempotency;
+mod links;
 mod openapi;
 mod postman;
 mod rate_limit;

@@ -1,0 +1,229 @@
+//! `/api/v1/smartlink` exactly as seed 001 has it: one path, the id in the query
+//! (GET) or in the body (PUT, DELETE); raw objects and arrays in, raw objects out.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use relinx_http::{ApiError, Caller, JsonBody, LinksUrl, Platform, QueryParams};
+use relinx_links::links::{self, LinkChange, NewLink};
+use relinx_links::{LinkType, Slug, Smartlink};
+use relinx_model::{LinkId, Patch};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+
+fn link_id(raw: &str) -> Result<LinkId, ApiError> {
+    LinkId::parse(raw).ok_or_else(|| ApiError::not_found("smartlink"))
+}
+
+/// The link as shown: with its public URL.
+fn shown(mut link: Smartlink, base: &str) -> Smartlink {
+    link.relink = format!("{base}/{}", link.configuration.smartlink_url);
+    link
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct GetParams {
+    /// One smartlink by id; without it, every active one.
+    id: Option<String>,
+}
+
+/// What a GET finds: one smartlink (`?id=`), or every active one.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(as = SmartlinkFound)]
+pub enum Found {
+    One(Box<Smartlink>),
+    All(Vec<Smartlink>),
+}
+
+#[utoipa::path(get, path = "/api/v1/smartlink", tag = "smartlinks", params(GetParams),
+    responses((status = 200, description = "With `id`: that smartlink. Without: every active smartlink, oldest first (an array)", body = Found)))]
+pub async fn get(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    LinksUrl(base): LinksUrl,
+    QueryParams(params): QueryParams<GetParams>,
+) -> Result<Json<Found>, ApiError> {
+    Ok(Json(match params.id {
+        Some(id) => {
+            let link = links::get(&platform.store, &caller.ctx, &link_id(&id)?).await?;
+            Found::One(Box::new(shown(link, &base)))
+        }
+        None => {
+            let all = links::list(&platform.store, &caller.ctx).await?;
+            Found::All(all.into_iter().map(|l| shown(l, &base)).collect())
+        }
+    }))
+}
+
+/// `config`: every field optional.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = SmartlinkNewConfig)]
+pub struct NewConfig {
+    /// The slug (3–64 of `[A-Za-z0-9_-]`); 6 random alphanumerics when absent.
+    smartlink_temp_url: Option<String>,
+    /// Default "Relink Smartlink".
+    smartlink_name: Option<String>,
+    /// App (default), Url, Landing, QRTag, DigiCard or TxtBin.
+    smartlink_type: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+#[schema(as = SmartlinkCreate, example = json!({"config": {"smartlinkTempUrl": "custom-url", "smartlinkName": "My Smartlink", "smartlinkType": "App"}}))]
+pub struct CreateBody {
+    #[serde(default)]
+    config: NewConfig,
+}
+
+#[utoipa::path(post, path = "/api/v1/smartlink", tag = "smartlinks", request_body = CreateBody,
+    responses((status = 201, description = "The new smartlink", body = Smartlink)))]
+pub async fn create(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    LinksUrl(base): LinksUrl,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> Result<(StatusCode, Json<Smartlink>), ApiError> {
+    let config = body.config;
+    let new = NewLink {
+        slug: config
+            .smartlink_temp_url
+            .map(|s| Slug::parse("smartlinkTempUrl", &s))
+            .transpose()?,
+        name: config.smartlink_name,
+        link_type: config
+            .smartlink_type
+            .map(|t| LinkType::parse("smartlinkType", &t))
+            .transpose()?,
+    };
+    let link = links::create(&platform.store, &caller.ctx, new).await?;
+    Ok((StatusCode::CREATED, Json(shown(link, &base))))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+#[schema(as = SmartlinkTypeChange)]
+pub struct TypeChange {
+    #[serde(rename = "type")]
+    link_type: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = SmartlinkConfigurationChange)]
+pub struct ConfigurationChange {
+    smartlink_name: Option<String>,
+    /// A new slug (the old one stays this link's).
+    smartlink_url: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = SmartlinkOpenGraphChange)]
+pub struct OpenGraphChange {
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    title: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    description: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    image_url: Patch<String>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+#[schema(as = SmartlinkCustomHtmlChange)]
+pub struct CustomHtmlChange {
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    head: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    body: Patch<String>,
+    active: Option<bool>,
+}
+
+/// Only what is present changes (seed 000: PUT behaves like PATCH); `null` clears an
+/// Open Graph or custom HTML field.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = SmartlinkUpdate, example = json!({"smartlinkId": "lnk_01JD8Z2X4Q7V3N5K9M2B6C8D0E", "smartlinkConfig": {"type": "Url"}, "configuration": {"smartlinkName": "My Smartlink", "smartlinkUrl": "my-smartlink"}, "openGraph": {"title": "Page Title", "description": "Page Description", "imageUrl": "https://example.com/image.jpg"}, "customHtml": {"head": "<meta name='custom' content='value'>", "body": "<script>console.log('Custom HTML');</script>", "active": true}, "destination": {"url": "https://example.com"}}))]
+pub struct UpdateBody {
+    smartlink_id: String,
+    #[serde(default)]
+    smartlink_config: TypeChange,
+    #[serde(default)]
+    configuration: ConfigurationChange,
+    #[serde(default)]
+    open_graph: OpenGraphChange,
+    #[serde(default)]
+    custom_html: CustomHtmlChange,
+    /// By type (see the smartlink's `destination`).
+    #[schema(value_type = Option<Object>)]
+    destination: Option<serde_json::Value>,
+}
+
+#[utoipa::path(put, path = "/api/v1/smartlink", tag = "smartlinks", request_body = UpdateBody,
+    responses((status = 200, description = "The smartlink as it now is", body = Smartlink)))]
+pub async fn update(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    LinksUrl(base): LinksUrl,
+    JsonBody(body): JsonBody<UpdateBody>,
+) -> Result<Json<Smartlink>, ApiError> {
+    let id = link_id(&body.smartlink_id)?;
+    let change = LinkChange {
+        link_type: body
+            .smartlink_config
+            .link_type
+            .map(|t| LinkType::parse("smartlinkConfig.type", &t))
+            .transpose()?,
+        name: body.configuration.smartlink_name,
+        slug: body
+            .configuration
+            .smartlink_url
+            .map(|s| Slug::parse("configuration.smartlinkUrl", &s))
+            .transpose()?,
+        og_title: body.open_graph.title,
+        og_description: body.open_graph.description,
+        og_image_url: body.open_graph.image_url,
+        html_head: body.custom_html.head,
+        html_body: body.custom_html.body,
+        html_active: body.custom_html.active,
+        destination: body.destination,
+    };
+    let link = links::update(&platform.store, &caller.ctx, &id, change).await?;
+    Ok(Json(shown(link, &base)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(as = SmartlinkDelete, example = json!({"smartlinkId": "lnk_01JD8Z2X4Q7V3N5K9M2B6C8D0E"}))]
+pub struct DeleteBody {
+    smartlink_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = SmartlinkDeleted)]
+pub struct Deleted {
+    message: &'static str,
+}
+
+#[utoipa::path(delete, path = "/api/v1/smartlink", tag = "smartlinks", request_body = DeleteBody,
+    responses((status = 200, description = "Soft-deleted (status Deleted); its slug stays taken", body = Deleted)))]
+pub async fn delete(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    JsonBody(body): JsonBody<DeleteBody>,
+) -> Result<Json<Deleted>, ApiError> {
+    links::delete(&platform.store, &caller.ctx, &link_id(&body.smartlink_id)?).await?;
+    Ok(Json(Deleted {
+        message: "Smartlink deleted successfully",
+    }))
+}

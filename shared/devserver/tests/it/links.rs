@@ -1,0 +1,354 @@
+//! Relink's smartlinks as seed 001 shows them: its own request bodies, its response
+//! shapes, plan limits, slugs unique across orgs, soft delete, Relink's error body.
+
+use http::{Method, StatusCode};
+use relinx_testkit::TestApp;
+use serde_json::{Value, json};
+
+async fn app() -> TestApp {
+    TestApp::new(relinx_devserver::app).await
+}
+
+/// An org on `plan` through the signup route; its key header.
+async fn org_on(app: &TestApp, plan: &str) -> (&'static str, String) {
+    let made = app
+        .post(
+            "/v1/signup",
+            &[],
+            json!({
+                "organization": format!("{plan} org"),
+                "email": crate::support::unique("links"),
+                "password": "a long enough password",
+                "plan": plan,
+            }),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    (
+        "authorization",
+        format!("Bearer {}", made.json()["api_key"].as_str().unwrap()),
+    )
+}
+
+async fn create(app: &TestApp, key: &(&'static str, String), config: Value) -> (StatusCode, Value) {
+    let made = app
+        .post(
+            "/api/v1/smartlink",
+            std::slice::from_ref(key),
+            json!({ "config": config }),
+        )
+        .await;
+    (made.status, made.json())
+}
+
+fn relink_error(body: &Value) {
+    assert_eq!(body["status"], "error", "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn the_seed_examples_give_the_seed_shapes() {
+    let app = app().await;
+    let key = org_on(&app, "pro").await;
+    let h = [key.clone()];
+    let slug = format!("custom-{}", crate::support::rand_u64() % 1_000_000);
+    let (status, link) = create(
+        &app,
+        &key,
+        json!({"smartlinkTempUrl": slug, "smartlinkName": "My Smartlink", "smartlinkType": "App"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{link}");
+    let id = link["id"].as_str().unwrap().to_owned();
+    assert_eq!(link["status"], "Active");
+    assert_eq!(link["type"], "App");
+    assert!(
+        link["relink"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/{slug}"))
+    );
+    assert_eq!(link["configuration"]["smartlinkName"], "My Smartlink");
+    assert_eq!(link["configuration"]["smartlinkUrl"], slug.as_str());
+    assert_eq!(
+        link["analytics"],
+        json!({"totalClicks": 0, "totalQrCodeScans": 0, "totalFallBack": 0})
+    );
+    assert_eq!(
+        link["destination"],
+        json!({"iosUrl": null, "androidUrl": null, "fallbackUrl": null})
+    );
+    for field in ["userId", "createdAt", "updatedAt"] {
+        assert!(link[field].is_string(), "{field}: {link}");
+    }
+
+    // Defaults: a generated 6-character slug, "Relink Smartlink", App.
+    let (status, plain) = create(&app, &key, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{plain}");
+    let generated = plain["configuration"]["smartlinkUrl"].as_str().unwrap();
+    assert_eq!(generated.len(), 6);
+    assert!(generated.chars().all(|c| c.is_ascii_alphanumeric()));
+    assert_eq!(plain["configuration"]["smartlinkName"], "Relink Smartlink");
+    assert_eq!(plain["type"], "App");
+
+    let all = app.get("/api/v1/smartlink", &h).await;
+    assert_eq!(all.status, StatusCode::OK);
+    let listed = all.json();
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["id"].as_str())
+        .collect();
+    assert!(ids.contains(&id.as_str()), "{ids:?}");
+    let one = app.get(&format!("/api/v1/smartlink?id={id}"), &h).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.text);
+    assert_eq!(one.json()["id"], id.as_str());
+
+    // The seed's update body (PATCH semantics), then a destination for the new type.
+    let new_slug = format!("{slug}-2");
+    let updated = app
+        .call(
+            Method::PUT,
+            "/api/v1/smartlink",
+            &h,
+            Some(json!({
+                "smartlinkId": id,
+                "smartlinkConfig": {"type": "Url"},
+                "configuration": {"smartlinkName": "Renamed", "smartlinkUrl": new_slug},
+                "openGraph": {"title": "Page Title", "description": "Page Description", "imageUrl": "https://example.com/image.jpg"},
+                "customHtml": {"head": "<meta name='custom' content='value'>", "body": "<script>console.log('Custom HTML');</script>", "active": true},
+                "destination": {"url": "https://example.com/landing"},
+            })),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text);
+    let updated = updated.json();
+    assert_eq!(updated["type"], "Url");
+    assert_eq!(updated["configuration"]["smartlinkName"], "Renamed");
+    assert!(updated["relink"].as_str().unwrap().ends_with(&new_slug));
+    assert_eq!(updated["openGraph"]["title"], "Page Title");
+    assert_eq!(updated["customHtml"]["active"], true);
+    assert_eq!(
+        updated["destination"],
+        json!({"url": "https://example.com/landing"})
+    );
+    // Absent fields stay; null clears.
+    let cleared = app
+        .call(
+            Method::PUT,
+            "/api/v1/smartlink",
+            &h,
+            Some(json!({"smartlinkId": id, "openGraph": {"description": null}})),
+        )
+        .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
+    assert_eq!(cleared.json()["openGraph"]["title"], "Page Title");
+    assert_eq!(cleared.json()["openGraph"]["description"], Value::Null);
+    assert_eq!(cleared.json()["configuration"]["smartlinkName"], "Renamed");
+
+    let deleted = app
+        .call(
+            Method::DELETE,
+            "/api/v1/smartlink",
+            &h,
+            Some(json!({"smartlinkId": id})),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    assert_eq!(
+        deleted.json(),
+        json!({"message": "Smartlink deleted successfully"})
+    );
+    // Gone from the list and from reads; its slugs stay taken.
+    let all = app.get("/api/v1/smartlink", &h).await;
+    assert!(
+        !all.text.contains(&id),
+        "a deleted link is not listed: {}",
+        all.text
+    );
+    let gone = app.get(&format!("/api/v1/smartlink?id={id}"), &h).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    relink_error(&gone.json());
+    for taken in [&slug, &new_slug] {
+        let (status, body) = create(&app, &key, json!({"smartlinkTempUrl": taken})).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{taken}: {body}");
+        relink_error(&body);
+    }
+    let again = app
+        .call(
+            Method::DELETE,
+            "/api/v1/smartlink",
+            &h,
+            Some(json!({"smartlinkId": id})),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn plans_limit_active_smartlinks_and_a_race_for_the_last_place_has_one_winner() {
+    let app = app().await;
+    let starter = org_on(&app, "starter").await;
+    let mut made = Vec::new();
+    for _ in 0..3 {
+        let (status, link) = create(&app, &starter, json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{link}");
+        made.push(link["id"].as_str().unwrap().to_owned());
+    }
+    let (status, body) = create(&app, &starter, json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the 4th on starter: {body}");
+    relink_error(&body);
+    let deleted = app
+        .call(
+            Method::DELETE,
+            "/api/v1/smartlink",
+            std::slice::from_ref(&starter),
+            Some(json!({"smartlinkId": made[0]})),
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    let (status, _) = create(&app, &starter, json!({})).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "a deleted link frees its place"
+    );
+
+    let pro = org_on(&app, "pro").await;
+    for n in 0..9 {
+        let (status, body) = create(&app, &pro, json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "pro #{}: {body}", n + 1);
+    }
+    // Two at once for the 10th and last place: one wins.
+    let (a, b) = tokio::join!(create(&app, &pro, json!({})), create(&app, &pro, json!({})));
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::CREATED, StatusCode::FORBIDDEN],
+        "{a:?} {b:?}"
+    );
+    let (status, _) = create(&app, &pro, json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the 11th on pro");
+
+    let enterprise = org_on(&app, "enterprise").await;
+    for _ in 0..12 {
+        let (status, body) = create(&app, &enterprise, json!({})).await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "enterprise is unlimited: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn slugs_are_unique_across_orgs_without_regard_to_case_and_some_are_reserved() {
+    let app = app().await;
+    let (a, b) = (org_on(&app, "pro").await, org_on(&app, "pro").await);
+    let slug = format!("Promo_{}", crate::support::rand_u64() % 1_000_000);
+    let (status, _) = create(&app, &a, json!({"smartlinkTempUrl": slug})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    for (key, taken) in [
+        (&a, slug.clone()),
+        (&b, slug.clone()),
+        (&b, slug.to_uppercase()),
+        (&b, slug.to_lowercase()),
+    ] {
+        let (status, body) = create(&app, key, json!({"smartlinkTempUrl": taken})).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{taken}: {body}");
+        relink_error(&body);
+    }
+    for (bad, why) in [
+        ("api", "reserved"),
+        ("Health", "reserved"),
+        ("ab", "3 to 64"),
+        ("has space", "letters, digits"),
+    ] {
+        let (status, body) = create(&app, &b, json!({"smartlinkTempUrl": bad})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains("smartlinkTempUrl") && message.contains(why),
+            "{bad}: {message}"
+        );
+    }
+    let (status, body) = create(&app, &b, json!({"smartlinkType": "Carrier pigeon"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("smartlinkType"));
+}
+
+#[tokio::test]
+async fn destinations_are_checked_by_type_and_links_stay_in_their_org() {
+    let app = app().await;
+    let (a, b) = (org_on(&app, "pro").await, org_on(&app, "pro").await);
+    let (_, link) = create(&app, &a, json!({"smartlinkType": "Landing"})).await;
+    let id = link["id"].as_str().unwrap();
+    assert_eq!(
+        link["destination"],
+        json!({"title": null, "text": null, "buttons": []})
+    );
+    for (destination, field) in [
+        (json!({"url": "https://x.io"}), "destination"),
+        (
+            json!({"title": "t", "buttons": [{"label": "Go", "url": "javascript:alert(1)"}]}),
+            "destination.buttons[0].url",
+        ),
+    ] {
+        let refused = app
+            .call(
+                Method::PUT,
+                "/api/v1/smartlink",
+                std::slice::from_ref(&a),
+                Some(json!({"smartlinkId": id, "destination": destination})),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+        assert!(
+            refused.json()["message"].as_str().unwrap().contains(field),
+            "{}",
+            refused.text
+        );
+    }
+    let ok = app
+        .call(
+            Method::PUT,
+            "/api/v1/smartlink",
+            std::slice::from_ref(&a),
+            Some(json!({"smartlinkId": id, "destination": {"title": "Hello", "text": "World", "buttons": [{"label": "Go", "url": "https://x.io"}]}})),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+
+    // Org B: none of it.
+    let theirs = app
+        .get(
+            &format!("/api/v1/smartlink?id={id}"),
+            std::slice::from_ref(&b),
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    relink_error(&theirs.json());
+    let listed = app.get("/api/v1/smartlink", std::slice::from_ref(&b)).await;
+    assert_eq!(listed.json(), json!([]));
+    for method in [Method::PUT, Method::DELETE] {
+        let answer = app
+            .call(
+                method.clone(),
+                "/api/v1/smartlink",
+                std::slice::from_ref(&b),
+                Some(json!({"smartlinkId": id})),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::NOT_FOUND,
+            "{method}: {}",
+            answer.text
+        );
+    }
+}

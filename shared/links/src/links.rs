@@ -1,0 +1,363 @@
+//! Smartlink operations (seed 001 `/api/v1/smartlink`). A link is an item in its
+//! org's partition; its slug is a guard of its own (`SLUG#{slug, lowercased}`), so a
+//! slug is unique across every org and a redirect finds its link with one read.
+//! Active links are counted on an item of the org (`LINKCOUNT`) in the same
+//! transaction as the change, and the plan's limit is that count's condition, so two
+//! creates racing for the last place cannot both win.
+
+use crate::link::{
+    Configuration, CustomHtml, Destination, LinkStatus, LinkType, OpenGraph, Smartlink, StoredLink,
+    Totals, check_text, check_url,
+};
+use crate::slug::Slug;
+use relinx_ddb::codec::{n, s, to_item};
+use relinx_ddb::keys::{self, links as lk};
+use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
+use relinx_ddb::versioned::{self, Changed};
+use relinx_ddb::{Store, StoreError};
+use relinx_model::{
+    Context, EventName, LinkId, OrgId, Patch, Permission, Resource, ResourceRef, Timestamp,
+    ValidationError,
+};
+
+/// The name a link gets when none is given (seed 001).
+pub const DEFAULT_NAME: &str = "Relink Smartlink";
+/// How many generated slugs are tried before giving up (each is one in 56^6).
+const SLUG_ATTEMPTS: usize = 5;
+const MAX_NAME: usize = 200;
+const MAX_OG_TITLE: usize = 300;
+const MAX_OG_DESCRIPTION: usize = 1_000;
+/// Custom head or body HTML.
+const MAX_HTML: usize = 65_536;
+
+/// A new link (`POST`, `config`): every part optional.
+#[derive(Debug, Clone, Default)]
+pub struct NewLink {
+    pub slug: Option<Slug>,
+    pub name: Option<String>,
+    pub link_type: Option<LinkType>,
+}
+
+/// A change (`PUT`, PATCH semantics): only what is present changes.
+#[derive(Debug, Clone, Default)]
+pub struct LinkChange {
+    pub link_type: Option<LinkType>,
+    pub name: Option<String>,
+    pub slug: Option<Slug>,
+    pub og_title: Patch<String>,
+    pub og_description: Patch<String>,
+    pub og_image_url: Patch<String>,
+    pub html_head: Patch<String>,
+    pub html_body: Patch<String>,
+    pub html_active: Option<bool>,
+    pub destination: Option<serde_json::Value>,
+}
+
+fn link_sk(id: &LinkId) -> String {
+    format!("{}{id}", lk::LINK)
+}
+
+fn slug_pk(slug: &Slug) -> String {
+    format!("{}{}", lk::SLUG, slug.folded())
+}
+
+fn resource(id: &LinkId) -> ResourceRef {
+    ResourceRef::new("smartlink", id)
+}
+
+fn event_data(link: &Smartlink) -> serde_json::Value {
+    serde_json::to_value(link).unwrap_or(serde_json::Value::Null)
+}
+
+fn check_name(name: Option<String>) -> Result<Option<String>, ValidationError> {
+    let name = name.map(|n| n.trim().to_owned());
+    if name.as_deref() == Some("") {
+        return Err(ValidationError::new("smartlinkName", "must not be empty"));
+    }
+    check_text("smartlinkName", name, MAX_NAME)
+}
+
+fn slug_taken() -> StoreError {
+    StoreError::conflict(
+        "SLUG_TAKEN",
+        "this smartlink URL is taken (slugs are unique without regard to case); choose another",
+    )
+}
+
+fn limit_reached() -> StoreError {
+    StoreError::Forbidden {
+        code: "PLAN_LIMIT",
+        message:
+            "your plan's limit of active smartlinks is reached: delete one or upgrade the plan"
+                .into(),
+    }
+}
+
+/// Stages the slug's guard: it names the link, and is never removed (a deleted or
+/// renamed link keeps its slug, so no one else can take over its printed QR codes).
+fn stage_slug(tx: &mut Tx, store: &Store, org: &OrgId, id: &LinkId, slug: &Slug) {
+    let mut item = relinx_ddb::codec::key(slug_pk(slug), lk::SLUG_SK.to_owned());
+    item.insert("org".into(), s(org.as_str()));
+    item.insert("link".into(), s(id.as_str()));
+    item.insert("slug".into(), s(slug.as_str()));
+    tx.put(
+        &store.tables().main,
+        item,
+        Some(Cond::not_exists()),
+        OnFail::Error(slug_taken),
+    );
+}
+
+/// Stages one more (or one fewer) active link on the org's count; one more only
+/// while the count is below `limit`.
+fn stage_count(tx: &mut Tx, store: &Store, org: &OrgId, delta: i64, limit: Option<u64>) {
+    let condition = match (delta > 0, limit) {
+        (true, Some(limit)) => Some(
+            Cond::new("attribute_not_exists(active) OR active < :limit")
+                .value(":limit", n(i64::try_from(limit).unwrap_or(i64::MAX))),
+        ),
+        _ => None,
+    };
+    tx.update(
+        &store.tables().main,
+        UpdateSpec {
+            pk: keys::org(org),
+            sk: lk::ACTIVE_COUNT_SK.to_owned(),
+            set: Cond::new("ADD active :delta").value(":delta", n(delta)),
+            condition,
+        },
+        OnFail::Error(limit_reached),
+    );
+}
+
+/// `POST /api/v1/smartlink`: a new active link (403 past the plan's limit, 409 for a
+/// taken custom slug; a generated slug that collides is drawn again).
+pub async fn create(store: &Store, ctx: &Context, new: NewLink) -> Result<Smartlink, StoreError> {
+    ctx.require(Permission::write(Resource::Links))?;
+    let limit = relinx_identity::orgs::get(store, &ctx.org_id)
+        .await?
+        .limits()
+        .smartlinks;
+    let name = check_name(new.name)?.unwrap_or_else(|| DEFAULT_NAME.to_owned());
+    let link_type = new.link_type.unwrap_or_default();
+    let workspace = ctx.workspace_scope.clone();
+    let attempts = if new.slug.is_some() { 1 } else { SLUG_ATTEMPTS };
+    let mut last = slug_taken();
+    for _ in 0..attempts {
+        let slug = new.slug.clone().unwrap_or_else(Slug::generate);
+        let now = Timestamp::now();
+        let link = Smartlink {
+            id: LinkId::generate(),
+            status: LinkStatus::Active,
+            link_type,
+            user_id: ctx.actor.id.clone(),
+            workspace_id: workspace.clone(),
+            created_at: now,
+            updated_at: now,
+            relink: String::new(),
+            configuration: Configuration {
+                smartlink_name: name.clone(),
+                smartlink_url: slug.as_str().to_owned(),
+            },
+            open_graph: OpenGraph::default(),
+            custom_html: CustomHtml::default(),
+            destination: Destination::empty(link_type).to_value(),
+            analytics: Totals::default(),
+        };
+        let stored = StoredLink {
+            org: ctx.org_id.clone(),
+            link: link.clone(),
+        };
+        let mut tx = Tx::new();
+        tx.put(
+            &store.tables().main,
+            to_item(&stored, keys::org(&ctx.org_id), link_sk(&link.id))?,
+            Some(Cond::not_exists()),
+            OnFail::Internal,
+        );
+        stage_slug(&mut tx, store, &ctx.org_id, &link.id, &slug);
+        stage_count(&mut tx, store, &ctx.org_id, 1, limit);
+        tx.event(
+            store,
+            ctx,
+            EventName::SmartlinkCreated,
+            link.workspace_id.as_ref(),
+            resource(&link.id),
+            event_data(&link),
+        );
+        match tx.commit(store).await {
+            Ok(()) => return Ok(link),
+            Err(StoreError::Conflict {
+                code: "SLUG_TAKEN", ..
+            }) if new.slug.is_none() => last = slug_taken(),
+            Err(err) => return Err(err),
+        }
+    }
+    Err(last)
+}
+
+async fn read(store: &Store, ctx: &Context, id: &LinkId) -> Result<Smartlink, StoreError> {
+    let stored: StoredLink = store
+        .get(keys::org(&ctx.org_id), link_sk(id))
+        .await?
+        .ok_or(StoreError::NotFound("smartlink"))?;
+    if stored.link.status == LinkStatus::Deleted || !ctx.sees_confined(&stored.link.workspace_id) {
+        return Err(StoreError::NotFound("smartlink"));
+    }
+    Ok(stored.link)
+}
+
+/// `GET /api/v1/smartlink?id=`: an active link of the caller's (404 otherwise).
+pub async fn get(store: &Store, ctx: &Context, id: &LinkId) -> Result<Smartlink, StoreError> {
+    ctx.require(Permission::read(Resource::Links))?;
+    read(store, ctx, id).await
+}
+
+/// `GET /api/v1/smartlink`: every active link of the org (of the caller's workspace,
+/// for a workspace-scoped caller), oldest first.
+pub async fn list(store: &Store, ctx: &Context) -> Result<Vec<Smartlink>, StoreError> {
+    ctx.require(Permission::read(Resource::Links))?;
+    let all: Vec<StoredLink> = store
+        .org_all(&ctx.org_id, lk::LINK, || {
+            Some(
+                Cond::new("#status = :active")
+                    .name("#status", "status")
+                    .value(":active", s("Active")),
+            )
+        })
+        .await?;
+    Ok(all
+        .into_iter()
+        .map(|s| s.link)
+        .filter(|l| ctx.sees_confined(&l.workspace_id))
+        .collect())
+}
+
+/// `PUT /api/v1/smartlink`: changes what `change` carries. A new slug is claimed (409
+/// when taken); the old one stays the link's. A new type without a destination
+/// starts from that type's empty destination.
+pub async fn update(
+    store: &Store,
+    ctx: &Context,
+    id: &LinkId,
+    change: LinkChange,
+) -> Result<Smartlink, StoreError> {
+    ctx.require(Permission::write(Resource::Links))?;
+    let current = read(store, ctx, id).await?;
+    let name = check_name(change.name)?;
+    let og_title = change
+        .og_title
+        .try_map(|t| checked("openGraph.title", t, MAX_OG_TITLE))?;
+    let og_description = change
+        .og_description
+        .try_map(|t| checked("openGraph.description", t, MAX_OG_DESCRIPTION))?;
+    let og_image_url = change
+        .og_image_url
+        .try_map(|u| check_url("openGraph.imageUrl", &u))?;
+    let html_head = change
+        .html_head
+        .try_map(|h| checked("customHtml.head", h, MAX_HTML))?;
+    let html_body = change
+        .html_body
+        .try_map(|b| checked("customHtml.body", b, MAX_HTML))?;
+    let new_type = change.link_type.unwrap_or(current.link_type);
+    let destination = match change.destination {
+        Some(raw) => Some(Destination::parse(new_type, raw)?),
+        None if new_type != current.link_type => Some(Destination::empty(new_type)),
+        None => None,
+    };
+    let new_slug = change
+        .slug
+        .filter(|s| s.as_str() != current.configuration.smartlink_url);
+    let (name, og_title, og_description, og_image_url, html_head, html_body) = (
+        &name,
+        &og_title,
+        &og_description,
+        &og_image_url,
+        &html_head,
+        &html_body,
+    );
+    let (destination, new_slug) = (&destination, &new_slug);
+    versioned::modify(
+        store,
+        keys::org(&ctx.org_id),
+        link_sk(id),
+        || StoreError::NotFound("smartlink"),
+        |mut stored: StoredLink, mut tx: Tx| async move {
+            let link = &mut stored.link;
+            if link.status == LinkStatus::Deleted {
+                return Err(StoreError::NotFound("smartlink"));
+            }
+            link.link_type = new_type;
+            if let Some(name) = name {
+                link.configuration.smartlink_name = name.clone();
+            }
+            if let Some(slug) = new_slug {
+                stage_slug(&mut tx, store, &ctx.org_id, &link.id, slug);
+                link.configuration.smartlink_url = slug.as_str().to_owned();
+            }
+            og_title.clone().apply_to(&mut link.open_graph.title);
+            og_description
+                .clone()
+                .apply_to(&mut link.open_graph.description);
+            og_image_url
+                .clone()
+                .apply_to(&mut link.open_graph.image_url);
+            html_head.clone().apply_to(&mut link.custom_html.head);
+            html_body.clone().apply_to(&mut link.custom_html.body);
+            if let Some(active) = change.html_active {
+                link.custom_html.active = active;
+            }
+            if let Some(destination) = destination {
+                link.destination = destination.to_value();
+            }
+            link.updated_at = Timestamp::now();
+            let shown = link.clone();
+            tx.event(
+                store,
+                ctx,
+                EventName::SmartlinkUpdated,
+                shown.workspace_id.as_ref(),
+                resource(&shown.id),
+                event_data(&shown),
+            );
+            Ok(Changed::put(tx, stored, shown))
+        },
+    )
+    .await
+}
+
+fn checked(field: &str, text: String, max: usize) -> Result<String, ValidationError> {
+    check_text(field, Some(text), max).map(Option::unwrap_or_default)
+}
+
+/// `DELETE /api/v1/smartlink`: soft delete. The link stays (status `Deleted`), with
+/// its slug and analytics; it no longer counts against the plan.
+pub async fn delete(store: &Store, ctx: &Context, id: &LinkId) -> Result<(), StoreError> {
+    ctx.require(Permission::write(Resource::Links))?;
+    read(store, ctx, id).await?;
+    versioned::modify(
+        store,
+        keys::org(&ctx.org_id),
+        link_sk(id),
+        || StoreError::NotFound("smartlink"),
+        |mut stored: StoredLink, mut tx: Tx| async move {
+            if stored.link.status == LinkStatus::Deleted {
+                return Err(StoreError::NotFound("smartlink"));
+            }
+            stored.link.status = LinkStatus::Deleted;
+            stored.link.updated_at = Timestamp::now();
+            stage_count(&mut tx, store, &ctx.org_id, -1, None);
+            tx.event(
+                store,
+                ctx,
+                EventName::SmartlinkDeleted,
+                stored.link.workspace_id.as_ref(),
+                resource(&stored.link.id),
+                event_data(&stored.link),
+            );
+            Ok(Changed::put(tx, stored, ()))
+        },
+    )
+    .await
+}
