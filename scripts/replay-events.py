@@ -94,6 +94,9 @@ EXPECTED = {
     "links-get.json": 200,
     "links-update.json": 200,
     "links-delete.json": 200,
+    "links-analytics.json": 200,
+    # The updated link (a Url link now, on its new slug), opened on the links host.
+    "redirect-open.json": 302,
     "sync-queue.json": 200,
     "sync-retry.json": 202,
     # The dispatcher answers batch item failures, not a status: none is expected.
@@ -169,7 +172,7 @@ def main():
         sys.exit(f"relinx-dev --init-only made no delivery queue: {init.stdout} {init.stderr}")
     lambda_env["DELIVERY_QUEUE_URL"] = queue_url
     lambda_env["SQS_ENDPOINT"] = os.environ["SQS_ENDPOINT"]
-    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "-p", "audit-fn", "-p", "webhooks-fn", "-p", "dispatcher-fn", "-p", "links-fn", "--bins"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "-p", "audit-fn", "-p", "webhooks-fn", "-p", "dispatcher-fn", "-p", "links-fn", "-p", "redirect-fn", "--bins"], cwd=ROOT, check=True)
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:

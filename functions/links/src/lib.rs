@@ -12,12 +12,14 @@ use std::sync::Arc;
 /// This group's routes, each registered with its OpenAPI operation and guarded by
 /// `links:read` / `links:write`.
 pub fn routes() -> Routes {
-    let link_routes = Routes::new().routes(routes!(
-        smartlinks::get,
-        smartlinks::create,
-        smartlinks::update,
-        smartlinks::delete
-    ));
+    let link_routes = Routes::new()
+        .routes(routes!(smartlinks::analytics))
+        .routes(routes!(
+            smartlinks::get,
+            smartlinks::create,
+            smartlinks::update,
+            smartlinks::delete
+        ));
     guarded(Resource::Links, link_routes)
 }
 

@@ -227,3 +227,74 @@ pub async fn delete(
         message: "Smartlink deleted successfully",
     }))
 }
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AnalyticsParams {
+    /// The smartlink.
+    id: String,
+    /// The first day, `YYYY-MM-DD` (UTC); default 29 days before `to`.
+    from: Option<String>,
+    /// The last day, `YYYY-MM-DD` (UTC); default today.
+    to: Option<String>,
+}
+
+/// A day, `YYYY-MM-DD`, or an RFC 3339 time (its UTC day).
+fn day(field: &str, raw: &str) -> Result<relinx_model::Timestamp, ApiError> {
+    let text = if raw.len() == 10 {
+        format!("{raw}T00:00:00Z")
+    } else {
+        raw.to_owned()
+    };
+    relinx_model::Timestamp::parse(&text).ok_or_else(|| {
+        ApiError::from(relinx_model::ValidationError::new(
+            field,
+            "must be a day such as 2026-01-15 (or an RFC 3339 time)",
+        ))
+    })
+}
+
+fn day_text(at: relinx_model::Timestamp) -> String {
+    at.to_string().chars().take(10).collect()
+}
+
+/// Most days one analytics request covers.
+const MAX_DAYS: i64 = 366;
+
+#[utoipa::path(get, path = "/api/v1/smartlink/analytics", tag = "smartlinks", params(AnalyticsParams),
+    responses((status = 200, description = "Clicks, QR scans, fallbacks and bot hits per day, and people's visits by device, referrer and country", body = relinx_links::hits::Analytics)))]
+pub async fn analytics(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    QueryParams(params): QueryParams<AnalyticsParams>,
+) -> Result<Json<relinx_links::hits::Analytics>, ApiError> {
+    let to = match &params.to {
+        Some(raw) => day("to", raw)?,
+        None => relinx_model::Timestamp::now(),
+    };
+    let from = match &params.from {
+        Some(raw) => day("from", raw)?,
+        None => to.plus_seconds(-29 * 86_400),
+    };
+    let span = (to.unix() - from.unix()) / 86_400;
+    if span < 0 {
+        return Err(relinx_model::ValidationError::new("from", "must not be after `to`").into());
+    }
+    if span >= MAX_DAYS {
+        return Err(relinx_model::ValidationError::new(
+            "from",
+            format!("the range may cover at most {MAX_DAYS} days"),
+        )
+        .into());
+    }
+    let found = links::analytics(
+        &platform.store,
+        &caller.ctx,
+        &link_id(&params.id)?,
+        &day_text(from),
+        &day_text(to),
+    )
+    .await?;
+    Ok(Json(found))
+}

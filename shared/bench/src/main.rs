@@ -168,7 +168,13 @@ async fn run() -> Result<(), String> {
 
     let port = free_port()?;
     let mut dev = tokio::process::Command::new(sibling("relinx-dev")?)
-        .args(["--port", &port.to_string(), "--no-seed"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--links-port",
+            &free_port()?.to_string(),
+            "--no-seed",
+        ])
         .envs(env.iter().cloned())
         .stdout(Stdio::null())
         .kill_on_drop(true)
@@ -257,6 +263,10 @@ async fn run() -> Result<(), String> {
         ("sync", api_event("GET", "/v1/policies", &setup.api_key)),
         ("audit", api_event("GET", "/v1/audit", &setup.api_key)),
         ("webhooks", api_event("GET", "/v1/webhooks", &setup.api_key)),
+        (
+            "links",
+            api_event("GET", "/api/v1/smartlink", &setup.api_key),
+        ),
         ("dispatcher", queue_event(&setup.org_id)),
     ] {
         eprintln!("function: {name} (cold starts, memory) …");

@@ -27,6 +27,9 @@ pub struct CacheSettings {
     /// secrets) it delivered to: the bound on how long a change made through another
     /// instance takes to reach its deliveries.
     pub webhook_ttl: Duration,
+    /// How long a redirect instance trusts a short link it resolved (its target,
+    /// whether it is deleted): the bound on how long a change takes to reach visitors.
+    pub link_ttl: Duration,
 }
 
 impl Default for CacheSettings {
@@ -36,6 +39,7 @@ impl Default for CacheSettings {
             org_ttl: Duration::from_secs(10),
             workspace_ttl: Duration::from_secs(5),
             webhook_ttl: Duration::from_secs(2),
+            link_ttl: Duration::from_secs(5),
         }
     }
 }
@@ -48,6 +52,7 @@ impl CacheSettings {
             org_ttl: Duration::ZERO,
             workspace_ttl: Duration::ZERO,
             webhook_ttl: Duration::ZERO,
+            link_ttl: Duration::ZERO,
         }
     }
 }

@@ -94,6 +94,8 @@ pub mod links {
     /// `SLUG#{slug, lowercased}` → the link it names.
     pub const SLUG: &str = "SLUG#";
     pub const SLUG_SK: &str = "SLUG";
+    /// `HITS#{link}#{shard}`: a link's counters, one item per day.
+    pub const HITS: &str = "HITS#";
 }
 
 const fn reg(domain: &'static str, part: KeyPart, prefix: &'static str) -> Registered {
@@ -135,6 +137,7 @@ pub const REGISTRY: &[Registered] = &[
     reg("links", KeyPart::Sort, links::LINK),
     reg("links", KeyPart::Sort, links::ACTIVE_COUNT_SK),
     reg("links", KeyPart::Partition, links::SLUG),
+    reg("links", KeyPart::Partition, links::HITS),
 ];
 
 /// The partition of an org's items.

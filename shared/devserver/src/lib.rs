@@ -36,21 +36,28 @@ pub fn app(platform: Arc<Platform>) -> Router {
     relinx_http::serve(routes(), platform)
 }
 
-/// The OpenAPI document of every route: what `docs/openapi.json` holds.
+/// The links host's app (the short links), served on a port of its own.
+pub fn links_app(platform: Arc<Platform>) -> Router {
+    redirect_fn::app(platform)
+}
+
+/// The OpenAPI document of every route, the links host's too: what
+/// `docs/openapi.json` holds.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, api) = routes().split_for_parts();
+    let (_, api) = routes().merge(redirect_fn::routes()).split_for_parts();
     relinx_http::openapi::document(api)
 }
 
-/// Settings for local runs at `url`: signup open, plans selectable, links to `url`.
-pub fn local_settings(url: &str) -> Settings {
+/// Settings for local runs at `url` (the API) and `links_url` (the links host):
+/// signup open, plans selectable.
+pub fn local_settings(url: &str, links_url: &str) -> Settings {
     Settings {
         signup_open: true,
         plan_selection: true,
         server_timing: true,
         public_url: Some(url.to_owned()),
         allow_private_targets: true,
-        links_url: Some(url.to_owned()),
+        links_url: Some(links_url.to_owned()),
     }
 }
 
@@ -69,8 +76,9 @@ pub fn secret_from_env_or_random(name: &str) -> Vec<u8> {
     }
 }
 
-/// Connects to DynamoDB (Local), creates the tables if missing, builds the platform.
-pub async fn platform(tables: Tables, url: &str) -> Result<Arc<Platform>, String> {
+/// Connects to DynamoDB (Local), creates the tables if missing, builds the platform
+/// for an API at `url` and a links host at `links_url`.
+pub async fn platform(tables: Tables, url: &str, links_url: &str) -> Result<Arc<Platform>, String> {
     let client = Store::client_from_env().await;
     relinx_ddb::schema::create_tables(&client, &tables)
         .await
@@ -83,7 +91,7 @@ pub async fn platform(tables: Tables, url: &str) -> Result<Arc<Platform>, String
     )
     .map_err(|e| e.to_string())?;
     let store = Store::new(client, tables, hasher, CacheSettings::default());
-    Ok(Platform::new(store, tokens, local_settings(url)))
+    Ok(Platform::new(store, tokens, local_settings(url, links_url)))
 }
 
 /// The demo org's credentials, as written to `.relinx/dev.json`.

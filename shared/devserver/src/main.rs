@@ -13,6 +13,9 @@ struct Args {
     /// Port to listen on (127.0.0.1 only).
     #[arg(long, default_value_t = 3000)]
     port: u16,
+    /// Port of the links host, the public short links (default: the API port + 1).
+    #[arg(long)]
+    links_port: Option<u16>,
     /// Do not sign up a demo org.
     #[arg(long)]
     no_seed: bool,
@@ -50,8 +53,10 @@ async fn run() -> Result<(), String> {
         );
     }
     let url = format!("http://127.0.0.1:{}", args.port);
+    let links_port = args.links_port.unwrap_or(args.port.wrapping_add(1));
+    let links_url = format!("http://127.0.0.1:{links_port}");
     let tables = Tables::with_prefix(&args.table_prefix);
-    let platform = relinx_devserver::platform(tables.clone(), &url).await?;
+    let platform = relinx_devserver::platform(tables.clone(), &url, &links_url).await?;
     if args.init_only {
         // The queues too; their URL is what a dispatcher outside needs.
         if let Some(queue) = relinx_devserver::pipeline::delivery_queue(&args.table_prefix).await? {
@@ -74,6 +79,11 @@ async fn run() -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
+    let links_listener = tokio::net::TcpListener::bind(("127.0.0.1", links_port))
+        .await
+        .map_err(|e| {
+            format!("cannot listen on 127.0.0.1:{links_port} (the links host; --links-port): {e}")
+        })?;
     if !args.no_seed {
         let demo = relinx_devserver::seed_demo(&platform).await?;
         if let Some(limit) = args.demo_rate_limit {
@@ -81,7 +91,7 @@ async fn run() -> Result<(), String> {
         }
         let state = serde_json::json!({
             "api_url": url,
-            "links_url": url,
+            "links_url": links_url,
             "api_key": demo.api_key,
             "org_id": demo.org_id,
             "workspace_id": demo.workspace_id,
@@ -105,6 +115,17 @@ async fn run() -> Result<(), String> {
     } else {
         println!("relinx is running at {url}");
     }
+    println!("short links are served at {links_url}");
+    let links = axum::serve(
+        links_listener,
+        relinx_devserver::links_app(platform.clone())
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    );
+    tokio::spawn(async move {
+        if let Err(err) = links.await {
+            eprintln!("relinx-dev: the links host failed: {err}");
+        }
+    });
     axum::serve(
         listener,
         relinx_devserver::app(platform)

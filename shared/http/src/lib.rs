@@ -121,6 +121,24 @@ pub fn guarded(resource: relinx_model::Resource, routes: Routes) -> Routes {
         ))
 }
 
+/// The links host's app: its public routes behind the request layer alone (request
+/// id, log line, DynamoDB accounting; no credentials, no rate limit: short links are
+/// opened by anyone), unknown paths answered by `not_found`.
+pub fn serve_links<H, T>(routes: Routes, platform: Arc<Platform>, not_found: H) -> Router
+where
+    H: axum::handler::Handler<T, Arc<Platform>>,
+    T: 'static,
+{
+    let (routes, _document) = routes.split_for_parts();
+    routes
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            platform.clone(),
+            middleware::front,
+        ))
+        .with_state(platform)
+}
+
 /// Wraps a function's routes in the platform's middleware and fallback. Every
 /// function calls this once; the dev server calls it once over all routes merged.
 /// (The routes' OpenAPI operations are dropped here: the document is served whole,

@@ -8,9 +8,11 @@
 //! and typed input, checks its permission first, and writes one transaction carrying
 //! its event.
 
+pub mod hits;
 pub mod link;
 pub mod links;
 pub mod slug;
+pub mod visit;
 
 pub use link::{Destination, LinkType, Smartlink};
 pub use links::{LinkChange, NewLink};

@@ -93,19 +93,103 @@ fn limit_reached() -> StoreError {
     }
 }
 
-/// Stages the slug's guard: it names the link, and is never removed (a deleted or
-/// renamed link keeps its slug, so no one else can take over its printed QR codes).
-fn stage_slug(tx: &mut Tx, store: &Store, org: &OrgId, id: &LinkId, slug: &Slug) {
+/// What the slug guard keeps for the redirect: the link as it is, so opening a
+/// short link is one read.
+fn serving(org: &OrgId, link: &Smartlink) -> String {
+    serde_json::to_string(&StoredLink {
+        org: org.clone(),
+        link: link.clone(),
+    })
+    .unwrap_or_default()
+}
+
+/// Stages the slug's guard: it names the link and carries what the redirect serves.
+/// It is never removed (a deleted or renamed link keeps its slug, so no one else can
+/// take over its printed QR codes).
+fn stage_slug(tx: &mut Tx, store: &Store, org: &OrgId, link: &Smartlink, slug: &Slug) {
     let mut item = relinx_ddb::codec::key(slug_pk(slug), lk::SLUG_SK.to_owned());
     item.insert("org".into(), s(org.as_str()));
-    item.insert("link".into(), s(id.as_str()));
+    item.insert("link".into(), s(link.id.as_str()));
     item.insert("slug".into(), s(slug.as_str()));
+    item.insert("serve".into(), s(serving(org, link)));
+    forget_after_commit(tx, store, slug.as_str());
     tx.put(
         &store.tables().main,
         item,
         Some(Cond::not_exists()),
         OnFail::Error(slug_taken),
     );
+}
+
+/// Drops `slug` from this instance's redirect cache once the change commits.
+fn forget_after_commit(tx: &mut Tx, store: &Store, slug: &str) {
+    let (store, slug) = (store.clone(), slug.to_owned());
+    tx.after_commit(move || crate::visit::forget(&store, &slug));
+}
+
+/// Stages the link's new state into its slug's guard (the redirect's copy).
+fn stage_serving(tx: &mut Tx, store: &Store, org: &OrgId, link: &Smartlink) {
+    let Ok(slug) = Slug::parse("slug", &link.configuration.smartlink_url) else {
+        return;
+    };
+    forget_after_commit(tx, store, slug.as_str());
+    tx.update(
+        &store.tables().main,
+        UpdateSpec {
+            pk: slug_pk(&slug),
+            sk: lk::SLUG_SK.to_owned(),
+            set: Cond::new("SET serve = :serve").value(":serve", s(serving(org, link))),
+            condition: Some(Cond::new("link = :link").value(":link", s(link.id.as_str()))),
+        },
+        OnFail::Internal,
+    );
+}
+
+/// Stages a slug the link no longer answers on: kept (nobody else may take it), but
+/// serving nothing.
+fn stage_retired(tx: &mut Tx, store: &Store, link: &Smartlink, old: &str) {
+    let Ok(slug) = Slug::parse("slug", old) else {
+        return;
+    };
+    forget_after_commit(tx, store, slug.as_str());
+    tx.update(
+        &store.tables().main,
+        UpdateSpec {
+            pk: slug_pk(&slug),
+            sk: lk::SLUG_SK.to_owned(),
+            set: Cond::new("REMOVE serve"),
+            condition: Some(Cond::new("link = :link").value(":link", s(link.id.as_str()))),
+        },
+        OnFail::Internal,
+    );
+}
+
+/// The link a slug names, as the redirect serves it (one read); `None` for an
+/// unknown slug or one its link no longer answers on. A deleted link is returned
+/// (status `Deleted`) so the caller can tell it apart, and serves nothing.
+pub async fn resolve(store: &Store, slug: &str) -> Result<Option<(OrgId, Smartlink)>, StoreError> {
+    let folded = slug.to_ascii_lowercase();
+    let out = store
+        .client()
+        .get_item()
+        .table_name(&store.tables().main)
+        .set_key(Some(relinx_ddb::codec::key(
+            format!("{}{folded}", lk::SLUG),
+            lk::SLUG_SK.to_owned(),
+        )))
+        .projection_expression("serve")
+        .send()
+        .await?;
+    let Some(serve) = out
+        .item
+        .as_ref()
+        .and_then(|item| relinx_ddb::codec::get_s(item, "serve"))
+    else {
+        return Ok(None);
+    };
+    let stored: StoredLink =
+        serde_json::from_str(serve).map_err(|e| StoreError::internal("read a slug's link", e))?;
+    Ok(Some((stored.org, stored.link)))
 }
 
 /// Stages one more (or one fewer) active link on the org's count; one more only
@@ -175,7 +259,7 @@ pub async fn create(store: &Store, ctx: &Context, new: NewLink) -> Result<Smartl
             Some(Cond::not_exists()),
             OnFail::Internal,
         );
-        stage_slug(&mut tx, store, &ctx.org_id, &link.id, &slug);
+        stage_slug(&mut tx, store, &ctx.org_id, &link, &slug);
         stage_count(&mut tx, store, &ctx.org_id, 1, limit);
         tx.event(
             store,
@@ -210,7 +294,9 @@ async fn read(store: &Store, ctx: &Context, id: &LinkId) -> Result<Smartlink, St
 /// `GET /api/v1/smartlink?id=`: an active link of the caller's (404 otherwise).
 pub async fn get(store: &Store, ctx: &Context, id: &LinkId) -> Result<Smartlink, StoreError> {
     ctx.require(Permission::read(Resource::Links))?;
-    read(store, ctx, id).await
+    let mut link = read(store, ctx, id).await?;
+    link.analytics = crate::hits::totals(store, id).await?;
+    Ok(link)
 }
 
 /// `GET /api/v1/smartlink`: every active link of the org (of the caller's workspace,
@@ -226,11 +312,35 @@ pub async fn list(store: &Store, ctx: &Context) -> Result<Vec<Smartlink>, StoreE
             )
         })
         .await?;
-    Ok(all
+    let links: Vec<Smartlink> = all
         .into_iter()
         .map(|s| s.link)
         .filter(|l| ctx.sees_confined(&l.workspace_id))
-        .collect())
+        .collect();
+    let totals =
+        futures::future::join_all(links.iter().map(|l| crate::hits::totals(store, &l.id))).await;
+    links
+        .into_iter()
+        .zip(totals)
+        .map(|(mut link, totals)| {
+            link.analytics = totals?;
+            Ok(link)
+        })
+        .collect()
+}
+
+/// `GET /api/v1/smartlink/analytics`: a link's hits per day and by device, referrer
+/// and country, from `from` to `to` (days, inclusive).
+pub async fn analytics(
+    store: &Store,
+    ctx: &Context,
+    id: &LinkId,
+    from: &str,
+    to: &str,
+) -> Result<crate::hits::Analytics, StoreError> {
+    ctx.require(Permission::read(Resource::Links))?;
+    read(store, ctx, id).await?;
+    crate::hits::analytics(store, id, from, to).await
 }
 
 /// `PUT /api/v1/smartlink`: changes what `change` carries. A new slug is claimed (409
@@ -292,8 +402,8 @@ pub async fn update(
             if let Some(name) = name {
                 link.configuration.smartlink_name = name.clone();
             }
+            let old_slug = link.configuration.smartlink_url.clone();
             if let Some(slug) = new_slug {
-                stage_slug(&mut tx, store, &ctx.org_id, &link.id, slug);
                 link.configuration.smartlink_url = slug.as_str().to_owned();
             }
             og_title.clone().apply_to(&mut link.open_graph.title);
@@ -312,6 +422,13 @@ pub async fn update(
                 link.destination = destination.to_value();
             }
             link.updated_at = Timestamp::now();
+            match new_slug {
+                Some(slug) => {
+                    stage_slug(&mut tx, store, &ctx.org_id, link, slug);
+                    stage_retired(&mut tx, store, link, &old_slug);
+                }
+                None => stage_serving(&mut tx, store, &ctx.org_id, link),
+            }
             let shown = link.clone();
             tx.event(
                 store,
@@ -348,6 +465,7 @@ pub async fn delete(store: &Store, ctx: &Context, id: &LinkId) -> Result<(), Sto
             stored.link.status = LinkStatus::Deleted;
             stored.link.updated_at = Timestamp::now();
             stage_count(&mut tx, store, &ctx.org_id, -1, None);
+            stage_serving(&mut tx, store, &ctx.org_id, &stored.link);
             tx.event(
                 store,
                 ctx,

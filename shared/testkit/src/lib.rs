@@ -146,6 +146,16 @@ impl TestApp {
         }
     }
 
+    /// Another app on the same platform (store, caches, settings): a second host of
+    /// one deployment, e.g. the links host beside the API.
+    pub fn beside(&self, make_app: fn(Arc<Platform>) -> Router) -> Self {
+        Self {
+            router: make_app(self.platform.clone()),
+            platform: self.platform.clone(),
+            peer: self.peer,
+        }
+    }
+
     pub async fn raw(&self, mut request: Request<Body>) -> TestResponse {
         request
             .extensions_mut()

@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 pub struct DevServer {
     child: Child,
     pub addr: String,
+    /// The links host (the short links).
+    pub links_addr: String,
 }
 
 impl DevServer {
@@ -28,10 +30,11 @@ impl Drop for DevServer {
 /// without, it delivers nothing, so it never races a test that drives delivery
 /// itself on the same tables.
 pub async fn spawn(prefix: &str, pipeline: bool, env: &[(&str, &str)]) -> DevServer {
-    let port = {
+    let free_port = || {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
         listener.local_addr().expect("addr").port()
     };
+    let (port, links_port) = (free_port(), free_port());
     let mut command = Command::new(env!("CARGO_BIN_EXE_relinx-dev"));
     if pipeline {
         assert!(
@@ -42,7 +45,13 @@ pub async fn spawn(prefix: &str, pipeline: bool, env: &[(&str, &str)]) -> DevSer
         command.env_remove("SQS_ENDPOINT");
     }
     let child = command
-        .args(["--port", &port.to_string(), "--no-seed"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--links-port",
+            &links_port.to_string(),
+            "--no-seed",
+        ])
         .env("RELINX_TABLE_PREFIX", prefix)
         .env(
             "RELINX_KEY_PEPPER",
@@ -62,6 +71,7 @@ pub async fn spawn(prefix: &str, pipeline: bool, env: &[(&str, &str)]) -> DevSer
     let server = DevServer {
         child,
         addr: format!("127.0.0.1:{port}"),
+        links_addr: format!("127.0.0.1:{links_port}"),
     };
     for _ in 0..200 {
         if tokio::net::TcpStream::connect(&server.addr).await.is_ok() {

@@ -352,3 +352,276 @@ async fn destinations_are_checked_by_type_and_links_stay_in_their_org() {
         );
     }
 }
+
+const DESKTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15";
+
+/// The API and the links host of one deployment.
+async fn hosts() -> (TestApp, TestApp) {
+    let api = app().await;
+    let links = api.beside(relinx_devserver::links_app);
+    (api, links)
+}
+
+async fn open(links: &TestApp, path: &str, agent: &str) -> relinx_testkit::TestResponse {
+    links.get(path, &[("user-agent", agent.to_owned())]).await
+}
+
+/// A link of `type` with `destination` (and `extra` PUT fields); its id and slug.
+async fn link_with(
+    api: &TestApp,
+    key: &(&'static str, String),
+    link_type: &str,
+    destination: Value,
+    extra: Value,
+) -> (String, String) {
+    let (status, made) = create(api, key, json!({"smartlinkType": link_type})).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let id = made["id"].as_str().unwrap().to_owned();
+    let mut body = json!({"smartlinkId": id, "destination": destination});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let updated = api
+        .call(
+            Method::PUT,
+            "/api/v1/smartlink",
+            std::slice::from_ref(key),
+            Some(body),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text);
+    let slug = made["configuration"]["smartlinkUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (id, slug)
+}
+
+async fn totals(api: &TestApp, key: &(&'static str, String), id: &str) -> Value {
+    let got = api
+        .get(
+            &format!("/api/v1/smartlink?id={id}"),
+            std::slice::from_ref(key),
+        )
+        .await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.text);
+    got.json()["analytics"].clone()
+}
+
+#[tokio::test]
+async fn a_thousand_concurrent_redirects_count_a_thousand_clicks_and_nothing_else() {
+    let (api, links) = hosts().await;
+    let key = org_on(&api, "pro").await;
+    let (id, slug) = link_with(
+        &api,
+        &key,
+        "Url",
+        json!({"url": "https://example.com/sale"}),
+        json!({}),
+    )
+    .await;
+
+    let path = format!("/{slug}");
+    let visits = (0..1000).map(|_| open(&links, &path, DESKTOP));
+    for answer in futures::future::join_all(visits).await {
+        assert_eq!(answer.status, StatusCode::FOUND, "{}", answer.text);
+        assert_eq!(answer.header("location"), Some("https://example.com/sale"));
+        assert_eq!(answer.header("cache-control"), Some("private, max-age=0"));
+    }
+    let scan_path = format!("/{slug}?src=qr");
+    let scans = (0..10).map(|_| open(&links, &scan_path, IPHONE));
+    for answer in futures::future::join_all(scans).await {
+        assert_eq!(answer.status, StatusCode::FOUND);
+    }
+    // Previews: HEAD requests and unfurlers see the page's tags and are no clicks.
+    let head = links
+        .call(
+            Method::HEAD,
+            &format!("/{slug}"),
+            &[("user-agent", DESKTOP.to_owned())],
+            None,
+        )
+        .await;
+    assert_eq!(head.status, StatusCode::OK);
+    let unfurl = open(
+        &links,
+        &format!("/{slug}"),
+        "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    )
+    .await;
+    assert_eq!(unfurl.status, StatusCode::OK);
+    assert!(unfurl.text.contains("og:url"), "{}", unfurl.text);
+    assert_eq!(
+        totals(&api, &key, &id).await,
+        json!({"totalClicks": 1000, "totalQrCodeScans": 10, "totalFallBack": 0})
+    );
+
+    let today: String = relinx_model::Timestamp::now()
+        .to_string()
+        .chars()
+        .take(10)
+        .collect();
+    let stats = api
+        .get(
+            &format!("/api/v1/smartlink/analytics?id={id}&from={today}&to={today}"),
+            std::slice::from_ref(&key),
+        )
+        .await;
+    assert_eq!(stats.status, StatusCode::OK, "{}", stats.text);
+    let stats = stats.json();
+    assert_eq!(stats["days"][0]["date"], today.as_str());
+    assert_eq!(stats["days"][0]["clicks"], 1000);
+    assert_eq!(stats["days"][0]["qrCodeScans"], 10);
+    assert_eq!(stats["bots"], 2);
+    assert_eq!(
+        stats["devices"],
+        json!({"bot": 2, "desktop": 1000, "ios": 10})
+    );
+}
+
+#[tokio::test]
+async fn app_links_go_by_device_and_count_their_fallbacks() {
+    let (api, links) = hosts().await;
+    let key = org_on(&api, "pro").await;
+    let (id, slug) = link_with(
+        &api,
+        &key,
+        "App",
+        json!({"iosUrl": "https://apps.apple.com/app/x", "androidUrl": "https://play.google.com/x", "fallbackUrl": "https://x.example"}),
+        json!({}),
+    )
+    .await;
+    let ios = open(&links, &format!("/{slug}"), IPHONE).await;
+    assert_eq!(ios.header("location"), Some("https://apps.apple.com/app/x"));
+    let android = open(
+        &links,
+        &format!("/{slug}"),
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8)",
+    )
+    .await;
+    assert_eq!(
+        android.header("location"),
+        Some("https://play.google.com/x")
+    );
+    let desktop = links
+        .get(
+            &format!("/{slug}"),
+            &[
+                ("user-agent", DESKTOP.to_owned()),
+                ("referer", "https://news.example.org/post".to_owned()),
+                ("cloudfront-viewer-country", "DE".to_owned()),
+            ],
+        )
+        .await;
+    assert_eq!(desktop.header("location"), Some("https://x.example"));
+    assert_eq!(
+        totals(&api, &key, &id).await,
+        json!({"totalClicks": 3, "totalQrCodeScans": 0, "totalFallBack": 1})
+    );
+    let stats = api
+        .get(
+            &format!("/api/v1/smartlink/analytics?id={id}"),
+            std::slice::from_ref(&key),
+        )
+        .await
+        .json();
+    assert_eq!(stats["referrers"], json!({"news.example.org": 1}));
+    assert_eq!(stats["countries"], json!({"DE": 1}));
+}
+
+#[tokio::test]
+async fn pages_escape_every_value_and_show_custom_html_only_when_active() {
+    let (api, links) = hosts().await;
+    let key = org_on(&api, "pro").await;
+    let evil = "\"><script>alert(1)</script>";
+    let (id, slug) = link_with(
+        &api,
+        &key,
+        "Landing",
+        json!({"title": evil, "text": "<b>bold?</b>", "buttons": [{"label": evil, "url": "https://x.example/?a=\"b\""}]}),
+        json!({
+            "openGraph": {"title": evil, "description": evil, "imageUrl": "https://img.example/a.png"},
+            "customHtml": {"head": "<meta name='custom' content='value'>", "body": "<p id='custom-body'>hi</p>", "active": false},
+        }),
+    )
+    .await;
+    let page = open(&links, &format!("/{slug}"), DESKTOP).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(
+        !page.text.contains("<script>alert(1)</script>"),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("&lt;b&gt;bold?&lt;/b&gt;"));
+    assert!(
+        page.text
+            .contains("<meta property=\"og:image\" content=\"https://img.example/a.png\">")
+    );
+    assert!(page.text.contains("twitter:card"));
+    assert!(!page.text.contains("custom-body"), "custom HTML is off");
+
+    let on = api
+        .call(
+            Method::PUT,
+            "/api/v1/smartlink",
+            std::slice::from_ref(&key),
+            Some(json!({"smartlinkId": id, "customHtml": {"active": true}})),
+        )
+        .await;
+    assert_eq!(on.status, StatusCode::OK);
+    let page = open(&links, &format!("/{slug}"), DESKTOP).await;
+    assert!(
+        page.text.contains("<p id='custom-body'>hi</p>"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("<meta name='custom' content='value'>"));
+
+    // A DigiCard is a page and a vCard.
+    let (_, card) = link_with(
+        &api,
+        &key,
+        "DigiCard",
+        json!({"name": "Ada Lovelace", "title": "Analyst", "company": "Engines, Ltd.", "phone": "+44 20 1234", "email": "ada@example.com", "website": "https://ada.example"}),
+        json!({}),
+    )
+    .await;
+    let vcf = open(&links, &format!("/{card}?format=vcf"), DESKTOP).await;
+    assert_eq!(vcf.status, StatusCode::OK);
+    assert_eq!(
+        vcf.header("content-type"),
+        Some("text/vcard; charset=utf-8")
+    );
+    assert!(
+        vcf.text
+            .starts_with("BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ada Lovelace\r\n"),
+        "{}",
+        vcf.text
+    );
+    assert!(vcf.text.contains("ORG:Engines\\, Ltd.\r\n"), "{}", vcf.text);
+    assert!(vcf.text.ends_with("END:VCARD\r\n"));
+
+    // Deleted: the 404 page, as for a slug nobody has.
+    api.call(
+        Method::DELETE,
+        "/api/v1/smartlink",
+        std::slice::from_ref(&key),
+        Some(json!({"smartlinkId": id})),
+    )
+    .await;
+    for path in [format!("/{slug}"), "/no-such-link-here".to_owned()] {
+        let gone = open(&links, &path, DESKTOP).await;
+        assert_eq!(gone.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(gone.text.contains("Link not found"), "{}", gone.text);
+    }
+}

@@ -1,0 +1,370 @@
+//! Counting what a short link receives, exactly and without a hot key.
+//!
+//! A hit adds to one counter item of its link, day and a random shard:
+//! `pk = HITS#{link}#{shard}`, `sk = {day}`, with `ADD` on the hit's kind (`clicks`,
+//! `qr`, `fallback`, `bots`) and on its breakdowns (`dev:{device}`, `ref:{host}`,
+//! `cc:{country}`). One `UpdateItem` per hit, spread over [`SHARDS`] partition keys,
+//! so one link takes 16 × 1,000 writes/s before any key is hot (docs/links.md has
+//! the design for more). Reading sums the shards: a link's totals are
+//! [`SHARDS`] Queries, its analytics for a range the same Queries bounded by day.
+
+use crate::link::Totals;
+use aws_sdk_dynamodb::types::AttributeValue;
+use relinx_ddb::codec::{key, n, s};
+use relinx_ddb::keys::links as lk;
+use relinx_ddb::{Store, StoreError};
+use relinx_model::{LinkId, Timestamp};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// Partition keys one link's counters are spread over.
+pub const SHARDS: u32 = 16;
+/// The longest referrer host kept (longer ones are cut).
+const MAX_HOST: usize = 100;
+
+/// What a hit was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HitKind {
+    /// A person opened the link.
+    Click,
+    /// A person opened the link from its QR code (`?src=qr`): instead of a click.
+    QrScan,
+    /// A link unfurler, crawler or a HEAD request: never a click.
+    Bot,
+}
+
+/// The device class of a visitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    Ios,
+    Android,
+    Desktop,
+    Bot,
+}
+
+impl Device {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ios => "ios",
+            Self::Android => "android",
+            Self::Desktop => "desktop",
+            Self::Bot => "bot",
+        }
+    }
+}
+
+/// User agents of link unfurlers and crawlers (lowercased substrings): they fetch a
+/// link to preview it, often with a GET and several HEADs, and are not clicks.
+const BOTS: &[&str] = &[
+    "bot",
+    "crawl",
+    "spider",
+    "slurp",
+    "facebookexternalhit",
+    "facebookcatalog",
+    "whatsapp",
+    "skypeuripreview",
+    "embedly",
+    "iframely",
+    "vkshare",
+    "pinterest",
+    "bitlybot",
+    "outbrain",
+    "quora link preview",
+    "redditbot",
+    "snapchat",
+    "preview",
+    "headlesschrome",
+    "lighthouse",
+    "curl/",
+    "wget/",
+    "python-requests",
+    "go-http-client",
+    "okhttp",
+    "java/",
+    "httpclient",
+    "node-fetch",
+    "axios/",
+];
+
+/// The device class a User-Agent names (an absent one is a bot).
+pub fn device_of(user_agent: Option<&str>) -> Device {
+    let Some(agent) = user_agent
+        .map(str::to_ascii_lowercase)
+        .filter(|a| !a.is_empty())
+    else {
+        return Device::Bot;
+    };
+    if BOTS.iter().any(|b| agent.contains(b)) {
+        Device::Bot
+    } else if agent.contains("iphone") || agent.contains("ipad") || agent.contains("ipod") {
+        Device::Ios
+    } else if agent.contains("android") {
+        Device::Android
+    } else {
+        Device::Desktop
+    }
+}
+
+/// One hit of a link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub kind: HitKind,
+    /// A person's visit that went to an App link's fallback (also a click or scan).
+    pub fallback: bool,
+    pub device: Device,
+    /// The referring page's host.
+    pub referrer: Option<String>,
+    /// Two letters, as the edge reports it (`CloudFront-Viewer-Country`).
+    pub country: Option<String>,
+    pub at: Timestamp,
+}
+
+fn day_of(at: Timestamp) -> String {
+    at.to_string().chars().take(10).collect()
+}
+
+/// A referrer's host, or `None` for what is not a URL.
+pub fn referrer_host(raw: Option<&str>) -> Option<String> {
+    let parsed = url::Url::parse(raw?).ok()?;
+    let host = parsed.host_str()?.to_ascii_lowercase();
+    Some(host.chars().take(MAX_HOST).collect())
+}
+
+/// A country code as the edge sends it, if it is one.
+pub fn country_code(raw: Option<&str>) -> Option<String> {
+    let raw = raw?.trim();
+    (raw.len() == 2 && raw.chars().all(|c| c.is_ascii_alphabetic()))
+        .then(|| raw.to_ascii_uppercase())
+}
+
+fn shard_pk(link: &LinkId, shard: u32) -> String {
+    format!("{}{link}#{shard}", lk::HITS)
+}
+
+/// Records one hit: one `UpdateItem` on a random shard of the link's day.
+pub async fn record(store: &Store, link: &LinkId, hit: &Hit) -> Result<(), StoreError> {
+    let shard = rand::random::<u32>() % SHARDS;
+    let mut adds = Vec::new();
+    let mut names = Vec::new();
+    let mut counted = |attribute: String| {
+        let placeholder = format!("#a{}", names.len());
+        adds.push(format!("{placeholder} :one"));
+        names.push((placeholder, attribute));
+    };
+    match hit.kind {
+        HitKind::Click => counted("clicks".into()),
+        HitKind::QrScan => counted("qr".into()),
+        HitKind::Bot => counted("bots".into()),
+    }
+    if hit.fallback && hit.kind != HitKind::Bot {
+        counted("fallback".into());
+    }
+    counted(format!("dev:{}", hit.device.as_str()));
+    if hit.kind != HitKind::Bot {
+        if let Some(host) = &hit.referrer {
+            counted(format!("ref:{host}"));
+        }
+        if let Some(country) = &hit.country {
+            counted(format!("cc:{country}"));
+        }
+    }
+    let mut request = store
+        .client()
+        .update_item()
+        .table_name(&store.tables().main)
+        .set_key(Some(key(shard_pk(link, shard), day_of(hit.at))))
+        .update_expression(format!("ADD {}", adds.join(", ")))
+        .expression_attribute_values(":one", n(1));
+    for (placeholder, attribute) in names {
+        request = request.expression_attribute_names(placeholder, attribute);
+    }
+    request.send().await?;
+    Ok(())
+}
+
+/// Every counter item of a link between two days (inclusive), from every shard.
+async fn days(
+    store: &Store,
+    link: &LinkId,
+    from: &str,
+    to: &str,
+) -> Result<Vec<relinx_ddb::codec::Item>, StoreError> {
+    let queries = (0..SHARDS).map(|shard| async move {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = store
+                .client()
+                .query()
+                .table_name(&store.tables().main)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", s(shard_pk(link, shard)))
+                .expression_attribute_values(":from", s(from))
+                .expression_attribute_values(":to", s(to))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok::<_, StoreError>(items);
+            }
+        }
+    });
+    let mut all = Vec::new();
+    for items in futures::future::join_all(queries).await {
+        all.extend(items?);
+    }
+    Ok(all)
+}
+
+fn count(value: &AttributeValue) -> u64 {
+    value
+        .as_n()
+        .ok()
+        .and_then(|raw| raw.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A link's totals (the `analytics` of its object), exact.
+pub async fn totals(store: &Store, link: &LinkId) -> Result<Totals, StoreError> {
+    let mut totals = Totals::default();
+    for item in days(store, link, "0000", "9999").await? {
+        totals.total_clicks += item.get("clicks").map_or(0, count);
+        totals.total_qr_code_scans += item.get("qr").map_or(0, count);
+        totals.total_fall_back += item.get("fallback").map_or(0, count);
+    }
+    Ok(totals)
+}
+
+/// One day of a link's analytics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Day {
+    /// `YYYY-MM-DD` (UTC).
+    pub date: String,
+    pub clicks: u64,
+    pub qr_code_scans: u64,
+    pub fall_backs: u64,
+    /// Link unfurlers and crawlers: never counted as clicks.
+    pub bots: u64,
+}
+
+/// A link's analytics over a range of days.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Analytics {
+    pub from: String,
+    pub to: String,
+    pub totals: Totals,
+    pub bots: u64,
+    /// Days with any hit, oldest first.
+    pub days: Vec<Day>,
+    /// Visits by device class: `ios`, `android`, `desktop`, `bot`.
+    pub devices: BTreeMap<String, u64>,
+    /// People's visits by referring host.
+    pub referrers: BTreeMap<String, u64>,
+    /// People's visits by country (where the edge reports it).
+    pub countries: BTreeMap<String, u64>,
+}
+
+/// A link's analytics from `from` to `to` (days, `YYYY-MM-DD`, inclusive).
+pub async fn analytics(
+    store: &Store,
+    link: &LinkId,
+    from: &str,
+    to: &str,
+) -> Result<Analytics, StoreError> {
+    let mut result = Analytics {
+        from: from.to_owned(),
+        to: to.to_owned(),
+        ..Analytics::default()
+    };
+    let mut by_day: BTreeMap<String, Day> = BTreeMap::new();
+    for item in days(store, link, from, to).await? {
+        let date = relinx_ddb::codec::get_s(&item, relinx_ddb::keys::SK)
+            .unwrap_or_default()
+            .to_owned();
+        let day = by_day.entry(date.clone()).or_insert_with(|| Day {
+            date,
+            ..Day::default()
+        });
+        for (name, value) in &item {
+            let value = count(value);
+            match name.as_str() {
+                "clicks" => day.clicks += value,
+                "qr" => day.qr_code_scans += value,
+                "fallback" => day.fall_backs += value,
+                "bots" => day.bots += value,
+                other => {
+                    let (map, key) = if let Some(k) = other.strip_prefix("dev:") {
+                        (&mut result.devices, k)
+                    } else if let Some(k) = other.strip_prefix("ref:") {
+                        (&mut result.referrers, k)
+                    } else if let Some(k) = other.strip_prefix("cc:") {
+                        (&mut result.countries, k)
+                    } else {
+                        continue;
+                    };
+                    *map.entry(key.to_owned()).or_default() += value;
+                }
+            }
+        }
+    }
+    for day in by_day.values() {
+        result.totals.total_clicks += day.clicks;
+        result.totals.total_qr_code_scans += day.qr_code_scans;
+        result.totals.total_fall_back += day.fall_backs;
+        result.bots += day.bots;
+    }
+    result.days = by_day.into_values().collect();
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_and_bots_are_told_apart() {
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15";
+        assert_eq!(device_of(Some(iphone)), Device::Ios);
+        assert_eq!(
+            device_of(Some(
+                "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36"
+            )),
+            Device::Android
+        );
+        assert_eq!(
+            device_of(Some(
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0"
+            )),
+            Device::Desktop
+        );
+        for bot in [
+            "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+            "facebookexternalhit/1.1",
+            "Twitterbot/1.0",
+            "WhatsApp/2.23.20.0",
+            "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+            "curl/8.5.0",
+        ] {
+            assert_eq!(device_of(Some(bot)), Device::Bot, "{bot}");
+        }
+        assert_eq!(device_of(None), Device::Bot);
+    }
+
+    #[test]
+    fn referrers_and_countries_are_normalised() {
+        assert_eq!(
+            referrer_host(Some("https://News.Example.com/a?b")).as_deref(),
+            Some("news.example.com")
+        );
+        assert_eq!(referrer_host(Some("not a url")), None);
+        assert_eq!(country_code(Some("de")).as_deref(), Some("DE"));
+        assert_eq!(country_code(Some("XYZ")), None);
+    }
+}

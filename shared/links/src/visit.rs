@@ -1,0 +1,196 @@
+//! Opening a short link (`GET /{slug}` on the links host): what it answers and how the
+//! hit is counted. The rules are here; the redirect function renders them.
+
+use crate::hits::{self, Device, Hit, HitKind};
+use crate::link::{Destination, LinkStatus, Smartlink};
+use relinx_ddb::{CacheSettings, Store, StoreError, TtlCache};
+use relinx_model::{OrgId, Timestamp};
+use std::sync::Arc;
+
+/// What the visitor sent that matters.
+#[derive(Debug, Clone, Default)]
+pub struct Visitor {
+    /// A HEAD request: a preview, never a click.
+    pub head: bool,
+    pub user_agent: Option<String>,
+    /// `?src=qr`: opened from the link's QR code.
+    pub from_qr: bool,
+    pub referrer: Option<String>,
+    pub country: Option<String>,
+}
+
+/// What to answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// A 302 to this URL.
+    Redirect(String),
+    /// The link's page (Landing, DigiCard, TxtBin; and any link to a bot, which gets
+    /// the meta tags a preview needs).
+    Page,
+    /// No such link, a deleted one, or one with nowhere to go yet.
+    NotFound,
+}
+
+/// Slugs this instance resolved lately: a popular link is read once every few
+/// seconds, not on every visit.
+struct Resolved(TtlCache<String, Option<Arc<(OrgId, Smartlink)>>>);
+
+fn resolved(store: &Store) -> Arc<Resolved> {
+    store.local(|cache: &CacheSettings| Resolved(TtlCache::new(cache.link_ttl, 100_000)))
+}
+
+/// Drops a slug from this instance's cache (after this instance changed its link).
+pub(crate) fn forget(store: &Store, slug: &str) {
+    resolved(store).0.invalidate(&slug.to_ascii_lowercase());
+}
+
+/// The link behind a slug, from this instance's cache or one read.
+pub async fn find(
+    store: &Store,
+    slug: &str,
+) -> Result<Option<Arc<(OrgId, Smartlink)>>, StoreError> {
+    let key = slug.to_ascii_lowercase();
+    let cache = resolved(store);
+    if let Some(found) = cache.0.get(&key) {
+        return Ok(found);
+    }
+    let found = crate::links::resolve(store, slug).await?.map(Arc::new);
+    cache.0.insert(key, found.clone());
+    Ok(found)
+}
+
+/// What opening `link` answers for `visitor`, and the hit it counts (none for a link
+/// that answers nothing).
+pub fn decide(link: &Smartlink, visitor: &Visitor) -> (Answer, Option<Hit>) {
+    if link.status == LinkStatus::Deleted {
+        return (Answer::NotFound, None);
+    }
+    let device = if visitor.head {
+        Device::Bot
+    } else {
+        hits::device_of(visitor.user_agent.as_deref())
+    };
+    let bot = device == Device::Bot;
+    let kind = if bot {
+        HitKind::Bot
+    } else if visitor.from_qr {
+        HitKind::QrScan
+    } else {
+        HitKind::Click
+    };
+    let mut fallback = false;
+    let answer = match link.destination() {
+        Destination::Url(target) => target.url.map_or(Answer::NotFound, Answer::Redirect),
+        Destination::App(targets) => {
+            let own = match device {
+                Device::Ios => targets.ios_url.clone(),
+                Device::Android => targets.android_url.clone(),
+                Device::Desktop | Device::Bot => None,
+            };
+            match own {
+                Some(url) => Answer::Redirect(url),
+                None => {
+                    fallback = true;
+                    targets
+                        .fallback_url
+                        .map_or(Answer::NotFound, Answer::Redirect)
+                }
+            }
+        }
+        Destination::Landing(_) | Destination::DigiCard(_) | Destination::TxtBin(_) => Answer::Page,
+    };
+    // A bot is shown the page (its meta tags) whatever the type, and never followed.
+    let answer = match answer {
+        Answer::Redirect(_) if bot => Answer::Page,
+        other => other,
+    };
+    if answer == Answer::NotFound {
+        return (answer, None);
+    }
+    let hit = Hit {
+        kind,
+        fallback,
+        device,
+        referrer: hits::referrer_host(visitor.referrer.as_deref()),
+        country: hits::country_code(visitor.country.as_deref()),
+        at: Timestamp::now(),
+    };
+    (answer, Some(hit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::{Configuration, CustomHtml, LinkType, OpenGraph, Totals};
+    use serde_json::json;
+
+    fn link(link_type: LinkType, destination: serde_json::Value) -> Smartlink {
+        Smartlink {
+            id: relinx_model::LinkId::generate(),
+            status: LinkStatus::Active,
+            link_type,
+            user_id: "usr".into(),
+            workspace_id: None,
+            created_at: Timestamp::now(),
+            updated_at: Timestamp::now(),
+            relink: String::new(),
+            configuration: Configuration {
+                smartlink_name: "n".into(),
+                smartlink_url: "slug".into(),
+            },
+            open_graph: OpenGraph::default(),
+            custom_html: CustomHtml::default(),
+            destination,
+            analytics: Totals::default(),
+        }
+    }
+
+    fn visitor(agent: &str) -> Visitor {
+        Visitor {
+            user_agent: Some(agent.into()),
+            ..Visitor::default()
+        }
+    }
+
+    #[test]
+    fn app_links_go_by_device_and_fall_back() {
+        let app = link(
+            LinkType::App,
+            json!({"iosUrl": "https://apps.apple.com/a", "androidUrl": "https://play.google.com/a", "fallbackUrl": "https://a.io"}),
+        );
+        let (answer, hit) = decide(&app, &visitor("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0)"));
+        assert_eq!(answer, Answer::Redirect("https://apps.apple.com/a".into()));
+        assert!(!hit.unwrap().fallback);
+        let (answer, hit) = decide(&app, &visitor("Mozilla/5.0 (Windows NT 10.0) Chrome/120"));
+        assert_eq!(answer, Answer::Redirect("https://a.io".into()));
+        let hit = hit.unwrap();
+        assert!(hit.fallback && hit.kind == HitKind::Click);
+        let (answer, hit) = decide(&app, &visitor("Slackbot-LinkExpanding 1.0"));
+        assert_eq!(answer, Answer::Page, "a bot gets the meta tags");
+        assert_eq!(hit.unwrap().kind, HitKind::Bot);
+    }
+
+    #[test]
+    fn qr_scans_heads_and_deleted_links() {
+        let url = link(LinkType::Url, json!({"url": "https://x.io"}));
+        let scan = Visitor {
+            from_qr: true,
+            ..visitor("Mozilla/5.0 (Android 14)")
+        };
+        assert_eq!(decide(&url, &scan).1.unwrap().kind, HitKind::QrScan);
+        let head = Visitor {
+            head: true,
+            ..visitor("Mozilla/5.0 (Windows NT 10.0) Chrome/120")
+        };
+        assert_eq!(decide(&url, &head).0, Answer::Page);
+        assert_eq!(decide(&url, &head).1.unwrap().kind, HitKind::Bot);
+        let mut gone = url.clone();
+        gone.status = LinkStatus::Deleted;
+        assert_eq!(decide(&gone, &visitor("x")).0, Answer::NotFound);
+        let nowhere = link(LinkType::Url, json!({"url": null}));
+        assert_eq!(
+            decide(&nowhere, &visitor("Mozilla/5.0")),
+            (Answer::NotFound, None)
+        );
+    }
+}
