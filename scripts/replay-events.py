@@ -95,6 +95,7 @@ EXPECTED = {
     "links-update.json": 200,
     "links-delete.json": 200,
     "links-analytics.json": 200,
+    "links-qr.json": 200,
     # The updated link (a Url link now, on its new slug), opened on the links host.
     "redirect-open.json": 302,
     "sync-queue.json": 200,

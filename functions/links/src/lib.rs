@@ -2,6 +2,7 @@
 //! and their settings. The public short links themselves are the `redirect`
 //! function's, on the links host.
 
+mod qr;
 mod smartlinks;
 
 use axum::Router;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 pub fn routes() -> Routes {
     let link_routes = Routes::new()
         .routes(routes!(smartlinks::analytics))
+        .routes(routes!(smartlinks::qr))
         .routes(routes!(
             smartlinks::get,
             smartlinks::create,

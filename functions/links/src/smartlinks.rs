@@ -298,3 +298,68 @@ pub async fn analytics(
     .await?;
     Ok(Json(found))
 }
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QrParams {
+    /// The smartlink.
+    id: String,
+    /// `png` (default) or `svg`.
+    format: Option<String>,
+    /// Width in pixels, 64 to 2048 (default 512).
+    #[param(minimum = 64, maximum = 2048)]
+    size: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/smartlink/qr", tag = "smartlinks", params(QrParams),
+    responses((status = 200, description = "A QR code of the smartlink's public URL with `?src=qr` (its scans are counted as such)",
+        content((Vec<u8> = "image/png"), (String = "image/svg+xml")))))]
+pub async fn qr(
+    State(platform): State<Arc<Platform>>,
+    caller: Caller,
+    LinksUrl(base): LinksUrl,
+    QueryParams(params): QueryParams<QrParams>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let size = params.size.unwrap_or(crate::qr::DEFAULT_SIZE);
+    if !(crate::qr::MIN_SIZE..=crate::qr::MAX_SIZE).contains(&size) {
+        return Err(relinx_model::ValidationError::new(
+            "size",
+            format!(
+                "must be {} to {} pixels",
+                crate::qr::MIN_SIZE,
+                crate::qr::MAX_SIZE
+            ),
+        )
+        .into());
+    }
+    let link = links::find(&platform.store, &caller.ctx, &link_id(&params.id)?).await?;
+    let url = format!("{base}/{}?src=qr", link.configuration.smartlink_url);
+    let internal = |e: String| {
+        tracing::error!(error = %e, "a QR code could not be made");
+        ApiError::internal()
+    };
+    let (content_type, body) = match params.format.as_deref().unwrap_or("png") {
+        "png" => ("image/png", crate::qr::png(&url, size).map_err(internal)?),
+        "svg" => (
+            "image/svg+xml",
+            crate::qr::svg(&url, size).map_err(internal)?.into_bytes(),
+        ),
+        other => {
+            return Err(relinx_model::ValidationError::new(
+                "format",
+                format!("must be png or svg (got {other:?})"),
+            )
+            .into());
+        }
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (axum::http::header::CACHE_CONTROL, "private, max-age=300"),
+        ],
+        body,
+    )
+        .into_response())
+}

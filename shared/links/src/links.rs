@@ -291,6 +291,12 @@ async fn read(store: &Store, ctx: &Context, id: &LinkId) -> Result<Smartlink, St
     Ok(stored.link)
 }
 
+/// An active link of the caller's, without its totals (404 otherwise).
+pub async fn find(store: &Store, ctx: &Context, id: &LinkId) -> Result<Smartlink, StoreError> {
+    ctx.require(Permission::read(Resource::Links))?;
+    read(store, ctx, id).await
+}
+
 /// `GET /api/v1/smartlink?id=`: an active link of the caller's (404 otherwise).
 pub async fn get(store: &Store, ctx: &Context, id: &LinkId) -> Result<Smartlink, StoreError> {
     ctx.require(Permission::read(Resource::Links))?;

@@ -625,3 +625,66 @@ async fn pages_escape_every_value_and_show_custom_html_only_when_active() {
         assert!(gone.text.contains("Link not found"), "{}", gone.text);
     }
 }
+
+#[tokio::test]
+async fn the_qr_code_decodes_to_the_public_url_with_src_qr() {
+    let app = app().await;
+    let key = org_on(&app, "pro").await;
+    let (_, link) = create(&app, &key, json!({"smartlinkType": "QRTag"})).await;
+    let id = link["id"].as_str().unwrap();
+    let expected = format!("{}?src=qr", link["relink"].as_str().unwrap());
+
+    let request = http::Request::builder()
+        .uri(format!("/api/v1/smartlink/qr?id={id}&format=png&size=300"))
+        .header(key.0, key.1.clone())
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(relinx_devserver::app(app.platform.clone()), request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers().get("content-type").unwrap(), "image/png");
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    let (width, height) = (frame.width as usize, frame.height as usize);
+    assert!(
+        (150..=300).contains(&width),
+        "about the size asked for: {width}"
+    );
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixels[y * width + x]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in the image");
+    let (_, content) = grids[0].decode().unwrap();
+    assert_eq!(content, expected);
+
+    let svg = app
+        .get(
+            &format!("/api/v1/smartlink/qr?id={id}&format=svg"),
+            std::slice::from_ref(&key),
+        )
+        .await;
+    assert_eq!(svg.status, StatusCode::OK);
+    assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
+    assert!(
+        svg.text.contains("<svg"),
+        "{}",
+        &svg.text[..100.min(svg.text.len())]
+    );
+    for (query, field) in [("format=gif", "format"), ("size=10", "size")] {
+        let refused = app
+            .get(
+                &format!("/api/v1/smartlink/qr?id={id}&{query}"),
+                std::slice::from_ref(&key),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(refused.json()["message"].as_str().unwrap().contains(field));
+    }
+}
