@@ -167,12 +167,13 @@ async fn run() -> Result<(), String> {
     }
 
     let port = free_port()?;
+    let links_port = free_port()?;
     let mut dev = tokio::process::Command::new(sibling("relinx-dev")?)
         .args([
             "--port",
             &port.to_string(),
             "--links-port",
-            &free_port()?.to_string(),
+            &links_port.to_string(),
             "--no-seed",
         ])
         .envs(env.iter().cloned())
@@ -203,6 +204,34 @@ async fn run() -> Result<(), String> {
             summarize(&samples, measured),
         ));
     }
+    // The short links, on the links host: one Url link opened by every worker.
+    eprintln!("load: open short link …");
+    let links_addr = format!("127.0.0.1:{links_port}");
+    let (link_id, slug) = short_link(&setup).await?;
+    let route = load::Route {
+        name: "open short link",
+        method: http::Method::GET,
+        path: format!("/{slug}"),
+        headers: load::fixed(vec![(
+            "user-agent".to_owned(),
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0".to_owned(),
+        )]),
+        body: Arc::new(|_| None),
+        expect: 302,
+        chain: None,
+    };
+    let started = Instant::now();
+    let (samples, measured) = load::run(
+        &links_addr,
+        &route,
+        args.concurrency,
+        warmup,
+        duration,
+        counter.clone(),
+    )
+    .await?;
+    let hottest = hottest_counter_key(&setup.store, &link_id, started.elapsed()).await?;
+    rows.push((route.name, true, summarize(&samples, measured)));
     eprintln!("reference: bare SDK calls …");
     let get_ref = summarize_ms(
         &reference(
@@ -285,6 +314,7 @@ async fn run() -> Result<(), String> {
     let shapes = [("Query", &query_ref), ("create transaction", &create_ref)];
     let mut report = report(&args, &rows, &get_ref, &tx_ref, &shapes, &functions);
     report["dispatcher"] = dispatch_report(&args, &dispatch);
+    report["short_link_counters"] = hottest;
     print_table(&report);
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
@@ -308,6 +338,74 @@ fn print_dispatch(d: &Value) {
         f(&d["batch_p99_ms"]),
         d["failed"],
     );
+}
+
+/// A Url smartlink of the bench org, for the short link row: its id and slug.
+async fn short_link(setup: &Setup) -> Result<(String, String), String> {
+    let key = vec![(
+        "authorization".to_owned(),
+        format!("ApiKey {}", setup.api_key),
+    )];
+    let body = json!({"config": {"smartlinkType": "Url"}}).to_string();
+    let (status, made) =
+        load::once(&setup.addr, "POST", "/api/v1/smartlink", &key, Some(body)).await?;
+    if status != 201 {
+        return Err(format!("smartlink create failed: {status} {made}"));
+    }
+    let id = made["id"].as_str().unwrap_or_default().to_owned();
+    let body =
+        json!({"smartlinkId": id, "destination": {"url": "https://example.com/bench"}}).to_string();
+    let (status, updated) =
+        load::once(&setup.addr, "PUT", "/api/v1/smartlink", &key, Some(body)).await?;
+    if status != 200 {
+        return Err(format!("smartlink update failed: {status} {updated}"));
+    }
+    let slug = made["configuration"]["smartlinkUrl"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    Ok((id, slug))
+}
+
+/// How the short link row's hits spread over their counter keys: each shard key's
+/// count over the row's whole run (warm-up included), the hottest as writes/s.
+async fn hottest_counter_key(
+    store: &Store,
+    link: &str,
+    elapsed: Duration,
+) -> Result<Value, String> {
+    let shards = relinx_links::hits::SHARDS;
+    let mut counts = Vec::new();
+    for shard in 0..shards {
+        let out = store
+            .client()
+            .query()
+            .table_name(&store.tables().main)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(
+                ":pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(format!("HITS#{link}#{shard}")),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+        let hits: u64 = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|item| item.get("clicks"))
+            .filter_map(|v| v.as_n().ok())
+            .filter_map(|n| n.parse::<u64>().ok())
+            .sum();
+        counts.push(hits);
+    }
+    let hottest = counts.iter().copied().max().unwrap_or(0);
+    Ok(json!({
+        "hits": counts.iter().sum::<u64>(),
+        "keys": shards,
+        "hottest_key_writes_per_s": round(hottest as f64 / elapsed.as_secs_f64().max(f64::EPSILON)),
+    }))
 }
 
 fn dispatch_report(args: &Args, dispatch: &DispatchFigures) -> Value {
@@ -1115,6 +1213,16 @@ fn print_table(report: &Value) {
             f(&r["init_ms"]),
             f(&r["cold_start_ms"]),
             r["rss_after_1000_kib"].as_f64().unwrap_or(0.0) / 1024.0,
+        );
+    }
+    let h = &report["short_link_counters"];
+    if h.is_object() {
+        println!();
+        println!(
+            "short link counters      {} hits over {} keys; hottest key {} writes/s (DynamoDB takes 1,000 per key)",
+            h["hits"],
+            h["keys"],
+            f(&h["hottest_key_writes_per_s"]),
         );
     }
     let d = &report["dispatcher"];
