@@ -255,10 +255,6 @@ fn day(field: &str, raw: &str) -> Result<relinx_model::Timestamp, ApiError> {
     })
 }
 
-fn day_text(at: relinx_model::Timestamp) -> String {
-    at.to_string().chars().take(10).collect()
-}
-
 /// Most days one analytics request covers.
 const MAX_DAYS: i64 = 366;
 
@@ -292,8 +288,8 @@ pub async fn analytics(
         &platform.store,
         &caller.ctx,
         &link_id(&params.id)?,
-        &day_text(from),
-        &day_text(to),
+        &relinx_links::hits::day_of(from),
+        &relinx_links::hits::day_of(to),
     )
     .await?;
     Ok(Json(found))

@@ -121,7 +121,8 @@ pub struct Hit {
     pub at: Timestamp,
 }
 
-fn day_of(at: Timestamp) -> String {
+/// The UTC day of `at`, `YYYY-MM-DD`: the counters' sort key and analytics' unit.
+pub fn day_of(at: Timestamp) -> String {
     at.to_string().chars().take(10).collect()
 }
 

@@ -127,9 +127,9 @@ fn forget_after_commit(tx: &mut Tx, store: &Store, slug: &str) {
     tx.after_commit(move || crate::visit::forget(&store, &slug));
 }
 
-/// Stages the link's new state into its slug's guard (the redirect's copy).
-fn stage_serving(tx: &mut Tx, store: &Store, org: &OrgId, link: &Smartlink) {
-    let Ok(slug) = Slug::parse("slug", &link.configuration.smartlink_url) else {
+/// Stages `set` on the guard of `slug`, on the condition that it names `link`.
+fn stage_guard(tx: &mut Tx, store: &Store, link: &Smartlink, slug: &str, set: Cond) {
+    let Ok(slug) = Slug::parse("slug", slug) else {
         return;
     };
     forget_after_commit(tx, store, slug.as_str());
@@ -138,30 +138,23 @@ fn stage_serving(tx: &mut Tx, store: &Store, org: &OrgId, link: &Smartlink) {
         UpdateSpec {
             pk: slug_pk(&slug),
             sk: lk::SLUG_SK.to_owned(),
-            set: Cond::new("SET serve = :serve").value(":serve", s(serving(org, link))),
+            set,
             condition: Some(Cond::new("link = :link").value(":link", s(link.id.as_str()))),
         },
         OnFail::Internal,
     );
 }
 
+/// Stages the link's new state into its slug's guard (the redirect's copy).
+fn stage_serving(tx: &mut Tx, store: &Store, org: &OrgId, link: &Smartlink) {
+    let set = Cond::new("SET serve = :serve").value(":serve", s(serving(org, link)));
+    stage_guard(tx, store, link, &link.configuration.smartlink_url, set);
+}
+
 /// Stages a slug the link no longer answers on: kept (nobody else may take it), but
 /// serving nothing.
 fn stage_retired(tx: &mut Tx, store: &Store, link: &Smartlink, old: &str) {
-    let Ok(slug) = Slug::parse("slug", old) else {
-        return;
-    };
-    forget_after_commit(tx, store, slug.as_str());
-    tx.update(
-        &store.tables().main,
-        UpdateSpec {
-            pk: slug_pk(&slug),
-            sk: lk::SLUG_SK.to_owned(),
-            set: Cond::new("REMOVE serve"),
-            condition: Some(Cond::new("link = :link").value(":link", s(link.id.as_str()))),
-        },
-        OnFail::Internal,
-    );
+    stage_guard(tx, store, link, old, Cond::new("REMOVE serve"));
 }
 
 /// The link a slug names, as the redirect serves it (one read); `None` for an
