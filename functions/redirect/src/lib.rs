@@ -1,7 +1,8 @@
 //! The `redirect` function: the public short links, `GET /{slug}` on the links host
 //! (its own HTTP API). Url and QRTag links redirect, App links redirect by device,
 //! Landing, DigiCard and TxtBin links are pages (a DigiCard also a vCard); every hit
-//! is counted (`relinx_links::hits`) before the answer leaves, so none is lost.
+//! is counted (`relinx_links::hits`) after the answer leaves but before the
+//! invocation ends (`relinx_http::AfterResponse`), so none is lost.
 
 mod pages;
 mod short_links;

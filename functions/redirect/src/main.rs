@@ -2,5 +2,7 @@
 async fn main() -> Result<(), lambda_http::Error> {
     relinx_http::telemetry::init();
     let platform = relinx_http::Platform::from_env().await?;
-    lambda_http::run(redirect_fn::app(platform)).await
+    // Hits are written after the answer, within the invocation.
+    let after = platform.after_response.clone();
+    relinx_http::after_response::run_lambda(redirect_fn::app(platform), after).await
 }

@@ -65,12 +65,19 @@ pub async fn open(
         country: header_text(&headers, "cloudfront-viewer-country"),
     };
     let (answer, hit) = visit::decide(link, &visitor);
-    // Counted before the answer leaves (a Lambda may be frozen right after): the
-    // one write of a warm short link.
-    if let Some(hit) = hit
-        && let Err(err) = relinx_links::hits::record(&platform.store, &link.id, &hit).await
-    {
-        tracing::error!(link = %link.id, error = %err, "a hit was not counted");
+    // The one write of a warm short link, off the answer's path but within the
+    // invocation (`AfterResponse`): a frozen instance never holds an unwritten hit.
+    if let Some(hit) = hit {
+        let store = platform.store.clone();
+        let link_id = link.id.clone();
+        platform
+            .after_response
+            .run(async move {
+                if let Err(err) = relinx_links::hits::record(&store, &link_id, &hit).await {
+                    tracing::error!(link = %link_id, error = %err, "a hit was not counted");
+                }
+            })
+            .await;
     }
     let public = format!("{base}/{}", link.configuration.smartlink_url);
     match answer {

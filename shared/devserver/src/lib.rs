@@ -91,7 +91,11 @@ pub async fn platform(tables: Tables, url: &str, links_url: &str) -> Result<Arc<
     )
     .map_err(|e| e.to_string())?;
     let store = Store::new(client, tables, hasher, CacheSettings::default());
-    Ok(Platform::new(store, tokens, local_settings(url, links_url)))
+    let platform = Platform::new(store, tokens, local_settings(url, links_url));
+    // The server outlives its answers, so a short link's hit is written after it
+    // has answered, as on Lambda.
+    platform.after_response.set_background(true);
+    Ok(platform)
 }
 
 /// The demo org's credentials, as written to `.relinx/dev.json`.

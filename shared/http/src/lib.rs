@@ -3,6 +3,7 @@
 //! turn bad input into a 400 naming the field, and each surface's envelopes from one
 //! error type.
 
+pub mod after_response;
 pub mod auth;
 pub mod client;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod settings;
 pub mod surface;
 pub mod telemetry;
 
+pub use after_response::AfterResponse;
 pub use error::ApiError;
 pub use extract::{
     Caller, CurrentWorkspace, JsonBody, LinksUrl, PathParam, PublicUrl, QueryParams,

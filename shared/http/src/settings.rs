@@ -1,5 +1,6 @@
 //! Configuration, read once at start-up from the environment (template.yaml sets it).
 
+use crate::AfterResponse;
 use relinx_auth::{KeyHasher, TokenIssuer};
 use relinx_ddb::{CacheSettings, Store, Tables};
 use std::sync::Arc;
@@ -73,6 +74,10 @@ pub struct Platform {
     pub store: Store,
     pub tokens: TokenIssuer,
     pub settings: Settings,
+    /// Work an answer need not wait for (a short link's hit); inline unless the
+    /// process outlives its answers (the dev server) or holds them open (Lambda,
+    /// `after_response::run_lambda`).
+    pub after_response: AfterResponse,
 }
 
 /// Access tokens live an hour (seed 003's example).
@@ -84,6 +89,7 @@ impl Platform {
             store,
             tokens,
             settings,
+            after_response: AfterResponse::inline(),
         })
     }
 

@@ -75,7 +75,11 @@ pub async fn platform(cache: CacheSettings, settings: Settings) -> Arc<Platform>
     );
     let tokens = TokenIssuer::new(TEST_JWT_SECRET, relinx_http::settings::TOKEN_TTL_SECONDS)
         .unwrap_or_else(|e| panic!("{e}"));
-    Platform::new(store, tokens, settings)
+    let platform = Platform::new(store, tokens, settings);
+    // As the dev server and a Lambda with its extension run: work after the answer
+    // (`TestApp::settled` waits for it).
+    platform.after_response.set_background(true);
+    platform
 }
 
 /// An app under test: a Router served in-process.

@@ -398,7 +398,10 @@ async fn link_with(
     (id, slug)
 }
 
+/// The link's totals once every hit in flight has been written (what the Lambda
+/// extension waits for before an instance may be frozen).
 async fn totals(api: &TestApp, key: &(&'static str, String), id: &str) -> Value {
+    api.platform.after_response.settled().await;
     let got = api
         .get(
             &format!("/api/v1/smartlink?id={id}"),
