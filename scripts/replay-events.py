@@ -104,6 +104,19 @@ EXPECTED = {
     "dispatcher-stream.json": NO_FAILURES,
     "dispatcher-queue.json": NO_FAILURES,
     "dispatcher-schedule.json": NO_FAILURES,
+    "crm-custom-fields-save.json": 200,
+    "crm-custom-fields-list.json": 200,
+    "crm-contacts-save.json": 200,
+    "crm-contacts-create.json": 200,
+    "crm-contacts-list.json": 200,
+    "crm-contacts-list-post.json": 200,
+    "crm-contacts-get.json": 200,
+    "crm-contacts-delete.json": 200,
+    "crm-activities-save.json": 200,
+    "crm-activities-list.json": 200,
+    "crm-activities-list-post.json": 200,
+    "crm-activities-occurrences.json": 200,
+    "crm-activities-delete.json": 200,
     "sync-policies-create.json": 201,
     "sync-policies-list.json": 200,
     "sync-policies-delete.json": 200,
@@ -122,6 +135,10 @@ FIRST = [
     "records-create.json",
     "webhooks-create.json",
     "links-create.json",
+    # The custom field first: the contact saved next gives it a value.
+    "crm-custom-fields-save.json",
+    "crm-contacts-save.json",
+    "crm-activities-save.json",
     # The stream batch fans a webhook.test event out into a job, which the queue
     # lists; its id fills {{JOB_ID}} for the queue batch and the retry.
     "dispatcher-stream.json",
@@ -173,7 +190,7 @@ def main():
         sys.exit(f"relinx-dev --init-only made no delivery queue: {init.stdout} {init.stderr}")
     lambda_env["DELIVERY_QUEUE_URL"] = queue_url
     lambda_env["SQS_ENDPOINT"] = os.environ["SQS_ENDPOINT"]
-    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "-p", "audit-fn", "-p", "webhooks-fn", "-p", "dispatcher-fn", "-p", "links-fn", "-p", "redirect-fn", "--bins"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "-p", "audit-fn", "-p", "webhooks-fn", "-p", "dispatcher-fn", "-p", "links-fn", "-p", "redirect-fn", "-p", "crm-fn", "--bins"], cwd=ROOT, check=True)
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -244,6 +261,10 @@ def capture(name, body, values):
         values["WEBHOOK_ID"] = body["id"]
     elif name == "links-create.json":
         values["LINK_ID"] = body["id"]
+    elif name == "crm-contacts-save.json":
+        values["CONTACT_ID"] = str(data["id"])
+    elif name == "crm-activities-save.json":
+        values["ACTIVITY_ID"] = str(data["id"])
     elif name == "sync-queue.json" and data:
         values["JOB_ID"] = data[0]["id"]
     elif name in ("records-create.json", "records-update.json"):

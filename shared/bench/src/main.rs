@@ -296,6 +296,10 @@ async fn run() -> Result<(), String> {
             "links",
             api_event("GET", "/api/v1/smartlink", &setup.api_key),
         ),
+        (
+            "crm",
+            api_event("GET", "/api/v3/contact.list.json", &setup.api_key),
+        ),
         // A live short link: its hit is written after the answer, while the
         // function's extension holds the invocation open.
         (
@@ -711,6 +715,29 @@ fn routes(setup: &Setup) -> Vec<Route> {
             name: "records feed",
             method: http::Method::GET,
             path: "/v1/records/changes?limit=50".into(),
+            headers: load::fixed(key.clone()),
+            body: none.clone(),
+            expect: 200,
+            chain: None,
+        },
+        Route {
+            name: "save contact",
+            method: http::Method::POST,
+            path: "/api/v3/contact.save.json".into(),
+            headers: load::fixed(key.clone()),
+            body: Arc::new(|n| {
+                Some(
+                    json!({"full_name": format!("Bench Contact {n}"), "emails": format!("c{n}@example.com")})
+                        .to_string(),
+                )
+            }),
+            expect: 200,
+            chain: None,
+        },
+        Route {
+            name: "list contacts",
+            method: http::Method::GET,
+            path: "/api/v3/contact.list.json?page=1&page_size=50".into(),
             headers: load::fixed(key.clone()),
             body: none.clone(),
             expect: 200,

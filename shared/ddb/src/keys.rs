@@ -98,6 +98,26 @@ pub mod links {
     pub const HITS: &str = "HITS#";
 }
 
+/// Relenta's keys (`relinx-crm`): a department's (workspace's) contacts, activities
+/// and custom fields are a partition of their own, `CRM#{org}#{workspace}`, so a big
+/// address book never crowds its org's identity items; the org's contact count (the
+/// plan's limit is per org) is in the org's partition.
+pub mod crm {
+    pub const PARTITION: &str = "CRM#";
+    /// `CONTACT#{id, 12 digits}`: ids sort as numbers.
+    pub const CONTACT: &str = "CONTACT#";
+    pub const ACTIVITY: &str = "ACTIVITY#";
+    /// `ACTMAIL#{address}#{activity id}`: an activity naming that address among its
+    /// contacts (how a contact finds its activities).
+    pub const ACTIVITY_BY_EMAIL: &str = "ACTMAIL#";
+    /// The department's custom field definitions, one item.
+    pub const FIELDS_SK: &str = "CRMFIELDS";
+    /// The department's id counters (contacts, activities).
+    pub const SEQUENCE_SK: &str = "CRMSEQ";
+    /// The org's count of contacts (the plan limit), in its partition.
+    pub const CONTACT_COUNT_SK: &str = "CONTACTCOUNT";
+}
+
 const fn reg(domain: &'static str, part: KeyPart, prefix: &'static str) -> Registered {
     Registered {
         domain,
@@ -138,6 +158,13 @@ pub const REGISTRY: &[Registered] = &[
     reg("links", KeyPart::Sort, links::ACTIVE_COUNT_SK),
     reg("links", KeyPart::Partition, links::SLUG),
     reg("links", KeyPart::Partition, links::HITS),
+    reg("crm", KeyPart::Partition, crm::PARTITION),
+    reg("crm", KeyPart::Sort, crm::CONTACT),
+    reg("crm", KeyPart::Sort, crm::ACTIVITY),
+    reg("crm", KeyPart::Sort, crm::ACTIVITY_BY_EMAIL),
+    reg("crm", KeyPart::Sort, crm::FIELDS_SK),
+    reg("crm", KeyPart::Sort, crm::SEQUENCE_SK),
+    reg("crm", KeyPart::Sort, crm::CONTACT_COUNT_SK),
 ];
 
 /// The partition of an org's items.

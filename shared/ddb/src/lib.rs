@@ -221,6 +221,98 @@ impl Store {
         Ok(codec::Page { items, next_cursor })
     }
 
+    /// A consistent Query of partition `pk`'s items whose sort key starts with
+    /// `prefix`.
+    fn prefix_query(
+        &self,
+        pk: &str,
+        prefix: &str,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client()
+            .query()
+            .table_name(&self.tables().main)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", codec::s(pk))
+            .expression_attribute_values(":prefix", codec::s(prefix))
+            .consistent_read(true)
+    }
+
+    /// Items `skip .. skip + take` of partition `pk` whose sort key starts with
+    /// `prefix`, in sort-key order, read consistently: page-numbered lists (a page
+    /// costs reading every item before it, so such lists keep their sets bounded).
+    pub async fn partition_slice<T: serde::de::DeserializeOwned>(
+        &self,
+        pk: &str,
+        prefix: &str,
+        skip: usize,
+        take: usize,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut found = Vec::new();
+        let mut to_skip = skip;
+        let mut start = None;
+        while found.len() < take {
+            let wanted = (to_skip + take - found.len()).min(1000);
+            let out = self
+                .prefix_query(pk, prefix)
+                .set_exclusive_start_key(start)
+                .limit(i32::try_from(wanted).unwrap_or(1000))
+                .send()
+                .await?;
+            for item in out.items.unwrap_or_default() {
+                if to_skip > 0 {
+                    to_skip -= 1;
+                } else if found.len() < take {
+                    found.push(codec::from_item(item)?);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+        Ok(found)
+    }
+
+    /// The last `take` (at most 1,000) items of partition `pk` whose sort key starts
+    /// with `prefix`, the last first.
+    pub async fn partition_last(
+        &self,
+        pk: &str,
+        prefix: &str,
+        take: usize,
+    ) -> Result<Vec<codec::Item>, StoreError> {
+        let out = self
+            .prefix_query(pk, prefix)
+            .scan_index_forward(false)
+            .limit(i32::try_from(take.min(1000)).unwrap_or(1000))
+            .send()
+            .await?;
+        Ok(out.items.unwrap_or_default())
+    }
+
+    /// Every item of partition `pk` whose sort key starts with `prefix`, read
+    /// consistently (for checks over a bounded set, never a request's list).
+    pub async fn partition_all(
+        &self,
+        pk: &str,
+        prefix: &str,
+    ) -> Result<Vec<codec::Item>, StoreError> {
+        let mut all = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .prefix_query(pk, prefix)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            all.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(all),
+            }
+        }
+    }
+
     /// Every item of an org whose sort key starts with `prefix` (for sets that stay
     /// small: an org's workspaces, a member's keys), optionally filtered.
     pub async fn org_all<T: serde::de::DeserializeOwned>(

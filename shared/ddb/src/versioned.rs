@@ -126,6 +126,34 @@ where
     }
 }
 
+/// The item at `(pk, sk)` with its version, read consistently (`None` if missing):
+/// for a change elsewhere that is valid only while this item stays as read (pair it
+/// with [`stage_unchanged`]).
+pub async fn read<T: DeserializeOwned>(
+    store: &Store,
+    pk: String,
+    sk: String,
+) -> Result<Option<(T, i64)>, StoreError> {
+    let Some(item) = store.get_item(pk, sk).await? else {
+        return Ok(None);
+    };
+    let version = get_n(&item, VERSION).unwrap_or(0);
+    Ok(Some((from_item(item)?, version)))
+}
+
+/// Stages a check that the item at `(pk, sk)` still has `version`: a change that was
+/// validated against it fails as [`StoreError::Stale`] (and is retried by whoever
+/// read it) if the item was written since.
+pub fn stage_unchanged(tx: &mut Tx, store: &Store, pk: String, sk: String, version: i64) {
+    tx.check(
+        &store.tables().main,
+        pk,
+        sk,
+        read_version(version),
+        OnFail::Stale,
+    );
+}
+
 /// The item still exists and still has the version that was read.
 fn read_version(version: i64) -> Cond {
     if version == 0 {

@@ -22,6 +22,7 @@ pub fn routes() -> relinx_http::Routes {
         .merge(audit_fn::routes())
         .merge(webhooks_fn::routes())
         .merge(links_fn::routes())
+        .merge(crm_fn::routes())
 }
 
 /// The target rule of a platform's settings (`RELINX_ALLOW_PRIVATE_TARGETS`).

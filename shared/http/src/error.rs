@@ -187,9 +187,15 @@ impl IntoResponse for ApiError {
         let (surface, request_id) = current_request()
             .map(|r| (r.surface, r.request_id))
             .unwrap_or((Surface::Platform, String::new()));
-        let body = render(&self, surface, &request_id);
-        let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(seconds) = self.retry_after {
+        let mut this = self;
+        // Seed 004 has no 403: its 401 ("Forbidden") also covers what the key may
+        // not do, plan limits included.
+        if surface == Surface::Relenta && this.status == StatusCode::FORBIDDEN {
+            this.status = StatusCode::UNAUTHORIZED;
+        }
+        let body = render(&this, surface, &request_id);
+        let mut response = (this.status, axum::Json(body)).into_response();
+        if let Some(seconds) = this.retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -123,6 +123,15 @@ pub fn guarded(resource: relinx_model::Resource, routes: Routes) -> Routes {
         ))
 }
 
+/// Like [`guarded`], for routes that only read whatever their method (Relenta's
+/// lists also answer POST, with the page in the body): `<resource>:read`.
+pub fn guarded_reads(resource: relinx_model::Resource, routes: Routes) -> Routes {
+    routes.route_layer(axum::middleware::from_fn_with_state(
+        resource,
+        middleware::require_read,
+    ))
+}
+
 /// The links host's app: its public routes behind the request layer alone (request
 /// id, log line, DynamoDB accounting; no credentials, no rate limit: short links are
 /// opened by anyone), unknown paths answered by `not_found`.

@@ -141,12 +141,28 @@ pub async fn require_permission(
         Permission::write(resource)
     };
     if !ctx.can(permission) {
-        return ApiError::new(
-            StatusCode::FORBIDDEN,
-            "FORBIDDEN",
-            format!("your role does not allow {permission}"),
-        )
-        .into_response();
+        return not_allowed(permission);
+    }
+    next.run(req).await
+}
+
+fn not_allowed(permission: Permission) -> Response {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN",
+        format!("your role does not allow {permission}"),
+    )
+    .into_response()
+}
+
+/// `require_permission` for routes that read whatever their method.
+pub async fn require_read(State(resource): State<Resource>, req: Request, next: Next) -> Response {
+    let Some(ctx) = req.extensions().get::<Context>() else {
+        return ApiError::unauthorized().into_response();
+    };
+    let permission = Permission::read(resource);
+    if !ctx.can(permission) {
+        return not_allowed(permission);
     }
     next.run(req).await
 }

@@ -31,6 +31,17 @@ pub struct DataEnvelope<T> {
     pub data: T,
 }
 
+/// Relenta success (seed 004): `{"status":true,"code":200,"data":…}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RelentaEnvelope<T> {
+    /// Always `true`.
+    pub status: bool,
+    /// Always 200 (Relenta answers every success with 200).
+    #[schema(example = 200)]
+    pub code: u16,
+    pub data: T,
+}
+
 /// Datalinx page: `{"status":"success","data":[…],"pagination":{…}}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DataPageEnvelope<T> {
@@ -159,12 +170,14 @@ fn response_name(surface: Surface, status: u16) -> String {
 /// The statuses an operation can answer besides its own success: every request can
 /// be malformed, refused, pointed at something that is not there, rate limited, or
 /// fail; writes can also conflict or be unacceptable.
-fn error_statuses(method: &str) -> impl Iterator<Item = u16> {
+/// (Relenta answers 401 where the others answer 403: seed 004 has no 403.)
+fn error_statuses(surface: Surface, method: &str) -> impl Iterator<Item = u16> {
     let write = method != "get";
     ERROR_STATUSES
         .iter()
         .map(|(status, _)| *status)
         .filter(move |status| write || !matches!(status, 409 | 422))
+        .filter(move |status| !(surface == Surface::Relenta && *status == 403))
 }
 
 const SECURITY_SCHEMES: [&str; 4] = ["ApiKey", "Bearer", "XApiKey", "DepartmentKey"];
@@ -204,8 +217,14 @@ pub fn document(mut api: OpenApi) -> OpenApi {
         Surface::Relenta,
     ] {
         for (status, description) in ERROR_STATUSES {
+            let description = match (surface, *status) {
+                (Surface::Relenta, 401) => {
+                    "Missing or invalid key, or not allowed: the key's role or workspace, or the plan's limits (seed 004's 401)"
+                }
+                _ => *description,
+            };
             let response = ResponseBuilder::new()
-                .description(*description)
+                .description(description)
                 .content(
                     "application/json",
                     ContentBuilder::new()
@@ -304,7 +323,7 @@ fn complete(operation: &mut Operation, path: &str, surface: Surface, method: &st
             "Up to 255 characters; a repeat with the same body replays the first answer for 24 h",
         ));
     }
-    for status in error_statuses(method) {
+    for status in error_statuses(surface, method) {
         let reference = Ref::new(format!(
             "#/components/responses/{}",
             response_name(surface, status)

@@ -1,7 +1,7 @@
 //! Success bodies, one shape per surface (API.md "The surfaces and their envelopes"),
 //! rendered through the envelope types the OpenAPI document describes.
 
-use crate::openapi::{CursorPage, DataEnvelope, DataPageEnvelope, Pagination};
+use crate::openapi::{CursorPage, DataEnvelope, DataPageEnvelope, Pagination, RelentaEnvelope};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -53,6 +53,20 @@ impl<T: Serialize> IntoResponse for Data<T> {
             data: self.1,
         };
         (self.0, Json(body)).into_response()
+    }
+}
+
+/// Relenta: `{"status":true,"code":200,"data":…}` (every success is a 200).
+pub struct Relenta<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Relenta<T> {
+    fn into_response(self) -> Response {
+        Json(RelentaEnvelope {
+            status: true,
+            code: 200,
+            data: self.0,
+        })
+        .into_response()
     }
 }
 

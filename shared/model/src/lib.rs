@@ -25,4 +25,4 @@ pub use patch::Patch;
 pub use plan::{Limits, LimitsOverride, Plan};
 pub use role::{Access, BuiltinRole, Permission, PermissionSet, Resource};
 pub use time::Timestamp;
-pub use values::{Email, Name, Password};
+pub use values::{Email, EmailList, Name, Password, PeopleList};

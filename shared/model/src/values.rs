@@ -41,6 +41,91 @@ impl fmt::Display for Email {
     }
 }
 
+/// One or more e-mail addresses separated by `;` (Relenta's `emails`; the Datalinx
+/// `contact` schema's rule too): each one checked, the text kept as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailList {
+    text: String,
+    addresses: Vec<Email>,
+}
+
+impl EmailList {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationError> {
+        let addresses = raw
+            .split(';')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| Email::parse(field, part))
+            .collect::<Result<Vec<_>, _>>()?;
+        if addresses.is_empty() {
+            return Err(ValidationError::new(
+                field,
+                "must hold one or more e-mail addresses separated by ;",
+            ));
+        }
+        Ok(Self {
+            text: raw.trim().to_owned(),
+            addresses,
+        })
+    }
+
+    /// The text as written (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Each address, lower-cased.
+    pub fn addresses(&self) -> &[Email] {
+        &self.addresses
+    }
+}
+
+/// People as mail headers name them, separated by `;`: `Name <address>` or a bare
+/// address (`Austin Powers <austin.powers@mi6.gov.uk>;ivana@kgb.ru`). The text is
+/// kept as written; each address is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeopleList {
+    text: String,
+    addresses: Vec<Email>,
+}
+
+impl PeopleList {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationError> {
+        let mut addresses = Vec::new();
+        for part in raw.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let address = match (part.rfind('<'), part.strip_suffix('>')) {
+                (Some(open), Some(inner)) => &inner[open + 1..],
+                (None, None) => part,
+                _ => {
+                    return Err(ValidationError::new(
+                        field,
+                        format!("{part:?} is neither `Name <address>` nor an address"),
+                    ));
+                }
+            };
+            addresses.push(Email::parse(field, address)?);
+        }
+        Ok(Self {
+            text: raw.trim().to_owned(),
+            addresses,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Each address, lower-cased, in order, without repeats.
+    pub fn addresses(&self) -> Vec<Email> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.addresses
+            .iter()
+            .filter(|a| seen.insert(a.as_str().to_owned()))
+            .cloned()
+            .collect()
+    }
+}
+
 /// A display name (org, workspace, key): trimmed, 1..=100 characters, no control,
 /// invisible or bidirectional-override characters (they make two names that look
 /// alike differ, or one name look like another).
@@ -179,6 +264,31 @@ mod tests {
             let err = Email::parse("email", bad).expect_err(bad);
             assert_eq!(err.field, "email");
         }
+    }
+
+    #[test]
+    fn email_lists_and_people_lists_check_every_address() {
+        let list = EmailList::parse("emails", " a@x.io; B@y.org ").unwrap();
+        assert_eq!(list.as_str(), "a@x.io; B@y.org");
+        assert_eq!(list.addresses()[1].as_str(), "b@y.org");
+        assert!(EmailList::parse("emails", "a@x.io;nope").is_err());
+        assert!(EmailList::parse("emails", " ; ").is_err());
+        let people = PeopleList::parse(
+            "contacts",
+            "Ivana Humpalot <ivana.humpalot@kgb.ru>;Mustafa <assassinmustafa@gmail.com>;x@y.io;X@Y.io",
+        )
+        .unwrap();
+        let addresses: Vec<_> = people.addresses().iter().map(|a| a.to_string()).collect();
+        assert_eq!(
+            addresses,
+            [
+                "ivana.humpalot@kgb.ru",
+                "assassinmustafa@gmail.com",
+                "x@y.io"
+            ]
+        );
+        assert!(PeopleList::parse("contacts", "Bob <bob@x.io").is_err());
+        assert!(PeopleList::parse("contacts", "Bob <not an address>").is_err());
     }
 
     #[test]

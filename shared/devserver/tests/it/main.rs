@@ -5,6 +5,7 @@ mod audit;
 mod authorization;
 mod bodies;
 mod call_counts;
+mod crm;
 // Shared with tests/pipeline, each binary using part of it.
 #[allow(dead_code)]
 mod dev_server;

@@ -1,0 +1,85 @@
+//! What Relenta's requests carry besides JSON objects: page parameters in the query
+//! string or (for POST) the body, JSON or form-encoded as curl sends by default;
+//! ids as the lists show them (strings) or as saves answer them (integers).
+
+use axum::body::Bytes;
+use relinx_http::ApiError;
+use relinx_http::respond::PageParams;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+/// `page` and `page_size` as a POST body may give them.
+#[derive(Debug, Default, Deserialize, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageBody {
+    /// From 1 (default 1).
+    #[param(minimum = 1)]
+    #[schema(minimum = 1)]
+    pub page: Option<u64>,
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    #[schema(minimum = 1, maximum = 200)]
+    pub page_size: Option<u64>,
+}
+
+impl PageBody {
+    /// The page asked for: the body's values over the query string's.
+    pub fn over(self, query: PageBody) -> Result<PageParams, ApiError> {
+        PageParams {
+            page: self.page.or(query.page).unwrap_or(1),
+            page_size: self.page_size.or(query.page_size).unwrap_or(50),
+        }
+        .validate()
+    }
+
+    /// A POST body: JSON, or `page=2&page_size=10` form-encoded.
+    pub fn parse(bytes: &Bytes) -> Result<Self, ApiError> {
+        let text = bytes.trim_ascii_start();
+        if text.is_empty() || text.starts_with(b"{") {
+            return relinx_http::extract::parse_json(bytes);
+        }
+        serde_urlencoded::from_bytes(bytes).map_err(|e| {
+            ApiError::bad_request(
+                "VALIDATION_FAILED",
+                format!("the body must be JSON or page=…&page_size=… ({e})"),
+            )
+        })
+    }
+}
+
+/// A JSON object body (a save): anything else is a 400.
+pub fn object(bytes: &Bytes) -> Result<Map<String, Value>, ApiError> {
+    match relinx_http::extract::parse_json::<Value>(bytes)? {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::bad_request(
+            "VALIDATION_FAILED",
+            "the body must be a JSON object, as the list shows the object",
+        )),
+    }
+}
+
+/// `{"id": …}` of a delete, or `?id=`.
+#[derive(Debug, Deserialize, ToSchema, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct IdOnly {
+    /// The id, as the list shows it (a string) or as the save answered it.
+    #[schema(value_type = String, example = "33103982")]
+    #[param(value_type = String, example = "33103982")]
+    pub id: Value,
+}
+
+impl IdOnly {
+    pub fn id(&self) -> Result<u64, ApiError> {
+        Ok(relinx_crm::contact::parse_id("id", &self.id)?)
+    }
+}
+
+/// A save's answer: `{"id": 33104663}`.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct SavedId {
+    #[schema(example = 33104663)]
+    pub id: u64,
+}

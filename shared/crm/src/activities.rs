@@ -1,0 +1,302 @@
+//! Activity operations (seed 004 `activity.*.json`). An activity is an item of its
+//! department's partition; for each address among its `contacts` it keeps an index
+//! item (`ACTMAIL#{address}#{id}`), written in the same transaction, so a contact
+//! finds the activities that name any of its addresses, whichever came first.
+
+use crate::activity::{Activity, ActivityInput, Occurrence};
+use crate::contacts::next_id;
+use crate::department::{self, Department};
+use relinx_ddb::codec::{n, s, to_item};
+use relinx_ddb::keys::crm as ck;
+use relinx_ddb::tx::{Cond, OnFail, Tx};
+use relinx_ddb::versioned::{self, Changed};
+use relinx_ddb::{Store, StoreError};
+use relinx_model::{
+    Context, EventName, Permission, Resource, ResourceRef, Timestamp, ValidationError,
+};
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+
+/// The status and type a new activity gets when none is given (the seed's).
+pub const DEFAULT_STATUS: &str = "open";
+pub const DEFAULT_TYPE: &str = "default";
+
+fn activity_sk(id: u64) -> String {
+    format!("{}{id:012}", ck::ACTIVITY)
+}
+
+fn by_address_prefix(address: &str) -> String {
+    format!("{}{address}#", ck::ACTIVITY_BY_EMAIL)
+}
+
+fn by_address_sk(address: &str, id: u64) -> String {
+    format!("{}{id:012}", by_address_prefix(address))
+}
+
+fn resource(id: u64) -> ResourceRef {
+    ResourceRef::new("activity", id.to_string())
+}
+
+fn event_data(activity: &Activity) -> Value {
+    serde_json::to_value(activity.view()).unwrap_or(Value::Null)
+}
+
+/// Stages the index items for the addresses `after` names and `before` did not,
+/// and the removal of those `before` named and `after` does not.
+fn stage_addresses(
+    tx: &mut Tx,
+    store: &Store,
+    dept: &Department,
+    id: u64,
+    before: &[String],
+    after: &[String],
+) {
+    let before: BTreeSet<&String> = before.iter().collect();
+    let after: BTreeSet<&String> = after.iter().collect();
+    for gone in before.difference(&after) {
+        tx.delete(
+            &store.tables().main,
+            dept.partition(),
+            by_address_sk(gone, id),
+            None,
+            OnFail::Internal,
+        );
+    }
+    for new in after.difference(&before) {
+        let mut item = relinx_ddb::codec::key(dept.partition(), by_address_sk(new, id));
+        item.insert("activity".into(), n(id));
+        item.insert("address".into(), s(new.as_str()));
+        tx.put(&store.tables().main, item, None, OnFail::Internal);
+    }
+}
+
+/// `activity.save.json`: without `id` a new activity (`dt_start` required), with
+/// `id` a change of the fields present (404 for an id the department lacks).
+/// Answers the activity's id.
+pub async fn save(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    body: &Map<String, Value>,
+) -> Result<u64, StoreError> {
+    ctx.require(Permission::write(Resource::Activities))?;
+    dept.check_visible(ctx)?;
+    let input = ActivityInput::parse(body)?;
+    match input.id {
+        Some(id) => update(store, ctx, dept, id, &input).await,
+        None => create(store, ctx, dept, &input).await,
+    }
+}
+
+async fn create(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    input: &ActivityInput,
+) -> Result<u64, StoreError> {
+    let start = input.dt_start.ok_or_else(|| {
+        ValidationError::new(
+            "dt_start",
+            "is required for a new activity (e.g. 2016-01-21T19:00:00Z)",
+        )
+    })?;
+    let now = Timestamp::now();
+    let mut activity = Activity {
+        id: 0,
+        activity_type: DEFAULT_TYPE.into(),
+        label: None,
+        calendar_id: None,
+        all_day: false,
+        dt_created: now,
+        dt_modified: now,
+        dt_start: start,
+        dt_end: None,
+        rrule: String::new(),
+        status: DEFAULT_STATUS.into(),
+        author: None,
+        users: None,
+        contacts: None,
+        subject: None,
+        body: None,
+    };
+    activity.apply(input);
+    activity.check()?;
+    activity.id = next_id(store, dept, "activity").await?;
+    let mut tx = Tx::new();
+    tx.put(
+        &store.tables().main,
+        to_item(&activity, dept.partition(), activity_sk(activity.id))?,
+        Some(Cond::not_exists()),
+        OnFail::Internal,
+    );
+    stage_addresses(
+        &mut tx,
+        store,
+        dept,
+        activity.id,
+        &[],
+        &activity.addresses(),
+    );
+    department::stage_writable(&mut tx, store, ctx, dept);
+    tx.event(
+        store,
+        ctx,
+        EventName::ActivitySaved,
+        Some(&dept.workspace),
+        resource(activity.id),
+        event_data(&activity),
+    );
+    tx.commit(store).await?;
+    Ok(activity.id)
+}
+
+async fn update(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    id: u64,
+    input: &ActivityInput,
+) -> Result<u64, StoreError> {
+    versioned::modify(
+        store,
+        dept.partition(),
+        activity_sk(id),
+        || StoreError::NotFound("activity"),
+        |mut activity: Activity, mut tx: Tx| async move {
+            let before = activity.addresses();
+            activity.apply(input);
+            activity.check()?;
+            activity.dt_modified = Timestamp::now();
+            stage_addresses(&mut tx, store, dept, id, &before, &activity.addresses());
+            department::stage_writable(&mut tx, store, ctx, dept);
+            tx.event(
+                store,
+                ctx,
+                EventName::ActivitySaved,
+                Some(&dept.workspace),
+                resource(id),
+                event_data(&activity),
+            );
+            Ok(Changed::put(tx, activity, id))
+        },
+    )
+    .await
+}
+
+/// `activity.delete.json`: removes the activity and its index items.
+pub async fn delete(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    id: u64,
+) -> Result<(), StoreError> {
+    ctx.require(Permission::write(Resource::Activities))?;
+    dept.check_visible(ctx)?;
+    versioned::modify(
+        store,
+        dept.partition(),
+        activity_sk(id),
+        || StoreError::NotFound("activity"),
+        |activity: Activity, mut tx: Tx| async move {
+            stage_addresses(&mut tx, store, dept, id, &activity.addresses(), &[]);
+            department::stage_writable(&mut tx, store, ctx, dept);
+            tx.event(
+                store,
+                ctx,
+                EventName::ActivityDeleted,
+                Some(&dept.workspace),
+                resource(id),
+                event_data(&activity),
+            );
+            Ok(Changed::delete(tx, ()))
+        },
+    )
+    .await
+}
+
+/// `activity.list.json`: page `page` (from 1) of `page_size` activities, by id.
+pub async fn list(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    page: u64,
+    page_size: u64,
+) -> Result<Vec<Activity>, StoreError> {
+    ctx.require(Permission::read(Resource::Activities))?;
+    dept.check_visible(ctx)?;
+    let skip =
+        usize::try_from(page.saturating_sub(1).saturating_mul(page_size)).unwrap_or(usize::MAX);
+    let take = usize::try_from(page_size).unwrap_or(0);
+    store
+        .partition_slice(&dept.partition(), ck::ACTIVITY, skip, take)
+        .await
+}
+
+async fn read(store: &Store, dept: &Department, id: u64) -> Result<Activity, StoreError> {
+    store
+        .get(dept.partition(), activity_sk(id))
+        .await?
+        .ok_or(StoreError::NotFound("activity"))
+}
+
+/// `activity.occurrences.json`: the activity's occurrences starting in
+/// `[from, to]` (default: from its start, for a year), at most `limit`; and whether
+/// more follow.
+pub async fn occurrences(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    id: u64,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+    limit: u16,
+) -> Result<(Activity, Vec<Occurrence>, bool), StoreError> {
+    ctx.require(Permission::read(Resource::Activities))?;
+    dept.check_visible(ctx)?;
+    let activity = read(store, dept, id).await?;
+    let from = from.unwrap_or(activity.dt_start);
+    let to = to.unwrap_or_else(|| {
+        Timestamp::from_unix(from.unix().saturating_add(366 * 86_400)).unwrap_or(from)
+    });
+    if to.unix() < from.unix() {
+        return Err(ValidationError::new("to", "must not be before from").into());
+    }
+    let (found, more) = activity.occurrences(from, to, limit)?;
+    Ok((activity, found, more))
+}
+
+/// The activities naming any of `addresses` among their contacts, by start: the
+/// latest `max` saved.
+pub async fn naming(
+    store: &Store,
+    dept: &Department,
+    addresses: &[String],
+    max: usize,
+) -> Result<Vec<Activity>, StoreError> {
+    let mut ids = BTreeSet::new();
+    for address in addresses {
+        // Each address's latest activities (ids grow, so the last index items).
+        let index = store
+            .partition_last(&dept.partition(), &by_address_prefix(address), max)
+            .await?;
+        ids.extend(
+            index
+                .iter()
+                .filter_map(|item| relinx_ddb::codec::get_n(item, "activity"))
+                .filter_map(|id| u64::try_from(id).ok()),
+        );
+    }
+    let ids: Vec<u64> = ids.into_iter().rev().take(max).collect();
+    let found = futures::future::join_all(ids.iter().map(|id| read(store, dept, *id))).await;
+    let mut activities = Vec::new();
+    for activity in found {
+        match activity {
+            Ok(a) => activities.push(a),
+            // Deleted between the index read and this one.
+            Err(StoreError::NotFound(_)) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    activities.sort_by_key(|a| (a.dt_start.unix(), a.id));
+    Ok(activities)
+}

@@ -1,0 +1,316 @@
+//! Contact operations (seed 004 `contact.*.json`). A contact is an item of its
+//! department's partition under an integer id from the department's counter; the
+//! org's contacts are counted on one item of the org in the same transaction as
+//! each create and delete, and the plan's limit is that count's condition.
+
+use crate::activity::Activity;
+use crate::contact::{Contact, ContactInput};
+use crate::department::{self, Department};
+use crate::fields::{self, Schema};
+use relinx_ddb::codec::{n, to_item};
+use relinx_ddb::keys::{self, crm as ck};
+use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
+use relinx_ddb::versioned::{self, Changed};
+use relinx_ddb::{Store, StoreError};
+use relinx_model::{
+    Context, EventName, Permission, Resource, ResourceRef, Timestamp, ValidationError,
+};
+use serde_json::{Map, Value};
+
+/// How often a save is tried again when the custom field definitions changed
+/// under it.
+const SCHEMA_RETRIES: usize = 3;
+/// Activities shown with a contact (the latest by start).
+pub const MAX_SHOWN_ACTIVITIES: usize = 100;
+
+pub(crate) fn contact_sk(id: u64) -> String {
+    format!("{}{id:012}", ck::CONTACT)
+}
+
+fn resource(id: u64) -> ResourceRef {
+    ResourceRef::new("contact", id.to_string())
+}
+
+fn event_data(contact: &Contact, schema: &Schema) -> Value {
+    serde_json::to_value(contact.view(schema)).unwrap_or(Value::Null)
+}
+
+/// Allocates the department's next id on `counter` (`contact`, `activity`): one
+/// atomic `ADD`, so ids are unique and increasing within the department.
+pub(crate) async fn next_id(
+    store: &Store,
+    dept: &Department,
+    counter: &str,
+) -> Result<u64, StoreError> {
+    let out = store
+        .client()
+        .update_item()
+        .table_name(&store.tables().main)
+        .set_key(Some(relinx_ddb::codec::key(
+            dept.partition(),
+            ck::SEQUENCE_SK.to_owned(),
+        )))
+        .update_expression("ADD #counter :one")
+        .expression_attribute_names("#counter", counter)
+        .expression_attribute_values(":one", n(1))
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+        .send()
+        .await?;
+    out.attributes
+        .as_ref()
+        .and_then(|a| relinx_ddb::codec::get_n(a, counter))
+        .and_then(|v| u64::try_from(v).ok())
+        .ok_or_else(|| StoreError::internal("allocate an id", "the counter returned nothing"))
+}
+
+fn plan_limit_reached() -> StoreError {
+    StoreError::forbidden("PLAN_LIMIT", String::new())
+}
+
+/// Stages one more (or one fewer) contact on the org's count; one more only while
+/// the count is below `limit`.
+fn stage_count(tx: &mut Tx, store: &Store, ctx: &Context, delta: i64, limit: Option<u64>) {
+    let condition = match (delta > 0, limit) {
+        (true, Some(limit)) => Some(
+            Cond::new("attribute_not_exists(contacts) OR contacts < :limit")
+                .value(":limit", n(limit)),
+        ),
+        _ => None,
+    };
+    tx.update(
+        &store.tables().main,
+        UpdateSpec {
+            pk: keys::org(&ctx.org_id),
+            sk: ck::CONTACT_COUNT_SK.to_owned(),
+            set: Cond::new("ADD contacts :delta").value(":delta", n(delta)),
+            condition,
+        },
+        OnFail::Error(plan_limit_reached),
+    );
+}
+
+/// `contact.save.json` / `contact.create.json`: without `id` a new contact, with
+/// `id` a change of the fields present (404 for an id the department does not
+/// have). Answers the contact's id.
+pub async fn save(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    body: &Map<String, Value>,
+) -> Result<u64, StoreError> {
+    ctx.require(Permission::write(Resource::Contacts))?;
+    dept.check_visible(ctx)?;
+    // The id (if any) decides create or update before anything is read.
+    let target = match body.get("id") {
+        None | Some(Value::Null) => None,
+        Some(raw) => Some(crate::contact::parse_id("id", raw)?),
+    };
+    match target {
+        Some(id) => update(store, ctx, dept, id, body).await,
+        None => create(store, ctx, dept, body).await,
+    }
+}
+
+async fn create(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    body: &Map<String, Value>,
+) -> Result<u64, StoreError> {
+    // Checked before an id is spent on it.
+    let (schema, _) = fields::read(store, dept).await?;
+    let input = ContactInput::parse(body, &schema)?;
+    if input.is_empty() {
+        return Err(ValidationError::new(
+            "full_name",
+            "a new contact needs a name, an e-mail address or another field",
+        )
+        .into());
+    }
+    let limit = relinx_identity::orgs::get(store, &ctx.org_id)
+        .await?
+        .limits()
+        .contacts;
+    let id = next_id(store, dept, "contact").await?;
+    let mut attempt = 0;
+    loop {
+        let (schema, version) = fields::read(store, dept).await?;
+        let input = ContactInput::parse(body, &schema)?;
+        let now = Timestamp::now();
+        let mut contact = Contact {
+            id,
+            dt_created: now,
+            dt_modified: now,
+            fields: Default::default(),
+            do_not_mass_email: false,
+            custom: Default::default(),
+        };
+        contact.apply(&input);
+        contact.check_size()?;
+        let mut tx = Tx::new();
+        tx.put(
+            &store.tables().main,
+            to_item(&contact, dept.partition(), contact_sk(id))?,
+            Some(Cond::not_exists()),
+            OnFail::Internal,
+        );
+        department::stage_writable(&mut tx, store, ctx, dept);
+        stage_count(&mut tx, store, ctx, 1, limit);
+        if input.writes_custom_values() {
+            fields::stage_unchanged(&mut tx, store, dept, version);
+        }
+        tx.event(
+            store,
+            ctx,
+            EventName::ContactSaved,
+            Some(&dept.workspace),
+            resource(id),
+            event_data(&contact, &schema),
+        );
+        match tx.commit(store).await {
+            Ok(()) => return Ok(id),
+            Err(StoreError::Stale) if attempt < SCHEMA_RETRIES => attempt += 1,
+            Err(StoreError::Forbidden {
+                code: "PLAN_LIMIT", ..
+            }) => {
+                return Err(StoreError::forbidden(
+                    "PLAN_LIMIT",
+                    format!(
+                        "contacts: your plan's limit of {} contacts is reached; delete contacts or upgrade the plan",
+                        limit.unwrap_or_default()
+                    ),
+                ));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+async fn update(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    id: u64,
+    body: &Map<String, Value>,
+) -> Result<u64, StoreError> {
+    versioned::modify(
+        store,
+        dept.partition(),
+        contact_sk(id),
+        || StoreError::NotFound("contact"),
+        |mut contact: Contact, mut tx: Tx| async move {
+            // Read again on every attempt: a race with a definition change is a
+            // version conflict the helper retries.
+            let (schema, version) = fields::read(store, dept).await?;
+            let input = ContactInput::parse(body, &schema)?;
+            contact.apply(&input);
+            contact.check_size()?;
+            contact.dt_modified = Timestamp::now();
+            department::stage_writable(&mut tx, store, ctx, dept);
+            if input.writes_custom_values() {
+                fields::stage_unchanged(&mut tx, store, dept, version);
+            }
+            tx.event(
+                store,
+                ctx,
+                EventName::ContactSaved,
+                Some(&dept.workspace),
+                resource(id),
+                event_data(&contact, &schema),
+            );
+            Ok(Changed::put(tx, contact, id))
+        },
+    )
+    .await
+}
+
+/// `contact.delete.json`: removes the contact (its place under the plan's limit is
+/// freed in the same transaction).
+pub async fn delete(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    id: u64,
+) -> Result<(), StoreError> {
+    ctx.require(Permission::write(Resource::Contacts))?;
+    dept.check_visible(ctx)?;
+    let (schema, _) = fields::read(store, dept).await?;
+    let schema = &schema;
+    versioned::modify(
+        store,
+        dept.partition(),
+        contact_sk(id),
+        || StoreError::NotFound("contact"),
+        |contact: Contact, mut tx: Tx| async move {
+            department::stage_writable(&mut tx, store, ctx, dept);
+            stage_count(&mut tx, store, ctx, -1, None);
+            tx.event(
+                store,
+                ctx,
+                EventName::ContactDeleted,
+                Some(&dept.workspace),
+                resource(id),
+                event_data(&contact, schema),
+            );
+            Ok(Changed::delete(tx, ()))
+        },
+    )
+    .await
+}
+
+/// `contact.list.json`: page `page` (from 1) of `page_size` contacts, by id (new
+/// contacts come last, so walking the pages while others are added neither repeats
+/// nor skips one).
+pub async fn list(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    page: u64,
+    page_size: u64,
+) -> Result<(Vec<Contact>, Schema), StoreError> {
+    ctx.require(Permission::read(Resource::Contacts))?;
+    dept.check_visible(ctx)?;
+    let skip =
+        usize::try_from(page.saturating_sub(1).saturating_mul(page_size)).unwrap_or(usize::MAX);
+    let take = usize::try_from(page_size).unwrap_or(0);
+    let contacts = store
+        .partition_slice(&dept.partition(), ck::CONTACT, skip, take)
+        .await?;
+    let (schema, _) = fields::read(store, dept).await?;
+    Ok((contacts, schema))
+}
+
+/// A contact with what `contact.get.json` shows beside it.
+pub struct ContactDetails {
+    pub contact: Contact,
+    pub schema: Schema,
+    /// The activities naming one of its addresses, by start.
+    pub activities: Vec<Activity>,
+}
+
+/// `contact.get.json?id=`: the contact and its activities (those that name one of
+/// its e-mail addresses among their contacts).
+pub async fn get(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    id: u64,
+) -> Result<ContactDetails, StoreError> {
+    ctx.require(Permission::read(Resource::Contacts))?;
+    dept.check_visible(ctx)?;
+    let contact: Contact = store
+        .get(dept.partition(), contact_sk(id))
+        .await?
+        .ok_or(StoreError::NotFound("contact"))?;
+    let (schema, _) = fields::read(store, dept).await?;
+    let activities = if ctx.can(Permission::read(Resource::Activities)) {
+        crate::activities::naming(store, dept, &contact.addresses(), MAX_SHOWN_ACTIVITIES).await?
+    } else {
+        Vec::new()
+    };
+    Ok(ContactDetails {
+        contact,
+        schema,
+        activities,
+    })
+}
