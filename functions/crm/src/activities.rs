@@ -157,7 +157,7 @@ pub async fn delete(
 #[into_params(parameter_in = Query)]
 pub struct OccurrenceParams {
     /// The activity's id.
-    #[param(value_type = String, example = "33104113")]
+    #[param(value_type = String, example = "33104113", pattern = "^[1-9][0-9]{0,17}$")]
     id: serde_json::Value,
     /// From this time or date (default: the activity's start).
     #[param(example = "2026-01-01")]

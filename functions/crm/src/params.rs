@@ -66,8 +66,8 @@ pub fn object(bytes: &Bytes) -> Result<Map<String, Value>, ApiError> {
 #[into_params(parameter_in = Query)]
 pub struct IdOnly {
     /// The id, as the list shows it (a string) or as the save answered it.
-    #[schema(value_type = String, example = "33103982")]
-    #[param(value_type = String, example = "33103982")]
+    #[schema(value_type = String, example = "33103982", pattern = "^[1-9][0-9]{0,17}$")]
+    #[param(value_type = String, example = "33103982", pattern = "^[1-9][0-9]{0,17}$")]
     pub id: Value,
 }
 

@@ -8,6 +8,7 @@ mod delivery;
 #[allow(dead_code)]
 #[path = "../it/dev_server.rs"]
 mod dev_server;
+mod recurrence;
 
 /// A number unlikely to repeat across tests and runs (table prefixes, e-mails).
 pub fn rand_u64() -> u64 {
