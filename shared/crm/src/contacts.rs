@@ -118,8 +118,8 @@ async fn create(
     body: &Map<String, Value>,
 ) -> Result<u64, StoreError> {
     // Checked before an id is spent on it.
-    let (schema, _) = fields::read(store, dept).await?;
-    let input = ContactInput::parse(body, &schema)?;
+    let (mut schema, mut version) = fields::read(store, dept).await?;
+    let mut input = ContactInput::parse(body, &schema)?;
     if input.is_empty() {
         return Err(ValidationError::new(
             "full_name",
@@ -134,8 +134,6 @@ async fn create(
     let id = next_id(store, dept, "contact").await?;
     let mut attempt = 0;
     loop {
-        let (schema, version) = fields::read(store, dept).await?;
-        let input = ContactInput::parse(body, &schema)?;
         let now = Timestamp::now();
         let mut contact = Contact {
             id,
@@ -169,7 +167,12 @@ async fn create(
         );
         match tx.commit(store).await {
             Ok(()) => return Ok(id),
-            Err(StoreError::Stale) if attempt < SCHEMA_RETRIES => attempt += 1,
+            // The definitions changed since they were read: check again.
+            Err(StoreError::Stale) if attempt < SCHEMA_RETRIES => {
+                attempt += 1;
+                (schema, version) = fields::read(store, dept).await?;
+                input = ContactInput::parse(body, &schema)?;
+            }
             Err(StoreError::Forbidden {
                 code: "PLAN_LIMIT", ..
             }) => {

@@ -787,3 +787,82 @@ async fn the_plan_limit_is_a_401_and_never_exceeded_under_concurrent_saves() {
         StatusCode::UNAUTHORIZED,
     );
 }
+
+#[tokio::test]
+async fn a_type_change_racing_saves_never_leaves_a_value_that_does_not_fit() {
+    let app = app().await;
+    let tenant = app.tenant().await;
+    let key = key_of(&tenant);
+    relinx_identity::orgs::set_limits_override(
+        &app.platform.store,
+        &owner_context(&tenant),
+        LimitsOverride {
+            burst: Some(1000),
+            rate_per_minute: Some(10_000),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let field = data(
+        &post(
+            &app,
+            &key,
+            "custom_field.save.json",
+            json!({"label": "Size", "type": "Text"}),
+        )
+        .await,
+    );
+    // Saves of a text value through one instance while another instance tries to
+    // make the field a Number.
+    let second = TestApp::new(relinx_devserver::app).await;
+    let saves = (0..12).map(|i| {
+        let (app, key) = (&app, &key);
+        async move {
+            post(
+                app,
+                key,
+                "contact.save.json",
+                json!({"full_name": format!("Racer {i}"), "Size": "large"}),
+            )
+            .await
+        }
+    });
+    let change = async {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        post(
+            &second,
+            &key,
+            "custom_field.save.json",
+            json!({"id": field["id"], "type": "Number"}),
+        )
+        .await
+    };
+    let (saved, changed) = tokio::join!(futures::future::join_all(saves), change);
+    let stored = data(&get(&app, &key, "contact.list.json?page_size=50").await);
+    let texts = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["Size"] == "large")
+        .count();
+    let fields = data(&get(&app, &key, "custom_field.list.json").await);
+    let now = fields[0]["type"].as_str().unwrap().to_owned();
+    if changed.status == StatusCode::OK {
+        assert_eq!(now, "Number");
+        assert_eq!(texts, 0, "a text value got in beside the change");
+    } else {
+        error(&changed, StatusCode::CONFLICT);
+        assert_eq!(now, "Text", "a refused change leaves the field as it was");
+        assert!(texts > 0);
+    }
+    for answer in &saved {
+        assert!(
+            answer.status == StatusCode::OK || answer.status == StatusCode::BAD_REQUEST,
+            "{}",
+            answer.text
+        );
+    }
+    let ok = saved.iter().filter(|a| a.status == StatusCode::OK).count();
+    assert_eq!(ok, texts, "every accepted save is stored");
+}
