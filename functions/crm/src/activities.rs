@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use relinx_crm::activity::{DEFAULT_OCCURRENCES, MAX_OCCURRENCES, parse_time};
 use relinx_crm::{Department, Occurrence, activities};
 use relinx_http::respond::{PageParams, Relenta};
-use relinx_http::{ApiError, Caller, CurrentWorkspace, Platform, QueryParams};
+use relinx_http::{ApiError, Caller, CurrentWorkspace, JsonBody, Platform, QueryParams};
 use relinx_model::WorkspaceId;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -76,17 +76,13 @@ pub struct ActivitySave {
     body: Option<String>,
 }
 
-fn department(caller: &Caller, ws: &WorkspaceId) -> Department {
-    Department::of(&caller.ctx, ws)
-}
-
 async fn page_of(
     platform: &Platform,
     caller: &Caller,
     ws: &WorkspaceId,
     page: PageParams,
 ) -> Result<Response, ApiError> {
-    let dept = department(caller, ws);
+    let dept = Department::of(&caller.ctx, ws);
     let found = activities::list(
         &platform.store,
         &caller.ctx,
@@ -132,7 +128,7 @@ pub async fn save(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let body = object(&body)?;
-    let dept = department(&caller, &ws);
+    let dept = Department::of(&caller.ctx, &ws);
     let id = activities::save(&platform.store, &caller.ctx, &dept, &body).await?;
     Ok(Relenta(SavedId { id }).into_response())
 }
@@ -143,11 +139,10 @@ pub async fn delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     CurrentWorkspace(ws): CurrentWorkspace,
-    body: Bytes,
+    JsonBody(target): JsonBody<IdOnly>,
 ) -> Result<Response, ApiError> {
-    let target: IdOnly = relinx_http::extract::parse_json(&body)?;
     let id = target.id()?;
-    let dept = department(&caller, &ws);
+    let dept = Department::of(&caller.ctx, &ws);
     activities::delete(&platform.store, &caller.ctx, &dept, id).await?;
     Ok(Relenta(SavedId { id }).into_response())
 }
@@ -209,7 +204,7 @@ pub async fn occurrences(
             format!("limit: must be between 1 and {MAX_OCCURRENCES}"),
         ));
     }
-    let dept = department(&caller, &ws);
+    let dept = Department::of(&caller.ctx, &ws);
     let (activity, occurrences, has_more) =
         activities::occurrences(&platform.store, &caller.ctx, &dept, id, from, to, limit).await?;
     Ok(Relenta(Occurrences {

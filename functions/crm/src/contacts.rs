@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use relinx_crm::{Department, contacts};
 use relinx_http::respond::Relenta;
-use relinx_http::{ApiError, Caller, CurrentWorkspace, Platform, QueryParams};
+use relinx_http::{ApiError, Caller, CurrentWorkspace, JsonBody, Platform, QueryParams};
 use serde::Serialize;
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -87,17 +87,13 @@ pub struct ContactSave {
     tags: Option<String>,
 }
 
-fn department(caller: &Caller, ws: &relinx_model::WorkspaceId) -> Department {
-    Department::of(&caller.ctx, ws)
-}
-
 async fn page_of(
     platform: &Platform,
     caller: &Caller,
     ws: &relinx_model::WorkspaceId,
     page: relinx_http::respond::PageParams,
 ) -> Result<Response, ApiError> {
-    let dept = department(caller, ws);
+    let dept = Department::of(&caller.ctx, ws);
     let (contacts, schema) = contacts::list(
         &platform.store,
         &caller.ctx,
@@ -143,7 +139,7 @@ pub async fn get(
     CurrentWorkspace(ws): CurrentWorkspace,
     QueryParams(params): QueryParams<IdOnly>,
 ) -> Result<Response, ApiError> {
-    let dept = department(&caller, &ws);
+    let dept = Department::of(&caller.ctx, &ws);
     let found = contacts::get(&platform.store, &caller.ctx, &dept, params.id()?).await?;
     let shown = found
         .contact
@@ -159,7 +155,7 @@ async fn save_body(
     body: &Bytes,
 ) -> Result<Response, ApiError> {
     let body = object(body)?;
-    let dept = department(caller, ws);
+    let dept = Department::of(&caller.ctx, ws);
     let id = contacts::save(&platform.store, &caller.ctx, &dept, &body).await?;
     Ok(Relenta(SavedId { id }).into_response())
 }
@@ -192,11 +188,10 @@ pub async fn delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     CurrentWorkspace(ws): CurrentWorkspace,
-    body: Bytes,
+    JsonBody(target): JsonBody<IdOnly>,
 ) -> Result<Response, ApiError> {
-    let target: IdOnly = relinx_http::extract::parse_json(&body)?;
     let id = target.id()?;
-    let dept = department(&caller, &ws);
+    let dept = Department::of(&caller.ctx, &ws);
     contacts::delete(&platform.store, &caller.ctx, &dept, id).await?;
     Ok(Relenta(SavedId { id }).into_response())
 }

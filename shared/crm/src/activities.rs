@@ -138,11 +138,12 @@ async fn create(
         &activity.addresses(),
     );
     department::stage_writable(&mut tx, store, ctx, dept);
-    tx.event(
+    department::stage_event(
+        &mut tx,
         store,
         ctx,
+        dept,
         EventName::ActivitySaved,
-        Some(&dept.workspace),
         resource(activity.id),
         event_data(&activity),
     );
@@ -169,11 +170,12 @@ async fn update(
             activity.dt_modified = Timestamp::now();
             stage_addresses(&mut tx, store, dept, id, &before, &activity.addresses());
             department::stage_writable(&mut tx, store, ctx, dept);
-            tx.event(
+            department::stage_event(
+                &mut tx,
                 store,
                 ctx,
+                dept,
                 EventName::ActivitySaved,
-                Some(&dept.workspace),
                 resource(id),
                 event_data(&activity),
             );
@@ -200,11 +202,12 @@ pub async fn delete(
         |activity: Activity, mut tx: Tx| async move {
             stage_addresses(&mut tx, store, dept, id, &activity.addresses(), &[]);
             department::stage_writable(&mut tx, store, ctx, dept);
-            tx.event(
+            department::stage_event(
+                &mut tx,
                 store,
                 ctx,
+                dept,
                 EventName::ActivityDeleted,
-                Some(&dept.workspace),
                 resource(id),
                 event_data(&activity),
             );
@@ -224,12 +227,7 @@ pub async fn list(
 ) -> Result<Vec<Activity>, StoreError> {
     ctx.require(Permission::read(Resource::Activities))?;
     dept.check_visible(ctx)?;
-    let skip =
-        usize::try_from(page.saturating_sub(1).saturating_mul(page_size)).unwrap_or(usize::MAX);
-    let take = usize::try_from(page_size).unwrap_or(0);
-    store
-        .partition_slice(&dept.partition(), ck::ACTIVITY, skip, take)
-        .await
+    department::page(store, dept, ck::ACTIVITY, page, page_size).await
 }
 
 async fn read(store: &Store, dept: &Department, id: u64) -> Result<Activity, StoreError> {
@@ -286,17 +284,19 @@ pub async fn naming(
                 .filter_map(|id| u64::try_from(id).ok()),
         );
     }
-    let ids: Vec<u64> = ids.into_iter().rev().take(max).collect();
-    let found = futures::future::join_all(ids.iter().map(|id| read(store, dept, *id))).await;
-    let mut activities = Vec::new();
-    for activity in found {
-        match activity {
-            Ok(a) => activities.push(a),
-            // Deleted between the index read and this one.
-            Err(StoreError::NotFound(_)) => {}
-            Err(err) => return Err(err),
-        }
-    }
+    let keys = ids
+        .into_iter()
+        .rev()
+        .take(max)
+        .map(|id| relinx_ddb::codec::key(dept.partition(), activity_sk(id)))
+        .collect();
+    // Those deleted since the index was read are simply not found.
+    let mut activities = store
+        .get_items(keys)
+        .await?
+        .into_iter()
+        .map(relinx_ddb::codec::from_item)
+        .collect::<Result<Vec<Activity>, _>>()?;
     activities.sort_by_key(|a| (a.dt_start.unix(), a.id));
     Ok(activities)
 }

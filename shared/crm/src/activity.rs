@@ -260,16 +260,22 @@ fn date(at: Timestamp) -> String {
     seconds(at).chars().take(10).collect()
 }
 
+/// A calendar date written `YYYY-MM-DD` exactly (a Date field's value; an all-day
+/// time).
+pub fn parse_date(raw: &str) -> Option<time::Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(raw, format)
+        .ok()
+        .filter(|_| raw.len() == 10)
+}
+
 /// A time as a save or a query gives it: RFC 3339, or a date (midnight UTC).
 pub fn parse_time(field: &str, raw: &str) -> Result<Timestamp, ValidationError> {
     let raw = raw.trim();
     if let Some(at) = Timestamp::parse(raw) {
         return Ok(at);
     }
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(raw, format)
-        .ok()
-        .filter(|_| raw.len() == 10)
+    parse_date(raw)
         .map(|d| Timestamp::from_datetime(d.midnight().assume_utc()))
         .ok_or_else(|| {
             ValidationError::new(

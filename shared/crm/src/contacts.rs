@@ -31,8 +31,10 @@ fn resource(id: u64) -> ResourceRef {
     ResourceRef::new("contact", id.to_string())
 }
 
-fn event_data(contact: &Contact, schema: &Schema) -> Value {
-    serde_json::to_value(contact.view(schema)).unwrap_or(Value::Null)
+/// The contact as an event carries it (a JSON object: key order is not kept, so
+/// the definitions' order is not needed).
+fn event_data(contact: &Contact) -> Value {
+    serde_json::to_value(contact.view(&Schema::default())).unwrap_or(Value::Null)
 }
 
 /// Allocates the department's next id on `counter` (`contact`, `activity`): one
@@ -157,13 +159,14 @@ async fn create(
         if input.writes_custom_values() {
             fields::stage_unchanged(&mut tx, store, dept, version);
         }
-        tx.event(
+        department::stage_event(
+            &mut tx,
             store,
             ctx,
+            dept,
             EventName::ContactSaved,
-            Some(&dept.workspace),
             resource(id),
-            event_data(&contact, &schema),
+            event_data(&contact),
         );
         match tx.commit(store).await {
             Ok(()) => return Ok(id),
@@ -213,13 +216,14 @@ async fn update(
             if input.writes_custom_values() {
                 fields::stage_unchanged(&mut tx, store, dept, version);
             }
-            tx.event(
+            department::stage_event(
+                &mut tx,
                 store,
                 ctx,
+                dept,
                 EventName::ContactSaved,
-                Some(&dept.workspace),
                 resource(id),
-                event_data(&contact, &schema),
+                event_data(&contact),
             );
             Ok(Changed::put(tx, contact, id))
         },
@@ -237,8 +241,6 @@ pub async fn delete(
 ) -> Result<(), StoreError> {
     ctx.require(Permission::write(Resource::Contacts))?;
     dept.check_visible(ctx)?;
-    let (schema, _) = fields::read(store, dept).await?;
-    let schema = &schema;
     versioned::modify(
         store,
         dept.partition(),
@@ -247,13 +249,14 @@ pub async fn delete(
         |contact: Contact, mut tx: Tx| async move {
             department::stage_writable(&mut tx, store, ctx, dept);
             stage_count(&mut tx, store, ctx, -1, None);
-            tx.event(
+            department::stage_event(
+                &mut tx,
                 store,
                 ctx,
+                dept,
                 EventName::ContactDeleted,
-                Some(&dept.workspace),
                 resource(id),
-                event_data(&contact, schema),
+                event_data(&contact),
             );
             Ok(Changed::delete(tx, ()))
         },
@@ -273,12 +276,7 @@ pub async fn list(
 ) -> Result<(Vec<Contact>, Schema), StoreError> {
     ctx.require(Permission::read(Resource::Contacts))?;
     dept.check_visible(ctx)?;
-    let skip =
-        usize::try_from(page.saturating_sub(1).saturating_mul(page_size)).unwrap_or(usize::MAX);
-    let take = usize::try_from(page_size).unwrap_or(0);
-    let contacts = store
-        .partition_slice(&dept.partition(), ck::CONTACT, skip, take)
-        .await?;
+    let contacts = department::page(store, dept, ck::CONTACT, page, page_size).await?;
     let (schema, _) = fields::read(store, dept).await?;
     Ok((contacts, schema))
 }

@@ -4,7 +4,7 @@
 use relinx_ddb::keys::crm as ck;
 use relinx_ddb::tx::Tx;
 use relinx_ddb::{Store, StoreError};
-use relinx_model::{Context, OrgId, WorkspaceId};
+use relinx_model::{Context, EventName, OrgId, ResourceRef, WorkspaceId};
 
 /// The department a request acts on: its org and workspace.
 #[derive(Debug, Clone)]
@@ -34,6 +34,36 @@ impl Department {
             Err(StoreError::NotFound("department"))
         }
     }
+}
+
+/// Stages a change's event, in the department's workspace.
+pub fn stage_event(
+    tx: &mut Tx,
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    name: EventName,
+    resource: ResourceRef,
+    data: serde_json::Value,
+) {
+    tx.event(store, ctx, name, Some(&dept.workspace), resource, data);
+}
+
+/// Page `page` (from 1) of `page_size` of the department's items under `prefix`, in
+/// sort-key order (by id).
+pub async fn page<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    dept: &Department,
+    prefix: &str,
+    page: u64,
+    page_size: u64,
+) -> Result<Vec<T>, StoreError> {
+    let skip =
+        usize::try_from(page.saturating_sub(1).saturating_mul(page_size)).unwrap_or(usize::MAX);
+    let take = usize::try_from(page_size).unwrap_or(0);
+    store
+        .partition_slice(&dept.partition(), prefix, skip, take)
+        .await
 }
 
 /// Refuses the transaction unless the department's workspace is writable.

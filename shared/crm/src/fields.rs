@@ -191,10 +191,9 @@ impl CustomField {
             }
             FieldType::Date => {
                 let trimmed = text.trim();
-                let format = time::macros::format_description!("[year]-[month]-[day]");
-                match time::Date::parse(trimmed, format) {
-                    Ok(_) if trimmed.len() == 10 => Ok(trimmed.to_owned()),
-                    _ => Err(ValidationError::new(
+                match crate::activity::parse_date(trimmed) {
+                    Some(_) => Ok(trimmed.to_owned()),
+                    None => Err(ValidationError::new(
                         &self.key,
                         format!("{text:?} is not a date as YYYY-MM-DD (e.g. 1970-01-31)"),
                     )),
@@ -415,21 +414,29 @@ pub async fn save(
 ) -> Result<CustomField, StoreError> {
     ctx.require(Permission::write(Resource::Contacts))?;
     dept.check_visible(ctx)?;
-    ensure_schema_item(store, dept).await?;
     let input = &input;
-    let saved = versioned::modify(
-        store,
-        dept.partition(),
-        ck::FIELDS_SK.to_owned(),
-        || StoreError::NotFound("department"),
-        |mut schema: Schema, mut tx: Tx| async move {
-            let saved = apply(&mut schema, input)?;
-            department::stage_writable(&mut tx, store, ctx, dept);
-            stage_event(&mut tx, store, ctx, dept, &saved.field);
-            Ok(Changed::put(tx, schema, saved))
-        },
-    )
-    .await?;
+    let define = || {
+        versioned::modify(
+            store,
+            dept.partition(),
+            ck::FIELDS_SK.to_owned(),
+            no_definitions,
+            |mut schema: Schema, mut tx: Tx| async move {
+                let saved = apply(&mut schema, input)?;
+                department::stage_writable(&mut tx, store, ctx, dept);
+                stage_event(&mut tx, store, ctx, dept, &saved.field);
+                Ok(Changed::put(tx, schema, saved))
+            },
+        )
+    };
+    let saved = match define().await {
+        // The department's first field: its (empty) definitions item comes first.
+        Err(StoreError::NotFound(NO_DEFINITIONS)) => {
+            create_schema_item(store, dept).await?;
+            define().await?
+        }
+        other => other?,
+    };
     let Some(before) = saved.replaced else {
         return Ok(saved.field);
     };
@@ -442,7 +449,7 @@ pub async fn save(
         store,
         dept.partition(),
         ck::FIELDS_SK.to_owned(),
-        || StoreError::NotFound("department"),
+        no_definitions,
         |mut schema: Schema, mut tx: Tx| async move {
             // Restored only if nobody changed the field again meanwhile.
             if let Some(slot) = schema.fields.iter_mut().find(|f| f.id == after.id)
@@ -458,23 +465,27 @@ pub async fn save(
     Err(field_in_use(misfits, after))
 }
 
+const NO_DEFINITIONS: &str = "custom field definitions";
+
+fn no_definitions() -> StoreError {
+    StoreError::NotFound(NO_DEFINITIONS)
+}
+
 fn stage_event(tx: &mut Tx, store: &Store, ctx: &Context, dept: &Department, field: &CustomField) {
-    tx.event(
+    department::stage_event(
+        tx,
         store,
         ctx,
+        dept,
         EventName::CustomFieldSaved,
-        Some(&dept.workspace),
         ResourceRef::new("custom_field", field.id),
         serde_json::to_value(field.view()).unwrap_or(Value::Null),
     );
 }
 
-/// The schema item exists from a department's first field on: an empty container
-/// (no change anyone sees, so no event), put unless another instance already did.
-async fn ensure_schema_item(store: &Store, dept: &Department) -> Result<(), StoreError> {
-    if read(store, dept).await?.1 > 0 {
-        return Ok(());
-    }
+/// A department's definitions item, empty, made at its first field: a container
+/// (no change anyone sees, so no event), put unless another instance just did.
+async fn create_schema_item(store: &Store, dept: &Department) -> Result<(), StoreError> {
     let put = store
         .client()
         .put_item()

@@ -162,6 +162,50 @@ impl Store {
             .item)
     }
 
+    /// The items of the main table at `keys` (those that exist, in no particular
+    /// order), read consistently: BatchGetItem calls of up to 100 keys, keys left
+    /// unprocessed (throttling) asked for again a few times.
+    pub async fn get_items(&self, keys: Vec<codec::Item>) -> Result<Vec<codec::Item>, StoreError> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        let main = &self.tables().main;
+        let mut found = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut keys = chunk.to_vec();
+            for _ in 0..5 {
+                if keys.is_empty() {
+                    break;
+                }
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut keys)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::internal("batch get", e))?;
+                let out = self
+                    .client()
+                    .batch_get_item()
+                    .request_items(main, request)
+                    .send()
+                    .await?;
+                found.extend(
+                    out.responses
+                        .and_then(|mut r| r.remove(main))
+                        .unwrap_or_default(),
+                );
+                keys = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(main))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+            }
+            if !keys.is_empty() {
+                return Err(StoreError::Internal(
+                    "batch get: keys left unprocessed".into(),
+                ));
+            }
+        }
+        Ok(found)
+    }
+
     /// One item of the main table decoded as `T`, read consistently.
     pub async fn get<T: serde::de::DeserializeOwned>(
         &self,

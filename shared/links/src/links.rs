@@ -278,10 +278,16 @@ async fn read(store: &Store, ctx: &Context, id: &LinkId) -> Result<Smartlink, St
         .get(keys::org(&ctx.org_id), link_sk(id))
         .await?
         .ok_or(StoreError::NotFound("smartlink"))?;
-    if stored.link.status == LinkStatus::Deleted || !ctx.sees_confined(&stored.link.workspace_id) {
+    if !is_shown(ctx, &stored.link) {
         return Err(StoreError::NotFound("smartlink"));
     }
     Ok(stored.link)
+}
+
+/// Whether `link` is there for the caller: active, and in the caller's workspace
+/// for a workspace-scoped caller (anything else is a 404).
+fn is_shown(ctx: &Context, link: &Smartlink) -> bool {
+    link.status != LinkStatus::Deleted && ctx.sees_confined(&link.workspace_id)
 }
 
 /// An active link of the caller's, without its totals (404 otherwise).
@@ -352,7 +358,6 @@ pub async fn update(
     change: LinkChange,
 ) -> Result<Smartlink, StoreError> {
     ctx.require(Permission::write(Resource::Links))?;
-    let current = read(store, ctx, id).await?;
     let name = check_name(change.name)?;
     let og_title = change
         .og_title
@@ -369,15 +374,6 @@ pub async fn update(
     let html_body = change
         .html_body
         .try_map(|b| checked("customHtml.body", b, MAX_HTML))?;
-    let new_type = change.link_type.unwrap_or(current.link_type);
-    let destination = match change.destination {
-        Some(raw) => Some(Destination::parse(new_type, raw)?),
-        None if new_type != current.link_type => Some(Destination::empty(new_type)),
-        None => None,
-    };
-    let new_slug = change
-        .slug
-        .filter(|s| s.as_str() != current.configuration.smartlink_url);
     let (name, og_title, og_description, og_image_url, html_head, html_body) = (
         &name,
         &og_title,
@@ -386,7 +382,7 @@ pub async fn update(
         &html_head,
         &html_body,
     );
-    let (destination, new_slug) = (&destination, &new_slug);
+    let (new_type, raw_destination, slug) = (change.link_type, &change.destination, &change.slug);
     versioned::modify(
         store,
         keys::org(&ctx.org_id),
@@ -394,9 +390,19 @@ pub async fn update(
         || StoreError::NotFound("smartlink"),
         |mut stored: StoredLink, mut tx: Tx| async move {
             let link = &mut stored.link;
-            if link.status == LinkStatus::Deleted {
+            if !is_shown(ctx, link) {
                 return Err(StoreError::NotFound("smartlink"));
             }
+            // Checked against the link as read, in the change: one read per update.
+            let new_type = new_type.unwrap_or(link.link_type);
+            let destination = match raw_destination {
+                Some(raw) => Some(Destination::parse(new_type, raw.clone())?),
+                None if new_type != link.link_type => Some(Destination::empty(new_type)),
+                None => None,
+            };
+            let new_slug = slug
+                .as_ref()
+                .filter(|s| s.as_str() != link.configuration.smartlink_url);
             link.link_type = new_type;
             if let Some(name) = name {
                 link.configuration.smartlink_name = name.clone();
@@ -451,14 +457,13 @@ fn checked(field: &str, text: String, max: usize) -> Result<String, ValidationEr
 /// its slug and analytics; it no longer counts against the plan.
 pub async fn delete(store: &Store, ctx: &Context, id: &LinkId) -> Result<(), StoreError> {
     ctx.require(Permission::write(Resource::Links))?;
-    read(store, ctx, id).await?;
     versioned::modify(
         store,
         keys::org(&ctx.org_id),
         link_sk(id),
         || StoreError::NotFound("smartlink"),
         |mut stored: StoredLink, mut tx: Tx| async move {
-            if stored.link.status == LinkStatus::Deleted {
+            if !is_shown(ctx, &stored.link) {
                 return Err(StoreError::NotFound("smartlink"));
             }
             stored.link.status = LinkStatus::Deleted;

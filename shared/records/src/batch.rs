@@ -118,7 +118,6 @@ async fn applied_before(
     store: &Store,
     ops: &[(String, OpKey)],
 ) -> Result<HashMap<String, Record>, StoreError> {
-    use aws_sdk_dynamodb::types::KeysAndAttributes;
     let mut found = HashMap::new();
     if ops.is_empty() {
         return Ok(found);
@@ -127,47 +126,16 @@ async fn applied_before(
         .iter()
         .map(|(id, k)| (k.pk.as_str(), id.as_str()))
         .collect();
-    let mut keys: Vec<_> = by_pk
+    let keys = by_pk
         .keys()
         .map(|pk| key((*pk).to_owned(), APPLIED_OP_SK))
         .collect();
-    // Unprocessed keys (throttling) are asked for again, a few times.
-    for _ in 0..5 {
-        if keys.is_empty() {
-            break;
+    for item in store.get_items(keys).await? {
+        let pk = relinx_ddb::codec::get_s(&item, relinx_ddb::keys::PK).map(str::to_owned);
+        let marker: Marker = from_item(item)?;
+        if let Some(op_id) = pk.as_deref().and_then(|pk| by_pk.get(pk)) {
+            found.insert((*op_id).to_owned(), marker.record);
         }
-        let request = KeysAndAttributes::builder()
-            .set_keys(Some(std::mem::take(&mut keys)))
-            .consistent_read(true)
-            .build()
-            .map_err(|e| StoreError::internal("batch get", e))?;
-        let out = store
-            .client()
-            .batch_get_item()
-            .request_items(&store.tables().main, request)
-            .send()
-            .await?;
-        for item in out
-            .responses
-            .and_then(|mut r| r.remove(&store.tables().main))
-            .unwrap_or_default()
-        {
-            let pk = relinx_ddb::codec::get_s(&item, relinx_ddb::keys::PK).map(str::to_owned);
-            let marker: Marker = from_item(item)?;
-            if let Some(op_id) = pk.as_deref().and_then(|pk| by_pk.get(pk)) {
-                found.insert((*op_id).to_owned(), marker.record);
-            }
-        }
-        keys = out
-            .unprocessed_keys
-            .and_then(|mut u| u.remove(&store.tables().main))
-            .map(|k| k.keys)
-            .unwrap_or_default();
-    }
-    if !keys.is_empty() {
-        return Err(StoreError::Internal(
-            "batch get: keys left unprocessed".into(),
-        ));
     }
     Ok(found)
 }
