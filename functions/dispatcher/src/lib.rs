@@ -83,7 +83,8 @@ impl Dispatcher {
                 Ok("1" | "true")
             ),
         };
-        let deliverer = Deliverer::new(policy, relinx_webhooks::jobs::schedule_from_env()?)?;
+        let deliverer = Deliverer::new(policy, relinx_webhooks::jobs::schedule_from_env()?)?
+            .disable_after(relinx_webhooks::jobs::disable_after_from_env()?);
         Ok(Self::new(Pipeline::new(store, deliverer, queue)))
     }
 

@@ -188,14 +188,26 @@ pub fn page(link: &Smartlink, public_url: &str) -> Response {
     html(StatusCode::OK, document(&head, &body))
 }
 
-/// A vCard value escaped as RFC 6350 §3.4 says.
+/// A vCard value escaped as RFC 6350 §3.4 says: every line break (CRLF, a lone CR or
+/// LF) is `\n`, and no other control character survives to end a line early.
 fn vcard_text(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace(',', "\\,")
-        .replace(';', "\\;")
-        .replace("\r\n", "\\n")
-        .replace('\n', "\\n")
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ',' => out.push_str("\\,"),
+            ';' => out.push_str("\\;"),
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                out.push_str("\\n");
+            }
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A DigiCard's vCard 4.0 (RFC 6350); `None` for other types.

@@ -15,10 +15,15 @@ pub fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-/// The item for `value` with its keys added.
+/// The item for `value` with its keys added. A `None` is no attribute at all, never a
+/// `NULL` one: conditions such as `attribute_not_exists(failing_since)` must see an
+/// absent optional field as absent (serde_dynamo writes `NULL` for it), and reading
+/// the item back gives `None` either way. Only top-level attributes are dropped: a
+/// `null` inside a map is data someone gave (a record's JSON, a contact's field).
 pub fn to_item<T: Serialize>(value: &T, pk: String, sk: String) -> Result<Item, StoreError> {
     let mut item: Item =
         serde_dynamo::to_item(value).map_err(|e| StoreError::internal("encode item", e))?;
+    item.retain(|_, attribute| !attribute.is_null());
     item.insert(crate::keys::PK.to_owned(), s(pk));
     item.insert(crate::keys::SK.to_owned(), s(sk));
     Ok(item)
@@ -77,4 +82,31 @@ pub fn decode_cursor(cursor: &str, expected_prefix: &str) -> Result<String, Stor
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct Stored {
+        name: String,
+        failing_since: Option<String>,
+        fields: std::collections::BTreeMap<String, Option<String>>,
+    }
+
+    #[test]
+    fn an_absent_option_is_no_attribute_and_a_given_null_in_a_map_is_kept() {
+        let value = Stored {
+            name: "a".into(),
+            failing_since: None,
+            fields: [("phone".to_owned(), None)].into(),
+        };
+        let item = to_item(&value, "P".into(), "S".into()).unwrap();
+        assert!(!item.contains_key("failing_since"), "{item:?}");
+        let fields = item["fields"].as_m().unwrap();
+        assert!(fields["phone"].is_null(), "a null someone gave stays");
+        let back: Stored = from_item(item).unwrap();
+        assert_eq!(back, value);
+    }
 }

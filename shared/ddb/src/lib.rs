@@ -295,7 +295,7 @@ impl Store {
         let mut to_skip = skip;
         let mut start = None;
         while found.len() < take {
-            let wanted = (to_skip + take - found.len()).min(1000);
+            let wanted = to_skip.saturating_add(take - found.len()).min(1000);
             let out = self
                 .prefix_query(pk, prefix)
                 .set_exclusive_start_key(start)

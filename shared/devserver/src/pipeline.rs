@@ -178,7 +178,8 @@ pub async fn start(
         ));
     };
     relinx_webhooks::queue::attach(store, queue.clone());
-    let deliverer = Deliverer::new(policy, relinx_webhooks::jobs::schedule_from_env()?)?;
+    let deliverer = Deliverer::new(policy, relinx_webhooks::jobs::schedule_from_env()?)?
+        .disable_after(relinx_webhooks::jobs::disable_after_from_env()?);
     let dispatcher = Arc::new(Dispatcher::new(Pipeline::new(
         store.clone(),
         deliverer,

@@ -94,13 +94,16 @@ fn default_page_size() -> u64 {
 }
 
 pub const MAX_PAGE_SIZE: u64 = 200;
+/// Far past the end of any list (a page costs reading every item before it), and
+/// small enough that `page × page_size` is no overflow anywhere.
+pub const MAX_PAGE: u64 = 1_000_000;
 
 impl PageParams {
     pub fn validate(self) -> Result<Self, crate::ApiError> {
-        if self.page == 0 {
+        if self.page == 0 || self.page > MAX_PAGE {
             return Err(crate::ApiError::bad_request(
                 "VALIDATION_FAILED",
-                "page: must be 1 or more",
+                format!("page: must be between 1 and {MAX_PAGE}"),
             ));
         }
         if self.page_size == 0 || self.page_size > MAX_PAGE_SIZE {

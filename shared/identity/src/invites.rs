@@ -11,8 +11,9 @@ use relinx_ddb::codec::{key, s, to_item};
 use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
 use relinx_ddb::{Store, StoreError, versioned};
 use relinx_model::{
-    Actor, ActorKind, BuiltinRole, Context, Email, EventName, OrgId, Password, Permission,
-    Resource, ResourceRef, Timestamp, User, UserId, UserStatus,
+    Actor, ActorKind, ApiKeyId, BuiltinRole, Context, Email, EventName, OrgId, Password,
+    Permission, PermissionSet, Resource, ResourceRef, ServiceAccount, ServiceAccountId, Timestamp,
+    User, UserId, UserStatus,
 };
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,84 @@ pub struct Invite {
 /// The sealer for invite URLs of this deployment.
 pub fn sealer(store: &Store) -> Sealer {
     Sealer::new(store.hasher(), "invite-url")
+}
+
+/// Whether the credential of `actor` (through key `key_id`, or as a signed-in member
+/// when `None`) could itself send an invite for `role` now: the one who may read an
+/// invite's URL. Whoever holds an invite URL can accept it with a password of their
+/// choosing, so a `user.invited` webhook carries the URL only to endpoints whose
+/// registering credential passes this, judged at delivery (docs/security.md): the
+/// key still exists, is unexpired and org-wide, and both it and its holder (still
+/// there, active) may write users and outrank `role`, as [`invite`] demands.
+pub async fn could_invite(
+    store: &Store,
+    org: &OrgId,
+    actor: &Actor,
+    key_id: Option<&ApiKeyId>,
+    role: &str,
+) -> Result<bool, StoreError> {
+    let Some(invited) = roles::resolve(store, org, role).await? else {
+        return Ok(false);
+    };
+    // Read afresh, not from the org cache: a disabling must count at once.
+    let org_record: Option<crate::orgs::OrgRecord> =
+        store.get(keys::org(org), keys::ORG_SK).await?;
+    if !org_record.is_some_and(|o| o.accepts(&actor.id, None)) {
+        return Ok(false);
+    }
+    let mut held = Vec::with_capacity(2);
+    if let Some(id) = key_id {
+        let key: Option<crate::api_keys::KeyCredential> = store
+            .get(keys::key_credential(id), keys::KEY_CREDENTIAL_SK)
+            .await?;
+        let Some(key) = key else {
+            return Ok(false);
+        };
+        if key.org_id != *org
+            || key.owner != *actor
+            || key.workspace_id.is_some()
+            || key.expires_at.is_some_and(|at| at <= Timestamp::now())
+        {
+            return Ok(false);
+        }
+        held.push(key.role);
+    }
+    match actor.kind {
+        ActorKind::User => {
+            let Some(id) = UserId::parse(&actor.id) else {
+                return Ok(false);
+            };
+            let user: Option<User> = store.get(keys::org(org), keys::user_sk(&id)).await?;
+            match user {
+                Some(user) if user.status == UserStatus::Active => held.push(user.role),
+                _ => return Ok(false),
+            }
+        }
+        ActorKind::ServiceAccount => {
+            let Some(id) = ServiceAccountId::parse(&actor.id) else {
+                return Ok(false);
+            };
+            let account: Option<ServiceAccount> = store
+                .get(keys::org(org), keys::service_account_sk(&id))
+                .await?;
+            match account {
+                Some(account) if account.workspace_id.is_none() => held.push(account.role),
+                _ => return Ok(false),
+            }
+        }
+        ActorKind::System => return Ok(false),
+    }
+    for role in held {
+        let may = roles::resolve(store, org, &role)
+            .await?
+            .is_some_and(|p: PermissionSet| {
+                p.allows(Permission::write(Resource::Users)) && p.covers(&invited)
+            });
+        if !may {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Invites `email` as `role`. `accept_url` turns a token into the URL the invitee
@@ -201,20 +280,21 @@ pub async fn accept(
         UpdateSpec {
             pk: keys::org(&record.org_id),
             sk: keys::user_sk(&user.id),
-            set: versioned::bump_values(Cond::new(format!(
-                "SET #status = :active, #name = :name ADD {}",
-                versioned::BUMP
-            )))
+            // No name given: no attribute (a NULL one would read as present).
+            set: match &user.name {
+                Some(name) => versioned::bump_values(Cond::new(format!(
+                    "SET #status = :active, #name = :name ADD {}",
+                    versioned::BUMP
+                )))
+                .name("#name", "name")
+                .value(":name", s(name.clone())),
+                None => versioned::bump_values(Cond::new(format!(
+                    "SET #status = :active ADD {}",
+                    versioned::BUMP
+                ))),
+            }
             .name("#status", "status")
-            .name("#name", "name")
-            .value(":active", s("active"))
-            .value(
-                ":name",
-                user.name
-                    .clone()
-                    .map(s)
-                    .unwrap_or(aws_sdk_dynamodb::types::AttributeValue::Null(true)),
-            ),
+            .value(":active", s("active")),
             condition: Some(Cond::new("#status = :invited").value(":invited", s("invited"))),
         },
         OnFail::Error(|| StoreError::NotFound("invite")),

@@ -343,6 +343,9 @@ pub async fn delete(
     id: &WorkspaceId,
 ) -> Result<Workspace, StoreError> {
     ctx.require(Permission::write(Resource::Workspaces))?;
+    // Not even its own: a credential confined to a workspace would delete itself
+    // with everything the workspace holds.
+    ctx.require_org_wide("delete workspaces")?;
     let current = get(store, ctx, id).await?;
     let org = orgs::get(store, &ctx.org_id).await?;
     if org.default_workspace_id == *id {

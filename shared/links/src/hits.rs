@@ -22,6 +22,17 @@ use utoipa::ToSchema;
 pub const SHARDS: u32 = 16;
 /// The longest referrer host kept (longer ones are cut).
 const MAX_HOST: usize = 100;
+/// Distinct referrer hosts one counter item names; past them a new host counts under
+/// [`OTHER_REFERRERS`]. Anyone can send any `Referer`, and each new host would add an
+/// attribute: unbounded, an item grows towards DynamoDB's 400 KB (and every hit's
+/// write costs a WCU per KB of it). 200 hosts keep an item under ~50 KB. Devices (4
+/// classes) and countries (two letters) are bounded by what they can be.
+pub const MAX_REFERRERS_PER_ITEM: usize = 200;
+/// Where hits from hosts past the cap are counted.
+pub const OTHER_REFERRERS: &str = "(other)";
+/// The most referrers an analytics answer lists; the rest are summed under
+/// [`OTHER_REFERRERS`].
+pub const MAX_REFERRERS_SHOWN: usize = 100;
 
 /// What a hit was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,9 +155,41 @@ fn shard_pk(link: &LinkId, shard: u32) -> String {
     format!("{}{link}#{shard}", lk::HITS)
 }
 
-/// Records one hit: one `UpdateItem` on a random shard of the link's day.
+/// Records one hit: one `UpdateItem` on a random shard of the link's day (two when
+/// its referrer is a new host on an item that names [`MAX_REFERRERS_PER_ITEM`]).
 pub async fn record(store: &Store, link: &LinkId, hit: &Hit) -> Result<(), StoreError> {
     let shard = rand::random::<u32>() % SHARDS;
+    let key = key(shard_pk(link, shard), day_of(hit.at));
+    let host = hit.referrer.as_deref().filter(|_| hit.kind != HitKind::Bot);
+    match add_hit(store, &key, hit, host).await {
+        // The item names as many hosts as it may, and not this one.
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            add_hit(store, &key, hit, host.map(|_| OTHER_REFERRERS)).await?;
+            Ok(())
+        }
+        other => {
+            other?;
+            Ok(())
+        }
+    }
+}
+
+/// One `ADD` of `hit` on the counter item `key`, its referrer counted as `host`. A
+/// real host is also added to the item's `hosts` set, on condition that the set holds
+/// it already or has room.
+async fn add_hit(
+    store: &Store,
+    key: &relinx_ddb::codec::Item,
+    hit: &Hit,
+    host: Option<&str>,
+) -> Result<
+    aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+    aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError>,
+> {
     let mut adds = Vec::new();
     let mut names = Vec::new();
     let mut counted = |attribute: String| {
@@ -163,26 +206,35 @@ pub async fn record(store: &Store, link: &LinkId, hit: &Hit) -> Result<(), Store
         counted("fallback".into());
     }
     counted(format!("dev:{}", hit.device.as_str()));
-    if hit.kind != HitKind::Bot {
-        if let Some(host) = &hit.referrer {
-            counted(format!("ref:{host}"));
-        }
-        if let Some(country) = &hit.country {
-            counted(format!("cc:{country}"));
-        }
+    if let Some(host) = host {
+        counted(format!("ref:{host}"));
+    }
+    if hit.kind != HitKind::Bot
+        && let Some(country) = &hit.country
+    {
+        counted(format!("cc:{country}"));
     }
     let mut request = store
         .client()
         .update_item()
         .table_name(&store.tables().main)
-        .set_key(Some(key(shard_pk(link, shard), day_of(hit.at))))
-        .update_expression(format!("ADD {}", adds.join(", ")))
+        .set_key(Some(key.clone()))
         .expression_attribute_values(":one", n(1));
+    let mut expression = format!("ADD {}", adds.join(", "));
+    if let Some(host) = host.filter(|h| *h != OTHER_REFERRERS) {
+        expression.push_str(", hosts :host");
+        request = request
+            .condition_expression(
+                "attribute_not_exists(hosts) OR contains(hosts, :name) OR size(hosts) < :cap",
+            )
+            .expression_attribute_values(":host", AttributeValue::Ss(vec![host.to_owned()]))
+            .expression_attribute_values(":name", s(host))
+            .expression_attribute_values(":cap", n(MAX_REFERRERS_PER_ITEM));
+    }
     for (placeholder, attribute) in names {
         request = request.expression_attribute_names(placeholder, attribute);
     }
-    request.send().await?;
-    Ok(())
+    request.update_expression(expression).send().await
 }
 
 /// Every counter item of a link between two days (inclusive), from every shard.
@@ -322,7 +374,30 @@ pub async fn analytics(
         result.bots += day.bots;
     }
     result.days = by_day.into_values().collect();
+    result.referrers = top_referrers(std::mem::take(&mut result.referrers));
     Ok(result)
+}
+
+/// The [`MAX_REFERRERS_SHOWN`] hosts with the most visits; the rest summed under
+/// [`OTHER_REFERRERS`].
+fn top_referrers(all: BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    if all.len() <= MAX_REFERRERS_SHOWN {
+        return all;
+    }
+    let mut ranked: Vec<(String, u64)> = all.into_iter().collect();
+    // Most visits first; ties by name, so the answer is the same every time.
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut shown = BTreeMap::new();
+    let mut other = 0;
+    for (host, visits) in ranked {
+        if host != OTHER_REFERRERS && shown.len() < MAX_REFERRERS_SHOWN - 1 {
+            shown.insert(host, visits);
+        } else {
+            other += visits;
+        }
+    }
+    shown.insert(OTHER_REFERRERS.to_owned(), other);
+    shown
 }
 
 #[cfg(test)]
@@ -356,6 +431,25 @@ mod tests {
             assert_eq!(device_of(Some(bot)), Device::Bot, "{bot}");
         }
         assert_eq!(device_of(None), Device::Bot);
+    }
+
+    #[test]
+    fn an_answer_shows_the_top_referrers_and_sums_the_rest() {
+        let many: BTreeMap<String, u64> = (0..300u64)
+            .map(|i| (format!("h{i:03}.example"), i + 1))
+            .chain([(OTHER_REFERRERS.to_owned(), 7)])
+            .collect();
+        let total: u64 = many.values().sum();
+        let shown = top_referrers(many);
+        assert_eq!(shown.len(), MAX_REFERRERS_SHOWN);
+        assert_eq!(shown.values().sum::<u64>(), total);
+        assert!(shown.contains_key("h299.example"), "the busiest stays");
+        assert!(
+            !shown.contains_key("h000.example"),
+            "the quietest is folded"
+        );
+        let few = BTreeMap::from([("a.example".to_owned(), 2)]);
+        assert_eq!(top_referrers(few.clone()), few);
     }
 
     #[test]

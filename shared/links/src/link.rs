@@ -1,6 +1,6 @@
 //! A smartlink as seed 001 shows it (camelCase), and its destination by type.
 
-use relinx_model::{LinkId, OrgId, Timestamp, ValidationError, WorkspaceId};
+use relinx_model::{Email, LinkId, OrgId, Timestamp, ValidationError, WorkspaceId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -215,9 +215,18 @@ pub(crate) fn check_url(field: &str, raw: &str) -> Result<String, ValidationErro
             format!("must be at most {MAX_URL} characters"),
         ));
     }
+    // The URL parser drops tabs and line breaks (and trims controls) without a word,
+    // so what it checked would differ from what was given: refuse them instead.
+    if raw.chars().any(char::is_control) {
+        return Err(ValidationError::new(
+            field,
+            "must not contain control characters (line breaks, tabs, NUL)",
+        ));
+    }
     match url::Url::parse(raw) {
+        // What is stored (and redirected to) is the URL as checked.
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
-            Ok(raw.to_owned())
+            Ok(parsed.into())
         }
         _ => Err(ValidationError::new(
             field,
@@ -241,10 +250,36 @@ pub(crate) fn check_text(
 }
 
 fn check_opt_url(field: &str, value: Option<String>) -> Result<Option<String>, ValidationError> {
+    check_opt(field, value, check_url)
+}
+
+/// An optional value checked by `check` when given and not empty.
+fn check_opt(
+    field: &str,
+    value: Option<String>,
+    check: impl Fn(&str, &str) -> Result<String, ValidationError>,
+) -> Result<Option<String>, ValidationError> {
     value
         .filter(|v| !v.is_empty())
-        .map(|v| check_url(field, &v))
+        .map(|v| check(field, &v))
         .transpose()
+}
+
+/// A phone number as people write one: digits with an optional leading `+`, spaces,
+/// `-`, `.`, `(` and `)`; 3 to 20 digits.
+fn check_phone(field: &str, raw: &str) -> Result<String, ValidationError> {
+    let value = raw.trim();
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    let allowed = value
+        .char_indices()
+        .all(|(i, c)| c.is_ascii_digit() || " -.()".contains(c) || (c == '+' && i == 0));
+    if !allowed || !(3..=20).contains(&digits) {
+        return Err(ValidationError::new(
+            field,
+            format!("{raw:?} is not a phone number such as +1 555 010 0199"),
+        ));
+    }
+    Ok(value.to_owned())
 }
 
 impl Destination {
@@ -318,8 +353,10 @@ impl Destination {
                     name: check_text("destination.name", card.name, MAX_SHORT)?,
                     title: check_text("destination.title", card.title, MAX_SHORT)?,
                     company: check_text("destination.company", card.company, MAX_SHORT)?,
-                    phone: check_text("destination.phone", card.phone, 64)?,
-                    email: check_text("destination.email", card.email, 254)?,
+                    phone: check_opt("destination.phone", card.phone, check_phone)?,
+                    email: check_opt("destination.email", card.email, |field, raw| {
+                        Email::parse(field, raw).map(|e| e.as_str().to_owned())
+                    })?,
                     website: check_opt_url("destination.website", card.website)?,
                 })
             }
@@ -367,10 +404,37 @@ mod tests {
         .unwrap();
         assert_eq!(
             app.to_value(),
-            json!({"iosUrl": "https://apps.apple.com/x", "androidUrl": null, "fallbackUrl": "https://x.io"})
+            json!({"iosUrl": "https://apps.apple.com/x", "androidUrl": null, "fallbackUrl": "https://x.io/"}),
+            "stored as the URL parser reads it (the path of a bare host is /)"
         );
         let wrong = Destination::parse(LinkType::Url, json!({"iosUrl": "https://x.io"}));
         assert_eq!(wrong.unwrap_err().field, "destination");
+        for smuggled in [
+            "https://example.com/\r\nSet-Cookie: a=b",
+            "https://example.com/\u{0}x",
+            "https://exa\tmple.com/",
+            "\u{1}https://example.com/",
+        ] {
+            let refused = Destination::parse(LinkType::Url, json!({ "url": smuggled }));
+            assert!(
+                refused.unwrap_err().message.contains("control characters"),
+                "{smuggled:?}"
+            );
+        }
+        let card = |extra: serde_json::Value| Destination::parse(LinkType::DigiCard, extra);
+        assert_eq!(
+            card(json!({"email": "not-an-address"})).unwrap_err().field,
+            "destination.email"
+        );
+        assert_eq!(
+            card(json!({"phone": "call me maybe"})).unwrap_err().field,
+            "destination.phone"
+        );
+        assert_eq!(
+            card(json!({"phone": "+1 555\r\n010"})).unwrap_err().field,
+            "destination.phone"
+        );
+        assert!(card(json!({"phone": "+1 (555) 010-0199", "email": "Ada@Example.com"})).is_ok());
         let bad_url = Destination::parse(LinkType::Url, json!({"url": "javascript:alert(1)"}));
         assert_eq!(bad_url.unwrap_err().field, "destination.url");
         let button = Destination::parse(

@@ -82,6 +82,15 @@ impl Slug {
         Ok(Self(raw.to_owned()))
     }
 
+    /// Whether some link could have `raw` as its slug (its length and characters),
+    /// so a visitor's path that could not is answered without a lookup.
+    pub fn could_exist(raw: &str) -> bool {
+        (MIN..=MAX).contains(&raw.len())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
+
     /// A fresh random slug of [`GENERATED_LEN`] alphanumerics.
     pub fn generate() -> Self {
         const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";

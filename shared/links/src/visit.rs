@@ -49,6 +49,11 @@ pub async fn find(
     store: &Store,
     slug: &str,
 ) -> Result<Option<Arc<(OrgId, Smartlink)>>, StoreError> {
+    // Anything else on the links host (a 2 KB path, a stray file name) is no link's:
+    // answered without reaching the store or filling the cache.
+    if !crate::slug::Slug::could_exist(slug) {
+        return Ok(None);
+    }
     let key = slug.to_ascii_lowercase();
     let cache = resolved(store);
     if let Some(found) = cache.0.get(&key) {
@@ -162,7 +167,7 @@ mod tests {
         assert_eq!(answer, Answer::Redirect("https://apps.apple.com/a".into()));
         assert!(!hit.unwrap().fallback);
         let (answer, hit) = decide(&app, &visitor("Mozilla/5.0 (Windows NT 10.0) Chrome/120"));
-        assert_eq!(answer, Answer::Redirect("https://a.io".into()));
+        assert_eq!(answer, Answer::Redirect("https://a.io/".into()));
         let hit = hit.unwrap();
         assert!(hit.fallback && hit.kind == HitKind::Click);
         let (answer, hit) = decide(&app, &visitor("Slackbot-LinkExpanding 1.0"));

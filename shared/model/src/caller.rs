@@ -156,6 +156,18 @@ impl Context {
         }
     }
 
+    /// The API key behind the credential: the key itself, or the key a token was
+    /// exchanged for.
+    pub fn key_id(&self) -> Option<&ApiKeyId> {
+        match &self.credential {
+            Credential::ApiKey(id)
+            | Credential::Token {
+                key_id: Some(id), ..
+            } => Some(id),
+            Credential::Token { key_id: None, .. } | Credential::Platform => None,
+        }
+    }
+
     /// When the credential was issued (epoch milliseconds), for credentials that
     /// carry it (tokens).
     pub fn issued_at(&self) -> Option<i64> {

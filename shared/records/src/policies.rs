@@ -203,6 +203,8 @@ pub async fn save(
     input: PolicyInput,
 ) -> Result<(Policy, bool), StoreError> {
     ctx.require(Permission::write(Resource::Policies))?;
+    // Policies route records in every workspace of the org.
+    ctx.require_org_wide("change sync policies, which apply to every workspace")?;
     let name = check_name(&input.name)?;
     let when = input.when.trim().to_owned();
     let then = input.then.trim().to_owned();
@@ -265,6 +267,7 @@ pub async fn save(
 /// Deletes the policy (404 when there is none of that name).
 pub async fn delete(store: &Store, ctx: &Context, name: &str) -> Result<(), StoreError> {
     ctx.require(Permission::write(Resource::Policies))?;
+    ctx.require_org_wide("delete sync policies, which apply to every workspace")?;
     let mut tx = Tx::new();
     tx.delete(
         &store.tables().main,

@@ -181,7 +181,7 @@ impl RecordPatch {
     }
 }
 
-/// A title: 1 to 500 characters, not blank.
+/// A title: 1 to 500 characters, not blank, no control characters.
 pub fn title(field: &str, raw: &str) -> Result<String, ValidationError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -191,6 +191,14 @@ pub fn title(field: &str, raw: &str) -> Result<String, ValidationError> {
         return Err(ValidationError::new(
             field,
             format!("is at most {MAX_TITLE_CHARS} characters"),
+        ));
+    }
+    // One line, as `type` and `site`: a NUL or a line break in a title breaks every
+    // list, export and log line that shows it.
+    if trimmed.chars().any(char::is_control) {
+        return Err(ValidationError::new(
+            field,
+            "must not contain control characters (line breaks, tabs, NUL)",
         ));
     }
     Ok(trimmed.to_owned())

@@ -89,6 +89,7 @@ pub struct Deliverer {
     client: reqwest::Client,
     policy: TargetPolicy,
     schedule: Vec<Duration>,
+    disable_after: Duration,
 }
 
 impl Deliverer {
@@ -96,6 +97,9 @@ impl Deliverer {
         let client = reqwest::Client::builder()
             .dns_resolver(Arc::new(GuardedResolver(policy)))
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment (HTTP(S)_PROXY) would connect in our stead,
+            // past the address rules above.
+            .no_proxy()
             .timeout(ATTEMPT_TIMEOUT)
             .user_agent("relinx-webhooks/1")
             .build()
@@ -104,7 +108,14 @@ impl Deliverer {
             client,
             policy,
             schedule,
+            disable_after: crate::endpoints::DISABLE_AFTER,
         })
+    }
+
+    /// Disables an endpoint once it has failed for this long without a success.
+    pub fn disable_after(mut self, streak: Duration) -> Self {
+        self.disable_after = streak;
+        self
     }
 
     /// Attempts job `id` of `org` once, if it is due and nobody else holds it.
@@ -141,10 +152,10 @@ impl Deliverer {
         let started = Instant::now();
         let result = match target::check(self.policy, &endpoint.webhook.url).await {
             Err(err) => Err(format!("refused target: {err}")),
-            Ok(url) => {
-                let body = body_to_send(store, &payload);
-                self.post(&url, &job, &body, &secrets, now).await
-            }
+            Ok(url) => match body_to_send(store, org, &endpoint, &payload).await {
+                Ok(body) => self.post(&url, &job, &body, &secrets, now).await,
+                Err(err) => Err(format!("the body could not be made ready: {err}")),
+            },
         };
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let attempt_number = job.attempts + 1;
@@ -177,10 +188,17 @@ impl Deliverer {
                 None => Finish::Dead(reason),
             }
         };
-        // The endpoint's failing streak (and, after 5 days of it, its disabling) is
+        // The endpoint's failing streak (and, after `disable_after` of it, its disabling) is
         // bookkeeping beside the job: a failure to note it must not resend the job.
-        if let Err(err) =
-            crate::endpoints::note_outcome(store, &endpoint.webhook, org, success, now).await
+        if let Err(err) = crate::endpoints::note_outcome(
+            store,
+            &endpoint.webhook,
+            org,
+            success,
+            now,
+            self.disable_after,
+        )
+        .await
         {
             tracing::warn!(endpoint = %endpoint.webhook.id, error = %err, "could not note the delivery outcome on its endpoint");
         }

@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 /// How long a rotated-out secret keeps signing.
 pub const ROTATION_OVERLAP_SECONDS: i64 = 24 * 3600;
 /// How long an endpoint may fail every delivery before it is disabled.
-pub const DISABLE_AFTER_SECONDS: i64 = 5 * 24 * 3600;
+pub const DISABLE_AFTER: std::time::Duration = std::time::Duration::from_secs(5 * 24 * 3600);
 /// Most event names one endpoint subscribes to.
 const MAX_EVENTS: usize = 100;
 const MAX_DESCRIPTION_CHARS: usize = 500;
@@ -75,12 +75,33 @@ struct StoredSecret {
     expires_at: Option<Timestamp>,
 }
 
+/// The credential that registered an endpoint (or last changed where it delivers
+/// and what): whether it may read invite URLs is judged on it at each delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Registrar {
+    pub actor: relinx_model::Actor,
+    #[serde(default)]
+    pub key_id: Option<relinx_model::ApiKeyId>,
+}
+
+impl Registrar {
+    pub fn of(ctx: &Context) -> Self {
+        Self {
+            actor: ctx.actor.clone(),
+            key_id: ctx.key_id().cloned(),
+        }
+    }
+}
+
 /// An endpoint as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WebhookRecord {
     #[serde(flatten)]
     pub webhook: Webhook,
     secrets: Vec<StoredSecret>,
+    /// Absent on endpoints registered before it was kept: they get no invite URL.
+    #[serde(default)]
+    pub registered_by: Option<Registrar>,
 }
 
 impl WebhookRecord {
@@ -197,6 +218,7 @@ pub async fn create(
             sealed: sealer(store).seal(&secret.expose()),
             expires_at: None,
         }],
+        registered_by: Some(Registrar::of(ctx)),
     };
     let mut tx = Tx::new();
     if let Some(ws) = &webhook.workspace_id {
@@ -353,6 +375,12 @@ pub async fn update(
         sk(id),
         || StoreError::NotFound("webhook"),
         |mut record: WebhookRecord, mut tx: Tx| async move {
+            // Whoever points the endpoint elsewhere or changes what it hears is its
+            // registrar from now on: invite URLs follow their rights, not the
+            // original registrar's.
+            if url.is_some() || events.is_some() {
+                record.registered_by = Some(Registrar::of(ctx));
+            }
             let webhook = &mut record.webhook;
             if let Some(url) = url {
                 webhook.url = url.clone();
@@ -508,7 +536,7 @@ pub async fn deliveries(
 
 /// Notes the outcome of a delivery on its endpoint: the first failure after a success
 /// starts a failing streak, a success ends it, and a streak of
-/// [`DISABLE_AFTER_SECONDS`] disables the endpoint with a `webhook.disabled` event.
+/// `disable_after` (by default [`DISABLE_AFTER`]) disables the endpoint with a `webhook.disabled` event.
 /// Writes only when the streak starts, ends or disables, not on every attempt.
 pub(crate) async fn note_outcome(
     store: &Store,
@@ -516,6 +544,7 @@ pub(crate) async fn note_outcome(
     org: &relinx_model::OrgId,
     delivered: bool,
     now: Timestamp,
+    disable_after: std::time::Duration,
 ) -> Result<(), StoreError> {
     let key = relinx_ddb::codec::key(keys::org(org), sk(&endpoint.id));
     let streak = match (delivered, endpoint.failing_since) {
@@ -536,7 +565,10 @@ pub(crate) async fn note_outcome(
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(failing_since)")
             .expression_attribute_values(":now", relinx_ddb::codec::s(now.to_string())),
         (false, Some(since)) => {
-            if now.unix() - since.unix() < DISABLE_AFTER_SECONDS || !endpoint.enabled {
+            if now.unix() - since.unix()
+                < i64::try_from(disable_after.as_secs()).unwrap_or(i64::MAX)
+                || !endpoint.enabled
+            {
                 return Ok(());
             }
             let disabled = disable_failing(store, org, &endpoint.id, since).await;

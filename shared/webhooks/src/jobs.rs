@@ -75,24 +75,29 @@ pub(crate) struct StoredJob {
     pub payload: String,
 }
 
+/// Parses one duration: a whole number and a unit (`5s`, `5m`, `2h`, `1d`).
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let step = raw.trim();
+    let (number, unit) = step.split_at(step.len().saturating_sub(1));
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("{step:?} is not a duration like 5s, 5m, 2h or 1d"))?;
+    let seconds = match unit {
+        "s" => Some(value),
+        "m" => value.checked_mul(60),
+        "h" => value.checked_mul(3600),
+        "d" => value.checked_mul(86_400),
+        _ => return Err(format!("{step:?}: the unit must be s, m, h or d")),
+    };
+    seconds
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{step:?} is too long"))
+}
+
 /// Parses a retry ladder: comma-separated durations (`5s`, `5m`, `2h`, `1d`).
 pub fn parse_schedule(raw: &str) -> Result<Vec<Duration>, String> {
     raw.split(',')
-        .map(|step| {
-            let step = step.trim();
-            let (number, unit) = step.split_at(step.len().saturating_sub(1));
-            let value: u64 = number
-                .parse()
-                .map_err(|_| format!("{step:?} is not a duration like 5s, 5m, 2h or 1d"))?;
-            let seconds = match unit {
-                "s" => value,
-                "m" => value * 60,
-                "h" => value * 3600,
-                "d" => value * 86_400,
-                _ => return Err(format!("{step:?}: the unit must be s, m, h or d")),
-            };
-            Ok(Duration::from_secs(seconds))
-        })
+        .map(parse_duration)
         .collect::<Result<Vec<_>, _>>()
         .and_then(|ladder| {
             if ladder.is_empty() {
@@ -107,6 +112,15 @@ pub fn parse_schedule(raw: &str) -> Result<Vec<Duration>, String> {
 pub fn schedule_from_env() -> Result<Vec<Duration>, String> {
     let raw = std::env::var("RELINX_RETRY_SCHEDULE").unwrap_or_else(|_| DEFAULT_SCHEDULE.into());
     parse_schedule(&raw).map_err(|e| format!("RELINX_RETRY_SCHEDULE: {e}"))
+}
+
+/// How long an endpoint may fail without a success before it is disabled:
+/// `RELINX_WEBHOOK_DISABLE_AFTER` (a duration, as a ladder step), else 5 days.
+pub fn disable_after_from_env() -> Result<Duration, String> {
+    match std::env::var("RELINX_WEBHOOK_DISABLE_AFTER") {
+        Ok(raw) => parse_duration(&raw).map_err(|e| format!("RELINX_WEBHOOK_DISABLE_AFTER: {e}")),
+        Err(_) => Ok(crate::endpoints::DISABLE_AFTER),
+    }
 }
 
 /// The job of `event` for `endpoint`: its ULID keeps the event's time, its random
@@ -169,27 +183,50 @@ fn payload(event: &Event) -> String {
 }
 
 /// The body a receiver gets: the stored payload, with a `user.invited` event's
-/// sealed invite URL opened (docs/decisions.md "Invites"). Deterministic, so every
-/// attempt sends the same bytes.
-pub(crate) fn body_to_send(store: &Store, stored: &str) -> String {
+/// sealed invite URL opened only for an endpoint whose registrar could itself send
+/// that invite now ([`relinx_identity::invites::could_invite`]; docs/security.md);
+/// any other endpoint gets the event without it. Every attempt sends the same bytes
+/// while the registrar's rights stand.
+pub(crate) async fn body_to_send(
+    store: &Store,
+    org: &relinx_model::OrgId,
+    endpoint: &crate::endpoints::WebhookRecord,
+    stored: &str,
+) -> Result<String, StoreError> {
     let Ok(mut value) = serde_json::from_str::<serde_json::Value>(stored) else {
-        return stored.to_owned();
+        return Ok(stored.to_owned());
     };
-    let sealed = value
-        .pointer("/data/invite_url_sealed")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
-    let (Some(sealed), Some(data)) = (
-        sealed,
-        value.get_mut("data").and_then(|d| d.as_object_mut()),
-    ) else {
-        return stored.to_owned();
+    let Some(data) = value.get_mut("data").and_then(|d| d.as_object_mut()) else {
+        return Ok(stored.to_owned());
     };
-    data.remove("invite_url_sealed");
-    if let Some(url) = relinx_identity::invites::sealer(store).open(&sealed) {
+    let Some(sealed) = data.remove("invite_url_sealed") else {
+        return Ok(stored.to_owned());
+    };
+    let role = data
+        .get("role")
+        .and_then(|r| r.as_str())
+        .unwrap_or_default();
+    let may_read = match &endpoint.registered_by {
+        Some(registrar) => {
+            relinx_identity::invites::could_invite(
+                store,
+                org,
+                &registrar.actor,
+                registrar.key_id.as_ref(),
+                role,
+            )
+            .await?
+        }
+        None => false,
+    };
+    if may_read
+        && let Some(url) = sealed
+            .as_str()
+            .and_then(|s| relinx_identity::invites::sealer(store).open(s))
+    {
         data.insert("invite_url".into(), serde_json::Value::String(url));
     }
-    value.to_string()
+    Ok(value.to_string())
 }
 
 /// The endpoints `event` goes to: every subscriber in its workspace that existed when

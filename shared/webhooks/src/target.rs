@@ -21,15 +21,38 @@ pub struct TargetPolicy {
     pub allow_private: bool,
 }
 
-/// Why an address is refused, if it is.
+/// Why an address is refused, if it is. An IPv6 address that carries an IPv4 one
+/// (mapped, compatible, NAT64, 6to4, Teredo) is judged by the IPv4 address too: each
+/// is a way to reach it.
 pub fn refusal(policy: TargetPolicy, ip: IpAddr) -> Option<&'static str> {
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        v4 => v4,
-    };
     match ip {
         IpAddr::V4(v4) => refusal_v4(policy, v4),
-        IpAddr::V6(v6) => refusal_v6(policy, v6),
+        IpAddr::V6(v6) => embedded_v4(v6)
+            .and_then(|v4| refusal_v4(policy, v4))
+            .or_else(|| refusal_v6(policy, v6)),
+    }
+}
+
+/// The IPv4 address an IPv6 address carries, where it carries one.
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let low = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    match s {
+        // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible; :: and ::1 are not).
+        [0, 0, 0, 0, 0, 0xffff, _, _] => Some(low),
+        [0, 0, 0, 0, 0, 0, hi, _] if hi != 0 => Some(low),
+        // NAT64, the well-known prefix 64:ff9b::/96 and the local-use 64:ff9b:1::/48.
+        [0x64, 0xff9b, 0, 0, 0, 0, _, _] | [0x64, 0xff9b, 1, ..] => Some(low),
+        // 6to4, 2002:AABB:CCDD::/48.
+        [0x2002, hi, lo, ..] => Some(Ipv4Addr::new(
+            (hi >> 8) as u8,
+            hi as u8,
+            (lo >> 8) as u8,
+            lo as u8,
+        )),
+        // Teredo, 2001:0::/32: the client's address, inverted, in the last 32 bits.
+        [0x2001, 0, ..] => Some(Ipv4Addr::from(!u32::from(low))),
+        _ => None,
     }
 }
 
@@ -141,8 +164,32 @@ mod tests {
             "fe80::1",
             "fd00:ec2::254",
             "::ffff:169.254.169.254",
+            "::169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
+            "2002:a9fe:a9fe::1",
         ] {
             assert!(refusal(LOCAL, ip(raw)).is_some(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn ipv6_forms_that_carry_a_private_ipv4_address_are_refused() {
+        for raw in [
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "64:ff9b::10.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::a00:1",
+            "2002:0a00:0001::1",
+            "2002:c0a8:0101::",
+            // Teredo: 10.0.0.1 inverted is f5ff:fffe.
+            "2001:0:4136:e378:8000:63bf:f5ff:fffe",
+        ] {
+            assert!(refusal(STRICT, ip(raw)).is_some(), "{raw}");
+        }
+        // The same forms around a public address are fine.
+        for raw in ["64:ff9b::5db8:d822", "2002:5db8:d822::1", "::93.184.216.34"] {
+            assert!(refusal(STRICT, ip(raw)).is_none(), "{raw}");
         }
     }
 

@@ -329,6 +329,55 @@ async fn a_workspace_scoped_admin_stays_in_its_workspace() {
         )
         .await;
     assert_eq!(role.status, StatusCode::FORBIDDEN, "{}", role.text);
+    // Sync policies route records in every workspace: org-wide, so refused too.
+    let policy = app
+        .post(
+            "/v1/policies",
+            std::slice::from_ref(&scoped),
+            json!({"name": "hijack", "when": "size > 0", "then": "queue=elsewhere"}),
+        )
+        .await;
+    assert_eq!(policy.status, StatusCode::FORBIDDEN, "{}", policy.text);
+    assert!(
+        policy.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("policies"),
+        "{}",
+        policy.text
+    );
+    let mine = app
+        .post(
+            "/v1/policies",
+            &[t.key_header()],
+            json!({"name": "mine", "when": "size > 0", "then": "queue=wifi"}),
+        )
+        .await;
+    assert_eq!(mine.status, StatusCode::CREATED, "{}", mine.text);
+    let replaced = app
+        .post(
+            "/v1/policies",
+            std::slice::from_ref(&scoped),
+            json!({"name": "mine", "when": "size > 0", "then": "queue=elsewhere"}),
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::FORBIDDEN, "{}", replaced.text);
+    let dropped = delete(&app, &scoped, "/v1/policies/mine").await;
+    assert_eq!(dropped.status, StatusCode::FORBIDDEN, "{}", dropped.text);
+    let listed = app.get("/v1/policies", std::slice::from_ref(&scoped)).await;
+    assert_eq!(
+        listed.status,
+        StatusCode::OK,
+        "reading them is fine: {}",
+        listed.text
+    );
+    // Nor may it delete its own workspace.
+    let own_ws = delete(&app, &scoped, &format!("/v1/workspaces/{ws}")).await;
+    assert_eq!(own_ws.status, StatusCode::FORBIDDEN, "{}", own_ws.text);
+    let still = app
+        .get(&format!("/v1/workspaces/{ws}"), &[t.key_header()])
+        .await;
+    assert_eq!(still.status, StatusCode::OK, "{}", still.text);
 
     // X-Workspace naming another workspace is a 404, exactly as workspaceId is.
     let by_name = app

@@ -599,6 +599,33 @@ async fn a_department_key_sees_only_its_department() {
 }
 
 #[tokio::test]
+async fn a_page_number_past_any_list_is_a_400_not_an_overflow() {
+    let app = app().await;
+    let tenant = app.tenant().await;
+    let key = key_of(&tenant);
+    for path in [
+        "contact.list.json?page=18446744073709551615",
+        "contact.list.json?page=18446744073709551615&page_size=200",
+        "activity.list.json?page=1000001",
+    ] {
+        let answer = get(&app, &key, path).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            answer.text
+        );
+        assert!(answer.text.contains("page"), "{}", answer.text);
+    }
+    let last = get(&app, &key, "contact.list.json?page=1000000&page_size=200").await;
+    assert_eq!(
+        data(&last),
+        json!([]),
+        "the last page allowed is merely empty"
+    );
+}
+
+#[tokio::test]
 async fn pages_walk_every_contact_once() {
     let app = app().await;
     let tenant = app.tenant().await;

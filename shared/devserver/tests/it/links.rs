@@ -491,7 +491,7 @@ async fn app_links_go_by_device_and_count_their_fallbacks() {
         &api,
         &key,
         "App",
-        json!({"iosUrl": "https://apps.apple.com/app/x", "androidUrl": "https://play.google.com/x", "fallbackUrl": "https://x.example"}),
+        json!({"iosUrl": "https://apps.apple.com/app/x", "androidUrl": "https://play.google.com/x", "fallbackUrl": "https://x.example/"}),
         json!({}),
     )
     .await;
@@ -517,7 +517,7 @@ async fn app_links_go_by_device_and_count_their_fallbacks() {
             ],
         )
         .await;
-    assert_eq!(desktop.header("location"), Some("https://x.example"));
+    assert_eq!(desktop.header("location"), Some("https://x.example/"));
     assert_eq!(
         totals(&api, &key, &id).await,
         json!({"totalClicks": 3, "totalQrCodeScans": 0, "totalFallBack": 1})
@@ -626,6 +626,196 @@ async fn pages_escape_every_value_and_show_custom_html_only_when_active() {
         let gone = open(&links, &path, DESKTOP).await;
         assert_eq!(gone.status, StatusCode::NOT_FOUND, "{path}");
         assert!(gone.text.contains("Link not found"), "{}", gone.text);
+    }
+}
+
+#[tokio::test]
+async fn five_thousand_distinct_referrers_keep_counter_items_small_and_totals_exact() {
+    use futures::StreamExt;
+    let (api, links) = hosts().await;
+    let key = org_on(&api, "pro").await;
+    let (id, slug) = link_with(
+        &api,
+        &key,
+        "Url",
+        json!({"url": "https://example.com/"}),
+        json!({}),
+    )
+    .await;
+    let path = format!("/{slug}");
+    let visits = futures::stream::iter(0..5000)
+        .map(|i| {
+            let links = &links;
+            let path = &path;
+            async move {
+                links
+                    .get(
+                        path,
+                        &[
+                            ("user-agent", DESKTOP.to_owned()),
+                            ("referer", format!("https://spam{i}.example.net/x")),
+                        ],
+                    )
+                    .await
+                    .status
+            }
+        })
+        .buffer_unordered(32)
+        .collect::<Vec<_>>()
+        .await;
+    assert!(visits.iter().all(|s| *s == StatusCode::FOUND));
+    assert_eq!(
+        totals(&api, &key, &id).await,
+        json!({"totalClicks": 5000, "totalQrCodeScans": 0, "totalFallBack": 0})
+    );
+
+    // Every counter item stays small: at most the cap of hosts each.
+    let link = relinx_model::LinkId::parse(&id).unwrap();
+    let mut items = 0;
+    for shard in 0..relinx_links::hits::SHARDS {
+        let out = relinx_testkit::client()
+            .await
+            .query()
+            .table_name(&api.platform.store.tables().main)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(
+                ":pk",
+                relinx_ddb::codec::s(format!("{}{link}#{shard}", relinx_ddb::keys::links::HITS)),
+            )
+            .send()
+            .await
+            .unwrap();
+        for item in out.items.unwrap_or_default() {
+            items += 1;
+            let size: usize = item
+                .iter()
+                .map(|(name, value)| {
+                    name.len()
+                        + match value {
+                            aws_sdk_dynamodb::types::AttributeValue::Ss(set) => {
+                                set.iter().map(String::len).sum()
+                            }
+                            aws_sdk_dynamodb::types::AttributeValue::S(s) => s.len(),
+                            _ => 21,
+                        }
+                })
+                .sum();
+            let hosts = item.keys().filter(|k| k.starts_with("ref:")).count();
+            assert!(
+                hosts <= relinx_links::hits::MAX_REFERRERS_PER_ITEM + 1,
+                "{hosts} referrer attributes on one item"
+            );
+            assert!(size < 64 * 1024, "a counter item of {size} bytes");
+        }
+    }
+    assert!(items > 0);
+
+    // The analytics answer names the top hosts and sums the rest: nothing lost.
+    let today: String = relinx_model::Timestamp::now().to_string()[..10].to_owned();
+    let stats = api
+        .get(
+            &format!("/api/v1/smartlink/analytics?id={id}&from={today}&to={today}"),
+            std::slice::from_ref(&key),
+        )
+        .await;
+    assert_eq!(stats.status, StatusCode::OK, "{}", stats.text);
+    assert!(
+        stats.text.len() < 20_000,
+        "an answer of {} bytes",
+        stats.text.len()
+    );
+    let referrers = stats.json()["referrers"].as_object().unwrap().clone();
+    assert!(referrers.len() <= relinx_links::hits::MAX_REFERRERS_SHOWN);
+    let sum: u64 = referrers.values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(sum, 5000, "every visit is counted under a host or (other)");
+    assert!(referrers.contains_key("(other)"));
+}
+
+#[tokio::test]
+async fn hostile_destinations_and_paths_answer_4xx_with_a_message() {
+    let (api, links) = hosts().await;
+    let key = org_on(&api, "pro").await;
+    let (status, made) = create(&api, &key, json!({"smartlinkType": "Url"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let id = made["id"].as_str().unwrap();
+    let put = |destination: Value| {
+        api.call(
+            Method::PUT,
+            "/api/v1/smartlink",
+            std::slice::from_ref(&key),
+            Some(json!({"smartlinkId": id, "destination": destination})),
+        )
+    };
+    for url in [
+        "https://example.com/\r\nSet-Cookie: a=b",
+        "https://example.com/a\u{0}b",
+        "https://exa\nmple.com/",
+    ] {
+        let refused = put(json!({ "url": url })).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{url:?}: {}",
+            refused.text
+        );
+        relink_error(&refused.json());
+        assert!(refused.text.contains("destination.url"), "{}", refused.text);
+    }
+    // What is stored is the URL as checked.
+    let kept = put(json!({"url": "HTTPS://Example.COM/a b"})).await;
+    assert_eq!(kept.status, StatusCode::OK, "{}", kept.text);
+    assert_eq!(
+        kept.json()["destination"]["url"],
+        "https://example.com/a%20b"
+    );
+
+    // DigiCard: e-mail and phone are checked; a lone CR never ends a vCard line.
+    let (status, card) = create(&api, &key, json!({"smartlinkType": "DigiCard"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{card}");
+    let card_id = card["id"].as_str().unwrap();
+    let slug = card["configuration"]["smartlinkUrl"].as_str().unwrap();
+    let put_card = |destination: Value| {
+        api.call(
+            Method::PUT,
+            "/api/v1/smartlink",
+            std::slice::from_ref(&key),
+            Some(json!({"smartlinkId": card_id, "destination": destination})),
+        )
+    };
+    for (destination, field) in [
+        (json!({"email": "nobody"}), "destination.email"),
+        (json!({"phone": "555-CALL-NOW"}), "destination.phone"),
+    ] {
+        let refused = put_card(destination).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+        assert!(refused.text.contains(field), "{}", refused.text);
+    }
+    let saved = put_card(json!({"name": "Eve", "company": "Evil\rEND:VCARD\rBEGIN:VCARD", "title": "a\r\nb\nc", "email": "eve@example.com", "phone": "+1 555 010 0199"})).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let vcf = open(&links, &format!("/{slug}?format=vcf"), DESKTOP).await;
+    assert_eq!(vcf.status, StatusCode::OK);
+    let lines: Vec<&str> = vcf.text.split("\r\n").collect();
+    assert!(
+        !vcf.text.replace("\r\n", "").contains('\r'),
+        "no bare CR: {:?}",
+        vcf.text
+    );
+    assert_eq!(
+        lines.iter().filter(|l| **l == "BEGIN:VCARD").count(),
+        1,
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"ORG:Evil\\nEND:VCARD\\nBEGIN:VCARD"),
+        "{lines:?}"
+    );
+    assert!(lines.contains(&"TITLE:a\\nb\\nc"), "{lines:?}");
+
+    // A path no slug could be is a 404 page without a lookup.
+    for path in [format!("/{}", "a".repeat(2048)), "/favicon.ico".to_owned()] {
+        let missing = open(&links, &path, DESKTOP).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", &path[..20]);
+        assert!(missing.text.contains("Link not found"), "{}", missing.text);
     }
 }
 

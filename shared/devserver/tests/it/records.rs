@@ -545,6 +545,10 @@ async fn bad_records_get_an_error_naming_the_field() {
         (json!({"title": "t", "status": "lost"}), "status"),
         (json!({"title": "t", "colour": "red"}), "colour"),
         (json!({"type": "inspection"}), "title"),
+        // One line, as type and site are.
+        (json!({"title": "a\u{0}b"}), "title"),
+        (json!({"title": "first\r\nSecond-Header: x"}), "title"),
+        (json!({"title": "t", "type": "a\u{0}b"}), "type"),
     ];
     for (body, field) in cases {
         let answer = app.post("/v1/records", &h, body).await;

@@ -125,7 +125,6 @@ struct Client {
     http: reqwest::Client,
     base: String,
     key: String,
-    org_id: String,
 }
 
 impl Client {
@@ -147,13 +146,28 @@ impl Client {
             .await
             .unwrap();
         let key = signup["api_key"].as_str().expect("signed up").to_owned();
-        let org_id = signup["org_id"].as_str().unwrap().to_owned();
+        Self { http, base, key }
+    }
+
+    /// The same org through another of its keys.
+    fn with_key(&self, key: &str) -> Self {
         Self {
-            http,
-            base,
-            key,
-            org_id,
+            http: self.http.clone(),
+            base: self.base.clone(),
+            key: key.to_owned(),
         }
+    }
+
+    /// A new key of this org with `role`; a client using it.
+    async fn key_with_role(&self, role: &str) -> Self {
+        let (status, made) = self
+            .post(
+                "/v1/api-keys",
+                json!({"name": format!("{role} key"), "role": role}),
+            )
+            .await;
+        assert_eq!(status, 201, "{made}");
+        self.with_key(made["key"].as_str().unwrap())
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -518,14 +532,23 @@ async fn a_dev_server_killed_mid_batch_loses_nothing_when_it_restarts_and_catche
 }
 
 #[tokio::test]
-async fn an_endpoint_failing_for_five_days_is_disabled_and_recovers_what_it_missed() {
+async fn an_endpoint_failing_for_its_streak_is_disabled_and_recovers_what_it_missed() {
     let tables = prefix("disabled");
-    let server = server(&tables).await;
+    // Five days in production; two seconds here, set as an operator sets it (nothing
+    // in the table is touched).
+    let server = spawn(
+        &tables,
+        true,
+        &[
+            ("RELINX_RETRY_SCHEDULE", LADDER),
+            ("RELINX_WEBHOOK_DISABLE_AFTER", "2s"),
+        ],
+    )
+    .await;
     let org = Client::signup(&server).await;
     let receiver = Receiver::start(&[], 500).await;
     let (hook, _) = org.webhook(&receiver.url, &["record.created"]).await;
-    // The first failure starts its streak; then it is moved back five days (nothing
-    // else can make a test five days long).
+    // The first failure starts its streak, as the endpoint shows.
     org.record("first failure").await;
     org.wait_for(
         &format!("/v1/webhooks/{hook}"),
@@ -534,21 +557,15 @@ async fn an_endpoint_failing_for_five_days_is_disabled_and_recovers_what_it_miss
     )
     .await;
     let (_, before) = org.get(&format!("/v1/webhooks/{hook}")).await;
-    let partition = relinx_ddb::keys::org(&relinx_model::OrgId::parse(&org.org_id).unwrap());
-    let six_days_ago = relinx_model::Timestamp::now().plus_seconds(-6 * 24 * 3600);
-    relinx_testkit::client()
-        .await
-        .update_item()
-        .table_name(format!("{tables}-main"))
-        .key("pk", relinx_ddb::codec::s(partition))
-        .key("sk", relinx_ddb::codec::s(format!("WEBHOOK#{hook}")))
-        .update_expression("SET failing_since = :then")
-        .expression_attribute_values(":then", relinx_ddb::codec::s(six_days_ago.to_string()))
-        .send()
-        .await
-        .unwrap();
+    assert!(before["failing_since"].is_string(), "{before}");
+    assert_eq!(
+        before["enabled"], true,
+        "one failure does not disable: {before}"
+    );
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
 
-    // The next failure disables it, with a webhook.disabled event.
+    // A failure after the streak has lasted its time disables it, with a
+    // webhook.disabled event.
     org.record("the last straw").await;
     let disabled = org
         .wait_for(
@@ -615,4 +632,111 @@ async fn an_endpoint_failing_for_five_days_is_disabled_and_recovers_what_it_miss
         )
         .await;
     assert_eq!(again["requeued"], 0, "{again}");
+}
+
+#[tokio::test]
+async fn invite_urls_reach_only_endpoints_whose_registrar_could_send_the_invite() {
+    let server = server(&prefix("invites")).await;
+    let owner = Client::signup(&server).await;
+    // A role that manages webhooks and nothing else, as a service integration has.
+    let (status, role) = owner
+        .post(
+            "/api/roles",
+            json!({"name": "hooks-only", "permissions": ["webhooks:read", "webhooks:write"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{role}");
+    let hooks_only = owner.key_with_role("hooks-only").await;
+    let admin = owner.key_with_role("admin").await;
+
+    let outsider = Receiver::start(&[], 200).await;
+    let admins = Receiver::start(&[], 200).await;
+    let owners = Receiver::start(&[], 200).await;
+    hooks_only.webhook(&outsider.url, &["user.invited"]).await;
+    admin.webhook(&admins.url, &["user.invited"]).await;
+    owner.webhook(&owners.url, &["user.invited"]).await;
+
+    let mut urls = std::collections::BTreeMap::new();
+    for role in ["owner", "operator"] {
+        let (status, invite) = owner
+            .post(
+                "/v1/users/invite",
+                json!({"email": format!("{role}{}@example.com", crate::rand_u64()), "role": role}),
+            )
+            .await;
+        assert_eq!(status, 201, "{invite}");
+        urls.insert(role, invite["invite_url"].as_str().unwrap().to_owned());
+    }
+    let arrived = |receiver: &Receiver| {
+        let receiver = receiver.clone();
+        async move {
+            receiver
+                .wait_for(Duration::from_secs(15), |got| got.len() >= 2)
+                .await
+                .iter()
+                .map(|d| {
+                    let body = d.json();
+                    (
+                        body["data"]["role"].as_str().unwrap().to_owned(),
+                        body["data"].clone(),
+                    )
+                })
+                .collect::<std::collections::BTreeMap<_, _>>()
+        }
+    };
+
+    // webhooks:* alone outranks nobody: the event, never its URL (nor its seal).
+    let got = arrived(&outsider).await;
+    assert_eq!(got.len(), 2, "{got:?}");
+    for (role, data) in &got {
+        assert!(data.get("invite_url").is_none(), "{role}: {data}");
+        assert!(data.get("invite_url_sealed").is_none(), "{role}: {data}");
+        assert!(!data.to_string().contains(&urls[role.as_str()]), "{data}");
+        assert_eq!(data["status"], "invited");
+    }
+    // An admin key outranks an operator, not an owner.
+    let got = arrived(&admins).await;
+    assert_eq!(got["operator"]["invite_url"], urls["operator"].as_str());
+    assert!(got["owner"].get("invite_url").is_none(), "{}", got["owner"]);
+    // The owner's own endpoint gets every URL.
+    let got = arrived(&owners).await;
+    for (role, url) in &urls {
+        assert_eq!(got[*role]["invite_url"], url.as_str(), "{role}");
+    }
+
+    // Judged at delivery: once the admin key is gone, its endpoint gets no URL.
+    let (_, keys) = owner.get("/v1/api-keys").await;
+    let admin_key = keys["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "admin key")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = owner
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/v1/api-keys/{admin_key}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = owner
+        .post(
+            "/v1/users/invite",
+            json!({"email": format!("late{}@example.com", crate::rand_u64()), "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let got = admins
+        .wait_for(Duration::from_secs(15), |got| got.len() >= 3)
+        .await;
+    let late = got
+        .iter()
+        .map(Delivery::json)
+        .find(|b| b["data"]["role"] == "viewer")
+        .expect("the third invite arrives");
+    assert!(late["data"].get("invite_url").is_none(), "{late}");
 }
