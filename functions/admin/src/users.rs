@@ -3,9 +3,10 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::IntoResponse;
 use relinx_http::client::{ClientIp, INVITE_ACCEPT_PER_IP, throttle};
 use relinx_http::openapi::{CursorPage, DataEnvelope, DataPageEnvelope, Deleted};
-use relinx_http::respond::{Created, CursorList, Data, DataPage, PageParams};
+use relinx_http::respond::{Created, CursorList, Data, DataPage, PageParams, idempotent};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, PublicUrl, QueryParams};
 use relinx_identity::invites::{self, Invite};
 use relinx_identity::users::{self, UserPatch};
@@ -66,23 +67,27 @@ pub struct InviteBody {
     name: Option<String>,
 }
 
-async fn send_invite(
+/// Sends an invite and answers it shaped by `shape` (each surface its envelope).
+async fn send_invite<R: IntoResponse>(
     platform: &Platform,
     caller: &Caller,
     PublicUrl(base): PublicUrl,
     body: InviteBody,
-) -> Result<Invite, ApiError> {
+    shape: impl Fn(Invite) -> R + Clone + Send + Sync + 'static,
+) -> Result<R, ApiError> {
     let email = Email::parse("email", &body.email)?;
-    let invite = invites::invite(
-        &platform.store,
-        &caller.ctx,
-        email,
-        body.role,
-        body.name,
-        |token| format!("{base}/v1/invites/{token}/accept"),
+    idempotent(
+        shape,
+        invites::invite(
+            &platform.store,
+            &caller.ctx,
+            email,
+            body.role,
+            body.name,
+            |token| format!("{base}/v1/invites/{token}/accept"),
+        ),
     )
-    .await?;
-    Ok(invite)
+    .await
 }
 
 #[utoipa::path(post, path = "/v1/users/invite", tag = "members", request_body = InviteBody, responses((status = 201, description = "The invited member, with the invite URL shown once", body = Invite)))]
@@ -92,7 +97,7 @@ pub async fn v1_invite(
     base: PublicUrl,
     JsonBody(body): JsonBody<InviteBody>,
 ) -> Result<Created<Invite>, ApiError> {
-    Ok(Created(send_invite(&platform, &caller, base, body).await?))
+    send_invite(&platform, &caller, base, body, Created).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -187,9 +192,7 @@ pub async fn api_invite(
     base: PublicUrl,
     JsonBody(body): JsonBody<InviteBody>,
 ) -> Result<Data<Invite>, ApiError> {
-    Ok(Data::created(
-        send_invite(&platform, &caller, base, body).await?,
-    ))
+    send_invite(&platform, &caller, base, body, Data::created).await
 }
 
 #[utoipa::path(get, path = "/api/users/{id}", tag = "members", params(("id" = String, Path, description = "The member's id, `usr_…`")), responses((status = 200, description = "The member", body = DataEnvelope<User>)))]

@@ -4,7 +4,9 @@
 use axum::Json;
 use axum::extract::State;
 use relinx_http::openapi::{CursorPage, DataEnvelope, DataPageEnvelope, Deleted};
-use relinx_http::respond::{Created, CursorList, CursorParams, Data, DataPage, PageParams};
+use relinx_http::respond::{
+    Created, CursorList, CursorParams, Data, DataPage, PageParams, idempotent,
+};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
 use relinx_identity::workspaces::{self, NewWorkspace, WorkspacePatch};
 use relinx_model::{Name, Patch, Workspace, WorkspaceId};
@@ -105,8 +107,11 @@ pub async fn v1_create(
     caller: Caller,
     JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<Created<Workspace>, ApiError> {
-    let ws = workspaces::create(&platform.store, &caller.ctx, body.into_new()?).await?;
-    Ok(Created(ws))
+    idempotent(
+        Created,
+        workspaces::create(&platform.store, &caller.ctx, body.into_new()?),
+    )
+    .await
 }
 
 #[utoipa::path(get, path = "/v1/workspaces/{id}", tag = "workspaces", params(("id" = String, Path, description = "The workspace id, `ws_…`")), responses((status = 200, description = "The workspace", body = Workspace)))]
@@ -167,8 +172,11 @@ pub async fn api_create(
     caller: Caller,
     JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<Data<Workspace>, ApiError> {
-    let ws = workspaces::create(&platform.store, &caller.ctx, body.into_new()?).await?;
-    Ok(Data::created(ws))
+    idempotent(
+        Data::created,
+        workspaces::create(&platform.store, &caller.ctx, body.into_new()?),
+    )
+    .await
 }
 
 #[utoipa::path(get, path = "/api/workspaces/{name}", tag = "workspaces", params(("name" = String, Path, description = "The workspace name (seed 003 addresses workspaces by name)")), responses((status = 200, description = "The workspace", body = DataEnvelope<Workspace>)))]

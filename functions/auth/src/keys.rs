@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use relinx_auth::SecretKey;
 use relinx_http::openapi::{CursorPage, Deleted};
-use relinx_http::respond::{Created, CursorList, CursorParams};
+use relinx_http::respond::{Created, CursorList, CursorParams, idempotent};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
 use relinx_identity::api_keys::{self, CreateKey};
 use relinx_model::{ApiKey, ApiKeyId, Name, Timestamp, WorkspaceId};
@@ -85,8 +85,11 @@ pub async fn create(
         workspace_id: body.workspace_id,
         expires_at: body.expires_at,
     };
-    let (meta, secret) = api_keys::create(&platform.store, &caller.ctx, request).await?;
-    Ok(Created(IssuedKey::new(meta, &secret)))
+    idempotent(
+        |(meta, secret)| Created(IssuedKey::new(meta, &secret)),
+        api_keys::create(&platform.store, &caller.ctx, request),
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/v1/api-keys/{id}/rotate", tag = "api-keys",
@@ -97,8 +100,11 @@ pub async fn rotate(
     caller: Caller,
     PathParam(id): PathParam,
 ) -> Result<Json<IssuedKey>, ApiError> {
-    let (meta, secret) = api_keys::rotate(&platform.store, &caller.ctx, &key_id(&id)?).await?;
-    Ok(Json(IssuedKey::new(meta, &secret)))
+    idempotent(
+        |(meta, secret)| Json(IssuedKey::new(meta, &secret)),
+        api_keys::rotate(&platform.store, &caller.ctx, &key_id(&id)?),
+    )
+    .await
 }
 
 #[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api-keys",

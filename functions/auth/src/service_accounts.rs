@@ -3,7 +3,7 @@
 use crate::keys::IssuedKey;
 use axum::extract::State;
 use relinx_http::openapi::{DataEnvelope, DataPageEnvelope, Deleted};
-use relinx_http::respond::{Data, DataPage, PageParams};
+use relinx_http::respond::{Data, DataPage, PageParams, idempotent};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
 use relinx_identity::service_accounts::{self, NewAccountKey, NewServiceAccount};
 use relinx_model::{Name, ServiceAccount, ServiceAccountId, Timestamp, WorkspaceId};
@@ -52,9 +52,11 @@ pub async fn create(
         role: body.role,
         workspace_id: body.workspace_id,
     };
-    Ok(Data::created(
-        service_accounts::create(&platform.store, &caller.ctx, new).await?,
-    ))
+    idempotent(
+        Data::created,
+        service_accounts::create(&platform.store, &caller.ctx, new),
+    )
+    .await
 }
 
 #[utoipa::path(delete, path = "/api/service-accounts/{id}", tag = "service-accounts",
@@ -105,7 +107,9 @@ pub async fn create_key(
         role: body.role,
         expires_at: body.expires_at,
     };
-    let (meta, secret) =
-        service_accounts::create_key(&platform.store, &caller.ctx, &account_id(&id)?, new).await?;
-    Ok(Data::created(IssuedKey::new(meta, &secret)))
+    idempotent(
+        |(meta, secret)| Data::created(IssuedKey::new(meta, &secret)),
+        service_accounts::create_key(&platform.store, &caller.ctx, &account_id(&id)?, new),
+    )
+    .await
 }

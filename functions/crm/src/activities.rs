@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use relinx_crm::activity::{DEFAULT_OCCURRENCES, MAX_OCCURRENCES, parse_time};
 use relinx_crm::{Department, Occurrence, activities};
-use relinx_http::respond::{PageParams, Relenta};
+use relinx_http::respond::{PageParams, Relenta, idempotent};
 use relinx_http::{ApiError, Caller, CurrentWorkspace, JsonBody, Platform, QueryParams};
 use relinx_model::WorkspaceId;
 use serde::{Deserialize, Serialize};
@@ -129,8 +129,11 @@ pub async fn save(
 ) -> Result<Response, ApiError> {
     let body = object(&body)?;
     let dept = Department::of(&caller.ctx, &ws);
-    let id = activities::save(&platform.store, &caller.ctx, &dept, &body).await?;
-    Ok(Relenta(SavedId { id }).into_response())
+    idempotent(
+        |id| Relenta(SavedId { id }).into_response(),
+        activities::save(&platform.store, &caller.ctx, &dept, &body),
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/api/v3/activity.delete.json", tag = "activities", request_body = IdOnly,

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use relinx_crm::{Department, contacts};
-use relinx_http::respond::Relenta;
+use relinx_http::respond::{Relenta, idempotent};
 use relinx_http::{ApiError, Caller, CurrentWorkspace, JsonBody, Platform, QueryParams};
 use serde::Serialize;
 use std::sync::Arc;
@@ -156,8 +156,12 @@ async fn save_body(
 ) -> Result<Response, ApiError> {
     let body = object(body)?;
     let dept = Department::of(&caller.ctx, ws);
-    let id = contacts::save(&platform.store, &caller.ctx, &dept, &body).await?;
-    Ok(Relenta(SavedId { id }).into_response())
+    // A new contact's answer is stored with it (Idempotency-Key).
+    idempotent(
+        |id| Relenta(SavedId { id }).into_response(),
+        contacts::save(&platform.store, &caller.ctx, &dept, &body),
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/api/v3/contact.save.json", tag = "contacts", request_body = ContactSave,

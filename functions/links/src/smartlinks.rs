@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use relinx_http::respond::idempotent;
 use relinx_http::{ApiError, Caller, JsonBody, LinksUrl, Platform, QueryParams};
 use relinx_links::links::{self, LinkChange, NewLink};
 use relinx_links::{LinkType, Slug, Smartlink};
@@ -100,8 +101,11 @@ pub async fn create(
             .map(|t| LinkType::parse("smartlinkType", &t))
             .transpose()?,
     };
-    let link = links::create(&platform.store, &caller.ctx, new).await?;
-    Ok((StatusCode::CREATED, Json(shown(link, &base))))
+    idempotent(
+        move |link| (StatusCode::CREATED, Json(shown(link, &base))),
+        links::create(&platform.store, &caller.ctx, new),
+    )
+    .await
 }
 
 #[derive(Deserialize, ToSchema, Default)]

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use relinx_http::openapi::CursorPage;
-use relinx_http::respond::{Created, CursorList, page_limit};
+use relinx_http::respond::{Created, CursorList, idempotent, page_limit};
 use relinx_http::{ApiError, Caller, CurrentWorkspace, JsonBody, PathParam, Platform, QueryParams};
 use relinx_model::{RecordId, Timestamp, ValidationError};
 use relinx_records::batch as uploads;
@@ -213,8 +213,11 @@ pub async fn create(
     CurrentWorkspace(ws): CurrentWorkspace,
     JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<Response, ApiError> {
-    let record = records::create(&platform.store, &caller.ctx, &ws, body.into_new()?).await?;
-    Ok(with_etag(&record, Created(record.clone())))
+    idempotent(
+        |record: Record| with_etag(&record, Created(record.clone())),
+        records::create(&platform.store, &caller.ctx, &ws, body.into_new()?),
+    )
+    .await
 }
 
 #[utoipa::path(get, path = "/v1/records/{id}", tag = "records", params(("id" = String, Path, description = "The record id, `rec_…`")), responses((status = 200, description = "The record (a tombstone has deleted: true)", body = Record)))]

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use relinx_http::openapi::{CursorPage, Deleted};
-use relinx_http::respond::{Created, CursorList, CursorParams};
+use relinx_http::respond::{Created, CursorList, CursorParams, idempotent};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
 use relinx_model::{Patch, WebhookId, WorkspaceId};
 use relinx_webhooks::endpoints;
@@ -94,9 +94,11 @@ pub async fn create(
         description: body.description,
         workspace_id: body.workspace_id,
     };
-    let (webhook, secret) =
-        endpoints::create(&platform.store, &caller.ctx, policy(&platform), new).await?;
-    Ok(Created(WithSecret { webhook, secret }))
+    idempotent(
+        |(webhook, secret)| Created(WithSecret { webhook, secret }),
+        endpoints::create(&platform.store, &caller.ctx, policy(&platform), new),
+    )
+    .await
 }
 
 #[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The endpoint id, `wh_…`")), responses((status = 200, description = "The endpoint", body = Webhook)))]

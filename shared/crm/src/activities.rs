@@ -147,6 +147,7 @@ async fn create(
         resource(activity.id),
         event_data(&activity),
     );
+    tx.answer(store, &activity.id);
     tx.commit(store).await?;
     Ok(activity.id)
 }

@@ -168,6 +168,7 @@ async fn create(
             resource(id),
             event_data(&contact),
         );
+        tx.answer(store, &id);
         match tx.commit(store).await {
             Ok(()) => return Ok(id),
             // The definitions changed since they were read: check again.

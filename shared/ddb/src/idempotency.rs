@@ -12,8 +12,6 @@ use relinx_auth::Sealer;
 use relinx_model::{OrgId, Timestamp};
 
 const KEEP_SECONDS: i64 = 24 * 60 * 60;
-/// A lock older than this belongs to a request that died; the key may be taken again.
-const LOCK_SECONDS: i64 = 60;
 pub const MAX_KEY_CHARS: usize = 255;
 
 /// Whose record: the org, the credential (`Context::credential_ref`), the key sent.
@@ -52,16 +50,130 @@ pub enum Begin {
     InFlight,
 }
 
+/// The request that holds an idempotency key, while its handler runs (a task-local
+/// set by the HTTP middleware). The one transaction that makes the request's change
+/// completes the record too, answer included ([`crate::tx::Tx::answer`]): a crash
+/// after the commit leaves the answer to replay, never a key that runs again once
+/// its lock lapses.
+pub struct Scope {
+    pk: String,
+    /// This holder's lock: a request whose lock lapsed and was taken over cannot
+    /// commit its change any more.
+    token: String,
+    render: std::sync::Mutex<Option<Render>>,
+    completed: std::sync::atomic::AtomicBool,
+}
+
+/// Makes the request's answer from what its operation commits (a `&T` of the type
+/// the handler declared), or `None` when it is not that type.
+pub type Render = Box<dyn Fn(&dyn std::any::Any) -> Option<StoredResponse> + Send + Sync>;
+
+tokio::task_local! {
+    static SCOPE: std::sync::Arc<Scope>;
+}
+
+impl Scope {
+    /// The scope of the request that `begin` let proceed with `token`.
+    pub fn new(record: &RecordKey<'_>, token: String) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Self {
+            pk: record.pk(),
+            token,
+            render: std::sync::Mutex::new(None),
+            completed: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Runs the request's handler within this scope.
+    pub async fn run<F: Future>(self: std::sync::Arc<Self>, handler: F) -> F::Output {
+        SCOPE.scope(self, handler).await
+    }
+}
+
+/// Declares how this request's answer is made from what its operation commits. A
+/// no-op outside an idempotent request.
+pub fn answer_with(render: Render) {
+    let _ = SCOPE.try_with(|scope| {
+        if let Ok(mut slot) = scope.render.lock() {
+            *slot = Some(render);
+        }
+    });
+}
+
+/// The update that completes the scope's record with the answer `value` renders to,
+/// for the transaction that commits `value`; `None` outside an idempotent request,
+/// once it is completed, or when no answer was declared for this type.
+pub(crate) fn completion(
+    store: &Store,
+    value: &dyn std::any::Any,
+) -> Option<(crate::tx::UpdateSpec, std::sync::Arc<Scope>)> {
+    let scope = SCOPE.try_with(std::sync::Arc::clone).ok()?;
+    if scope.completed.load(std::sync::atomic::Ordering::Acquire) {
+        return None;
+    }
+    let answer = {
+        let slot = scope.render.lock().ok()?;
+        let render = slot.as_ref()?;
+        match render(value) {
+            Some(answer) => answer,
+            None => {
+                tracing::error!("the idempotent answer declared is not of the type committed");
+                return None;
+            }
+        }
+    };
+    let spec = crate::tx::UpdateSpec {
+        pk: scope.pk.clone(),
+        sk: keys::core::IDEMPOTENCY_SK.to_owned(),
+        set: crate::tx::Cond::new(
+            "SET #state = :done, #status = :status, body_sealed = :body, content_type = :ct REMOVE lock_until",
+        )
+        .name("#state", "state")
+        .name("#status", "status")
+        .value(":done", s("done"))
+        .value(":status", n(answer.status))
+        .value(":body", s(sealer(store).seal(&answer.body)))
+        .value(":ct", s(answer.content_type.unwrap_or_default())),
+        condition: Some(
+            crate::tx::Cond::new("lock_token = :token AND #state = :in_flight")
+                .value(":token", s(scope.token.clone()))
+                .value(":in_flight", s("in_flight")),
+        ),
+    };
+    Some((spec, scope))
+}
+
+impl Scope {
+    /// The record was completed by a committed transaction.
+    pub(crate) fn mark_completed(&self) {
+        self.completed
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+}
+
+/// A fresh lock token (128 random bits).
+pub fn new_token() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
 pub async fn begin(
     store: &Store,
     record: &RecordKey<'_>,
     fingerprint: &str,
+    token: &str,
+    lock: std::time::Duration,
     now: Timestamp,
 ) -> Result<Begin, StoreError> {
     let mut item = key(record.pk(), keys::core::IDEMPOTENCY_SK);
     item.insert("state".into(), s("in_flight"));
     item.insert("fingerprint".into(), s(fingerprint));
-    item.insert("lock_until".into(), n(now.unix() + LOCK_SECONDS));
+    item.insert("lock_token".into(), s(token));
+    // A lock older than this belongs to a request that died (or lost it by being
+    // slow): the key may be taken again.
+    let lock_seconds = i64::try_from(lock.as_secs()).unwrap_or(i64::MAX);
+    item.insert(
+        "lock_until".into(),
+        n(now.unix().saturating_add(lock_seconds)),
+    );
     item.insert(keys::TTL.into(), n(now.unix() + KEEP_SECONDS));
     let result = store
         .client()
@@ -126,11 +238,12 @@ async fn read(store: &Store, record: &RecordKey<'_>) -> Result<Option<Item>, Sto
         .await
 }
 
-/// Stores the response of the request that held the key.
+/// Stores the response of the request that held the key (again, where its
+/// transaction stored the answer already: the same answer, as sent).
 pub async fn complete(
     store: &Store,
     record: &RecordKey<'_>,
-    fingerprint: &str,
+    token: &str,
     response: &StoredResponse,
 ) -> Result<(), StoreError> {
     let mut update = store
@@ -139,33 +252,31 @@ pub async fn complete(
         .table_name(&store.tables().main)
         .set_key(Some(key(record.pk(), keys::core::IDEMPOTENCY_SK)))
         .update_expression("SET #state = :done, #status = :status, body_sealed = :body, content_type = :ct REMOVE lock_until")
-        .condition_expression("fingerprint = :fp")
+        .condition_expression("lock_token = :token")
         .expression_attribute_names("#state", "state")
         .expression_attribute_names("#status", "status")
         .expression_attribute_values(":done", s("done"))
         .expression_attribute_values(":status", n(response.status))
         .expression_attribute_values(":body", s(sealer(store).seal(&response.body)))
-        .expression_attribute_values(":fp", s(fingerprint));
+        .expression_attribute_values(":token", s(token));
     update = update
         .expression_attribute_values(":ct", s(response.content_type.clone().unwrap_or_default()));
     update.send().await?;
     Ok(())
 }
 
-/// Releases the key after a failed (5xx) request, so a retry runs afresh.
-pub async fn abandon(
-    store: &Store,
-    record: &RecordKey<'_>,
-    fingerprint: &str,
-) -> Result<(), StoreError> {
+/// Releases the key after a failed (5xx) request, so a retry runs afresh; not when
+/// its change committed (its transaction completed the record), which stays to
+/// replay.
+pub async fn abandon(store: &Store, record: &RecordKey<'_>, token: &str) -> Result<(), StoreError> {
     store
         .client()
         .delete_item()
         .table_name(&store.tables().main)
         .set_key(Some(key(record.pk(), keys::core::IDEMPOTENCY_SK)))
-        .condition_expression("fingerprint = :fp AND #state = :in_flight")
+        .condition_expression("lock_token = :token AND #state = :in_flight")
         .expression_attribute_names("#state", "state")
-        .expression_attribute_values(":fp", s(fingerprint))
+        .expression_attribute_values(":token", s(token))
         .expression_attribute_values(":in_flight", s("in_flight"))
         .send()
         .await?;

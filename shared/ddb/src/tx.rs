@@ -46,6 +46,8 @@ pub struct Tx {
     event_id: Option<EventId>,
     error: Option<StoreError>,
     after_commit: Vec<AfterCommit>,
+    /// The idempotent request whose record this transaction completes.
+    completes: Option<std::sync::Arc<crate::idempotency::Scope>>,
 }
 
 /// Condition text with its placeholders' values.
@@ -106,7 +108,32 @@ impl Tx {
             event_id: None,
             error: None,
             after_commit: Vec::new(),
+            completes: None,
         }
+    }
+
+    /// Declares `value` what this change answers. Inside a request that holds an
+    /// `Idempotency-Key` (and declared how its answer is made), the key's record is
+    /// completed with that answer in this same transaction: once the change commits,
+    /// a retry replays it, even if the process dies before answering. Call it on the
+    /// one transaction that makes the request's change, with what the operation
+    /// returns.
+    pub fn answer<T: std::any::Any>(&mut self, store: &Store, value: &T) -> &mut Self {
+        if self.completes.is_some() {
+            return self;
+        }
+        if let Some((spec, scope)) = crate::idempotency::completion(store, value) {
+            self.update(
+                &store.tables().main,
+                spec,
+                OnFail::Conflict(
+                    "IDEMPOTENCY_KEY_IN_FLIGHT",
+                    "this request's Idempotency-Key was taken over by a retry after its lock lapsed; the retry's answer stands".to_owned(),
+                ),
+            );
+            self.completes = Some(scope);
+        }
+        self
     }
 
     /// Runs `hook` once the change has committed, or when its outcome is unknown (a
@@ -279,7 +306,11 @@ impl Tx {
     /// Commits the transaction, then runs its after-commit hooks.
     pub async fn commit(mut self, store: &Store) -> Result<(), StoreError> {
         let hooks = std::mem::take(&mut self.after_commit);
+        let completes = self.completes.take();
         let result = self.send(store).await;
+        if let (Ok(()), Some(scope)) = (&result, completes) {
+            scope.mark_completed();
+        }
         if !matches!(
             result,
             Err(StoreError::Invalid(_)

@@ -59,6 +59,7 @@ pub fn local_settings(url: &str, links_url: &str) -> Settings {
         public_url: Some(url.to_owned()),
         allow_private_targets: true,
         links_url: Some(links_url.to_owned()),
+        idempotency_lock: relinx_http::settings::IDEMPOTENCY_LOCK,
     }
 }
 
@@ -92,7 +93,9 @@ pub async fn platform(tables: Tables, url: &str, links_url: &str) -> Result<Arc<
     )
     .map_err(|e| e.to_string())?;
     let store = Store::new(client, tables, hasher, CacheSettings::default());
-    let platform = Platform::new(store, tokens, local_settings(url, links_url));
+    let mut settings = local_settings(url, links_url);
+    settings.idempotency_lock = relinx_http::settings::idempotency_lock_from_env()?;
+    let platform = Platform::new(store, tokens, settings);
     // The server outlives its answers, so a short link's hit is written after it
     // has answered, as on Lambda.
     platform.after_response.set_background(true);

@@ -200,6 +200,11 @@ pub async fn authenticate(
     if !org_record.accepts(&ctx.actor.id, ctx.issued_at()) {
         return ApiError::unauthorized().into_response();
     }
+    let ctx =
+        match relinx_identity::api_keys::cap_to_holder(&platform.store, &org_record, ctx).await {
+            Ok(ctx) => ctx,
+            Err(err) => return ApiError::from(err).into_response(),
+        };
     req.extensions_mut().insert(org_record);
     let org = ctx.org_id.clone();
     req.extensions_mut().insert(ctx);
@@ -397,10 +402,13 @@ pub async fn idempotency(req: Request, next: Next) -> Response {
         caller: &caller,
         key: &idem_key,
     };
-    let begin = match idem::begin(store, &record, &fingerprint, Timestamp::now()).await {
-        Ok(begin) => begin,
-        Err(err) => return ApiError::from(err).into_response(),
-    };
+    let token = idem::new_token();
+    let lock = platform.settings.idempotency_lock;
+    let begin =
+        match idem::begin(store, &record, &fingerprint, &token, lock, Timestamp::now()).await {
+            Ok(begin) => begin,
+            Err(err) => return ApiError::from(err).into_response(),
+        };
     match begin {
         idem::Begin::Proceed => {}
         idem::Begin::Replay(stored) => return replay(stored),
@@ -421,8 +429,10 @@ pub async fn idempotency(req: Request, next: Next) -> Response {
             .into_response();
         }
     }
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
+    // Within the key's scope, the transaction that makes the change also completes
+    // the record (`Tx::answer`), so the change and its stored answer are one commit.
+    let response = idem::Scope::new(&record, token.clone())
+        .run(next.run(Request::from_parts(parts, Body::from(bytes))))
         .await;
     let status = response.status();
     if status.is_server_error()
@@ -432,7 +442,7 @@ pub async fn idempotency(req: Request, next: Next) -> Response {
         )
     {
         // Not an outcome to replay: a retry (with more rights, or later) runs afresh.
-        if let Err(err) = idem::abandon(store, &record, &fingerprint).await {
+        if let Err(err) = idem::abandon(store, &record, &token).await {
             tracing::warn!(error = %err, "idempotency key not released");
         }
         return response;
@@ -450,7 +460,7 @@ pub async fn idempotency(req: Request, next: Next) -> Response {
             .map(str::to_owned),
         body: String::from_utf8_lossy(&body).into_owned(),
     };
-    if let Err(err) = idem::complete(store, &record, &fingerprint, &stored).await {
+    if let Err(err) = idem::complete(store, &record, &token, &stored).await {
         tracing::error!(error = %err, "idempotent response not stored");
     }
     Response::from_parts(parts, Body::from(body))

@@ -7,6 +7,46 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+/// Runs a domain operation that declares what it commits (`Tx::answer`) and shapes
+/// its result with `shape`. Inside a request with an `Idempotency-Key`, the answer
+/// `shape` makes is stored in the operation's own transaction, so a change never
+/// commits without the answer a retry replays (relinx_ddb::idempotency).
+pub async fn idempotent<T, R, E>(
+    shape: impl Fn(T) -> R + Clone + Send + Sync + 'static,
+    operation: impl Future<Output = Result<T, E>>,
+) -> Result<R, crate::ApiError>
+where
+    T: Clone + 'static,
+    R: IntoResponse,
+    crate::ApiError: From<E>,
+{
+    let render = shape.clone();
+    relinx_ddb::idempotency::answer_with(Box::new(move |value| {
+        let value = value.downcast_ref::<T>()?.clone();
+        stored_response(render(value).into_response())
+    }));
+    Ok(shape(operation.await?))
+}
+
+/// A response as the idempotency record keeps it. Bodies made here are whole in
+/// memory, so reading one never waits.
+fn stored_response(response: Response) -> Option<relinx_ddb::idempotency::StoredResponse> {
+    use futures::FutureExt;
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .now_or_never()?
+        .ok()?;
+    Some(relinx_ddb::idempotency::StoredResponse {
+        status: parts.status.as_u16(),
+        content_type: parts
+            .headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    })
+}
+
 /// 201 with the resource itself (platform, Relink).
 pub struct Created<T>(pub T);
 

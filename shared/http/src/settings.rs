@@ -24,6 +24,26 @@ pub struct Settings {
     /// `RELINX_LINKS_URL`: the links host smartlinks' public URLs (`relink`) are on
     /// (else the public URL).
     pub links_url: Option<String>,
+    /// `RELINX_IDEMPOTENCY_LOCK_SECONDS` (default 60): how long a request holds its
+    /// `Idempotency-Key` before a retry may take it over (one that died holding it
+    /// blocks its key this long; one that was only slow can no longer commit).
+    pub idempotency_lock: std::time::Duration,
+}
+
+/// The default of [`Settings::idempotency_lock`].
+pub const IDEMPOTENCY_LOCK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// `RELINX_IDEMPOTENCY_LOCK_SECONDS`, whole seconds from 1 to 900, else the default.
+pub fn idempotency_lock_from_env() -> Result<std::time::Duration, String> {
+    match std::env::var("RELINX_IDEMPOTENCY_LOCK_SECONDS") {
+        Err(_) => Ok(IDEMPOTENCY_LOCK),
+        Ok(raw) => match raw.trim().parse::<u64>() {
+            Ok(seconds @ 1..=900) => Ok(std::time::Duration::from_secs(seconds)),
+            _ => Err(format!(
+                "RELINX_IDEMPOTENCY_LOCK_SECONDS must be whole seconds from 1 to 900, not {raw:?}"
+            )),
+        },
+    }
 }
 
 impl Settings {
@@ -65,6 +85,7 @@ impl Settings {
             public_url: std::env::var("RELINX_PUBLIC_URL")
                 .ok()
                 .filter(|u| !u.is_empty()),
+            idempotency_lock: idempotency_lock_from_env()?,
         })
     }
 }

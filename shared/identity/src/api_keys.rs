@@ -142,8 +142,10 @@ pub async fn create(
         resource(&meta.id),
         event_data(&meta),
     );
+    let created = (meta, secret);
+    tx.answer(store, &created);
     tx.commit(store).await?;
-    Ok((meta, secret))
+    Ok(created)
 }
 
 /// Most roles a key's holder condition can name (DynamoDB's `IN` takes 100 operands).
@@ -270,7 +272,20 @@ pub(crate) fn event_data(key: &ApiKey) -> serde_json::Value {
     serde_json::to_value(key).unwrap_or(serde_json::Value::Null)
 }
 
+/// A key as it acts (its role capped at its holder's, as lists show it).
 pub async fn get(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKey, StoreError> {
+    let mut meta = stored(store, ctx, id).await?;
+    show_capped(
+        store,
+        &*crate::orgs::get(store, &ctx.org_id).await?,
+        &mut meta,
+    )
+    .await?;
+    Ok(meta)
+}
+
+/// A key as stored (its role as minted, which its holder's role count counts).
+async fn stored(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKey, StoreError> {
     ctx.require(Permission::read(Resource::Keys))?;
     let meta: ApiKey = store
         .get(keys::org(&ctx.org_id), keys::api_key_sk(id))
@@ -293,9 +308,36 @@ pub async fn list(
         .workspace_scope
         .as_ref()
         .map(|scope| Cond::new("workspace_id = :ws").value(":ws", s(scope.to_string())));
-    store
+    let mut page: Page<ApiKey> = store
         .org_page(&ctx.org_id, keys::API_KEY_SK_PREFIX, cursor, limit, filter)
-        .await
+        .await?;
+    let org = crate::orgs::get(store, &ctx.org_id).await?;
+    for key in &mut page.items {
+        show_capped(store, &org, key).await?;
+    }
+    Ok(page)
+}
+
+/// A key as it acts: where its holder's role changed to one that does not cover
+/// the key's, the key shows (and acts with, [`cap_to_holder`]) the holder's role.
+async fn show_capped(
+    store: &Store,
+    org: &crate::orgs::OrgRecord,
+    key: &mut ApiKey,
+) -> Result<(), StoreError> {
+    let Some(holder_role) = org.holder_role(&key.owner.id) else {
+        return Ok(());
+    };
+    let holder = roles::resolve(store, &org.id, holder_role)
+        .await?
+        .unwrap_or_default();
+    let own = roles::resolve(store, &org.id, &key.role)
+        .await?
+        .unwrap_or_default();
+    if !holder.covers(&own) {
+        holder_role.clone_into(&mut key.role);
+    }
+    Ok(())
 }
 
 /// Replaces a key's secret: the old key stops working, the id stays.
@@ -305,8 +347,15 @@ pub async fn rotate(
     id: &ApiKeyId,
 ) -> Result<(ApiKey, SecretKey), StoreError> {
     ctx.require(Permission::write(Resource::Keys))?;
-    let mut meta = get(store, ctx, id).await?;
+    let mut meta = stored(store, ctx, id).await?;
     require_over_key(store, ctx, &meta).await?;
+    // Answered as it acts (its role capped at its holder's).
+    show_capped(
+        store,
+        &*crate::orgs::get(store, &ctx.org_id).await?,
+        &mut meta,
+    )
+    .await?;
     let secret = SecretKey::generate(id);
     let now = Timestamp::now();
     meta.rotated_at = Some(now);
@@ -343,16 +392,30 @@ pub async fn rotate(
         event_data(&meta),
     );
     forget_after_commit(&mut tx, store, id);
+    let rotated = (meta, secret);
+    tx.answer(store, &rotated);
     tx.commit(store).await?;
-    Ok((meta, secret))
+    Ok(rotated)
 }
 
 /// Revokes a key for good.
 pub async fn delete(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKey, StoreError> {
     ctx.require(Permission::write(Resource::Keys))?;
-    let meta = get(store, ctx, id).await?;
+    let meta = stored(store, ctx, id).await?;
     require_over_key(store, ctx, &meta).await?;
+    revoke(store, ctx, &meta).await?;
+    Ok(meta)
+}
+
+/// Keys one transaction may revoke along with their owner (two items each, within
+/// DynamoDB's 100 items a transaction).
+const MAX_KEYS_REVOKED_WITH_OWNER: usize = 40;
+
+/// Deletes one key (its credential and its listing item) with its `api_key.deleted`
+/// event; the caller has checked that `ctx` may.
+async fn revoke(store: &Store, ctx: &Context, meta: &ApiKey) -> Result<(), StoreError> {
     let main = &store.tables().main;
+    let id = &meta.id;
     let mut tx = Tx::new();
     tx.delete(
         main,
@@ -375,16 +438,43 @@ pub async fn delete(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKe
         EventName::ApiKeyDeleted,
         meta.workspace_id.as_ref(),
         resource(id),
-        event_data(&meta),
+        event_data(meta),
     );
     forget_after_commit(&mut tx, store, id);
-    tx.commit(store).await?;
-    Ok(meta)
+    tx.commit(store).await
 }
 
-/// Keys one transaction may revoke along with their owner (two items each, within
-/// DynamoDB's 100 items a transaction).
-const MAX_KEYS_REVOKED_WITH_OWNER: usize = 40;
+/// Before a holder (member or service account) is removed: revokes their keys one
+/// transaction each (each with its `api_key.deleted` event) until few enough remain
+/// to go in the removal's own transaction ([`stage_revoke_all`]). However many keys
+/// a holder minted, no transaction exceeds DynamoDB's 100 items. The caller has
+/// checked that `ctx` outranks the holder, and holds the holder's minting mark. A
+/// crash midway leaves the holder with fewer keys; the removal, retried, goes on.
+pub(crate) async fn revoke_until_removable(
+    store: &Store,
+    ctx: &Context,
+    owner_id: &str,
+) -> Result<(), StoreError> {
+    use futures::StreamExt;
+    loop {
+        let owned = owned_by(store, &ctx.org_id, owner_id).await?;
+        if owned.len() <= MAX_KEYS_REVOKED_WITH_OWNER {
+            return Ok(());
+        }
+        let results: Vec<Result<(), StoreError>> = futures::stream::iter(owned)
+            .map(|meta| async move { revoke(store, ctx, &meta).await })
+            .buffer_unordered(8)
+            .collect()
+            .await;
+        for result in results {
+            match result {
+                // Revoked meanwhile by someone else: as good.
+                Ok(()) | Err(StoreError::NotFound(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+}
 
 /// All keys of an owner (a member or service account) being removed: deletes each
 /// key's listing item and credential in `tx`, counts their roles off `role_deltas`,
@@ -430,6 +520,32 @@ pub(crate) fn stage_revoke_all(
 pub(crate) fn forget_after_commit(tx: &mut Tx, store: &Store, id: &ApiKeyId) {
     let (cache, id) = (caches(store), id.clone());
     tx.after_commit(move || cache.keys.invalidate(&id));
+}
+
+/// The caller of a key (or of a token exchanged for one) capped at its holder's
+/// current role, where that changed since the key was minted (`OrgRecord::
+/// holder_roles`): a demoted member's keys act with no more than the new role. The
+/// org record is the one authentication already read (cached), so this costs no call.
+pub async fn cap_to_holder(
+    store: &Store,
+    org: &crate::orgs::OrgRecord,
+    mut ctx: Context,
+) -> Result<Context, StoreError> {
+    if ctx.key_id().is_none() {
+        return Ok(ctx);
+    }
+    let Some(role) = org.holder_role(&ctx.actor.id) else {
+        return Ok(ctx);
+    };
+    // A role deleted since holds nothing.
+    let holder = roles::resolve(store, &ctx.org_id, role)
+        .await?
+        .unwrap_or_default();
+    if !holder.covers(&ctx.permissions) {
+        ctx.permissions = ctx.permissions.intersection(&holder);
+        role.clone_into(&mut ctx.role);
+    }
+    Ok(ctx)
 }
 
 /// Verifies a presented key: its record (cached), its hash (constant time), its expiry.

@@ -211,15 +211,17 @@ pub async fn invite(
             "invite_url_sealed": sealer(store).seal(&invite_url),
         }),
     );
-    tx.commit(store).await?;
-    Ok(Invite {
+    let invite = Invite {
         id: user.id,
         email: user.email,
         role,
         status: UserStatus::Invited,
         invite_url,
         expires_at,
-    })
+    };
+    tx.answer(store, &invite);
+    tx.commit(store).await?;
+    Ok(invite)
 }
 
 /// Accepts an invite: the member becomes active with a password and can log in.

@@ -37,6 +37,11 @@ pub struct OrgRecord {
     /// so a demotion or deletion outlives no token, even one issued in the same second.
     #[serde(default)]
     pub tokens_revoked_before_ms: BTreeMap<String, i64>,
+    /// Per credential holder (member or service account) whose role changed: their
+    /// role now. A key acts with no more than its holder's current role, so a
+    /// demotion is one write however many keys the holder minted.
+    #[serde(default)]
+    pub holder_roles: BTreeMap<String, String>,
 }
 
 fn one() -> u64 {
@@ -54,6 +59,12 @@ impl OrgRecord {
             (Some(iat), Some(before)) => iat >= *before,
             _ => true,
         }
+    }
+
+    /// The role `actor`'s keys are capped at, when their holder's role changed
+    /// since they were minted.
+    pub fn holder_role(&self, actor: &str) -> Option<&str> {
+        self.holder_roles.get(actor).map(String::as_str)
     }
 
     pub fn limits(&self) -> Limits {
@@ -187,6 +198,9 @@ pub async fn set_limits_override(
     update(store, ctx, &ctx.org_id.clone(), patch, policy).await
 }
 
+/// Why the last active owner cannot go.
+pub(crate) const LAST_OWNER: &str = "the organization's last owner cannot be demoted, disabled or deleted; make another owner first";
+
 /// What a change to members does to the org item, as one update (a transaction may
 /// touch an item once, so every org-level effect of a change goes into this one).
 #[derive(Debug, Default)]
@@ -197,6 +211,9 @@ pub(crate) struct OrgEffect {
     pub disable: Option<(String, bool)>,
     /// Refuse the actor's tokens issued before this time (epoch milliseconds).
     pub revoke_tokens: Option<(String, i64)>,
+    /// The holder's role from now on, capping every key of theirs (`None`: the
+    /// holder is gone, and so is the entry).
+    pub holder_role: Option<(String, Option<String>)>,
 }
 
 impl OrgEffect {
@@ -217,8 +234,22 @@ impl OrgEffect {
             sets.push("tokens_revoked_before_ms.#revoked = :before".into());
             cond = cond.name("#revoked", actor).value(":before", n(*before));
         }
+        let mut removes = Vec::new();
+        if let Some((holder, role)) = &self.holder_role {
+            cond = cond.name("#holder", holder);
+            match role {
+                Some(role) => {
+                    sets.push("holder_roles.#holder = :holder_role".into());
+                    cond = cond.value(":holder_role", s(role.clone()));
+                }
+                None => removes.push("holder_roles.#holder"),
+            }
+        }
         let mut adds = vec![versioned::BUMP.to_owned()];
         let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
         if let Some((actor, disable)) = &self.disable {
             let set = aws_sdk_dynamodb::types::AttributeValue::Ss(vec![actor.clone()]);
             cond = cond.value(":actor", set);
@@ -244,10 +275,7 @@ impl OrgEffect {
                 condition: Some(Cond::new(condition)),
             },
             if last_owner {
-                OnFail::Conflict(
-                    "LAST_OWNER",
-                    "the organization's last owner cannot be demoted, disabled or deleted; make another owner first".to_owned(),
-                )
+                OnFail::Conflict("LAST_OWNER", LAST_OWNER.to_owned())
             } else {
                 OnFail::Error(|| StoreError::NotFound("organization"))
             },

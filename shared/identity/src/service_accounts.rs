@@ -85,6 +85,7 @@ pub async fn create(
         resource(&account.id),
         serde_json::to_value(&account).unwrap_or_default(),
     );
+    tx.answer(store, &account);
     tx.commit(store).await?;
     Ok(account)
 }
@@ -153,6 +154,7 @@ pub async fn delete(
             }
             OrgEffect {
                 revoke_tokens: Some((id.to_string(), Timestamp::now().unix_millis() + 1)),
+                holder_role: Some((id.to_string(), None)),
                 ..Default::default()
             }
             .stage(&mut tx, store, &ctx.org_id);
@@ -172,7 +174,10 @@ pub async fn delete(
         &ctx.org_id,
         keys::service_account_sk(id),
         || StoreError::NotFound("service account"),
-        change,
+        async {
+            api_keys::revoke_until_removable(store, ctx, id.as_str()).await?;
+            change.await
+        },
     )
     .await
 }
@@ -249,6 +254,8 @@ pub async fn create_key(
         api_keys::resource(&meta.id),
         api_keys::event_data(&meta),
     );
+    let created = (meta, secret);
+    tx.answer(store, &created);
     tx.commit(store).await?;
-    Ok((meta, secret))
+    Ok(created)
 }

@@ -76,6 +76,7 @@ pub async fn signup(
         owners: 1,
         disabled_actors: Default::default(),
         tokens_revoked_before_ms: Default::default(),
+        holder_roles: Default::default(),
     };
     let user = User {
         id: user_id.clone(),

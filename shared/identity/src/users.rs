@@ -3,10 +3,10 @@
 
 use crate::authority::{self, Target};
 use crate::keys;
-use crate::orgs::OrgEffect;
+use crate::orgs::{self, OrgEffect};
 use crate::{api_keys, roles};
 use relinx_ddb::codec::{Page, s};
-use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
+use relinx_ddb::tx::{Cond, OnFail, Tx};
 use relinx_ddb::versioned::{self, Changed};
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
@@ -151,8 +151,9 @@ pub struct UserPatch {
     pub status: Option<UserStatus>,
 }
 
-/// Changes a member's name, role or status. Demotion caps the member's keys at the
-/// new role and refuses their older tokens; disabling refuses every credential of
+/// Changes a member's name, role or status. A role change caps the member's keys at
+/// the new role (at use, through the org's `holder_roles`) and refuses their older
+/// tokens; disabling refuses every credential of
 /// theirs at once on this instance and within the org cache's TTL elsewhere.
 pub async fn update(
     store: &Store,
@@ -162,7 +163,6 @@ pub async fn update(
 ) -> Result<User, StoreError> {
     ctx.require(Permission::write(Resource::Users))?;
     ctx.require_org_wide("change members")?;
-    let main = &store.tables().main;
     let patch = &patch;
     let change = versioned::modify(
         store,
@@ -204,43 +204,13 @@ pub async fn update(
                 revoke_tokens: new_permissions
                     .is_some()
                     .then(|| (id.to_string(), now.unix_millis() + 1)),
+                // Their keys act with no more than the new role from now on: one
+                // write however many keys they minted (their items keep the role
+                // they were made with).
+                holder_role: new_permissions
+                    .is_some()
+                    .then(|| (id.to_string(), Some(next.role.clone()))),
             };
-            if let Some(permissions) = new_permissions {
-                for key_meta in api_keys::owned_by(store, &ctx.org_id, id.as_str()).await? {
-                    let key_permissions = roles::resolve(store, &ctx.org_id, &key_meta.role)
-                        .await?
-                        .unwrap_or_default();
-                    if permissions.covers(&key_permissions) {
-                        continue;
-                    }
-                    *role_deltas.entry(key_meta.role.clone()).or_default() -= 1;
-                    *role_deltas.entry(next.role.clone()).or_default() += 1;
-                    for (pk, sk) in [
-                        (keys::org(&ctx.org_id), keys::api_key_sk(&key_meta.id)),
-                        (
-                            keys::key_credential(&key_meta.id),
-                            keys::KEY_CREDENTIAL_SK.to_owned(),
-                        ),
-                    ] {
-                        tx.update(
-                            main,
-                            UpdateSpec {
-                                pk,
-                                sk,
-                                set: Cond::new("SET #role = :role")
-                                    .name("#role", "role")
-                                    .value(":role", s(next.role.clone())),
-                                condition: Some(Cond::exists()),
-                            },
-                            OnFail::Conflict(
-                                "CONCURRENT_CHANGE",
-                                "a key of this member changed meanwhile; retry".to_owned(),
-                            ),
-                        );
-                    }
-                    api_keys::forget_after_commit(&mut tx, store, &key_meta.id);
-                }
-            }
             for (role, delta) in role_deltas {
                 roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
             }
@@ -305,6 +275,7 @@ pub async fn delete(store: &Store, ctx: &Context, id: &UserId) -> Result<User, S
                 owners: -i64::from(is_active_owner(&current.role, current.status)),
                 disable: None,
                 revoke_tokens: Some((id.to_string(), Timestamp::now().unix_millis() + 1)),
+                holder_role: Some((id.to_string(), None)),
             }
             .stage(&mut tx, store, &ctx.org_id);
             tx.event(
@@ -318,5 +289,16 @@ pub async fn delete(store: &Store, ctx: &Context, id: &UserId) -> Result<User, S
             Ok(Changed::delete(tx, current))
         },
     );
-    holding_minting(store, ctx, id, change).await
+    holding_minting(store, ctx, id, async {
+        // The last owner stays (409 below); say so before revoking any of their keys.
+        let current = get(store, &ctx.org_id, id).await?;
+        if is_active_owner(&current.role, current.status)
+            && orgs::get(store, &ctx.org_id).await?.owners <= 1
+        {
+            return Err(StoreError::conflict("LAST_OWNER", orgs::LAST_OWNER));
+        }
+        api_keys::revoke_until_removable(store, ctx, id.as_str()).await?;
+        change.await
+    })
+    .await
 }

@@ -128,6 +128,7 @@ pub async fn create(
         event_data(&ws),
     );
     forget_directory_after_commit(&mut tx, store, &ctx.org_id);
+    tx.answer(store, &ws);
     tx.commit(store).await?;
     Ok(ws)
 }

@@ -262,6 +262,7 @@ pub async fn create(store: &Store, ctx: &Context, new: NewLink) -> Result<Smartl
             resource(&link.id),
             event_data(&link),
         );
+        tx.answer(store, &link);
         match tx.commit(store).await {
             Ok(()) => return Ok(link),
             Err(StoreError::Conflict {

@@ -126,6 +126,11 @@ impl PermissionSet {
         other.0 & !self.0 == 0
     }
 
+    /// The permissions both sets hold.
+    pub fn intersection(&self, other: &PermissionSet) -> PermissionSet {
+        Self(self.0 & other.0)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = Permission> + '_ {
         Resource::ALL.iter().flat_map(move |resource| {
             [Permission::read(*resource), Permission::write(*resource)]

@@ -288,6 +288,7 @@ pub async fn create(
 ) -> Result<Record, StoreError> {
     let mut tx = Tx::new();
     let record = stage_create(&mut tx, store, ctx, ws, new).await?;
+    tx.answer(store, &record);
     tx.commit(store).await?;
     Ok(record)
 }

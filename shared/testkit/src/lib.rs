@@ -62,6 +62,7 @@ pub fn open_settings() -> Settings {
         public_url: None,
         allow_private_targets: false,
         links_url: None,
+        idempotency_lock: relinx_http::settings::IDEMPOTENCY_LOCK,
     }
 }
 

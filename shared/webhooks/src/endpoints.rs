@@ -238,8 +238,10 @@ pub async fn create(
         resource(&webhook.id),
         event_data(&webhook),
     );
+    let created = (webhook, secret.expose());
+    tx.answer(store, &created);
     tx.commit(store).await?;
-    Ok((webhook, secret.expose()))
+    Ok(created)
 }
 
 /// The stored endpoint, if the caller sees it (another org's, or another

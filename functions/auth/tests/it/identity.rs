@@ -447,10 +447,7 @@ async fn signup_refuses_bad_input_with_the_field_named() {
         relinx_http::Settings {
             signup_open: false,
             plan_selection: false,
-            server_timing: false,
-            public_url: None,
-            allow_private_targets: false,
-            links_url: None,
+            ..relinx_testkit::open_settings()
         },
     )
     .await;

@@ -403,6 +403,145 @@ async fn a_workspace_scoped_admin_stays_in_its_workspace() {
     assert_eq!(own.status, StatusCode::OK, "{}", own.text);
 }
 
+/// Raises `t`'s rate limit, as an operator would for a busy org, so a test can make
+/// a few hundred calls at once.
+async fn busy(app: &TestApp, t: &Tenant) {
+    let limits = LimitsOverride {
+        rate_per_minute: Some(100_000),
+        burst: Some(10_000),
+        ..Default::default()
+    };
+    orgs::set_limits_override(&app.platform.store, &owner_context(t), limits)
+        .await
+        .expect("limits");
+}
+
+/// `count` keys minted with `h` (their secrets).
+async fn mint(app: &TestApp, h: &(&'static str, String), path: &str, count: usize) -> Vec<String> {
+    let mut keys = Vec::with_capacity(count);
+    for i in 0..count {
+        let made = app
+            .post(
+                path,
+                std::slice::from_ref(h),
+                json!({"name": format!("k{i}")}),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "key {i}: {}", made.text);
+        // The platform's bare key, or Datalinx's envelope around it.
+        let body = made.json();
+        let issued = body.get("data").unwrap_or(&body);
+        keys.push(issued["key"].as_str().expect("key").to_owned());
+    }
+    keys
+}
+
+/// Whether each key can create a workspace (201) or what it gets instead.
+async fn workspace_creates(app: &TestApp, keys: &[String]) -> Vec<StatusCode> {
+    futures::future::join_all(keys.iter().enumerate().map(|(i, key)| async move {
+        app.post(
+            "/v1/workspaces",
+            &[("x-api-key", key.clone())],
+            json!({"name": format!("ws-{i}-{}", crate::support::rand_u64())}),
+        )
+        .await
+        .status
+    }))
+    .await
+}
+
+#[tokio::test]
+async fn a_member_or_account_with_more_keys_than_a_transaction_holds_is_demoted_and_deleted() {
+    let app = app().await;
+    let t = app.tenant().await;
+    busy(&app, &t).await;
+    let email = unique("minter");
+    let (member_id, password) = member(&app, &t, &email, "admin").await;
+    let token = login(&app, &email, &password).await;
+    let keys = mint(&app, &token, "/v1/api-keys", 105).await;
+
+    let demoted = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/users/{member_id}"),
+            &[t.key_header()],
+            Some(json!({"role": "viewer"})),
+        )
+        .await;
+    assert_eq!(demoted.status, StatusCode::OK, "{}", demoted.text);
+    let statuses = workspace_creates(&app, &keys).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::FORBIDDEN),
+        "every key acts as a viewer now: {statuses:?}"
+    );
+    let read = app
+        .get("/v1/workspaces", &[("x-api-key", keys[104].clone())])
+        .await;
+    assert_eq!(
+        read.status,
+        StatusCode::OK,
+        "a viewer still reads: {}",
+        read.text
+    );
+
+    let removed = delete(&app, &t.key_header(), &format!("/v1/users/{member_id}")).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.text);
+    for key in &keys {
+        let refused = app
+            .get("/v1/workspaces", &[("x-api-key", key.clone())])
+            .await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.text);
+    }
+    let listed = app.get("/v1/api-keys?limit=200", &[t.key_header()]).await;
+    assert!(
+        listed.json()["data"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .all(|k| k["owner"]["id"] != member_id.as_str()),
+        "none of their keys is left: {}",
+        listed.text
+    );
+
+    // A service account with as many keys goes the same way.
+    let account = app
+        .post(
+            "/api/service-accounts",
+            &[t.key_header()],
+            json!({"name": "minting-bot", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(account.status, StatusCode::CREATED, "{}", account.text);
+    let account_id = account.json()["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let keys = mint(
+        &app,
+        &t.key_header(),
+        &format!("/api/service-accounts/{account_id}/keys"),
+        105,
+    )
+    .await;
+    assert_eq!(
+        workspace_creates(&app, &keys[..2]).await,
+        [StatusCode::CREATED; 2]
+    );
+    let removed = delete(
+        &app,
+        &t.key_header(),
+        &format!("/api/service-accounts/{account_id}"),
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.text);
+    for key in &keys {
+        let refused = app
+            .get("/v1/workspaces", &[("x-api-key", key.clone())])
+            .await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.text);
+    }
+}
+
 #[tokio::test]
 async fn a_token_issued_before_a_demotion_is_refused_after_it_even_in_the_same_second() {
     let app = app().await;

@@ -155,3 +155,197 @@ async fn twenty_concurrent_identical_requests_make_one_resource_and_one_event() 
         .count();
     assert_eq!(key_events, 1, "{events:?}");
 }
+
+/// One create sent with an `Idempotency-Key`: its path, its body, the key.
+struct KeyedCreate {
+    path: &'static str,
+    body: serde_json::Value,
+    key: String,
+}
+
+/// Sends `create` to `base`; `None` when no answer came (the server died).
+async fn send(
+    http: &reqwest::Client,
+    base: &str,
+    api_key: &str,
+    create: &KeyedCreate,
+) -> Option<(u16, serde_json::Value)> {
+    let response = http
+        .post(format!("{base}{}", create.path))
+        .header("authorization", format!("ApiKey {api_key}"))
+        .header("idempotency-key", &create.key)
+        .json(&create.body)
+        .send()
+        .await
+        .ok()?;
+    let status = response.status().as_u16();
+    let body = response.json().await.ok()?;
+    Some((status, body))
+}
+
+/// What a create made, by the name it was given (the key itself).
+async fn made(http: &reqwest::Client, base: &str, api_key: &str) -> Vec<String> {
+    let get = |path: String| async move {
+        http.get(format!("{base}{path}"))
+            .header("authorization", format!("ApiKey {api_key}"))
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
+    let mut names = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = get(format!("/v1/records?limit=200{cursor}")).await;
+        for record in page["data"].as_array().unwrap() {
+            names.push(record["title"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    for (path, field) in [
+        ("/v1/api-keys?limit=200", "name"),
+        ("/v1/workspaces?limit=200", "name"),
+    ] {
+        let page = get(path.to_owned()).await;
+        assert!(page["next_cursor"].is_null(), "one page holds them: {page}");
+        for item in page["data"].as_array().unwrap() {
+            names.push(item[field].as_str().unwrap().to_owned());
+        }
+    }
+    let links = get("/api/v1/smartlink".to_owned()).await;
+    for link in links.as_array().unwrap() {
+        names.push(
+            link["configuration"]["smartlinkName"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    names
+}
+
+/// Concurrent creates with keys, the process SIGKILLed while they run, restarted on
+/// the same tables, every create retried with its key until it is answered: one
+/// resource per key, whether the kill came before the change, between the change
+/// and its answer, or after. Twenty times over.
+#[tokio::test]
+async fn creates_with_keys_survive_a_kill_exactly_once() {
+    use crate::dev_server::spawn;
+    use std::time::{Duration, Instant};
+    let prefix = format!("ik{}", crate::support::rand_u64() % 1_000_000_000);
+    // A killed request's key is locked this long; short, so the test need not wait.
+    let env = [("RELINX_IDEMPOTENCY_LOCK_SECONDS", "1")];
+    let mut server = spawn(&prefix, false, &env).await;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let signup: serde_json::Value = http
+        .post(format!("http://{}/v1/signup", server.addr))
+        .json(&json!({
+            "organization": "Crash Test Inc",
+            "email": crate::support::unique("crash"),
+            "password": "a long enough password",
+            "plan": "enterprise",
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api_key = signup["api_key"].as_str().expect("signed up").to_owned();
+    let mut cut_off = 0;
+    let mut all_keys = Vec::new();
+    for round in 0..20 {
+        let creates: Vec<KeyedCreate> = (0..2)
+            .flat_map(|i| {
+                let key = |kind: &str| format!("r{round}-{kind}-{i}");
+                [
+                    KeyedCreate {
+                        path: "/v1/records",
+                        body: json!({"title": key("record")}),
+                        key: key("record"),
+                    },
+                    KeyedCreate {
+                        path: "/v1/api-keys",
+                        body: json!({"name": key("key")}),
+                        key: key("key"),
+                    },
+                    KeyedCreate {
+                        path: "/v1/workspaces",
+                        body: json!({"name": key("ws")}),
+                        key: key("ws"),
+                    },
+                    KeyedCreate {
+                        path: "/api/v1/smartlink",
+                        body: json!({"config": {"smartlinkName": key("link")}}),
+                        key: key("link"),
+                    },
+                ]
+            })
+            .collect();
+        let base = format!("http://{}", server.addr);
+        let first = {
+            let sends =
+                futures::future::join_all(creates.iter().map(|c| send(&http, &base, &api_key, c)));
+            let kill_after = Duration::from_millis(crate::support::rand_u64() % 40);
+            let kill = async {
+                tokio::time::sleep(kill_after).await;
+                server.kill();
+            };
+            let (answers, ()) = tokio::join!(sends, kill);
+            answers
+        };
+        server = spawn(&prefix, false, &env).await;
+        let base = format!("http://{}", server.addr);
+        for (create, first) in creates.iter().zip(first) {
+            if first.as_ref().is_none_or(|(status, _)| *status >= 500) {
+                cut_off += 1;
+            }
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let answer = loop {
+                match send(&http, &base, &api_key, create).await {
+                    // Its first try holds the key until the lock lapses (Relink's
+                    // errors carry no error_code, only the message).
+                    Some((409, body))
+                        if body["error_code"] == "IDEMPOTENCY_KEY_IN_FLIGHT"
+                            || body["message"]
+                                .as_str()
+                                .is_some_and(|m| m.contains("still being processed")) => {}
+                    Some((status, body)) if status < 500 => break (status, body),
+                    _ => {}
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{} was never answered",
+                    create.key
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            assert_eq!(answer.0, 201, "{}: {}", create.key, answer.1);
+            if let Some((201, before)) = &first {
+                assert_eq!(
+                    before, &answer.1,
+                    "{}: a replay is the first answer",
+                    create.key
+                );
+            }
+            all_keys.push(create.key.clone());
+        }
+    }
+    assert!(cut_off > 0, "the kills caught requests in flight");
+    let names = made(&http, &format!("http://{}", server.addr), &api_key).await;
+    for key in &all_keys {
+        let count = names.iter().filter(|n| *n == key).count();
+        assert_eq!(
+            count, 1,
+            "{key}: {count} made ({cut_off} requests were cut off)"
+        );
+    }
+}

@@ -100,6 +100,11 @@ async fn targets_inside_the_network_are_refused() {
         "http://127.0.0.1:8080/",
         "http://[::ffff:127.0.0.1]/",
         "http://[fd00:ec2::254]/",
+        // IPv6 forms that carry a private IPv4 address reach it too.
+        "http://[::127.0.0.1]/",
+        "http://[64:ff9b::10.0.0.1]/",
+        "http://[64:ff9b::a9fe:a9fe]/",
+        "http://[2002:c0a8:0101::1]/",
         "ftp://93.184.216.34/",
         "https://user:secret@93.184.216.34/",
         "not a url",

@@ -740,3 +740,36 @@ async fn invite_urls_reach_only_endpoints_whose_registrar_could_send_the_invite(
         .expect("the third invite arrives");
     assert!(late["data"].get("invite_url").is_none(), "{late}");
 }
+
+#[tokio::test]
+async fn deliveries_never_go_through_a_proxy_named_in_the_environment() {
+    // A "proxy" that would take the delivery if the client went through it.
+    let proxy = Receiver::start(&[], 200).await;
+    let proxy_url = proxy.url.trim_end_matches("/hook").to_owned();
+    let server = spawn(
+        &prefix("proxy"),
+        true,
+        &[
+            ("RELINX_RETRY_SCHEDULE", LADDER),
+            ("HTTP_PROXY", &proxy_url),
+            ("http_proxy", &proxy_url),
+            ("HTTPS_PROXY", &proxy_url),
+            ("ALL_PROXY", &proxy_url),
+            // The server's own DynamoDB and SQS calls go to 127.0.0.1 directly; the
+            // receiver is named `localhost`, which no exception covers.
+            ("NO_PROXY", "127.0.0.1"),
+            ("no_proxy", "127.0.0.1"),
+        ],
+    )
+    .await;
+    let org = Client::signup(&server).await;
+    let receiver = Receiver::start(&[], 200).await;
+    let by_name = receiver.url.replace("127.0.0.1", "localhost");
+    org.webhook(&by_name, &["record.created"]).await;
+    org.record("direct").await;
+    let got = receiver
+        .wait_for(Duration::from_secs(5), |got| !got.is_empty())
+        .await;
+    assert_eq!(got.len(), 1, "the receiver gets the delivery itself");
+    assert!(proxy.got().is_empty(), "nothing went through the proxy");
+}
