@@ -82,6 +82,7 @@ EXPECTED = {
     "audit-stream.json": 200,
     "webhooks-create.json": 201,
     "webhooks-list.json": 200,
+    "webhooks-event-types.json": 200,
     "webhooks-get.json": 200,
     "webhooks-update.json": 200,
     "webhooks-rotate.json": 200,

@@ -58,7 +58,7 @@ pub async fn v1_list(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = MemberInvite)]
+#[schema(as = MemberInvite, example = json!({"email": "ada@example.com", "role": "operator", "name": "Ada Lovelace"}))]
 pub struct InviteBody {
     #[schema(format = "email")]
     email: String,
@@ -102,7 +102,7 @@ pub async fn v1_invite(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = InviteAccept)]
+#[schema(as = InviteAccept, example = json!({"name": "Ada Lovelace", "password": "a long enough password"}))]
 pub struct AcceptBody {
     #[serde(default)]
     name: Option<String>,

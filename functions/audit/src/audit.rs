@@ -102,8 +102,10 @@ pub struct StreamParams {
     /// Start after this entry id (`evt_…`) or at this RFC 3339 time; without it (and
     /// without `Last-Event-ID`) the stream shows only what comes next.
     since: Option<String>,
-    /// End the stream after this many seconds (at most the server's own limit).
-    #[param(minimum = 1)]
+    /// End the stream after this many seconds (at most the server's own limit,
+    /// `RELINX_AUDIT_STREAM_SECONDS`, default 300): a script or a test reads what
+    /// there is and is done.
+    #[param(minimum = 1, example = 2)]
     max_seconds: Option<u64>,
 }
 

@@ -154,13 +154,19 @@ pub async fn validate(caller: Caller) -> Json<Validated> {
 /// `GET /v1/openapi.json`: this document (platform path).
 #[utoipa::path(get, path = "/v1/openapi.json", tag = "meta", security(()),
     responses((status = 200, description = "The OpenAPI 3.1 document of every route", content_type = "application/json")))]
-pub async fn openapi_v1() -> axum::response::Response {
-    relinx_http::openapi::serve_document()
+pub async fn openapi_v1(
+    relinx_http::PublicUrl(api): relinx_http::PublicUrl,
+    relinx_http::LinksUrl(links): relinx_http::LinksUrl,
+) -> axum::response::Response {
+    relinx_http::openapi::serve_document(&api, &links)
 }
 
 /// `GET /api/openapi.json`: this document (seed 003's path).
 #[utoipa::path(get, path = "/api/openapi.json", tag = "meta", security(()),
     responses((status = 200, description = "The OpenAPI 3.1 document of every route", content_type = "application/json")))]
-pub async fn openapi_api() -> axum::response::Response {
-    relinx_http::openapi::serve_document()
+pub async fn openapi_api(
+    relinx_http::PublicUrl(api): relinx_http::PublicUrl,
+    relinx_http::LinksUrl(links): relinx_http::LinksUrl,
+) -> axum::response::Response {
+    relinx_http::openapi::serve_document(&api, &links)
 }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use relinx_crm::activity::{DEFAULT_OCCURRENCES, MAX_OCCURRENCES, parse_time};
 use relinx_crm::{Department, Occurrence, activities};
 use relinx_http::respond::{PageParams, Relenta, idempotent};
-use relinx_http::{ApiError, Caller, CurrentWorkspace, JsonBody, Platform, QueryParams};
+use relinx_http::{ApiError, Caller, CurrentWorkspace, Platform, QueryParams};
 use relinx_model::WorkspaceId;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -142,9 +142,9 @@ pub async fn delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     CurrentWorkspace(ws): CurrentWorkspace,
-    JsonBody(target): JsonBody<IdOnly>,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = target.id()?;
+    let id = crate::params::body::<IdOnly>(&body)?.id()?;
     let dept = Department::of(&caller.ctx, &ws);
     activities::delete(&platform.store, &caller.ctx, &dept, id).await?;
     Ok(Relenta(SavedId { id }).into_response())

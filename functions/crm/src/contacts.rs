@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use relinx_crm::{Department, contacts};
 use relinx_http::respond::{Relenta, idempotent};
-use relinx_http::{ApiError, Caller, CurrentWorkspace, JsonBody, Platform, QueryParams};
+use relinx_http::{ApiError, Caller, CurrentWorkspace, Platform, QueryParams};
 use serde::Serialize;
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -192,9 +192,9 @@ pub async fn delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     CurrentWorkspace(ws): CurrentWorkspace,
-    JsonBody(target): JsonBody<IdOnly>,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = target.id()?;
+    let id = crate::params::body::<IdOnly>(&body)?.id()?;
     let dept = Department::of(&caller.ctx, &ws);
     contacts::delete(&platform.store, &caller.ctx, &dept, id).await?;
     Ok(Relenta(SavedId { id }).into_response())

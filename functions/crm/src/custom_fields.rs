@@ -1,11 +1,12 @@
 //! `custom_field.*.json`: the department's typed custom contact fields.
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use relinx_crm::Department;
 use relinx_crm::fields::{self, FieldInput, FieldType, FieldView};
 use relinx_http::respond::Relenta;
-use relinx_http::{ApiError, Caller, CurrentWorkspace, JsonBody, Platform};
+use relinx_http::{ApiError, Caller, CurrentWorkspace, Platform};
 use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -53,8 +54,9 @@ pub async fn save(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     CurrentWorkspace(ws): CurrentWorkspace,
-    JsonBody(body): JsonBody<FieldSave>,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
+    let body: FieldSave = crate::params::body(&body)?;
     let input = FieldInput {
         id: body
             .id

@@ -34,10 +34,10 @@ impl PageBody {
         .validate()
     }
 
-    /// A POST body: JSON, or `page=2&page_size=10` form-encoded.
+    /// A POST body: JSON, or `page=2&page_size=10` form-encoded (read by type, so
+    /// the numbers are numbers).
     pub fn parse(bytes: &Bytes) -> Result<Self, ApiError> {
-        let text = bytes.trim_ascii_start();
-        if text.is_empty() || text.starts_with(b"{") {
+        if looks_like_json(bytes) {
             return relinx_http::extract::parse_json(bytes);
         }
         serde_urlencoded::from_bytes(bytes).map_err(|e| {
@@ -49,9 +49,45 @@ impl PageBody {
     }
 }
 
-/// A JSON object body (a save): anything else is a 400.
+/// Whether a body is JSON (or empty) rather than a form.
+fn looks_like_json(bytes: &Bytes) -> bool {
+    let text = bytes.trim_ascii_start();
+    text.is_empty() || text.starts_with(b"{") || text.starts_with(b"[")
+}
+
+/// A Relenta request body: JSON, or form-encoded (`a=1&b=2`, what `curl --data`
+/// sends), every route alike. In a form a key given twice, or ending in `[]`, is a
+/// list (`choices[]=S&choices[]=M`); every other value is a string, as the JSON
+/// bodies' ids and flags may be.
+pub fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    if looks_like_json(bytes) {
+        return relinx_http::extract::parse_json(bytes);
+    }
+    let mut fields = Map::new();
+    for (key, value) in form_urlencoded::parse(bytes) {
+        let (key, list) = match key.strip_suffix("[]") {
+            Some(bare) => (bare.to_owned(), true),
+            None => (key.into_owned(), false),
+        };
+        let value = Value::String(value.into_owned());
+        match fields.get_mut(&key) {
+            Some(Value::Array(items)) => items.push(value),
+            Some(single) => *single = Value::Array(vec![single.take(), value]),
+            None if list => {
+                fields.insert(key, Value::Array(vec![value]));
+            }
+            None => {
+                fields.insert(key, value);
+            }
+        }
+    }
+    let json = serde_json::to_vec(&Value::Object(fields)).map_err(|_| ApiError::internal())?;
+    relinx_http::extract::parse_json(&json)
+}
+
+/// A JSON object body (a save), or a form: anything else is a 400.
 pub fn object(bytes: &Bytes) -> Result<Map<String, Value>, ApiError> {
-    match relinx_http::extract::parse_json::<Value>(bytes)? {
+    match body::<Value>(bytes)? {
         Value::Object(map) => Ok(map),
         _ => Err(ApiError::bad_request(
             "VALIDATION_FAILED",

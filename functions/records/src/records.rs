@@ -255,7 +255,7 @@ pub async fn update(
     Ok(with_etag(&record, Json(record.clone())))
 }
 
-#[utoipa::path(delete, path = "/v1/records/{id}", tag = "records", params(("id" = String, Path, description = "The record id, `rec_…`"), ("If-Match" = Option<String>, Header, description = "The record's current causal token, if not in the body")), request_body(content = DeleteBody, description = "Optional: the causal token, if not sent as If-Match"), responses((status = 200, description = "The tombstone: kept for the retention period and replicated through the change feed", body = Record), (status = 428, description = "No causal token was sent", body = relinx_http::openapi::PlatformError)))]
+#[utoipa::path(delete, path = "/v1/records/{id}", tag = "records", params(("id" = String, Path, description = "The record id, `rec_…`"), ("If-Match" = Option<String>, Header, description = "Optional: the record's current causal token, if not in the body; when sent, a stale one is refused")), request_body(content = DeleteBody, description = "Optional: the causal token, if not sent as If-Match. Without one the record is deleted as it is (seed 002's `curl -X DELETE`)"), responses((status = 200, description = "The tombstone: kept for the retention period and replicated through the change feed", body = Record), (status = 409, description = "The causal token sent is stale: the record as it now is, in `current`", body = relinx_http::openapi::PlatformError)))]
 pub async fn delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
@@ -308,7 +308,8 @@ pub struct BatchOperation {
     /// The record, for `patch` and `delete`.
     #[serde(default)]
     id: Option<String>,
-    /// The record's causal token, for `patch` and `delete` (a patch may carry it in `body`).
+    /// The record's causal token: required for `patch` (here or in `body`), optional for
+    /// `delete` (without it the record is deleted as it is).
     #[serde(default)]
     causal: Option<String>,
     /// The record's fields, for `create` (as POST /v1/records) and `patch` (as PATCH).
@@ -319,7 +320,11 @@ pub struct BatchOperation {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = RecordBatch, example = json!({"operations": [{"op_id": "7f1c9a52-3d7e-4b8e-9a51-2c6f0d9e8b11", "op": "create", "body": {"title": "Pressure check", "type": "inspection", "site": "alpha"}}]}))]
+#[schema(as = RecordBatch, example = json!({"operations": [
+    {"op_id": "7f1c9a52-3d7e-4b8e-9a51-2c6f0d9e8b11", "op": "create", "body": {"title": "Pressure check", "type": "inspection", "site": "alpha"}},
+    {"op_id": "0b9d2f6e-81a4-4c3b-9e27-5d1a7c4f3e20", "op": "patch", "id": "rec_01JD8Z2X4Q7V3N5K9M2B6C8D0F", "causal": "01JD8Z2X4Q7V3N5K9M2B6C8D0H", "body": {"status": "synced"}},
+    {"op_id": "c2e8a7d1-5f3b-4a69-8d0e-7b6c1f2a9e34", "op": "delete", "id": "rec_01JD8Z2X4Q7V3N5K9M2B6C8D0J", "causal": "01JD8Z2X4Q7V3N5K9M2B6C8D0K"}
+]}))]
 pub struct BatchBody {
     /// 1 to 100 operations, applied in order, each on its own.
     #[schema(value_type = Vec<BatchOperation>, min_items = 1, max_items = 100)]

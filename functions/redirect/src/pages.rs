@@ -34,6 +34,9 @@ fn document(head: &str, body: &str) -> String {
     )
 }
 
+/// What a link with nowhere to go says (its owner has not set a destination yet).
+const NO_DESTINATION: &str = "<p>This link has no destination yet.</p>\n";
+
 /// The 404 page.
 pub fn not_found() -> Response {
     html(
@@ -162,12 +165,14 @@ pub fn page(link: &Smartlink, public_url: &str) -> Response {
         }
         Destination::Url(target) => {
             body.push_str(&format!("<h1>{}</h1>\n", text(title)));
-            if let Some(url) = target.url.as_deref() {
-                body.push_str(&link_button(url, url));
+            match target.url.as_deref() {
+                Some(url) => body.push_str(&link_button(url, url)),
+                None => body.push_str(NO_DESTINATION),
             }
         }
         Destination::App(targets) => {
             body.push_str(&format!("<h1>{}</h1>\n", text(title)));
+            let mut any = false;
             for (label, url) in [
                 ("App Store", targets.ios_url.as_deref()),
                 ("Google Play", targets.android_url.as_deref()),
@@ -175,7 +180,11 @@ pub fn page(link: &Smartlink, public_url: &str) -> Response {
             ] {
                 if let Some(url) = url {
                     body.push_str(&link_button(label, url));
+                    any = true;
                 }
+            }
+            if !any {
+                body.push_str(NO_DESTINATION);
             }
         }
     }

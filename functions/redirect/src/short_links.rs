@@ -34,8 +34,8 @@ pub async fn not_found() -> Response {
 #[utoipa::path(get, path = "/{slug}", tag = "short links", security(()),
     params(("slug" = String, Path, description = "The smartlink's slug (on the links host, `RELINX_LINKS_URL`)"), OpenParams),
     responses(
-        (status = 302, description = "Url, QRTag and App links: to the destination (`Location`)"),
-        (status = 200, description = "Landing, DigiCard and TxtBin links (and any link to a link preview bot): the page; a DigiCard with `?format=vcf`: its vCard", content_type = "text/html"),
+        (status = 302, description = "Url, QRTag and App links: to the destination (`Location`), for every client (browsers, curl, crawlers) but a HEAD or a link-preview unfurler"),
+        (status = 200, description = "Landing, DigiCard and TxtBin links; a HEAD, or a link-preview unfurler (Slackbot, Twitterbot, facebookexternalhit, …) on a link with Open Graph data: the page with its meta tags; a link with no destination yet: a page saying so; a DigiCard with `?format=vcf`: its vCard", content_type = "text/html"),
         (status = 404, description = "No such link, or a deleted one: the 404 page", content_type = "text/html")))]
 pub async fn open(
     State(platform): State<Arc<Platform>>,
@@ -92,7 +92,9 @@ pub async fn open(
         Answer::Page if params.format.as_deref() == Some("vcf") => {
             pages::vcard(link).unwrap_or_else(|| pages::page(link, &public))
         }
-        Answer::Page => pages::page(link, &public),
+        // A link with nowhere to go for this visitor: its page (where it can go, or
+        // that it has no destination yet).
+        Answer::Page | Answer::NoDestination => pages::page(link, &public),
         Answer::NotFound => pages::not_found(),
     }
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 /// `webhooks:read` / `webhooks:write`.
 pub fn routes() -> Routes {
     let webhook_routes = Routes::new()
+        .routes(routes!(webhooks::event_types))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::rotate_secret))

@@ -7,6 +7,7 @@ use relinx_http::respond::{Created, CursorList, CursorParams, idempotent};
 use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
 use relinx_model::{Patch, WebhookId, WorkspaceId};
 use relinx_webhooks::endpoints;
+use relinx_webhooks::event_types::EventType;
 use relinx_webhooks::{NewWebhook, TargetPolicy, Webhook, WebhookPatch};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -61,6 +62,14 @@ fn policy(platform: &Platform) -> TargetPolicy {
 
 fn webhook_id(raw: &str) -> Result<WebhookId, ApiError> {
     WebhookId::parse(raw).ok_or_else(|| ApiError::not_found("webhook"))
+}
+
+#[utoipa::path(get, path = "/v1/webhooks/event-types", tag = "webhooks", responses((status = 200, description = "Every event name an endpoint can subscribe to, what it means, and an example of its payload (one page: `next_cursor` is null)", body = CursorPage<EventType>)))]
+pub async fn event_types(_caller: Caller) -> CursorList<EventType> {
+    CursorList {
+        data: relinx_webhooks::event_types::catalogue(),
+        next_cursor: None,
+    }
 }
 
 #[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", params(CursorParams), responses((status = 200, description = "The org's webhook endpoints (a scoped caller: its workspace's)", body = CursorPage<Webhook>)))]

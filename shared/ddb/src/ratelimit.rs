@@ -52,6 +52,9 @@ pub struct Decision {
     pub reset: i64,
     /// Set when the request is refused: seconds until a retry can succeed.
     pub retry_after: Option<u64>,
+    /// A refusal by the second's burst, not the window's limit (requests may remain
+    /// in the minute while this second's are spent).
+    pub burst_spent: bool,
 }
 
 /// One bucket's tokens on this instance.
@@ -135,26 +138,28 @@ pub async fn hit_bucket(
         local.unspent,
     )
     .await?;
-    let retry_after = match outcome {
+    let (retry_after, burst_spent) = match outcome {
         Lease::Granted { granted, leased } => {
             local.unspent = 0;
             local.leased_in_window = leased;
             local.tokens = granted - 1;
             local.next_lease = size.saturating_mul(LEASE_GROWTH);
-            None
+            (None, false)
         }
         Lease::WindowSpent { leased } => {
             local.leased_in_window = leased;
             local.refused_until = Some((now_s + 1, true));
-            Some((reset - now_s).max(1) as u64)
+            (Some((reset - now_s).max(1) as u64), false)
         }
         Lease::SecondSpent { leased } => {
             local.leased_in_window = leased;
             local.refused_until = Some((now_s + 1, false));
-            Some(1)
+            (Some(1), true)
         }
     };
-    Ok(decision(&local, limits, reset, retry_after))
+    let mut decided = decision(&local, limits, reset, retry_after);
+    decided.burst_spent = burst_spent;
+    Ok(decided)
 }
 
 fn bucket_state(store: &Store, bucket: &str) -> Arc<Mutex<Local>> {
@@ -198,7 +203,9 @@ fn step(local: &mut Local, limits: &Limits, now_s: i64) -> Step {
     if let Some((until, whole_window)) = local.refused_until {
         if now_s < until {
             let retry = if whole_window { reset - now_s } else { 1 };
-            return Step::Decided(decision(local, limits, reset, Some(retry.max(1) as u64)));
+            let mut decided = decision(local, limits, reset, Some(retry.max(1) as u64));
+            decided.burst_spent = !whole_window;
+            return Step::Decided(decided);
         }
         local.refused_until = None;
     }
@@ -223,6 +230,7 @@ fn decision(local: &Local, limits: &Limits, reset: i64, retry_after: Option<u64>
             + local.tokens,
         reset,
         retry_after,
+        burst_spent: false,
     }
 }
 

@@ -60,6 +60,7 @@ pub fn local_settings(url: &str, links_url: &str) -> Settings {
         allow_private_targets: true,
         links_url: Some(links_url.to_owned()),
         idempotency_lock: relinx_http::settings::IDEMPOTENCY_LOCK,
+        cors_origins: Vec::new(),
     }
 }
 
@@ -95,6 +96,7 @@ pub async fn platform(tables: Tables, url: &str, links_url: &str) -> Result<Arc<
     let store = Store::new(client, tables, hasher, CacheSettings::default());
     let mut settings = local_settings(url, links_url);
     settings.idempotency_lock = relinx_http::settings::idempotency_lock_from_env()?;
+    settings.cors_origins = relinx_http::settings::cors_origins_from_env()?;
     let platform = Platform::new(store, tokens, settings);
     // The server outlives its answers, so a short link's hit is written after it
     // has answered, as on Lambda.

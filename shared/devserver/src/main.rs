@@ -108,6 +108,10 @@ async fn run() -> Result<(), String> {
         println!("relinx is running at {url}");
         println!("demo API key: {}", demo.api_key);
         println!(
+            "demo login (POST /api/auth/login, Datalinx): {} / {}",
+            demo.email, demo.password
+        );
+        println!(
             "try: curl -H \"Authorization: ApiKey {}\" {url}/v1/workspaces",
             demo.api_key
         );

@@ -17,8 +17,38 @@ use relinx_model::{
 /// A credential as sent, not yet verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Presented {
-    Key(String),
+    /// A key, and where it came from (a refusal names it).
+    Key(String, KeySource),
     Token(String),
+}
+
+/// Where a presented API key came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    Authorization,
+    XApiKey,
+    DepartmentKey,
+    /// `POST /v1/auth/token`'s body.
+    Body,
+}
+
+impl KeySource {
+    /// The 401 for a key from here that is not (or no longer) valid.
+    pub fn refusal(self) -> ApiError {
+        let whence = match self {
+            Self::Authorization => "the key in the Authorization header",
+            Self::XApiKey => "the key in the X-API-Key header",
+            Self::DepartmentKey => "the key in the X-Relenta-Department-Key header",
+            Self::Body => "api_key: the key in the body",
+        };
+        ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            format!(
+                "{whence} is not a valid API key (unknown, revoked or expired); keys look like id.secret, as created"
+            ),
+        )
+    }
 }
 
 /// The credential in `headers`, if any. A header that is present but unusable is an
@@ -29,16 +59,25 @@ pub fn presented(headers: &HeaderMap) -> Result<Option<Presented>, AuthError> {
         let (scheme, rest) = value.split_once(' ').ok_or(AuthError::Malformed)?;
         let rest = rest.trim();
         return match scheme.to_ascii_lowercase().as_str() {
-            "apikey" => Ok(Some(Presented::Key(rest.to_owned()))),
+            "apikey" => Ok(Some(Presented::Key(
+                rest.to_owned(),
+                KeySource::Authorization,
+            ))),
             "bearer" if looks_like_jwt(rest) => Ok(Some(Presented::Token(rest.to_owned()))),
-            "bearer" => Ok(Some(Presented::Key(rest.to_owned()))),
+            "bearer" => Ok(Some(Presented::Key(
+                rest.to_owned(),
+                KeySource::Authorization,
+            ))),
             _ => Err(AuthError::Malformed),
         };
     }
-    for name in ["x-api-key", "x-relenta-department-key"] {
+    for (name, source) in [
+        ("x-api-key", KeySource::XApiKey),
+        ("x-relenta-department-key", KeySource::DepartmentKey),
+    ] {
         if let Some(value) = headers.get(name) {
             let value = value.to_str().map_err(|_| AuthError::Malformed)?.trim();
-            return Ok(Some(Presented::Key(value.to_owned())));
+            return Ok(Some(Presented::Key(value.to_owned(), source)));
         }
     }
     Ok(None)
@@ -89,9 +128,9 @@ pub async fn verify(platform: &Platform, presented: Presented) -> Result<Context
                 issued_at_ms,
             ))
         }
-        Presented::Key(raw) => {
-            let key = PresentedKey::parse(&raw).map_err(|_| ApiError::unauthorized())?;
-            let credential = api_keys::authenticate(&platform.store, &key).await?;
+        Presented::Key(raw, source) => {
+            let key = PresentedKey::parse(&raw).map_err(|_| source.refusal())?;
+            let credential = authenticate(platform, &key, source).await?;
             let permissions = roles::resolve(&platform.store, &credential.org_id, &credential.role)
                 .await?
                 .ok_or_else(ApiError::unauthorized)?;
@@ -128,9 +167,23 @@ fn issue(platform: &Platform, claims: &relinx_auth::Claims) -> Result<AccessToke
 }
 
 /// Exchanges an API key for a token carrying the key's role and workspace scope.
+/// A presented key's credential; a key that is not valid is the 401 naming `source`.
+async fn authenticate(
+    platform: &Platform,
+    key: &PresentedKey<'_>,
+    source: KeySource,
+) -> Result<std::sync::Arc<api_keys::KeyCredential>, ApiError> {
+    api_keys::authenticate(&platform.store, key)
+        .await
+        .map_err(|err| match err {
+            relinx_ddb::StoreError::Unauthorized(_) => source.refusal(),
+            other => ApiError::from(other),
+        })
+}
+
 pub async fn token_for_key(platform: &Platform, raw_key: &str) -> Result<AccessToken, ApiError> {
-    let key = PresentedKey::parse(raw_key.trim()).map_err(|_| ApiError::unauthorized())?;
-    let credential = api_keys::authenticate(&platform.store, &key).await?;
+    let key = PresentedKey::parse(raw_key.trim()).map_err(|_| KeySource::Body.refusal())?;
+    let credential = authenticate(platform, &key, KeySource::Body).await?;
     let mut claims = platform.tokens.claims(
         Timestamp::now().unix_millis(),
         credential.owner.id.clone(),
@@ -201,15 +254,19 @@ mod tests {
 
     #[test]
     fn all_four_headers_carry_a_key() {
-        for (name, value) in [
-            ("authorization", "ApiKey abc.def"),
-            ("authorization", "Bearer abc.def"),
-            ("x-api-key", "abc.def"),
-            ("x-relenta-department-key", "abc.def"),
+        for (name, value, source) in [
+            ("authorization", "ApiKey abc.def", KeySource::Authorization),
+            ("authorization", "Bearer abc.def", KeySource::Authorization),
+            ("x-api-key", "abc.def", KeySource::XApiKey),
+            (
+                "x-relenta-department-key",
+                "abc.def",
+                KeySource::DepartmentKey,
+            ),
         ] {
             assert_eq!(
                 presented(&headers(&[(name, value)])),
-                Ok(Some(Presented::Key("abc.def".into()))),
+                Ok(Some(Presented::Key("abc.def".into(), source))),
                 "{name}"
             );
         }

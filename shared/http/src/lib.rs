@@ -175,5 +175,56 @@ pub fn serve(routes: Routes, platform: Arc<Platform>) -> Router {
             platform.clone(),
             middleware::front,
         ))
+        .layer(tower::util::option_layer(cors(&platform.settings)))
         .with_state(platform)
+}
+
+/// The CORS layer for the configured origins (none configured: no layer). Outermost,
+/// so a preflight is answered before authentication, which it carries none of.
+fn cors(settings: &Settings) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderName, HeaderValue, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if settings.cors_origins.is_empty() {
+        return None;
+    }
+    let origins: Vec<HeaderValue> = settings
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    let names = |list: &[&'static str]| -> Vec<HeaderName> {
+        list.iter().map(|h| HeaderName::from_static(h)).collect()
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers(names(&[
+                "authorization",
+                "content-type",
+                "x-api-key",
+                "x-relenta-department-key",
+                "workspaceid",
+                "x-workspace",
+                "idempotency-key",
+                "if-match",
+                "last-event-id",
+            ]))
+            .expose_headers(names(&[
+                "x-request-id",
+                "x-ratelimit-limit",
+                "x-ratelimit-remaining",
+                "x-ratelimit-reset",
+                "retry-after",
+                "etag",
+                "idempotent-replayed",
+            ]))
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }

@@ -301,14 +301,18 @@ pub async fn rate_limit(
     };
     let mut response = match decision.retry_after {
         Some(retry_after) => {
-            let mut err = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "RATE_LIMITED",
+            let message = if decision.burst_spent {
                 format!(
-                    "your organization's rate limit of {} requests per minute (burst {}) is used up; retry in {retry_after} s",
-                    limits.rate_per_minute, limits.burst
-                ),
-            );
+                    "your organization's burst of {} requests in one second is used up ({} of its {} a minute remain); retry in {retry_after} s",
+                    limits.burst, decision.remaining, limits.rate_per_minute
+                )
+            } else {
+                format!(
+                    "your organization's rate limit of {} requests per minute is used up; retry in {retry_after} s",
+                    limits.rate_per_minute
+                )
+            };
+            let mut err = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", message);
             err.retry_after = Some(retry_after);
             err.into_response()
         }

@@ -189,17 +189,28 @@ pub fn document(mut api: OpenApi) -> OpenApi {
     api.info.description = Some(
         "One platform behind five API surfaces: Relinx (API keys, workspaces), Relink \
          (smartlinks), RelaySync (records), Datalinx (data) and Relenta (CRM). Each surface \
-         keeps its own paths and envelopes; see the repository's ../shared/API.md."
+         keeps its own paths and envelopes; the contract, with every decision the API \
+         documents leave open, is docs/api.md in the repository. The short links \
+         (`GET /{slug}`) are served on the links host, a server of their own."
             .to_owned(),
     );
     api.info.license = None;
     api.info.contact = None;
+    // As committed: scripts/dev's own. Served, each names the deployment's URLs.
     api.servers = Some(vec![
         ServerBuilder::new()
             .url("http://127.0.0.1:3000")
             .description(Some("scripts/dev"))
             .build(),
     ]);
+    if let Some(slug) = api.paths.paths.get_mut(SHORT_LINK_PATH) {
+        slug.servers = Some(vec![
+            ServerBuilder::new()
+                .url("http://127.0.0.1:3001")
+                .description(Some("scripts/dev's links host"))
+                .build(),
+        ]);
+    }
     let components = api.components.get_or_insert_with(Default::default);
     for (name, schema) in [
         ("PlatformError", PlatformError::schema()),
@@ -349,14 +360,26 @@ fn header_param(name: &str, description: &str) -> Parameter {
 /// The committed document (`docs/openapi.json`), as served.
 pub const DOCUMENT: &str = include_str!("../../../docs/openapi.json");
 
-/// `GET /v1/openapi.json` and `GET /api/openapi.json`: the document, unauthenticated.
-pub fn serve_document() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        DOCUMENT,
-    )
-        .into_response()
+/// `GET /v1/openapi.json` and `GET /api/openapi.json`: the document, unauthenticated,
+/// naming this deployment's servers: the API at `api_url`, and the short links
+/// (`/{slug}`) on the links host at `links_url`.
+pub fn serve_document(api_url: &str, links_url: &str) -> Response {
+    static PARSED: std::sync::LazyLock<Option<serde_json::Value>> =
+        std::sync::LazyLock::new(|| serde_json::from_str(DOCUMENT).ok());
+    let headers = [
+        (header::CONTENT_TYPE, "application/json"),
+        (header::CACHE_CONTROL, "public, max-age=300"),
+    ];
+    let Some(mut document) = PARSED.clone() else {
+        return (headers, DOCUMENT).into_response();
+    };
+    document["servers"] = serde_json::json!([{"url": api_url, "description": "this deployment"}]);
+    if let Some(slug) = document["paths"].get_mut(SHORT_LINK_PATH) {
+        slug["servers"] =
+            serde_json::json!([{"url": links_url, "description": "this deployment's links host"}]);
+    }
+    (headers, axum::Json(document)).into_response()
 }
+
+/// The one route served on the links host, not the API's.
+const SHORT_LINK_PATH: &str = "/{slug}";

@@ -28,6 +28,34 @@ pub struct Settings {
     /// `Idempotency-Key` before a retry may take it over (one that died holding it
     /// blocks its key this long; one that was only slow can no longer commit).
     pub idempotency_lock: std::time::Duration,
+    /// `RELINX_CORS_ORIGINS`: origins (`https://app.example.com`, comma-separated) a
+    /// browser page may call the API from; none by default. Deployed, API Gateway
+    /// answers for them (template `CorsOrigins`); the dev server does it itself.
+    pub cors_origins: Vec<String>,
+}
+
+/// `RELINX_CORS_ORIGINS`: each an origin, `scheme://host[:port]`, comma-separated.
+pub fn cors_origins_from_env() -> Result<Vec<String>, String> {
+    let Ok(raw) = std::env::var("RELINX_CORS_ORIGINS") else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| match url::Url::parse(origin) {
+            Ok(url)
+                if matches!(url.scheme(), "http" | "https")
+                    && url.host().is_some()
+                    && url.path() == "/"
+                    && !origin.ends_with('/') =>
+            {
+                Ok(origin.to_owned())
+            }
+            _ => Err(format!(
+                "RELINX_CORS_ORIGINS: {origin:?} is not an origin such as https://app.example.com (scheme, host and port only)"
+            )),
+        })
+        .collect()
 }
 
 /// The default of [`Settings::idempotency_lock`].
@@ -86,6 +114,7 @@ impl Settings {
                 .ok()
                 .filter(|u| !u.is_empty()),
             idempotency_lock: idempotency_lock_from_env()?,
+            cors_origins: cors_origins_from_env()?,
         })
     }
 }

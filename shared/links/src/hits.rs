@@ -65,51 +65,55 @@ impl Device {
     }
 }
 
-/// User agents of link unfurlers and crawlers (lowercased substrings): they fetch a
-/// link to preview it, often with a GET and several HEADs, and are not clicks.
-const BOTS: &[&str] = &[
-    "bot",
-    "crawl",
-    "spider",
-    "slurp",
+/// Link-preview unfurlers (lowercased substrings of their User-Agent): they fetch a
+/// shared link to show its title and image in a chat or a feed, and get the link's
+/// page with its Open Graph tags rather than its destination. Every other bot is
+/// told apart by `isbot`'s list and follows the redirect like anyone.
+const UNFURLERS: &[&str] = &[
+    "slackbot",
+    "slack-imgproxy",
+    "twitterbot",
     "facebookexternalhit",
     "facebookcatalog",
+    "linkedinbot",
+    "discordbot",
     "whatsapp",
+    "telegrambot",
     "skypeuripreview",
+    "pinterest",
+    "redditbot",
     "embedly",
     "iframely",
     "vkshare",
-    "pinterest",
+    "mastodon",
     "bitlybot",
-    "outbrain",
-    "quora link preview",
-    "redditbot",
-    "snapchat",
-    "preview",
-    "headlesschrome",
-    "lighthouse",
-    "curl/",
-    "wget/",
-    "python-requests",
-    "go-http-client",
-    "okhttp",
-    "java/",
-    "httpclient",
-    "node-fetch",
-    "axios/",
+    "google-pagerenderer",
 ];
+
+/// Whether a User-Agent is a link-preview unfurler.
+pub fn is_unfurler(user_agent: Option<&str>) -> bool {
+    user_agent.is_some_and(|agent| {
+        let agent = agent.to_ascii_lowercase();
+        UNFURLERS.iter().any(|u| agent.contains(u))
+    })
+}
+
+/// `isbot`'s patterns, compiled on the first visit that asks (not at start).
+fn bots() -> &'static isbot::Bots {
+    static BOTS: std::sync::LazyLock<isbot::Bots> = std::sync::LazyLock::new(isbot::Bots::default);
+    &BOTS
+}
 
 /// The device class a User-Agent names (an absent one is a bot).
 pub fn device_of(user_agent: Option<&str>) -> Device {
-    let Some(agent) = user_agent
-        .map(str::to_ascii_lowercase)
-        .filter(|a| !a.is_empty())
-    else {
+    let Some(agent) = user_agent.filter(|a| !a.trim().is_empty()) else {
         return Device::Bot;
     };
-    if BOTS.iter().any(|b| agent.contains(b)) {
-        Device::Bot
-    } else if agent.contains("iphone") || agent.contains("ipad") || agent.contains("ipod") {
+    if is_unfurler(Some(agent)) || bots().is_bot(agent) {
+        return Device::Bot;
+    }
+    let agent = agent.to_ascii_lowercase();
+    if agent.contains("iphone") || agent.contains("ipad") || agent.contains("ipod") {
         Device::Ios
     } else if agent.contains("android") {
         Device::Android

@@ -86,6 +86,15 @@ pub struct OpenGraph {
     pub image_url: Option<String>,
 }
 
+impl OpenGraph {
+    /// Whether there is anything for a link preview to show.
+    pub fn is_set(&self) -> bool {
+        [&self.title, &self.description, &self.image_url]
+            .iter()
+            .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()))
+    }
+}
+
 /// `customHtml`: the owner's own markup, put into the link's pages only when active.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -24,10 +24,12 @@ pub struct Visitor {
 pub enum Answer {
     /// A 302 to this URL.
     Redirect(String),
-    /// The link's page (Landing, DigiCard, TxtBin; and any link to a bot, which gets
-    /// the meta tags a preview needs).
+    /// The link's page (Landing, DigiCard, TxtBin; and a preview of any link: a HEAD,
+    /// or an unfurler when the link has Open Graph data to show).
     Page,
-    /// No such link, a deleted one, or one with nowhere to go yet.
+    /// A link with nowhere to go yet: its page says so.
+    NoDestination,
+    /// No such link, or a deleted one.
     NotFound,
 }
 
@@ -85,7 +87,7 @@ pub fn decide(link: &Smartlink, visitor: &Visitor) -> (Answer, Option<Hit>) {
     };
     let mut fallback = false;
     let answer = match link.destination() {
-        Destination::Url(target) => target.url.map_or(Answer::NotFound, Answer::Redirect),
+        Destination::Url(target) => target.url.map_or(Answer::NoDestination, Answer::Redirect),
         Destination::App(targets) => {
             let own = match device {
                 Device::Ios => targets.ios_url.clone(),
@@ -98,18 +100,22 @@ pub fn decide(link: &Smartlink, visitor: &Visitor) -> (Answer, Option<Hit>) {
                     fallback = true;
                     targets
                         .fallback_url
-                        .map_or(Answer::NotFound, Answer::Redirect)
+                        .map_or(Answer::NoDestination, Answer::Redirect)
                 }
             }
         }
         Destination::Landing(_) | Destination::DigiCard(_) | Destination::TxtBin(_) => Answer::Page,
     };
-    // A bot is shown the page (its meta tags) whatever the type, and never followed.
+    // A preview gets the page (its meta tags), never the destination: a HEAD, or a
+    // link unfurler when there is something to show. Any other client, bots included
+    // (curl, crawlers, libraries), is redirected; a bot's visit counts as a bot's.
+    let preview = visitor.head
+        || (hits::is_unfurler(visitor.user_agent.as_deref()) && link.open_graph.is_set());
     let answer = match answer {
-        Answer::Redirect(_) if bot => Answer::Page,
+        Answer::Redirect(_) if preview => Answer::Page,
         other => other,
     };
-    if answer == Answer::NotFound {
+    if matches!(answer, Answer::NotFound | Answer::NoDestination) {
         return (answer, None);
     }
     let hit = Hit {
@@ -170,9 +176,43 @@ mod tests {
         assert_eq!(answer, Answer::Redirect("https://a.io/".into()));
         let hit = hit.unwrap();
         assert!(hit.fallback && hit.kind == HitKind::Click);
+        // An unfurler follows a link with nothing of its own to show...
         let (answer, hit) = decide(&app, &visitor("Slackbot-LinkExpanding 1.0"));
-        assert_eq!(answer, Answer::Page, "a bot gets the meta tags");
+        assert_eq!(answer, Answer::Redirect("https://a.io/".into()));
         assert_eq!(hit.unwrap().kind, HitKind::Bot);
+        // ...and gets the meta tags of one that has Open Graph data.
+        let mut shown = app.clone();
+        shown.open_graph.title = Some("Our app".into());
+        let (answer, hit) = decide(&shown, &visitor("Slackbot-LinkExpanding 1.0"));
+        assert_eq!(answer, Answer::Page, "an unfurler gets the meta tags");
+        assert_eq!(hit.unwrap().kind, HitKind::Bot);
+    }
+
+    #[test]
+    fn command_line_clients_and_crawlers_are_redirected_and_counted_as_bots() {
+        let url = link(LinkType::Url, json!({"url": "https://x.io/sale"}));
+        for agent in [
+            "curl/8.5.0",
+            "Wget/1.21.4",
+            "python-requests/2.32.3",
+            "Googlebot/2.1 (+http://www.google.com/bot.html)",
+        ] {
+            let (answer, hit) = decide(&url, &visitor(agent));
+            assert_eq!(
+                answer,
+                Answer::Redirect("https://x.io/sale".into()),
+                "{agent}"
+            );
+            assert_eq!(hit.unwrap().kind, HitKind::Bot, "{agent}");
+        }
+        let (answer, hit) = decide(&url, &visitor("Mozilla/5.0 (Windows NT 10.0) Chrome/120"));
+        assert_eq!(answer, Answer::Redirect("https://x.io/sale".into()));
+        assert_eq!(hit.unwrap().kind, HitKind::Click);
+        let empty = link(LinkType::Url, json!({}));
+        assert_eq!(
+            decide(&empty, &visitor("curl/8.5.0")),
+            (Answer::NoDestination, None)
+        );
     }
 
     #[test]
@@ -195,7 +235,7 @@ mod tests {
         let nowhere = link(LinkType::Url, json!({"url": null}));
         assert_eq!(
             decide(&nowhere, &visitor("Mozilla/5.0")),
-            (Answer::NotFound, None)
+            (Answer::NoDestination, None)
         );
     }
 }

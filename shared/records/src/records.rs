@@ -317,8 +317,10 @@ pub enum Edit {
     Delete,
 }
 
-/// Updates or deletes a record whose current `causal` the caller sends (absent:
-/// 428; stale: 409 with the current record, and a `record.conflict` event). The
+/// Updates or deletes a record whose current `causal` the caller sends (stale: 409
+/// with the current record, and a `record.conflict` event). A patch must send it
+/// (absent: 428); a delete may leave it out, as seed 002's `curl -X DELETE` does,
+/// and then deletes the record as it is. The
 /// record is read, the change built from it, and written back on the condition
 /// that nothing wrote it since (`versioned::modify`), so concurrent writers with
 /// one token get exactly one success.
@@ -346,10 +348,10 @@ pub(crate) async fn edit_marking(
 ) -> Result<Record, StoreError> {
     ctx.require(Permission::write(Resource::Records))?;
     visible(ctx, ws)?;
-    let expected = expected
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .ok_or_else(causal_required)?;
+    let expected = expected.map(str::trim).filter(|c| !c.is_empty());
+    if expected.is_none() && matches!(edit, Edit::Patch(_)) {
+        return Err(causal_required());
+    }
     let policies = policies::compiled(store, &ctx.org_id).await?;
     let retention = retention_seconds(store);
     let (policies, edit) = (&policies, &edit);
@@ -363,7 +365,7 @@ pub(crate) async fn edit_marking(
             if current.deleted {
                 return Err(StoreError::NotFound("record"));
             }
-            if current.causal != expected {
+            if expected.is_some_and(|expected| current.causal != expected) {
                 return Err(causal_conflict(&current));
             }
             let now = Timestamp::now();
@@ -419,7 +421,10 @@ pub(crate) async fn edit_marking(
         },
     )
     .await;
-    if let Err(StoreError::ConflictWithCurrent { current, .. }) = &result {
+    // Only a token sent can be stale.
+    if let (Err(StoreError::ConflictWithCurrent { current, .. }), Some(expected)) =
+        (&result, expected)
+    {
         record_conflict(store, ctx, ws, id, expected, current).await;
     }
     result

@@ -63,6 +63,7 @@ pub fn open_settings() -> Settings {
         allow_private_targets: false,
         links_url: None,
         idempotency_lock: relinx_http::settings::IDEMPOTENCY_LOCK,
+        cors_origins: Vec::new(),
     }
 }
 

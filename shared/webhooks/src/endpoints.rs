@@ -165,7 +165,9 @@ pub fn check_events(raw: Vec<String>) -> Result<Vec<String>, StoreError> {
         if name != ALL_EVENTS && EventName::parse(&name).is_none() {
             return Err(StoreError::Invalid(ValidationError::new(
                 "events",
-                format!("{name:?} is not an event name (e.g. record.synced), nor \"*\""),
+                format!(
+                    "{name:?} is not an event name, nor \"*\"; GET /v1/webhooks/event-types lists every one"
+                ),
             )));
         }
         events.push(name);

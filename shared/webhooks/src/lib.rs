@@ -9,6 +9,7 @@
 
 pub mod delivery;
 pub mod endpoints;
+pub mod event_types;
 pub mod jobs;
 pub mod pipeline;
 pub mod queue;

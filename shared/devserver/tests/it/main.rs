@@ -6,6 +6,7 @@ mod authorization;
 mod bodies;
 mod call_counts;
 mod crm;
+mod docs;
 // Shared with tests/pipeline, each binary using part of it.
 #[allow(dead_code)]
 mod dev_server;
@@ -13,6 +14,7 @@ mod envelopes;
 mod events;
 mod idempotency;
 mod links;
+mod newcomer;
 mod openapi;
 mod postman;
 mod rate_limit;

@@ -99,14 +99,38 @@ async fn every_documented_operation_is_routed() {
 
 #[tokio::test]
 async fn the_document_is_served_without_credentials_at_both_paths() {
-    let app = TestApp::new(relinx_devserver::app).await;
+    let app = TestApp::with(
+        relinx_devserver::app,
+        Default::default(),
+        relinx_http::Settings {
+            public_url: Some("https://api.example.com".into()),
+            links_url: Some("https://go.example.com".into()),
+            ..relinx_testkit::open_settings()
+        },
+    )
+    .await;
     let committed: Value =
         serde_json::from_str(relinx_http::openapi::DOCUMENT).expect("committed document");
     for path in ["/v1/openapi.json", "/api/openapi.json"] {
         let response = app.get(path, &[]).await;
         assert_eq!(response.status, StatusCode::OK, "{path}");
         assert_eq!(response.header("content-type"), Some("application/json"));
-        assert_eq!(response.json(), committed, "{path}");
+        let mut served = response.json();
+        // The deployment's own servers: the API's, and the links host for /{slug}.
+        assert_eq!(
+            served["servers"][0]["url"], "https://api.example.com",
+            "{path}"
+        );
+        assert_eq!(
+            served["paths"]["/{slug}"]["servers"][0]["url"], "https://go.example.com",
+            "{path}"
+        );
+        served["servers"] = committed["servers"].clone();
+        served["paths"]["/{slug}"]["servers"] = committed["paths"]["/{slug}"]["servers"].clone();
+        assert_eq!(
+            served, committed,
+            "{path}: otherwise the committed document"
+        );
     }
 }
 

@@ -55,6 +55,32 @@ fn request_item(document: &Value, method: &str, path: &str, operation: &Value) -
             .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
     });
     let segments = postman_path(path);
+    // Query parameters the document gives an example of go in with it (the audit
+    // stream's `max_seconds`, so the run never waits out a stream).
+    let query: Vec<Value> = operation["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["in"] == "query")
+        .filter_map(|p| {
+            let example = p.get("example").or_else(|| p["schema"].get("example"))?;
+            let value = match example {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            Some(json!({"key": p["name"], "value": value}))
+        })
+        .collect();
+    let raw_query: Vec<String> = query
+        .iter()
+        .map(|q| {
+            format!(
+                "{}={}",
+                q["key"].as_str().unwrap_or_default(),
+                q["value"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
     let mut headers = vec![json!({"key": "Accept", "value": "application/json"})];
     if !public {
         headers.push(json!({"key": "workspaceId", "value": "{{workspaceId}}"}));
@@ -63,12 +89,19 @@ fn request_item(document: &Value, method: &str, path: &str, operation: &Value) -
         "method": method.to_uppercase(),
         "header": headers,
         "url": {
-            "raw": format!("{{{{baseUrl}}}}/{}", segments.join("/")),
+            "raw": if raw_query.is_empty() {
+                format!("{{{{baseUrl}}}}/{}", segments.join("/"))
+            } else {
+                format!("{{{{baseUrl}}}}/{}?{}", segments.join("/"), raw_query.join("&"))
+            },
             "host": ["{{baseUrl}}"],
             "path": segments,
         },
         "description": operation["description"].as_str().or(operation["summary"].as_str()).unwrap_or_default(),
     });
+    if !query.is_empty() {
+        request["url"]["query"] = Value::Array(query);
+    }
     if public {
         request["auth"] = json!({"type": "noauth"});
     }
@@ -156,6 +189,25 @@ fn environment() -> Value {
             {"key": "workspaceId", "value": "", "enabled": true},
         ],
     })
+}
+
+#[test]
+fn the_collection_never_waits_out_a_stream() {
+    let document = serde_json::to_value(relinx_devserver::openapi_document()).expect("document");
+    let collection = collection(&document);
+    let stream = collection["item"]
+        .as_array()
+        .expect("folders")
+        .iter()
+        .flat_map(|folder| folder["item"].as_array().cloned().unwrap_or_default())
+        .find(|item| item["name"] == "GET /v1/audit/stream")
+        .expect("the stream is in the collection");
+    assert!(
+        stream["request"]["url"]["raw"]
+            .as_str()
+            .is_some_and(|raw| raw.contains("max_seconds=")),
+        "{stream}"
+    );
 }
 
 #[test]

@@ -203,6 +203,10 @@ async fn the_burst_holds_across_two_instances_within_one_second() {
                     Some("1"),
                     "burst: next second"
                 );
+                // It says what ran out: the second's burst, not the minute.
+                let message = response.json()["message"].as_str().unwrap().to_owned();
+                assert!(message.contains("burst of 10"), "{message}");
+                assert!(!message.contains("per minute is used up"), "{message}");
             }
             other => panic!("unexpected {other}: {}", response.text),
         }

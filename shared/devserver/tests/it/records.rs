@@ -162,15 +162,6 @@ async fn a_write_without_the_current_causal_token_is_refused() {
     let missing = patch(&app, &t, id, json!({"title": "Valve 2"})).await;
     assert_eq!(missing.status, StatusCode::PRECONDITION_REQUIRED);
     assert_eq!(missing.json()["error_code"], "CAUSAL_REQUIRED");
-    let no_delete = app
-        .call(
-            Method::DELETE,
-            &format!("/v1/records/{id}"),
-            &[t.key_header()],
-            None,
-        )
-        .await;
-    assert_eq!(no_delete.status, StatusCode::PRECONDITION_REQUIRED);
 
     let first = patch(
         &app,
@@ -201,6 +192,28 @@ async fn a_write_without_the_current_causal_token_is_refused() {
         .filter(|e| e.event.as_str() == "record.conflict")
         .count();
     assert_eq!(conflicts, 2);
+
+    // Seed 002's `curl -X DELETE …/v1/records/rec_1011`: no token, deleted as it is.
+    let seed_delete = app
+        .call(
+            Method::DELETE,
+            &format!("/v1/records/{id}"),
+            &[t.key_header()],
+            None,
+        )
+        .await;
+    assert_eq!(seed_delete.status, StatusCode::OK, "{}", seed_delete.text);
+    assert_eq!(seed_delete.json()["deleted"], true);
+    assert!(seed_delete.json()["deleted_at"].is_string());
+    let again = app
+        .call(
+            Method::DELETE,
+            &format!("/v1/records/{id}"),
+            &[t.key_header()],
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.text);
 }
 
 #[tokio::test]
