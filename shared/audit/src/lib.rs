@@ -7,9 +7,9 @@
 //! time-ordered ids (`evt_` + ULID), so `since` is a key condition and every filter
 //! reads only the org's own partition.
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use relinx_ddb::codec::{from_item, get_s, s};
-use relinx_ddb::{Store, StoreError, keys};
+use relinx_ddb::codec::{get_s, s};
+use relinx_ddb::tx::Cond;
+use relinx_ddb::{Store, StoreError, Table, keys};
 use relinx_model::{
     Context, Event, EventId, EventName, Permission, Resource, Timestamp, ValidationError,
 };
@@ -64,62 +64,42 @@ impl Since {
 }
 
 /// The filter expression of a query, with its placeholders.
-struct Filters {
-    clauses: Vec<String>,
-    names: Vec<(&'static str, &'static str)>,
-    values: Vec<(&'static str, AttributeValue)>,
-}
-
-impl Filters {
-    fn of(ctx: &Context, query: &AuditQuery) -> Self {
-        let mut filters = Self {
-            clauses: Vec::new(),
-            names: Vec::new(),
-            values: Vec::new(),
-        };
-        if let Some(actor) = &query.actor {
-            filters.clauses.push("#actor.#id = :actor".into());
-            filters.names.extend([("#actor", "actor"), ("#id", "id")]);
-            filters.values.push((":actor", s(actor)));
-        }
-        if let Some(action) = query.action {
-            filters.clauses.push("#event = :action".into());
-            filters.names.push(("#event", "event"));
-            filters.values.push((":action", s(action.as_str())));
-        }
-        if let Some(resource) = &query.resource {
-            filters
-                .clauses
-                .push("(#resource.#id = :resource OR #resource.#type = :resource)".into());
-            filters
-                .names
-                .extend([("#resource", "resource"), ("#id", "id"), ("#type", "type")]);
-            filters.values.push((":resource", s(resource)));
-        }
-        if let Some(scope) = &ctx.workspace_scope {
-            filters.clauses.push("#workspace = :workspace".into());
-            filters.names.push(("#workspace", "workspace"));
-            filters.values.push((":workspace", s(scope.as_str())));
-        }
-        filters
+/// The filter expression of a query (and of a scoped caller's workspace), if any.
+fn filters(ctx: &Context, query: &AuditQuery) -> Option<Cond> {
+    let mut clauses = Vec::new();
+    let mut cond = Cond::new("");
+    if let Some(actor) = &query.actor {
+        clauses.push("#actor.#id = :actor");
+        cond = cond
+            .name("#actor", "actor")
+            .name("#id", "id")
+            .value(":actor", s(actor));
     }
-
-    fn apply(
-        &self,
-        mut request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
-    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
-        if self.clauses.is_empty() {
-            return request;
-        }
-        request = request.filter_expression(self.clauses.join(" AND "));
-        for (placeholder, name) in &self.names {
-            request = request.expression_attribute_names(*placeholder, *name);
-        }
-        for (placeholder, value) in &self.values {
-            request = request.expression_attribute_values(*placeholder, value.clone());
-        }
-        request
+    if let Some(action) = query.action {
+        clauses.push("#event = :action");
+        cond = cond
+            .name("#event", "event")
+            .value(":action", s(action.as_str()));
     }
+    if let Some(resource) = &query.resource {
+        clauses.push("(#resource.#id = :resource OR #resource.#type = :resource)");
+        cond = cond
+            .name("#resource", "resource")
+            .name("#id", "id")
+            .name("#type", "type")
+            .value(":resource", s(resource));
+    }
+    if let Some(scope) = &ctx.workspace_scope {
+        clauses.push("#workspace = :workspace");
+        cond = cond
+            .name("#workspace", "workspace")
+            .value(":workspace", s(scope.as_str()));
+    }
+    if clauses.is_empty() {
+        return None;
+    }
+    cond.expression = clauses.join(" AND ");
+    Some(cond)
 }
 
 /// Where a live stream of the log continues from: after this entry (exclusive).
@@ -190,32 +170,17 @@ pub async fn stream_page(
     if from > upper {
         return Ok(Vec::new());
     }
-    let request = store
-        .client()
-        .query()
-        .table_name(&store.tables().events)
-        .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :upper")
-        .expression_attribute_values(":pk", s(keys::event_partition(&ctx.org_id)))
-        .expression_attribute_values(":from", s(from))
-        .expression_attribute_values(":upper", s(upper.clone()))
-        .consistent_read(true)
+    let mut request = store
+        .query(Table::Events, keys::event_partition(&ctx.org_id))
+        .between(from, upper.clone())
         .limit(limit);
-    let out = Filters::of(ctx, &AuditQuery::default())
-        .apply(request)
-        .send()
-        .await?;
-    let entries = out
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .map(from_item::<Event>)
-        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(filter) = filters(ctx, &AuditQuery::default()) {
+        request = request.filter_where(filter);
+    }
+    let found = request.page::<Event>().await?;
+    let entries = found.items;
     // Past what was read (filtered out or not): the last key read, else the bound.
-    position.0 = match out
-        .last_evaluated_key
-        .as_ref()
-        .and_then(|k| get_s(k, keys::SK))
-    {
+    position.0 = match found.next.as_ref().and_then(|k| get_s(k, keys::SK)) {
         Some(last) => last.to_owned(),
         None => upper,
     };
@@ -253,45 +218,37 @@ pub async fn list(
         })
         .transpose()?;
     let pk = keys::event_partition(&ctx.org_id);
-    let filters = Filters::of(ctx, query);
+    let filter = filters(ctx, query);
     let (floor, exclusive) = query
         .since
         .as_ref()
         .map(Since::bound)
         .unwrap_or_else(|| (format!("{}_", EventId::PREFIX), true));
-    let key_condition = if exclusive {
-        "pk = :pk AND sk > :floor"
-    } else {
-        "pk = :pk AND sk >= :floor"
-    };
 
     let mut entries = Vec::new();
     let mut next = None;
     for _ in 0..MAX_ROUNDS {
         let remaining = limit - i32::try_from(entries.len()).unwrap_or(limit);
-        let mut request = store
-            .client()
-            .query()
-            .table_name(&store.tables().events)
-            .key_condition_expression(key_condition)
-            .expression_attribute_values(":pk", s(pk.clone()))
-            .expression_attribute_values(":floor", s(floor.clone()))
-            .scan_index_forward(false)
-            .consistent_read(true)
-            .limit(remaining);
-        request = filters.apply(request);
-        if let Some(after) = start.take() {
-            request = request.set_exclusive_start_key(Some(relinx_ddb::codec::key(
-                pk.clone(),
-                after.to_string(),
-            )));
+        let request = store.query(Table::Events, pk.clone());
+        let mut request = if exclusive {
+            request.above(floor.clone())
+        } else {
+            request.at_least(floor.clone())
         }
-        let out = request.send().await?;
-        for item in out.items.unwrap_or_default() {
-            entries.push(from_item::<Event>(item)?);
+        .newest_first()
+        .limit(remaining)
+        .after(
+            start
+                .take()
+                .map(|after| relinx_ddb::codec::key(pk.clone(), after.to_string())),
+        );
+        if let Some(filter) = &filter {
+            request = request.filter_where(filter.clone());
         }
-        let last = out
-            .last_evaluated_key
+        let found = request.page::<Event>().await?;
+        entries.extend(found.items);
+        let last = found
+            .next
             .as_ref()
             .and_then(|k| get_s(k, keys::SK))
             .and_then(EventId::parse);

@@ -44,21 +44,26 @@ pub(crate) async fn next_id(
     dept: &Department,
     counter: &str,
 ) -> Result<u64, StoreError> {
-    let out = store
-        .client()
-        .update_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(relinx_ddb::codec::key(
+    let set = Cond::new("ADD #counter :one")
+        .name("#counter", counter)
+        .value(":one", n(1));
+    let written = store
+        .update(
+            relinx_ddb::Table::Main,
             dept.partition(),
-            ck::SEQUENCE_SK.to_owned(),
-        )))
-        .update_expression("ADD #counter :one")
-        .expression_attribute_names("#counter", counter)
-        .expression_attribute_values(":one", n(1))
-        .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            ck::SEQUENCE_SK,
+            set,
+        )
+        .returning_updated()
         .send()
         .await?;
-    out.attributes
+    let relinx_ddb::Written::Applied(attributes) = written else {
+        return Err(StoreError::internal(
+            "allocate an id",
+            "the counter refused",
+        ));
+    };
+    attributes
         .as_ref()
         .and_then(|a| relinx_ddb::codec::get_n(a, counter))
         .and_then(|v| u64::try_from(v).ok())

@@ -486,29 +486,20 @@ fn stage_event(tx: &mut Tx, store: &Store, ctx: &Context, dept: &Department, fie
 /// A department's definitions item, empty, made at its first field: a container
 /// (no change anyone sees, so no event), put unless another instance just did.
 async fn create_schema_item(store: &Store, dept: &Department) -> Result<(), StoreError> {
-    let put = store
-        .client()
-        .put_item()
-        .table_name(&store.tables().main)
-        .set_item(Some(relinx_ddb::codec::to_item(
-            &Schema::default(),
-            dept.partition(),
-            ck::FIELDS_SK.to_owned(),
-        )?))
-        .condition_expression("attribute_not_exists(pk)")
-        .send()
-        .await;
-    match put {
-        Ok(_) => Ok(()),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            Ok(())
-        }
-        Err(err) => Err(err.into()),
-    }
+    // Made already by another instance: as good.
+    store
+        .put(
+            relinx_ddb::Table::Main,
+            relinx_ddb::codec::to_item(
+                &Schema::default(),
+                dept.partition(),
+                ck::FIELDS_SK.to_owned(),
+            )?,
+        )
+        .if_absent()
+        .apply()
+        .await?;
+    Ok(())
 }
 
 fn apply(schema: &mut Schema, input: &FieldInput) -> Result<Saved, StoreError> {

@@ -15,6 +15,15 @@ pub fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
+pub fn boolean(value: bool) -> AttributeValue {
+    AttributeValue::Bool(value)
+}
+
+/// A string set (for `ADD` / `DELETE` on a set attribute, or `contains`).
+pub fn string_set(values: impl IntoIterator<Item = String>) -> AttributeValue {
+    AttributeValue::Ss(values.into_iter().collect())
+}
+
 /// The item for `value` with its keys added. A `None` is no attribute at all, never a
 /// `NULL` one: conditions such as `attribute_not_exists(failing_since)` must see an
 /// absent optional field as absent (serde_dynamo writes `NULL` for it), and reading
@@ -44,6 +53,18 @@ pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     item.get(name)
         .and_then(|v| v.as_s().ok())
         .map(String::as_str)
+}
+
+/// The string attributes of an item (a position to continue a Query from).
+pub fn string_attributes(item: &Item) -> std::collections::BTreeMap<String, String> {
+    item.iter()
+        .filter_map(|(k, v)| v.as_s().ok().map(|v| (k.clone(), v.clone())))
+        .collect()
+}
+
+/// An item of string attributes (a position a Query continues after).
+pub fn string_item(attributes: &std::collections::BTreeMap<String, String>) -> Item {
+    attributes.iter().map(|(k, v)| (k.clone(), s(v))).collect()
 }
 
 pub fn get_n(item: &Item, name: &str) -> Option<i64> {

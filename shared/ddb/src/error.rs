@@ -69,6 +69,11 @@ impl StoreError {
     pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
         Self::Internal(format!("{context}: {err}"))
     }
+
+    /// A DynamoDB service error (with its whole context) as an internal failure.
+    pub(crate) fn from_sdk(context: &str, err: impl std::error::Error) -> Self {
+        Self::internal(context, aws_sdk_dynamodb::error::DisplayErrorContext(&err))
+    }
 }
 
 impl From<Denied> for StoreError {

@@ -4,7 +4,10 @@
 //! bounded per-instance caches, DynamoDB call accounting, rate-limit windows,
 //! idempotency records, and (feature `local`) tables created from template.yaml.
 //!
-//! It knows no domain. A domain (identity, records, links, crm, …) is its own crate
+//! It knows no domain, and it is the only crate that speaks to DynamoDB: domains read,
+//! query and write through [`ops`] (typed Queries, conditional writes that answer
+//! whether they applied) and [`tx::Tx`], naming no AWS SDK type. A domain (identity,
+//! records, links, crm, …) is its own crate
 //! on `relinx-model` + `relinx-ddb`: it registers its key prefixes in [`keys`], keeps
 //! its per-instance caches in a state struct reached through [`Store::local`], and
 //! exposes operations `(&Store, &Context, input) -> Result<T, StoreError>` that check
@@ -18,6 +21,7 @@ pub mod events;
 pub mod idempotency;
 pub mod keys;
 pub mod metrics;
+pub mod ops;
 pub mod ratelimit;
 #[cfg(feature = "local")]
 pub mod schema;
@@ -26,8 +30,9 @@ pub mod versioned;
 
 pub use cache::{CacheSettings, TtlCache};
 pub use error::StoreError;
+pub use ops::{Compare, Found, Table, Written};
 
-use aws_sdk_dynamodb::Client;
+pub use aws_sdk_dynamodb::Client;
 use relinx_auth::KeyHasher;
 use relinx_model::OrgId;
 use std::any::{Any, TypeId};

@@ -51,6 +51,7 @@ pub struct Tx {
 }
 
 /// Condition text with its placeholders' values.
+#[derive(Debug, Clone)]
 pub struct Cond {
     pub expression: String,
     pub names: HashMap<String, String>,

@@ -5,7 +5,7 @@ use crate::authority::{self, Target};
 use crate::state::caches;
 use crate::{keys, roles, workspaces};
 use relinx_auth::{AuthError, PresentedKey, SecretKey};
-use relinx_ddb::codec::{Page, key, n, s, to_item};
+use relinx_ddb::codec::{Page, n, s, to_item};
 use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
 use relinx_ddb::{Store, StoreError, versioned};
 use relinx_model::{
@@ -600,18 +600,19 @@ fn note_use(store: &Store, credential: &Arc<KeyCredential>, now: Timestamp) {
     let org = credential.org_id.clone();
     let id = credential.id.clone();
     tokio::spawn(async move {
+        let set = Cond::new("SET last_used_at = :at").value(":at", s(now.to_string()));
         let result = store
-            .client()
-            .update_item()
-            .table_name(&store.tables().main)
-            .set_key(Some(key(keys::org(&org), keys::api_key_sk(&id))))
-            .update_expression("SET last_used_at = :at")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":at", s(now.to_string()))
-            .send()
+            .update(
+                relinx_ddb::Table::Main,
+                keys::org(&org),
+                keys::api_key_sk(&id),
+                set,
+            )
+            .if_present()
+            .apply()
             .await;
         if let Err(err) = result {
-            tracing::debug!(key_id = %id, error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err), "could not record key use");
+            tracing::debug!(key_id = %id, error = %err, "could not record key use");
         }
     });
 }

@@ -6,9 +6,9 @@
 //! confined to that same workspace — never members or roles, which are org-wide.
 
 use crate::{keys, roles, users};
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use relinx_ddb::codec::{Item, key, n};
-use relinx_ddb::{Store, StoreError};
+use relinx_ddb::codec::{Item, n};
+use relinx_ddb::tx::Cond;
+use relinx_ddb::{Store, StoreError, Table};
 use relinx_model::{
     Actor, ActorKind, Context, OrgId, PermissionSet, ServiceAccount, ServiceAccountId, Timestamp,
     UserId, WorkspaceId,
@@ -32,44 +32,28 @@ pub(crate) async fn mark_changing(
     missing: fn() -> StoreError,
 ) -> Result<(), StoreError> {
     let until = Timestamp::now().unix_millis() + CHANGING_FOR_MS;
-    let result = store
-        .client()
-        .update_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(key(keys::org(org), sk)))
-        .update_expression("SET #changing = :until")
-        .condition_expression("attribute_exists(pk)")
-        .expression_attribute_names("#changing", CHANGING_UNTIL)
-        .expression_attribute_values(":until", n(until))
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(err) => match err.into_service_error() {
-            UpdateItemError::ConditionalCheckFailedException(_) => Err(missing()),
-            other => Err(StoreError::internal(
-                "mark holder",
-                aws_sdk_dynamodb::error::DisplayErrorContext(&other),
-            )),
-        },
-    }
+    let set = Cond::new("SET #changing = :until")
+        .name("#changing", CHANGING_UNTIL)
+        .value(":until", n(until));
+    let marked = store
+        .update(Table::Main, keys::org(org), sk, set)
+        .if_present()
+        .apply()
+        .await?;
+    if marked { Ok(()) } else { Err(missing()) }
 }
 
 /// Lifts the mark of [`mark_changing`] after a change that did not commit (one that
 /// did has cleared it already). Best effort: left behind, it lapses by itself.
 pub(crate) async fn clear_changing(store: &Store, org: &OrgId, sk: String) {
+    let set = Cond::new("REMOVE #changing").name("#changing", CHANGING_UNTIL);
     let result = store
-        .client()
-        .update_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(key(keys::org(org), sk)))
-        .update_expression("REMOVE #changing")
-        .condition_expression("attribute_exists(pk)")
-        .expression_attribute_names("#changing", CHANGING_UNTIL)
-        .send()
+        .update(Table::Main, keys::org(org), sk, set)
+        .if_present()
+        .apply()
         .await;
     if let Err(err) = result {
-        tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err), "holder mark not lifted");
+        tracing::debug!(error = %err, "holder mark not lifted");
     }
 }
 

@@ -2,8 +2,9 @@
 //! org), the password hash kept only here.
 
 use crate::keys;
-use relinx_ddb::codec::{key, s};
-use relinx_ddb::{Store, StoreError, versioned};
+use relinx_ddb::codec::s;
+use relinx_ddb::tx::Cond;
+use relinx_ddb::{Store, StoreError, Table, versioned};
 use relinx_model::{Email, OrgId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -27,17 +28,19 @@ pub async fn record_login(
     user: &UserId,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    store
-        .client()
-        .update_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(key(keys::org(org), keys::user_sk(user))))
-        .update_expression(format!("SET last_login_at = :at ADD {}", versioned::BUMP))
-        .condition_expression("attribute_exists(pk)")
-        .expression_attribute_values(":at", s(at.to_string()))
-        .expression_attribute_names("#version", versioned::VERSION)
-        .expression_attribute_values(":one", relinx_ddb::codec::n(1))
-        .send()
+    let set = versioned::bump_values(Cond::new(format!(
+        "SET last_login_at = :at ADD {}",
+        versioned::BUMP
+    )))
+    .value(":at", s(at.to_string()));
+    let recorded = store
+        .update(Table::Main, keys::org(org), keys::user_sk(user), set)
+        .if_present()
+        .apply()
         .await?;
-    Ok(())
+    if recorded {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound("user"))
+    }
 }

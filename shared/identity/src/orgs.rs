@@ -251,7 +251,7 @@ impl OrgEffect {
             expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
         if let Some((actor, disable)) = &self.disable {
-            let set = aws_sdk_dynamodb::types::AttributeValue::Ss(vec![actor.clone()]);
+            let set = relinx_ddb::codec::string_set([actor.clone()]);
             cond = cond.value(":actor", set);
             if *disable {
                 adds.push("disabled_actors :actor".into());

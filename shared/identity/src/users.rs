@@ -42,20 +42,18 @@ pub fn note_sync(store: &Store, ctx: &Context) {
     let (store, org) = (store.clone(), ctx.org_id.clone());
     tokio::spawn(async move {
         let now = Timestamp::now();
+        let set = versioned::bump_values(Cond::new(format!(
+            "SET last_sync_at = :at ADD {}",
+            versioned::BUMP
+        )))
+        .value(":at", s(now.to_string()));
         let result = store
-            .client()
-            .update_item()
-            .table_name(&store.tables().main)
-            .set_key(Some(relinx_ddb::codec::key(keys::org(&org), sk)))
-            .update_expression(format!("SET last_sync_at = :at ADD {}", versioned::BUMP))
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#version", versioned::VERSION)
-            .expression_attribute_values(":at", s(now.to_string()))
-            .expression_attribute_values(":one", relinx_ddb::codec::n(1))
-            .send()
+            .update(relinx_ddb::Table::Main, keys::org(&org), sk, set)
+            .if_present()
+            .apply()
             .await;
         if let Err(err) = result {
-            tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err), "could not record last_sync_at");
+            tracing::debug!(error = %err, "could not record last_sync_at");
         }
     });
 }

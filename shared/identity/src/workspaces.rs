@@ -4,7 +4,6 @@
 use crate::keys;
 use crate::orgs;
 use crate::state::caches;
-use aws_sdk_dynamodb::types::AttributeValue;
 use relinx_ddb::codec::{Item, Page, get_s, key, s, to_item};
 use relinx_ddb::tx::{Cond, OnFail, Tx};
 use relinx_ddb::versioned::{self, Changed};
@@ -31,7 +30,7 @@ pub fn stage_writable(tx: &mut Tx, store: &Store, org: &OrgId, ws: &WorkspaceId)
         keys::org(org),
         keys::workspace_sk(ws),
         Cond::new("attribute_exists(pk) AND read_only = :false")
-            .value(":false", AttributeValue::Bool(false)),
+            .value(":false", relinx_ddb::codec::boolean(false)),
         OnFail::Inspect(read_only_or_missing),
     );
 }
@@ -366,7 +365,7 @@ pub async fn delete(
         keys::workspace_sk(id),
         Some(
             Cond::new("attribute_exists(pk) AND read_only = :false")
-                .value(":false", AttributeValue::Bool(false)),
+                .value(":false", relinx_ddb::codec::boolean(false)),
         ),
         OnFail::Inspect(read_only_or_missing),
     );

@@ -9,10 +9,10 @@
 //! [`SHARDS`] Queries, its analytics for a range the same Queries bounded by day.
 
 use crate::link::Totals;
-use aws_sdk_dynamodb::types::AttributeValue;
-use relinx_ddb::codec::{key, n, s};
+use relinx_ddb::codec::{n, s, string_set};
 use relinx_ddb::keys::links as lk;
-use relinx_ddb::{Store, StoreError};
+use relinx_ddb::tx::Cond;
+use relinx_ddb::{Store, StoreError, Table};
 use relinx_model::{LinkId, Timestamp};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -163,37 +163,26 @@ fn shard_pk(link: &LinkId, shard: u32) -> String {
 /// its referrer is a new host on an item that names [`MAX_REFERRERS_PER_ITEM`]).
 pub async fn record(store: &Store, link: &LinkId, hit: &Hit) -> Result<(), StoreError> {
     let shard = rand::random::<u32>() % SHARDS;
-    let key = key(shard_pk(link, shard), day_of(hit.at));
+    let (pk, day) = (shard_pk(link, shard), day_of(hit.at));
     let host = hit.referrer.as_deref().filter(|_| hit.kind != HitKind::Bot);
-    match add_hit(store, &key, hit, host).await {
+    if !add_hit(store, &pk, &day, hit, host).await? {
         // The item names as many hosts as it may, and not this one.
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            add_hit(store, &key, hit, host.map(|_| OTHER_REFERRERS)).await?;
-            Ok(())
-        }
-        other => {
-            other?;
-            Ok(())
-        }
+        add_hit(store, &pk, &day, hit, host.map(|_| OTHER_REFERRERS)).await?;
     }
+    Ok(())
 }
 
 /// One `ADD` of `hit` on the counter item `key`, its referrer counted as `host`. A
 /// real host is also added to the item's `hosts` set, on condition that the set holds
 /// it already or has room.
+/// `false` when the set is full and lacks the host.
 async fn add_hit(
     store: &Store,
-    key: &relinx_ddb::codec::Item,
+    pk: &str,
+    day: &str,
     hit: &Hit,
     host: Option<&str>,
-) -> Result<
-    aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
-    aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError>,
-> {
+) -> Result<bool, StoreError> {
     let mut adds = Vec::new();
     let mut names = Vec::new();
     let mut counted = |attribute: String| {
@@ -218,27 +207,25 @@ async fn add_hit(
     {
         counted(format!("cc:{country}"));
     }
-    let mut request = store
-        .client()
-        .update_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(key.clone()))
-        .expression_attribute_values(":one", n(1));
-    let mut expression = format!("ADD {}", adds.join(", "));
-    if let Some(host) = host.filter(|h| *h != OTHER_REFERRERS) {
-        expression.push_str(", hosts :host");
-        request = request
-            .condition_expression(
-                "attribute_not_exists(hosts) OR contains(hosts, :name) OR size(hosts) < :cap",
+    let mut set = Cond::new(format!("ADD {}", adds.join(", "))).value(":one", n(1));
+    for (placeholder, attribute) in &names {
+        set = set.name(placeholder, attribute);
+    }
+    let write = match host.filter(|h| *h != OTHER_REFERRERS) {
+        Some(host) => {
+            set.expression.push_str(", hosts :host");
+            set = set.value(":host", string_set([host.to_owned()]));
+            store.update(Table::Main, pk.to_owned(), day, set).when(
+                Cond::new(
+                    "attribute_not_exists(hosts) OR contains(hosts, :name) OR size(hosts) < :cap",
+                )
+                .value(":name", s(host))
+                .value(":cap", n(MAX_REFERRERS_PER_ITEM)),
             )
-            .expression_attribute_values(":host", AttributeValue::Ss(vec![host.to_owned()]))
-            .expression_attribute_values(":name", s(host))
-            .expression_attribute_values(":cap", n(MAX_REFERRERS_PER_ITEM));
-    }
-    for (placeholder, attribute) in names {
-        request = request.expression_attribute_names(placeholder, attribute);
-    }
-    request.update_expression(expression).send().await
+        }
+        None => store.update(Table::Main, pk.to_owned(), day, set),
+    };
+    write.apply().await
 }
 
 /// Every counter item of a link between two days (inclusive), from every shard.
@@ -248,28 +235,11 @@ async fn days(
     from: &str,
     to: &str,
 ) -> Result<Vec<relinx_ddb::codec::Item>, StoreError> {
-    let queries = (0..SHARDS).map(|shard| async move {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = store
-                .client()
-                .query()
-                .table_name(&store.tables().main)
-                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                .expression_attribute_values(":pk", s(shard_pk(link, shard)))
-                .expression_attribute_values(":from", s(from))
-                .expression_attribute_values(":to", s(to))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            items.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok::<_, StoreError>(items);
-            }
-        }
+    let queries = (0..SHARDS).map(|shard| {
+        store
+            .query(Table::Main, shard_pk(link, shard))
+            .between(from, to)
+            .all_items()
     });
     let mut all = Vec::new();
     for items in futures::future::join_all(queries).await {
@@ -278,11 +248,9 @@ async fn days(
     Ok(all)
 }
 
-fn count(value: &AttributeValue) -> u64 {
-    value
-        .as_n()
-        .ok()
-        .and_then(|raw| raw.parse().ok())
+fn count(item: &relinx_ddb::codec::Item, name: &str) -> u64 {
+    relinx_ddb::codec::get_n(item, name)
+        .and_then(|n| u64::try_from(n).ok())
         .unwrap_or(0)
 }
 
@@ -290,9 +258,9 @@ fn count(value: &AttributeValue) -> u64 {
 pub async fn totals(store: &Store, link: &LinkId) -> Result<Totals, StoreError> {
     let mut totals = Totals::default();
     for item in days(store, link, "0000", "9999").await? {
-        totals.total_clicks += item.get("clicks").map_or(0, count);
-        totals.total_qr_code_scans += item.get("qr").map_or(0, count);
-        totals.total_fall_back += item.get("fallback").map_or(0, count);
+        totals.total_clicks += count(&item, "clicks");
+        totals.total_qr_code_scans += count(&item, "qr");
+        totals.total_fall_back += count(&item, "fallback");
     }
     Ok(totals)
 }
@@ -349,8 +317,8 @@ pub async fn analytics(
             date,
             ..Day::default()
         });
-        for (name, value) in &item {
-            let value = count(value);
+        for name in item.keys() {
+            let value = count(&item, name);
             match name.as_str() {
                 "clicks" => day.clicks += value,
                 "qr" => day.qr_code_scans += value,

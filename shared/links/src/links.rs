@@ -162,19 +162,10 @@ fn stage_retired(tx: &mut Tx, store: &Store, link: &Smartlink, old: &str) {
 /// (status `Deleted`) so the caller can tell it apart, and serves nothing.
 pub async fn resolve(store: &Store, slug: &str) -> Result<Option<(OrgId, Smartlink)>, StoreError> {
     let folded = slug.to_ascii_lowercase();
-    let out = store
-        .client()
-        .get_item()
-        .table_name(&store.tables().main)
-        .set_key(Some(relinx_ddb::codec::key(
-            format!("{}{folded}", lk::SLUG),
-            lk::SLUG_SK.to_owned(),
-        )))
-        .projection_expression("serve")
-        .send()
+    let item = store
+        .read_attributes(format!("{}{folded}", lk::SLUG), lk::SLUG_SK, "serve")
         .await?;
-    let Some(serve) = out
-        .item
+    let Some(serve) = item
         .as_ref()
         .and_then(|item| relinx_ddb::codec::get_s(item, "serve"))
     else {

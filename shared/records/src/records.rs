@@ -15,11 +15,11 @@ use crate::cursor;
 use crate::policies;
 use crate::record::{NewRecord, Record, RecordPatch, Status};
 use crate::state::state;
-use relinx_ddb::codec::{from_item, s, to_item};
+use relinx_ddb::codec::{boolean, s, string_attributes, string_item, to_item};
 use relinx_ddb::keys::{self, records as rk};
 use relinx_ddb::tx::{Cond, OnFail, Tx};
 use relinx_ddb::versioned::{self, Changed};
-use relinx_ddb::{Store, StoreError};
+use relinx_ddb::{Compare, Store, StoreError, Table};
 use relinx_identity::workspaces;
 use relinx_model::{
     Context, EventName, Permission, RecordId, Resource, ResourceRef, Timestamp, ValidationError,
@@ -479,7 +479,6 @@ pub async fn list(
         .updated_since
         .map(|t| Ulid::from_parts(u64::try_from(t.unix_millis()).unwrap_or(0), 0).to_string());
 
-    let mut filters: Vec<(&str, &str, aws_sdk_dynamodb::types::AttributeValue)> = Vec::new();
     let (index, key_name, key_value, sort_name, sort_floor) = if let Some(status) = query.status {
         ("gsi1", "gsi1pk", status_pk(org, ws, status), "gsi1sk", None)
     } else if let Some(queue) = &query.queue {
@@ -495,75 +494,44 @@ pub async fn list(
     } else {
         ("", keys::PK, records_pk(org, ws), keys::SK, None)
     };
+    let mut base = if index.is_empty() {
+        store.query(Table::Main, key_value)
+    } else {
+        store.query_index(Table::Main, index, key_name, key_value, sort_name)
+    };
+    if let Some(floor) = &sort_floor {
+        base = base.at_least(floor.clone());
+    }
     if let (Some(queue), true) = (&query.queue, index != "gsi2") {
-        filters.push(("#queue", "queue", s(queue)));
+        base = base.filter("queue", Compare::Eq, s(queue));
     }
     if let (Some(since), true) = (&since, index != "gsi3") {
-        filters.push(("#causal", "causal >=", s(since)));
+        base = base.filter("causal", Compare::AtLeast, s(since));
     }
     if let Some(kind) = &query.kind {
-        filters.push(("#type", "type", s(kind)));
+        base = base.filter("type", Compare::Eq, s(kind));
     }
     if let Some(site) = &query.site {
-        filters.push(("#site", "site", s(site)));
+        base = base.filter("site", Compare::Eq, s(site));
     }
     if !query.include_deleted {
-        filters.push((
-            "#deleted",
-            "deleted",
-            aws_sdk_dynamodb::types::AttributeValue::Bool(false),
-        ));
+        base = base.filter("deleted", Compare::Eq, boolean(false));
     }
 
     let mut items = Vec::new();
     let mut next = None;
     for _ in 0..MAX_LIST_ROUNDS {
         let remaining = limit - i32::try_from(items.len()).unwrap_or(limit);
-        let mut request = store
-            .client()
-            .query()
-            .table_name(&store.tables().main)
-            .expression_attribute_names("#k", key_name)
-            .expression_attribute_values(":k", s(key_value.clone()))
-            .limit(remaining);
-        request = match &sort_floor {
-            Some(floor) => request
-                .key_condition_expression("#k = :k AND #s >= :s")
-                .expression_attribute_names("#s", sort_name)
-                .expression_attribute_values(":s", s(floor.clone())),
-            None => request.key_condition_expression("#k = :k"),
-        };
-        if index.is_empty() {
-            request = request.consistent_read(true);
-        } else {
-            request = request.index_name(index);
-        }
-        if !filters.is_empty() {
-            let mut clauses = Vec::new();
-            for (i, (placeholder, attribute, value)) in filters.iter().enumerate() {
-                let (name, op) = attribute.split_once(' ').unwrap_or((attribute, "="));
-                clauses.push(format!("{placeholder} {op} :f{i}"));
-                request = request
-                    .expression_attribute_names(*placeholder, name)
-                    .expression_attribute_values(format!(":f{i}"), value.clone());
-            }
-            request = request.filter_expression(clauses.join(" AND "));
-        }
-        if let Some(position) = start.take() {
-            request = request.set_exclusive_start_key(Some(
-                position.into_iter().map(|(k, v)| (k, s(v))).collect(),
-            ));
-        }
-        let out = request.send().await?;
-        for item in out.items.unwrap_or_default() {
-            items.push(from_item::<Stored>(item)?.record);
-        }
-        match out.last_evaluated_key {
+        let found = base
+            .clone()
+            .limit(remaining)
+            .after(start.take().map(|position| string_item(&position)))
+            .page::<Stored>()
+            .await?;
+        items.extend(found.items.into_iter().map(|stored| stored.record));
+        match found.next {
             Some(last) => {
-                let position: BTreeMap<String, String> = last
-                    .into_iter()
-                    .filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.clone())))
-                    .collect();
+                let position: BTreeMap<String, String> = string_attributes(&last);
                 if items.len() >= usize::try_from(limit).unwrap_or(0) {
                     next = Some(position);
                     break;
@@ -636,22 +604,15 @@ pub async fn changes(
     let mut has_more = false;
     let mut position = after.unwrap_or(Ulid::nil());
     if let Some(from) = from.filter(|from| *from <= bound) {
-        let out = store
-            .client()
-            .query()
-            .table_name(&store.tables().main)
-            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-            .expression_attribute_values(":pk", s(feed_pk(org, ws)))
-            .expression_attribute_values(":from", s(from.to_string()))
-            .expression_attribute_values(":to", s(bound.to_string()))
-            .consistent_read(true)
+        let items = store
+            .query(Table::Main, feed_pk(org, ws))
+            .between(from.to_string(), bound.to_string())
             .limit(limit.saturating_add(1))
-            .send()
-            .await?;
-        let items = out.items.unwrap_or_default();
+            .page::<FeedEntry>()
+            .await?
+            .items;
         has_more = items.len() > usize::try_from(limit).unwrap_or(0);
-        for item in items.into_iter().take(usize::try_from(limit).unwrap_or(0)) {
-            let entry: FeedEntry = from_item(item)?;
+        for entry in items.into_iter().take(usize::try_from(limit).unwrap_or(0)) {
             data.push(entry.change);
         }
         position = match (has_more, data.last()) {

@@ -49,7 +49,7 @@ pub async fn tables() -> Tables {
 }
 
 /// A client for DynamoDB Local. Each test runtime needs its own.
-pub async fn client() -> aws_sdk_dynamodb::Client {
+pub async fn client() -> relinx_ddb::Client {
     dynamodb_endpoint();
     Store::client_from_env().await
 }
@@ -313,29 +313,9 @@ fn ulid_like() -> String {
 /// Every item of the three tables, as text: for checking that no secret is stored.
 /// (A Scan, which is fine in a test and never on a request path.)
 pub async fn dump_tables() -> String {
-    let client = client().await;
-    let tables = tables().await;
-    let mut out = String::new();
-    for table in [&tables.main, &tables.events, &tables.jobs] {
-        let mut start = None;
-        loop {
-            let page = client
-                .scan()
-                .table_name(table)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("scan {table}: {e}"));
-            for item in page.items.unwrap_or_default() {
-                out.push_str(&format!("{item:?}\n"));
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
-    }
-    out
+    relinx_ddb::schema::dump_tables(&client().await, &tables().await)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The org's events, oldest first, read straight from the event table.

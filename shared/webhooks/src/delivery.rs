@@ -8,10 +8,10 @@
 use crate::jobs::{Job, JobStatus, StoredJob, body_to_send, due_at, fits_queue, job_sk, sweep_at};
 use crate::signing::signature_header;
 use crate::target::{self, TargetPolicy};
-use aws_sdk_dynamodb::types::Update;
-use relinx_ddb::codec::{key, n as num, s, to_item};
+use relinx_ddb::codec::{n as num, s, to_item};
 use relinx_ddb::keys::{self, webhooks as wk};
-use relinx_ddb::{Store, StoreError};
+use relinx_ddb::tx::Cond;
+use relinx_ddb::{Store, StoreError, Table, Written};
 use relinx_model::{JobId, OrgId, Timestamp, WebhookId};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -268,49 +268,36 @@ enum Leased {
 async fn lease(store: &Store, org: &OrgId, id: &JobId, token: &str) -> Result<Leased, StoreError> {
     let now_ms = Timestamp::now().unix_millis();
     let until = now_ms + i64::try_from(LEASE.as_millis()).unwrap_or(60_000);
-    let out = store
-        .client()
-        .update_item()
-        .table_name(&store.tables().jobs)
-        .set_key(Some(key(keys::org(org), job_sk(id))))
-        .update_expression("SET lease_until = :until, lease_token = :token")
-        .condition_expression(
-            "attribute_exists(pk) AND #status IN (:queued, :retrying) AND (attribute_not_exists(lease_until) OR lease_until < :now) AND (attribute_not_exists(due_ms) OR due_ms <= :now)",
-        )
-        .expression_attribute_names("#status", "status")
-        .expression_attribute_values(":queued", s(JobStatus::Queued.as_str()))
-        .expression_attribute_values(":retrying", s(JobStatus::Retrying.as_str()))
-        // `due_ms`: a wake-up that comes early (a duplicate message) finds the job
-        // not yet due and leaves it to the wake-up that is on time.
-        .expression_attribute_values(":now", num(now_ms))
-        .expression_attribute_values(":until", num(until))
-        .expression_attribute_values(":token", s(token))
-        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-        .return_values_on_condition_check_failure(
-            aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-        )
+    let set = Cond::new("SET lease_until = :until, lease_token = :token")
+        .value(":until", num(until))
+        .value(":token", s(token));
+    // `due_ms`: a wake-up that comes early (a duplicate message) finds the job not
+    // yet due and leaves it to the wake-up that is on time.
+    let condition = Cond::new(
+        "attribute_exists(pk) AND #status IN (:queued, :retrying) AND (attribute_not_exists(lease_until) OR lease_until < :now) AND (attribute_not_exists(due_ms) OR due_ms <= :now)",
+    )
+    .name("#status", "status")
+    .value(":queued", s(JobStatus::Queued.as_str()))
+    .value(":retrying", s(JobStatus::Retrying.as_str()))
+    .value(":now", num(now_ms));
+    let written = store
+        .update(Table::Jobs, keys::org(org), job_sk(id), set)
+        .when(condition)
+        .returning_new()
+        .old_on_refusal()
         .send()
-        .await;
-    match out {
-        Ok(out) => match out.attributes {
-            Some(item) => Ok(Leased::Taken(Box::new(relinx_ddb::codec::from_item(item)?))),
-            None => Ok(Leased::Done),
-        },
-        Err(err) => {
-            let Some(failed) = err.as_service_error().and_then(|e| match e {
-                aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(f) => Some(f),
-                _ => None,
-            }) else {
-                return Err(err.into());
-            };
-            // Why the condition failed, from the item as it was.
-            let Some(item) = failed.item() else {
-                return Ok(Leased::Done);
-            };
-            let pending = relinx_ddb::codec::get_s(item, "status").is_some_and(|s| {
+        .await?;
+    match written {
+        Written::Applied(Some(item)) => {
+            Ok(Leased::Taken(Box::new(relinx_ddb::codec::from_item(item)?)))
+        }
+        Written::Applied(None) | Written::Refused(None) => Ok(Leased::Done),
+        // Why the condition failed, from the item as it was.
+        Written::Refused(Some(item)) => {
+            let pending = relinx_ddb::codec::get_s(&item, "status").is_some_and(|s| {
                 s == JobStatus::Queued.as_str() || s == JobStatus::Retrying.as_str()
             });
-            let held_until = relinx_ddb::codec::get_n(item, "lease_until");
+            let held_until = relinx_ddb::codec::get_n(&item, "lease_until");
             Ok(match (pending, held_until) {
                 (true, Some(until)) => Leased::Held(Duration::from_millis(
                     u64::try_from(until - now_ms).unwrap_or(0).max(1000),
@@ -341,7 +328,6 @@ async fn finish(
     next: Finish,
     attempt: Option<&Attempt>,
 ) -> Result<(), StoreError> {
-    let table = &store.tables().jobs;
     let now = Timestamp::now();
     let attempts = job.attempts + u32::from(attempt.is_some());
     let (status, due, error) = match &next {
@@ -360,54 +346,47 @@ async fn finish(
         "last_attempt_at = :at",
     ];
     let mut remove = vec!["lease_until", "lease_token"];
-    let mut update = Update::builder()
-        .table_name(table)
-        .set_key(Some(key(keys::org(&job.org), job_sk(&job.id))))
-        .condition_expression("lease_token = :token")
-        .expression_attribute_names("#status", "status")
-        .expression_attribute_values(":status", s(status.as_str()))
-        .expression_attribute_values(":attempts", num(i64::from(attempts)))
-        .expression_attribute_values(":at", s(now.to_string()))
-        .expression_attribute_values(":token", s(token));
+    let mut update = Cond::new("")
+        .name("#status", "status")
+        .value(":status", s(status.as_str()))
+        .value(":attempts", num(i64::from(attempts)))
+        .value(":at", s(now.to_string()));
     match (due, &next) {
         (Some(due), Finish::Retry(wait, _)) => {
             set.extend(["next_due_at = :next", "due_ms = :due_ms", "due_at = :due"]);
             update = update
-                .expression_attribute_values(":next", s(due.to_string()))
-                .expression_attribute_values(":due_ms", num(due.unix_millis()))
-                .expression_attribute_values(":due", s(due_at(sweep_at(due, fits_queue(*wait)))));
+                .value(":next", s(due.to_string()))
+                .value(":due_ms", num(due.unix_millis()))
+                .value(":due", s(due_at(sweep_at(due, fits_queue(*wait)))));
         }
         _ => remove.extend(["next_due_at", "due_ms", "due_bucket", "due_at"]),
     }
     if let Some(code) = attempt.and_then(|a| a.status_code) {
         set.push("last_status_code = :code");
-        update = update.expression_attribute_values(":code", num(i64::from(code)));
+        update = update.value(":code", num(i64::from(code)));
     }
     match error {
         Some(error) => {
             set.push("last_error = :error");
-            update = update.expression_attribute_values(":error", s(error));
+            update = update.value(":error", s(error));
         }
         None => remove.push("last_error"),
     }
-    let update = update
-        .update_expression(format!(
-            "SET {} REMOVE {}",
-            set.join(", "),
-            remove.join(", ")
-        ))
-        .build()
-        .map_err(|e| StoreError::internal("build job update", e))?;
-    let job_write = store
-        .client()
-        .update_item()
-        .table_name(table)
-        .set_key(Some(update.key))
-        .update_expression(update.update_expression)
-        .set_condition_expression(update.condition_expression)
-        .set_expression_attribute_names(update.expression_attribute_names)
-        .set_expression_attribute_values(update.expression_attribute_values)
-        .send();
+    update.expression = format!("SET {} REMOVE {}", set.join(", "), remove.join(", "));
+    let job_write = async {
+        let written = store
+            .update(Table::Jobs, keys::org(&job.org), job_sk(&job.id), update)
+            .when(Cond::new("lease_token = :token").value(":token", s(token)))
+            .apply()
+            .await?;
+        if written {
+            Ok(())
+        } else {
+            Err(StoreError::Internal(
+                "the job's lease was taken by another consumer meanwhile".into(),
+            ))
+        }
+    };
     // The attempt happened whatever becomes of the job's update (a consumer that lost
     // its lease still made it), so it is written on its own, beside the update: two
     // single-item writes cost half a transaction of both.
@@ -416,18 +395,17 @@ async fn finish(
             return Ok(());
         };
         store
-            .client()
-            .put_item()
-            .table_name(table)
-            .set_item(Some(to_item(
-                attempt,
-                keys::org(&job.org),
-                attempt_sk(&job.endpoint_id, &ulid::Ulid::new()),
-            )?))
-            .send()
+            .put(
+                Table::Jobs,
+                to_item(
+                    attempt,
+                    keys::org(&job.org),
+                    attempt_sk(&job.endpoint_id, &ulid::Ulid::new()),
+                )?,
+            )
+            .apply()
             .await
             .map(|_| ())
-            .map_err(StoreError::from)
     };
     let (job_written, attempt_written) = tokio::join!(job_write, attempt_write);
     attempt_written?;
@@ -442,21 +420,12 @@ pub async fn attempts(
     endpoint: &WebhookId,
     limit: i32,
 ) -> Result<Vec<Attempt>, StoreError> {
-    let out = store
-        .client()
-        .query()
-        .table_name(&store.tables().jobs)
-        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-        .expression_attribute_values(":pk", s(keys::org(org)))
-        .expression_attribute_values(":prefix", s(format!("{}{endpoint}#", wk::ATTEMPT)))
-        .scan_index_forward(false)
-        .consistent_read(true)
+    Ok(store
+        .query(Table::Jobs, keys::org(org))
+        .begins_with(format!("{}{endpoint}#", wk::ATTEMPT))
+        .newest_first()
         .limit(limit)
-        .send()
-        .await?;
-    out.items
-        .unwrap_or_default()
-        .into_iter()
-        .map(relinx_ddb::codec::from_item)
-        .collect()
+        .page::<Attempt>()
+        .await?
+        .items)
 }

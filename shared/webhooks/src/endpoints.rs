@@ -550,24 +550,17 @@ pub(crate) async fn note_outcome(
     now: Timestamp,
     disable_after: std::time::Duration,
 ) -> Result<(), StoreError> {
-    let key = relinx_ddb::codec::key(keys::org(org), sk(&endpoint.id));
-    let streak = match (delivered, endpoint.failing_since) {
+    let (set, condition) = match (delivered, endpoint.failing_since) {
         (true, None) => return Ok(()),
-        (true, Some(_)) => store
-            .client()
-            .update_item()
-            .table_name(&store.tables().main)
-            .set_key(Some(key))
-            .update_expression(format!("REMOVE failing_since ADD {}", versioned::BUMP))
-            .condition_expression("attribute_exists(failing_since)"),
-        (false, None) => store
-            .client()
-            .update_item()
-            .table_name(&store.tables().main)
-            .set_key(Some(key))
-            .update_expression(format!("SET failing_since = :now ADD {}", versioned::BUMP))
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(failing_since)")
-            .expression_attribute_values(":now", relinx_ddb::codec::s(now.to_string())),
+        (true, Some(_)) => (
+            Cond::new(format!("REMOVE failing_since ADD {}", versioned::BUMP)),
+            Cond::new("attribute_exists(failing_since)"),
+        ),
+        (false, None) => (
+            Cond::new(format!("SET failing_since = :now ADD {}", versioned::BUMP))
+                .value(":now", relinx_ddb::codec::s(now.to_string())),
+            Cond::new("attribute_exists(pk) AND attribute_not_exists(failing_since)"),
+        ),
         (false, Some(since)) => {
             if now.unix() - since.unix()
                 < i64::try_from(disable_after.as_secs()).unwrap_or(i64::MAX)
@@ -580,24 +573,19 @@ pub(crate) async fn note_outcome(
             return disabled;
         }
     };
-    let result = streak
-        .expression_attribute_names("#version", versioned::VERSION)
-        .expression_attribute_values(":one", relinx_ddb::codec::n(1))
-        .send()
+    // Refused: another attempt noted it first (or the endpoint is gone): nothing to do.
+    let result = store
+        .update(
+            relinx_ddb::Table::Main,
+            keys::org(org),
+            sk(&endpoint.id),
+            versioned::bump_values(set),
+        )
+        .when(condition)
+        .apply()
         .await;
     forget(store, org, &endpoint.id);
-    match result {
-        Ok(_) => Ok(()),
-        // Another attempt noted it first (or the endpoint is gone): nothing to do.
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            Ok(())
-        }
-        Err(err) => Err(err.into()),
-    }
+    result.map(|_| ())
 }
 
 /// Disables an endpoint that has failed since `since`, with a `webhook.disabled`

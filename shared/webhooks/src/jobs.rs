@@ -10,7 +10,8 @@ use crate::endpoints::{self, Webhook};
 use crate::queue::{DeliveryQueue, JobMessage, Wake};
 use relinx_ddb::codec::{from_item, get_s, s, to_item};
 use relinx_ddb::keys::{self, webhooks as wk};
-use relinx_ddb::{Store, StoreError};
+use relinx_ddb::tx::Cond;
+use relinx_ddb::{Compare, Store, StoreError, Table, Written};
 use relinx_model::{Event, EventName, JobId, OrgId, Timestamp, WebhookId, WorkspaceId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -302,22 +303,8 @@ pub async fn fan_out(store: &Store, event: &Event) -> Result<Vec<JobId>, StoreEr
             item.insert("due_at".into(), s(due_at(sweep_at(now, true))));
             item.insert("due_ms".into(), relinx_ddb::codec::n(now.unix_millis()));
         }
-        let result = store
-            .client()
-            .put_item()
-            .table_name(&store.tables().jobs)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => {}
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
-            Err(err) => return Err(err.into()),
-        }
+        // Made already (a redelivered stream batch): nothing twice.
+        store.put(Table::Jobs, item).if_absent().apply().await?;
         if pending {
             ids.push(id);
         }
@@ -327,15 +314,11 @@ pub async fn fan_out(store: &Store, event: &Event) -> Result<Vec<JobId>, StoreEr
 
 /// A job by its org and id.
 pub async fn read(store: &Store, org: &OrgId, id: &JobId) -> Result<Option<Job>, StoreError> {
-    let out = store
-        .client()
-        .get_item()
-        .table_name(&store.tables().jobs)
-        .set_key(Some(relinx_ddb::codec::key(keys::org(org), job_sk(id))))
-        .consistent_read(true)
-        .send()
-        .await?;
-    out.item.map(from_item).transpose()
+    store
+        .read(Table::Jobs, keys::org(org), job_sk(id))
+        .await?
+        .map(from_item)
+        .transpose()
 }
 
 /// A pending job as the due-time index holds it.
@@ -356,18 +339,19 @@ async fn due_entries(
 ) -> Result<Vec<DueEntry>, StoreError> {
     let mut found = Vec::new();
     for bucket in 0..DUE_BUCKETS {
-        let out = store
-            .client()
-            .query()
-            .table_name(&store.tables().jobs)
-            .index_name("due")
-            .key_condition_expression("due_bucket = :b AND due_at <= :h")
-            .expression_attribute_values(":b", s(format!("{}{bucket}", wk::DUE_BUCKET)))
-            .expression_attribute_values(":h", s(due_at(horizon)))
+        let page = store
+            .query_index(
+                Table::Jobs,
+                "due",
+                "due_bucket",
+                format!("{}{bucket}", wk::DUE_BUCKET),
+                "due_at",
+            )
+            .at_most(due_at(horizon))
             .limit(limit)
-            .send()
+            .page_items()
             .await?;
-        for item in out.items.unwrap_or_default() {
+        for item in page.items {
             if let Ok(entry) = from_item::<DueEntry>(item) {
                 found.push(entry);
             }
@@ -403,29 +387,18 @@ pub async fn sweep(store: &Store, queue: &DeliveryQueue) -> Result<usize, StoreE
     for entry in due_entries(store, plus(now, SWEEP_LEAD), SWEEP_BATCH).await? {
         let due = entry.next_due_at.unwrap_or(now).max(now);
         let claimed = store
-            .client()
-            .update_item()
-            .table_name(&store.tables().jobs)
-            .set_key(Some(relinx_ddb::codec::key(
+            .update(
+                Table::Jobs,
                 keys::org(&entry.org),
                 job_sk(&entry.id),
-            )))
-            .update_expression("SET due_at = :next")
-            .condition_expression("due_at = :seen")
-            .expression_attribute_values(":seen", s(&entry.due_at))
-            .expression_attribute_values(":next", s(due_at(sweep_at(due, true))))
-            .send()
-            .await;
-        match claimed {
-            Ok(_) => {}
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                continue;
-            }
-            Err(err) => return Err(err.into()),
+                Cond::new("SET due_at = :next").value(":next", s(due_at(sweep_at(due, true)))),
+            )
+            .when(Cond::new("due_at = :seen").value(":seen", s(&entry.due_at)))
+            .apply()
+            .await?;
+        if !claimed {
+            // Another sweep claimed it, or it moved on.
+            continue;
         }
         let wait = u64::try_from(due.unix_millis() - now.unix_millis()).unwrap_or(0);
         wakes.push(Wake {
@@ -479,35 +452,32 @@ async fn revive(
         Revive::Undelivered => "attribute_exists(pk) AND #status <> :delivered",
         Revive::Lost => "#status IN (:dead, :skipped)",
     };
-    let mut request = store
-        .client()
-        .update_item()
-        .table_name(&store.tables().jobs)
-        .set_key(Some(relinx_ddb::codec::key(keys::org(org), job_sk(id))))
-        .update_expression(
-            "SET #status = :retrying, next_due_at = :now_text, due_ms = :now_ms, due_bucket = :bucket, due_at = :due REMOVE lease_until, lease_token",
-        )
-        .condition_expression(condition)
-        .expression_attribute_names("#status", "status")
-        .expression_attribute_values(":retrying", s(JobStatus::Retrying.as_str()))
-        .expression_attribute_values(":now_text", s(now.to_string()))
-        .expression_attribute_values(":now_ms", relinx_ddb::codec::n(now.unix_millis()))
-        .expression_attribute_values(":bucket", s(due_bucket(id)))
-        .expression_attribute_values(":due", s(due_at(sweep_at(now, queue.is_some()))))
-        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
-    request = match which {
+    let set = Cond::new(
+        "SET #status = :retrying, next_due_at = :now_text, due_ms = :now_ms, due_bucket = :bucket, due_at = :due REMOVE lease_until, lease_token",
+    )
+    .name("#status", "status")
+    .value(":retrying", s(JobStatus::Retrying.as_str()))
+    .value(":now_text", s(now.to_string()))
+    .value(":now_ms", relinx_ddb::codec::n(now.unix_millis()))
+    .value(":bucket", s(due_bucket(id)))
+    .value(":due", s(due_at(sweep_at(now, queue.is_some()))));
+    let condition = match which {
         Revive::Undelivered => {
-            request.expression_attribute_values(":delivered", s(JobStatus::Delivered.as_str()))
+            Cond::new(condition).value(":delivered", s(JobStatus::Delivered.as_str()))
         }
-        Revive::Lost => request
-            .expression_attribute_values(":dead", s(JobStatus::Dead.as_str()))
-            .expression_attribute_values(":skipped", s(JobStatus::Skipped.as_str())),
+        Revive::Lost => Cond::new(condition)
+            .value(":dead", s(JobStatus::Dead.as_str()))
+            .value(":skipped", s(JobStatus::Skipped.as_str())),
     };
-    let out = request.send().await;
-    match out {
-        Ok(out) => {
-            let job: Job = out
-                .attributes
+    let written = store
+        .update(Table::Jobs, keys::org(org), job_sk(id), set)
+        .when(condition)
+        .returning_new()
+        .send()
+        .await?;
+    match written {
+        Written::Applied(attributes) => {
+            let job: Job = attributes
                 .map(from_item)
                 .transpose()?
                 .ok_or(StoreError::NotFound("job"))?;
@@ -523,14 +493,7 @@ async fn revive(
             }
             Ok(Some(job))
         }
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            Ok(None)
-        }
-        Err(err) => Err(err.into()),
+        Written::Refused(_) => Ok(None),
     }
 }
 
@@ -573,24 +536,22 @@ pub async fn recover(
     let mut requeued = Vec::new();
     let mut start = None;
     loop {
-        let out = store
-            .client()
-            .query()
-            .table_name(&store.tables().jobs)
-            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-            .filter_expression("endpoint_id = :endpoint AND #status IN (:dead, :skipped)")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":pk", s(keys::org(&ctx.org_id)))
-            .expression_attribute_values(":from", s(job_sk(&from)))
-            .expression_attribute_values(":to", s(format!("{}~", wk::JOB)))
-            .expression_attribute_values(":endpoint", s(endpoint.as_str()))
-            .expression_attribute_values(":dead", s(JobStatus::Dead.as_str()))
-            .expression_attribute_values(":skipped", s(JobStatus::Skipped.as_str()))
-            .projection_expression("id")
-            .set_exclusive_start_key(start)
-            .send()
+        let found = store
+            .query(Table::Jobs, keys::org(&ctx.org_id))
+            .between(job_sk(&from), format!("{}~", wk::JOB))
+            .filter_where(
+                Cond::new("endpoint_id = :endpoint AND #status IN (:dead, :skipped)")
+                    .name("#status", "status")
+                    .value(":endpoint", s(endpoint.as_str()))
+                    .value(":dead", s(JobStatus::Dead.as_str()))
+                    .value(":skipped", s(JobStatus::Skipped.as_str())),
+            )
+            .only("id")
+            .eventually_consistent()
+            .after(start)
+            .page_items()
             .await?;
-        for item in out.items.unwrap_or_default() {
+        for item in found.items {
             let Some(id) = get_s(&item, "id").and_then(JobId::parse) else {
                 continue;
             };
@@ -601,7 +562,7 @@ pub async fn recover(
                 requeued.push(id);
             }
         }
-        start = out.last_evaluated_key;
+        start = found.next;
         if start.is_none() {
             break;
         }
@@ -636,50 +597,29 @@ pub async fn list(
             })
         })
         .transpose()?;
-    let mut filters = Vec::new();
     let mut request = store
-        .client()
-        .query()
-        .table_name(&store.tables().jobs)
-        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-        .expression_attribute_values(":pk", s(keys::org(&ctx.org_id)))
-        .expression_attribute_values(":prefix", s(wk::JOB))
-        .scan_index_forward(false)
-        .consistent_read(true)
-        .limit(limit);
+        .query(Table::Jobs, keys::org(&ctx.org_id))
+        .begins_with(wk::JOB)
+        .newest_first()
+        .limit(limit)
+        .after(start.map(|after| relinx_ddb::codec::key(keys::org(&ctx.org_id), job_sk(&after))));
     if let Some(status) = status {
-        filters.push("#status = :status");
-        request = request
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", s(status.as_str()));
+        request = request.filter("status", Compare::Eq, s(status.as_str()));
     }
     if let Some(scope) = &ctx.workspace_scope {
-        filters.push("workspace = :ws");
-        request = request.expression_attribute_values(":ws", s(scope.as_str()));
+        request = request.filter("workspace", Compare::Eq, s(scope.as_str()));
     }
-    if !filters.is_empty() {
-        request = request.filter_expression(filters.join(" AND "));
-    }
-    if let Some(after) = start {
-        request = request.set_exclusive_start_key(Some(relinx_ddb::codec::key(
-            keys::org(&ctx.org_id),
-            job_sk(&after),
-        )));
-    }
-    let out = request.send().await?;
-    let next_cursor = out
-        .last_evaluated_key
+    let found = request.page::<Job>().await?;
+    let next_cursor = found
+        .next
         .as_ref()
         .and_then(|k| get_s(k, keys::SK))
         .and_then(|sk| sk.strip_prefix(wk::JOB))
         .map(str::to_owned);
-    let items = out
-        .items
-        .unwrap_or_default()
-        .into_iter()
-        .map(from_item)
-        .collect::<Result<_, _>>()?;
-    Ok(relinx_ddb::codec::Page { items, next_cursor })
+    Ok(relinx_ddb::codec::Page {
+        items: found.items,
+        next_cursor,
+    })
 }
 
 /// `POST /v1/sync/retry/{job}`: the caller's job, due now.

@@ -12,7 +12,7 @@ async fn app() -> TestApp {
 fn names(page: &Value) -> Vec<String> {
     page["data"]
         .as_array()
-        .unwrap()
+        .unwrap_or_else(|| panic!("not a page: {page}"))
         .iter()
         .map(|e| e["event"].as_str().unwrap().to_owned())
         .collect()

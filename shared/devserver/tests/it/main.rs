@@ -13,6 +13,7 @@ mod dev_server;
 mod envelopes;
 mod events;
 mod idempotency;
+mod layering;
 mod links;
 mod newcomer;
 mod openapi;

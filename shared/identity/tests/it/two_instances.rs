@@ -195,11 +195,8 @@ async fn concurrent_read_modify_writes_through_two_instances_lose_nothing() {
     let sk = "TEST#counter".to_owned();
     let mut item = key(pk.clone(), sk.clone());
     item.insert("n".into(), n(0));
-    a.client()
-        .put_item()
-        .table_name(&a.tables().main)
-        .set_item(Some(item))
-        .send()
+    a.put(relinx_ddb::Table::Main, item)
+        .apply()
         .await
         .expect("counter");
 
