@@ -10,7 +10,6 @@ use relinx_http::respond::{Created, CursorList, idempotent, page_limit};
 use relinx_http::{ApiError, Caller, CurrentWorkspace, JsonBody, PathParam, Platform, QueryParams};
 use relinx_model::{RecordId, Timestamp, ValidationError};
 use relinx_records::batch as uploads;
-use relinx_records::record::{self as fields};
 use relinx_records::{
     ChangePage, Edit, ListQuery, NewRecord, Record, RecordPatch, Status, records,
 };
@@ -42,13 +41,13 @@ pub struct CreateBody {
 
 impl CreateBody {
     fn into_new(self) -> Result<NewRecord, ValidationError> {
-        Ok(NewRecord {
-            title: fields::title("title", &self.title)?,
-            kind: fields::label("type", &self.kind)?,
-            site: fields::label("site", &self.site)?,
-            status: self.status,
-            data: fields::data("data", self.data.unwrap_or_default())?,
-        })
+        NewRecord::new(
+            &self.title,
+            &self.kind,
+            &self.site,
+            self.status,
+            self.data.unwrap_or_default(),
+        )
     }
 }
 
@@ -75,25 +74,13 @@ pub struct UpdateBody {
 
 impl UpdateBody {
     fn into_patch(self) -> Result<(RecordPatch, Option<String>), ValidationError> {
-        let patch = RecordPatch {
-            title: self
-                .title
-                .as_deref()
-                .map(|t| fields::title("title", t))
-                .transpose()?,
-            kind: self
-                .kind
-                .as_deref()
-                .map(|k| fields::label("type", k))
-                .transpose()?,
-            site: self
-                .site
-                .as_deref()
-                .map(|s| fields::label("site", s))
-                .transpose()?,
-            status: self.status,
-            data: self.data.map(|d| fields::data("data", d)).transpose()?,
-        };
+        let patch = RecordPatch::new(
+            self.title.as_deref(),
+            self.kind.as_deref(),
+            self.site.as_deref(),
+            self.status,
+            self.data,
+        )?;
         Ok((patch, self.causal))
     }
 }

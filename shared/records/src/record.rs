@@ -140,28 +140,68 @@ impl Record {
     }
 }
 
-/// A new record's fields.
-#[derive(Debug, Clone, Default)]
+/// A new record's fields, each checked: [`NewRecord::new`] is the only way to make
+/// one, so whatever writes a record (the API, an upload batch, a pipeline) is held to
+/// the same rules.
+#[derive(Debug, Clone)]
 pub struct NewRecord {
-    pub title: String,
-    pub kind: String,
-    pub site: String,
-    pub status: Option<Status>,
-    pub data: Map<String, Value>,
+    pub(crate) title: String,
+    pub(crate) kind: String,
+    pub(crate) site: String,
+    pub(crate) status: Option<Status>,
+    pub(crate) data: Map<String, Value>,
 }
 
-/// A partial update: only present fields change.
+impl NewRecord {
+    /// A record of `title` (1 to 500 characters, one line), `kind` and `site` (up to
+    /// 100 characters, one line), `status` (default `queued`) and `data` (a JSON
+    /// object DynamoDB can hold); the error names the field (`type` for `kind`).
+    pub fn new(
+        title: &str,
+        kind: &str,
+        site: &str,
+        status: Option<Status>,
+        data: Map<String, Value>,
+    ) -> Result<Self, ValidationError> {
+        Ok(Self {
+            title: self::title("title", title)?,
+            kind: label("type", kind)?,
+            site: label("site", site)?,
+            status,
+            data: self::data("data", data)?,
+        })
+    }
+}
+
+/// A partial update: only present fields change, each checked as for a new record.
 #[derive(Debug, Clone, Default)]
 pub struct RecordPatch {
-    pub title: Option<String>,
-    pub kind: Option<String>,
-    pub site: Option<String>,
-    pub status: Option<Status>,
+    title: Option<String>,
+    kind: Option<String>,
+    site: Option<String>,
+    status: Option<Status>,
     /// Replaces the whole object.
-    pub data: Option<Map<String, Value>>,
+    data: Option<Map<String, Value>>,
 }
 
 impl RecordPatch {
+    /// A patch of the fields given; the error names the field.
+    pub fn new(
+        title: Option<&str>,
+        kind: Option<&str>,
+        site: Option<&str>,
+        status: Option<Status>,
+        data: Option<Map<String, Value>>,
+    ) -> Result<Self, ValidationError> {
+        Ok(Self {
+            title: title.map(|t| self::title("title", t)).transpose()?,
+            kind: kind.map(|k| label("type", k)).transpose()?,
+            site: site.map(|s| label("site", s)).transpose()?,
+            status,
+            data: data.map(|d| self::data("data", d)).transpose()?,
+        })
+    }
+
     pub fn apply_to(self, record: &mut Record) {
         if let Some(title) = self.title {
             record.title = title;
@@ -182,7 +222,7 @@ impl RecordPatch {
 }
 
 /// A title: 1 to 500 characters, not blank, no control characters.
-pub fn title(field: &str, raw: &str) -> Result<String, ValidationError> {
+fn title(field: &str, raw: &str) -> Result<String, ValidationError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return Err(ValidationError::new(field, "must not be blank"));
@@ -205,7 +245,7 @@ pub fn title(field: &str, raw: &str) -> Result<String, ValidationError> {
 }
 
 /// A `type` or `site`: up to 100 characters, no control characters (may be empty).
-pub fn label(field: &str, raw: &str) -> Result<String, ValidationError> {
+fn label(field: &str, raw: &str) -> Result<String, ValidationError> {
     let trimmed = raw.trim();
     if trimmed.chars().count() > MAX_LABEL_CHARS {
         return Err(ValidationError::new(
@@ -223,7 +263,7 @@ pub fn label(field: &str, raw: &str) -> Result<String, ValidationError> {
 }
 
 /// A record's `data`: a JSON object DynamoDB can hold.
-pub fn data(field: &str, value: Map<String, Value>) -> Result<Map<String, Value>, ValidationError> {
+fn data(field: &str, value: Map<String, Value>) -> Result<Map<String, Value>, ValidationError> {
     let value = Value::Object(value);
     relinx_model::json::check_storable(field, &value)?;
     match value {

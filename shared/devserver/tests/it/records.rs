@@ -896,3 +896,36 @@ async fn two_instances_share_one_causal_order_and_see_policies_within_the_cache_
     assert_eq!(via_a, via_b);
     assert_eq!(via_a.len(), 4, "1 create, 1 update, 2 creates");
 }
+
+/// The rules live in the domain: the API, an upload batch and a direct call of the
+/// domain's constructor refuse a 501-character title the same way.
+#[tokio::test]
+async fn a_title_too_long_is_the_same_400_whichever_way_it_comes() {
+    let app = app().await;
+    let t = app.tenant().await;
+    let h = [t.key_header()];
+    let title = "x".repeat(501);
+    let created = app.post("/v1/records", &h, json!({"title": title})).await;
+    assert_eq!(created.status, StatusCode::BAD_REQUEST, "{}", created.text);
+    let message = created.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.starts_with("title"), "{message}");
+
+    let batch = app
+        .post(
+            "/v1/records/batch",
+            &h,
+            json!({"operations": [{"op_id": "long-1", "op": "create", "body": {"title": title}}]}),
+        )
+        .await;
+    assert_eq!(batch.status, StatusCode::OK, "{}", batch.text);
+    let result = &batch.json()["results"][0];
+    assert_eq!(result["verdict"], "rejected", "{result}");
+    assert_eq!(result["error"]["status"], 400);
+    assert_eq!(result["error"]["message"], message.as_str());
+
+    let direct = relinx_records::NewRecord::new(&title, "", "", None, Default::default())
+        .expect_err("the domain refuses it");
+    let direct = relinx_http::ApiError::from(relinx_ddb::StoreError::Invalid(direct));
+    assert_eq!(direct.status, StatusCode::BAD_REQUEST);
+    assert_eq!(direct.message, message);
+}
