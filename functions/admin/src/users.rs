@@ -7,7 +7,9 @@ use axum::response::IntoResponse;
 use relinx_http::client::{ClientIp, INVITE_ACCEPT_PER_IP, throttle};
 use relinx_http::openapi::{CursorPage, DataEnvelope, DataPageEnvelope, Deleted};
 use relinx_http::respond::{Created, CursorList, Data, DataPage, PageParams, idempotent};
-use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, PublicUrl, QueryParams};
+use relinx_http::{
+    ApiError, Caller, IdPath, JsonBody, PathParam, Platform, PublicUrl, QueryParams,
+};
 use relinx_identity::invites::{self, Invite};
 use relinx_identity::users::{self, UserPatch};
 use relinx_model::{Email, Password, Patch, User, UserId, UserStatus};
@@ -27,10 +29,6 @@ pub struct ListParams {
     cursor: Option<String>,
 }
 
-fn user_id(raw: &str) -> Result<UserId, ApiError> {
-    UserId::parse(raw).ok_or_else(|| ApiError::not_found("user"))
-}
-
 #[utoipa::path(get, path = "/v1/users", tag = "members", params(ListParams), responses((status = 200, description = "The org's members, with role and last sync", body = CursorPage<User>)))]
 pub async fn v1_list(
     State(platform): State<Arc<Platform>>,
@@ -42,18 +40,15 @@ pub async fn v1_list(
         cursor: None,
     }
     .limit()?;
-    let page = users::list(
+    Ok(users::list(
         &platform.store,
         &caller.ctx,
         params.role.as_deref(),
         params.cursor.as_deref(),
         limit,
     )
-    .await?;
-    Ok(CursorList {
-        data: page.items,
-        next_cursor: page.next_cursor,
-    })
+    .await?
+    .into())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -154,11 +149,11 @@ impl From<UpdateBody> for UserPatch {
 pub async fn v1_update(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<UserId>,
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<Json<User>, ApiError> {
     Ok(Json(
-        users::update(&platform.store, &caller.ctx, &user_id(&id)?, body.into()).await?,
+        users::update(&platform.store, &caller.ctx, &id, body.into()).await?,
     ))
 }
 
@@ -166,9 +161,9 @@ pub async fn v1_update(
 pub async fn v1_delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<UserId>,
 ) -> Result<Json<Deleted>, ApiError> {
-    let user = users::delete(&platform.store, &caller.ctx, &user_id(&id)?).await?;
+    let user = users::delete(&platform.store, &caller.ctx, &id).await?;
     Ok(Json(Deleted {
         id: user.id.to_string(),
         deleted: true,
@@ -199,10 +194,10 @@ pub async fn api_invite(
 pub async fn api_get(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<UserId>,
 ) -> Result<Data<User>, ApiError> {
     Ok(Data::ok(
-        users::get_member(&platform.store, &caller.ctx, &user_id(&id)?).await?,
+        users::get_member(&platform.store, &caller.ctx, &id).await?,
     ))
 }
 
@@ -210,11 +205,11 @@ pub async fn api_get(
 pub async fn api_update(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<UserId>,
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<Data<User>, ApiError> {
     Ok(Data::ok(
-        users::update(&platform.store, &caller.ctx, &user_id(&id)?, body.into()).await?,
+        users::update(&platform.store, &caller.ctx, &id, body.into()).await?,
     ))
 }
 
@@ -222,9 +217,9 @@ pub async fn api_update(
 pub async fn api_delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<UserId>,
 ) -> Result<Data<Deleted>, ApiError> {
-    let user = users::delete(&platform.store, &caller.ctx, &user_id(&id)?).await?;
+    let user = users::delete(&platform.store, &caller.ctx, &id).await?;
     Ok(Data::ok(Deleted {
         id: user.id.to_string(),
         deleted: true,

@@ -7,7 +7,7 @@ use relinx_http::openapi::{CursorPage, DataEnvelope, DataPageEnvelope, Deleted};
 use relinx_http::respond::{
     Created, CursorList, CursorParams, Data, DataPage, PageParams, idempotent,
 };
-use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
+use relinx_http::{ApiError, Caller, IdPath, JsonBody, PathParam, Platform, QueryParams};
 use relinx_identity::workspaces::{self, NewWorkspace, WorkspacePatch};
 use relinx_model::{Name, Patch, Workspace, WorkspaceId};
 use serde::{Deserialize, Serialize};
@@ -78,27 +78,20 @@ pub struct DeletedWorkspace {
     deleted: bool,
 }
 
-fn workspace_id(raw: &str) -> Result<WorkspaceId, ApiError> {
-    WorkspaceId::parse(raw).ok_or_else(|| ApiError::not_found("workspace"))
-}
-
 #[utoipa::path(get, path = "/v1/workspaces", tag = "workspaces", params(CursorParams), responses((status = 200, description = "The org's workspaces (a scoped caller: its own)", body = CursorPage<Workspace>)))]
 pub async fn v1_list(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     QueryParams(params): QueryParams<CursorParams>,
 ) -> Result<CursorList<Workspace>, ApiError> {
-    let page = workspaces::list(
+    Ok(workspaces::list(
         &platform.store,
         &caller.ctx,
         params.cursor.as_deref(),
         params.limit()?,
     )
-    .await?;
-    Ok(CursorList {
-        data: page.items,
-        next_cursor: page.next_cursor,
-    })
+    .await?
+    .into())
 }
 
 #[utoipa::path(post, path = "/v1/workspaces", tag = "workspaces", request_body = CreateBody, responses((status = 201, description = "The workspace", body = Workspace)))]
@@ -118,10 +111,10 @@ pub async fn v1_create(
 pub async fn v1_get(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<WorkspaceId>,
 ) -> Result<Json<Workspace>, ApiError> {
     Ok(Json(
-        workspaces::get(&platform.store, &caller.ctx, &workspace_id(&id)?).await?,
+        workspaces::get(&platform.store, &caller.ctx, &id).await?,
     ))
 }
 
@@ -129,16 +122,10 @@ pub async fn v1_get(
 pub async fn v1_update(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<WorkspaceId>,
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<Json<Workspace>, ApiError> {
-    let ws = workspaces::update(
-        &platform.store,
-        &caller.ctx,
-        &workspace_id(&id)?,
-        body.into_patch()?,
-    )
-    .await?;
+    let ws = workspaces::update(&platform.store, &caller.ctx, &id, body.into_patch()?).await?;
     Ok(Json(ws))
 }
 
@@ -146,9 +133,9 @@ pub async fn v1_update(
 pub async fn v1_delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<WorkspaceId>,
 ) -> Result<Json<Deleted>, ApiError> {
-    let ws = workspaces::delete(&platform.store, &caller.ctx, &workspace_id(&id)?).await?;
+    let ws = workspaces::delete(&platform.store, &caller.ctx, &id).await?;
     Ok(Json(Deleted {
         id: ws.id.to_string(),
         deleted: true,

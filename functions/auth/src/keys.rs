@@ -6,7 +6,7 @@ use axum::extract::State;
 use relinx_auth::SecretKey;
 use relinx_http::openapi::{CursorPage, Deleted};
 use relinx_http::respond::{Created, CursorList, CursorParams, idempotent};
-use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
+use relinx_http::{ApiError, Caller, IdPath, JsonBody, Platform, QueryParams};
 use relinx_identity::api_keys::{self, CreateKey};
 use relinx_model::{ApiKey, ApiKeyId, Name, Timestamp, WorkspaceId};
 use serde::{Deserialize, Serialize};
@@ -31,10 +31,6 @@ impl IssuedKey {
     }
 }
 
-fn key_id(raw: &str) -> Result<ApiKeyId, ApiError> {
-    ApiKeyId::parse(raw).ok_or_else(|| ApiError::not_found("API key"))
-}
-
 #[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", params(CursorParams),
     responses((status = 200, description = "The org's keys (a scoped caller: its workspace's), never their secrets", body = CursorPage<ApiKey>)))]
 pub async fn list(
@@ -42,17 +38,14 @@ pub async fn list(
     caller: Caller,
     QueryParams(params): QueryParams<CursorParams>,
 ) -> Result<CursorList<ApiKey>, ApiError> {
-    let page = api_keys::list(
+    Ok(api_keys::list(
         &platform.store,
         &caller.ctx,
         params.cursor.as_deref(),
         params.limit()?,
     )
-    .await?;
-    Ok(CursorList {
-        data: page.items,
-        next_cursor: page.next_cursor,
-    })
+    .await?
+    .into())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -98,11 +91,11 @@ pub async fn create(
 pub async fn rotate(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<ApiKeyId>,
 ) -> Result<Json<IssuedKey>, ApiError> {
     idempotent(
         |(meta, secret)| Json(IssuedKey::new(meta, &secret)),
-        api_keys::rotate(&platform.store, &caller.ctx, &key_id(&id)?),
+        api_keys::rotate(&platform.store, &caller.ctx, &id),
     )
     .await
 }
@@ -113,9 +106,9 @@ pub async fn rotate(
 pub async fn delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<ApiKeyId>,
 ) -> Result<Json<Deleted>, ApiError> {
-    let meta = api_keys::delete(&platform.store, &caller.ctx, &key_id(&id)?).await?;
+    let meta = api_keys::delete(&platform.store, &caller.ctx, &id).await?;
     Ok(Json(Deleted {
         id: meta.id.to_string(),
         deleted: true,

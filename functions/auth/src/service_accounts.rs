@@ -4,16 +4,12 @@ use crate::keys::IssuedKey;
 use axum::extract::State;
 use relinx_http::openapi::{DataEnvelope, DataPageEnvelope, Deleted};
 use relinx_http::respond::{Data, DataPage, PageParams, idempotent};
-use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
+use relinx_http::{ApiError, Caller, IdPath, JsonBody, Platform, QueryParams};
 use relinx_identity::service_accounts::{self, NewAccountKey, NewServiceAccount};
 use relinx_model::{Name, ServiceAccount, ServiceAccountId, Timestamp, WorkspaceId};
 use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::ToSchema;
-
-fn account_id(raw: &str) -> Result<ServiceAccountId, ApiError> {
-    ServiceAccountId::parse(raw).ok_or_else(|| ApiError::not_found("service account"))
-}
 
 #[utoipa::path(get, path = "/api/service-accounts", tag = "service-accounts", params(PageParams),
     responses((status = 200, description = "The org's service accounts", body = DataPageEnvelope<ServiceAccount>)))]
@@ -65,9 +61,9 @@ pub async fn create(
 pub async fn delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<ServiceAccountId>,
 ) -> Result<Data<Deleted>, ApiError> {
-    let account = service_accounts::delete(&platform.store, &caller.ctx, &account_id(&id)?).await?;
+    let account = service_accounts::delete(&platform.store, &caller.ctx, &id).await?;
     Ok(Data::ok(Deleted {
         id: account.id.to_string(),
         deleted: true,
@@ -95,7 +91,7 @@ pub struct KeyBody {
 pub async fn create_key(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<ServiceAccountId>,
     JsonBody(body): JsonBody<KeyBody>,
 ) -> Result<Data<IssuedKey>, ApiError> {
     let name = Name::parse(
@@ -109,7 +105,7 @@ pub async fn create_key(
     };
     idempotent(
         |(meta, secret)| Data::created(IssuedKey::new(meta, &secret)),
-        service_accounts::create_key(&platform.store, &caller.ctx, &account_id(&id)?, new),
+        service_accounts::create_key(&platform.store, &caller.ctx, &id, new),
     )
     .await
 }

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use relinx_http::openapi::CursorPage;
 use relinx_http::respond::{Created, CursorList, idempotent, page_limit};
-use relinx_http::{ApiError, Caller, CurrentWorkspace, JsonBody, PathParam, Platform, QueryParams};
+use relinx_http::{ApiError, Caller, CurrentWorkspace, IdPath, JsonBody, Platform, QueryParams};
 use relinx_model::{RecordId, Timestamp, ValidationError};
 use relinx_records::batch as uploads;
 use relinx_records::{
@@ -131,10 +131,6 @@ pub struct ChangesParams {
     limit: Option<i32>,
 }
 
-fn record_id(raw: &str) -> Result<RecordId, ApiError> {
-    RecordId::parse(raw).ok_or_else(|| ApiError::not_found("record"))
-}
-
 /// The causal token of `If-Match` (`"…"`, `W/"…"` or bare), if any.
 fn if_match(headers: &HeaderMap) -> Option<String> {
     let raw = headers.get(header::IF_MATCH)?.to_str().ok()?.trim();
@@ -212,9 +208,9 @@ pub async fn get(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     CurrentWorkspace(ws): CurrentWorkspace,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<RecordId>,
 ) -> Result<Response, ApiError> {
-    let record = records::get(&platform.store, &caller.ctx, &ws, &record_id(&id)?).await?;
+    let record = records::get(&platform.store, &caller.ctx, &ws, &id).await?;
     Ok(with_etag(&record, Json(record.clone())))
 }
 
@@ -223,11 +219,10 @@ pub async fn update(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     CurrentWorkspace(ws): CurrentWorkspace,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<RecordId>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<Response, ApiError> {
-    let id = record_id(&id)?;
     let (patch, causal) = body.into_patch()?;
     let causal = causal.or_else(|| if_match(&headers));
     let record = records::edit(
@@ -247,11 +242,10 @@ pub async fn delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
     CurrentWorkspace(ws): CurrentWorkspace,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<RecordId>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<DeleteBody>,
 ) -> Result<Response, ApiError> {
-    let id = record_id(&id)?;
     let causal = body.causal.or_else(|| if_match(&headers));
     let record = records::edit(
         &platform.store,

@@ -33,18 +33,15 @@ pub async fn queue(
     QueryParams(params): QueryParams<QueueParams>,
 ) -> Result<CursorList<Job>, ApiError> {
     let limit = relinx_http::respond::page_limit(params.limit)?;
-    let page = jobs::list(
+    Ok(jobs::list(
         &platform.store,
         &caller.ctx,
         params.status,
         params.cursor.as_deref(),
         limit,
     )
-    .await?;
-    Ok(CursorList {
-        data: page.items,
-        next_cursor: page.next_cursor,
-    })
+    .await?
+    .into())
 }
 
 #[utoipa::path(post, path = "/v1/sync/retry/{job}", tag = "sync", params(("job" = String, Path, description = "The job id, `job_…`")), responses((status = 202, description = "The job is due now (a dead one revives); the dispatcher picks it up", body = Job)))]

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use relinx_http::openapi::{CursorPage, Deleted};
 use relinx_http::respond::{Created, CursorList, CursorParams, idempotent};
-use relinx_http::{ApiError, Caller, JsonBody, PathParam, Platform, QueryParams};
+use relinx_http::{ApiError, Caller, IdPath, JsonBody, Platform, QueryParams};
 use relinx_model::{Patch, WebhookId, WorkspaceId};
 use relinx_webhooks::endpoints;
 use relinx_webhooks::event_types::EventType;
@@ -60,10 +60,6 @@ fn policy(platform: &Platform) -> TargetPolicy {
     }
 }
 
-fn webhook_id(raw: &str) -> Result<WebhookId, ApiError> {
-    WebhookId::parse(raw).ok_or_else(|| ApiError::not_found("webhook"))
-}
-
 #[utoipa::path(get, path = "/v1/webhooks/event-types", tag = "webhooks", responses((status = 200, description = "Every event name an endpoint can subscribe to, what it means, and an example of its payload (one page: `next_cursor` is null)", body = CursorPage<EventType>)))]
 pub async fn event_types(_caller: Caller) -> CursorList<EventType> {
     CursorList {
@@ -78,17 +74,14 @@ pub async fn list(
     caller: Caller,
     QueryParams(params): QueryParams<CursorParams>,
 ) -> Result<CursorList<Webhook>, ApiError> {
-    let page = endpoints::list(
+    Ok(endpoints::list(
         &platform.store,
         &caller.ctx,
         params.cursor.as_deref(),
         params.limit()?,
     )
-    .await?;
-    Ok(CursorList {
-        data: page.items,
-        next_cursor: page.next_cursor,
-    })
+    .await?
+    .into())
 }
 
 #[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = CreateBody, responses((status = 201, description = "The endpoint and its signing secret (shown this once)", body = WithSecret)))]
@@ -114,10 +107,10 @@ pub async fn create(
 pub async fn get(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<WebhookId>,
 ) -> Result<Json<Webhook>, ApiError> {
     Ok(Json(
-        endpoints::get(&platform.store, &caller.ctx, &webhook_id(&id)?).await?,
+        endpoints::get(&platform.store, &caller.ctx, &id).await?,
     ))
 }
 
@@ -125,7 +118,7 @@ pub async fn get(
 pub async fn update(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<WebhookId>,
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<Json<Webhook>, ApiError> {
     let patch = WebhookPatch {
@@ -134,14 +127,8 @@ pub async fn update(
         description: body.description,
         enabled: body.enabled,
     };
-    let webhook = endpoints::update(
-        &platform.store,
-        &caller.ctx,
-        policy(&platform),
-        &webhook_id(&id)?,
-        patch,
-    )
-    .await?;
+    let webhook =
+        endpoints::update(&platform.store, &caller.ctx, policy(&platform), &id, patch).await?;
     Ok(Json(webhook))
 }
 
@@ -149,9 +136,8 @@ pub async fn update(
 pub async fn delete(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<WebhookId>,
 ) -> Result<Json<Deleted>, ApiError> {
-    let id = webhook_id(&id)?;
     endpoints::delete(&platform.store, &caller.ctx, &id).await?;
     Ok(Json(Deleted {
         id: id.to_string(),
@@ -163,10 +149,9 @@ pub async fn delete(
 pub async fn rotate_secret(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<WebhookId>,
 ) -> Result<Json<WithSecret>, ApiError> {
-    let (webhook, secret) =
-        endpoints::rotate_secret(&platform.store, &caller.ctx, &webhook_id(&id)?).await?;
+    let (webhook, secret) = endpoints::rotate_secret(&platform.store, &caller.ctx, &id).await?;
     Ok(Json(WithSecret { webhook, secret }))
 }
 
@@ -182,9 +167,9 @@ pub struct TestSent {
 pub async fn test(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<WebhookId>,
 ) -> Result<(axum::http::StatusCode, Json<TestSent>), ApiError> {
-    let event_id = endpoints::send_test(&platform.store, &caller.ctx, &webhook_id(&id)?).await?;
+    let event_id = endpoints::send_test(&platform.store, &caller.ctx, &id).await?;
     Ok((
         axum::http::StatusCode::ACCEPTED,
         Json(TestSent { event_id }),
@@ -211,12 +196,11 @@ pub struct DeliveriesParams {
 pub async fn deliveries(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<WebhookId>,
     QueryParams(params): QueryParams<DeliveriesParams>,
 ) -> Result<Json<Deliveries>, ApiError> {
     let limit = relinx_http::respond::page_limit(params.limit)?;
-    let data =
-        endpoints::deliveries(&platform.store, &caller.ctx, &webhook_id(&id)?, limit).await?;
+    let data = endpoints::deliveries(&platform.store, &caller.ctx, &id, limit).await?;
     Ok(Json(Deliveries { data }))
 }
 
@@ -234,7 +218,7 @@ pub struct RecoverBody {
 pub async fn recover(
     State(platform): State<Arc<Platform>>,
     caller: Caller,
-    PathParam(id): PathParam,
+    IdPath(id): IdPath<WebhookId>,
     JsonBody(body): JsonBody<RecoverBody>,
 ) -> Result<
     (
@@ -244,7 +228,6 @@ pub async fn recover(
     ApiError,
 > {
     let recovered =
-        relinx_webhooks::jobs::recover(&platform.store, &caller.ctx, &webhook_id(&id)?, body.since)
-            .await?;
+        relinx_webhooks::jobs::recover(&platform.store, &caller.ctx, &id, body.since).await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(recovered)))
 }

@@ -223,6 +223,27 @@ impl Store {
             .transpose()
     }
 
+    /// The caller's org's item at `sk`, if the caller may see it: missing, or
+    /// confined (`workspace_of`) to a workspace outside the caller's scope, is the
+    /// same `NotFound(what)` (a 404 that says nothing of what exists elsewhere).
+    pub async fn get_confined<T: serde::de::DeserializeOwned>(
+        &self,
+        ctx: &relinx_model::Context,
+        sk: impl Into<String>,
+        what: &'static str,
+        workspace_of: impl Fn(&T) -> &Option<relinx_model::WorkspaceId>,
+    ) -> Result<T, StoreError> {
+        let item: T = self
+            .get(keys::org(&ctx.org_id), sk)
+            .await?
+            .ok_or(StoreError::NotFound(what))?;
+        if ctx.sees_confined(workspace_of(&item)) {
+            Ok(item)
+        } else {
+            Err(StoreError::NotFound(what))
+        }
+    }
+
     /// One page of an org's items whose sort key starts with `prefix`, after
     /// `cursor`, optionally filtered (`filter` names its own placeholders).
     pub async fn org_page<T: serde::de::DeserializeOwned>(

@@ -124,6 +124,21 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
     }
 }
 
+/// A typed id from the path (`/v1/records/{id}`): a malformed one is the resource's
+/// 404, exactly as an unknown one is.
+pub struct IdPath<T>(pub T);
+
+impl<S: Send + Sync, T: relinx_model::PathId> FromRequestParts<S> for IdPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let PathParam(raw) = PathParam::from_request_parts(parts, state).await?;
+        T::parse_path(&raw)
+            .map(IdPath)
+            .ok_or_else(|| ApiError::not_found(T::RESOURCE))
+    }
+}
+
 /// The authenticated caller, as the domain operations want it (set by the
 /// authentication middleware with this request's id). 401 when the request carried
 /// no credentials.

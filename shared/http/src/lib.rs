@@ -18,7 +18,7 @@ pub mod telemetry;
 pub use after_response::AfterResponse;
 pub use error::ApiError;
 pub use extract::{
-    Caller, CurrentWorkspace, JsonBody, LinksUrl, PathParam, PublicUrl, QueryParams,
+    Caller, CurrentWorkspace, IdPath, JsonBody, LinksUrl, PathParam, PublicUrl, QueryParams,
 };
 pub use settings::{Platform, Settings};
 pub use surface::Surface;

@@ -62,6 +62,16 @@ pub struct CursorList<T> {
     pub next_cursor: Option<String>,
 }
 
+/// A store page as the platform's list body.
+impl<T> From<relinx_ddb::codec::Page<T>> for CursorList<T> {
+    fn from(page: relinx_ddb::codec::Page<T>) -> Self {
+        Self {
+            data: page.items,
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
 impl<T: Serialize> IntoResponse for CursorList<T> {
     fn into_response(self) -> Response {
         Json(CursorPage {

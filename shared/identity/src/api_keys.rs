@@ -287,14 +287,11 @@ pub async fn get(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKey, 
 /// A key as stored (its role as minted, which its holder's role count counts).
 async fn stored(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKey, StoreError> {
     ctx.require(Permission::read(Resource::Keys))?;
-    let meta: ApiKey = store
-        .get(keys::org(&ctx.org_id), keys::api_key_sk(id))
-        .await?
-        .ok_or(StoreError::NotFound("API key"))?;
-    if !ctx.sees_confined(&meta.workspace_id) {
-        return Err(StoreError::NotFound("API key"));
-    }
-    Ok(meta)
+    store
+        .get_confined(ctx, keys::api_key_sk(id), "API key", |k: &ApiKey| {
+            &k.workspace_id
+        })
+        .await
 }
 
 pub async fn list(

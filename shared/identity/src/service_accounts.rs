@@ -107,14 +107,14 @@ pub async fn get(
     id: &ServiceAccountId,
 ) -> Result<ServiceAccount, StoreError> {
     ctx.require(Permission::read(Resource::Users))?;
-    let account: ServiceAccount = store
-        .get(keys::org(&ctx.org_id), keys::service_account_sk(id))
-        .await?
-        .ok_or(StoreError::NotFound("service account"))?;
-    if !ctx.sees_confined(&account.workspace_id) {
-        return Err(StoreError::NotFound("service account"));
-    }
-    Ok(account)
+    store
+        .get_confined(
+            ctx,
+            keys::service_account_sk(id),
+            "service account",
+            |a: &ServiceAccount| &a.workspace_id,
+        )
+        .await
 }
 
 /// Deletes the account, its keys, and (through the org) any token it holds.

@@ -184,6 +184,34 @@ impl utoipa::PartialSchema for ApiKeyId {
 
 impl utoipa::ToSchema for ApiKeyId {}
 
+/// An id a route takes from its path: how it parses, and what a 404 for a malformed
+/// (or unknown) one calls the resource.
+pub trait PathId: Sized {
+    const RESOURCE: &'static str;
+    fn parse_path(raw: &str) -> Option<Self>;
+}
+
+macro_rules! path_id {
+    ($($name:ident => $what:literal),+ $(,)?) => {
+        $(impl PathId for $name {
+            const RESOURCE: &'static str = $what;
+            fn parse_path(raw: &str) -> Option<Self> {
+                Self::parse(raw)
+            }
+        })+
+    };
+}
+
+path_id! {
+    UserId => "user",
+    WorkspaceId => "workspace",
+    RecordId => "record",
+    ServiceAccountId => "service account",
+    ApiKeyId => "API key",
+    WebhookId => "webhook",
+    JobId => "job",
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

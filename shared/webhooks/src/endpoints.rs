@@ -253,14 +253,11 @@ pub async fn read(
     ctx: &Context,
     id: &WebhookId,
 ) -> Result<WebhookRecord, StoreError> {
-    let record: WebhookRecord = store
-        .get(keys::org(&ctx.org_id), sk(id))
-        .await?
-        .ok_or(StoreError::NotFound("webhook"))?;
-    if !ctx.sees_confined(&record.webhook.workspace_id) {
-        return Err(StoreError::NotFound("webhook"));
-    }
-    Ok(record)
+    store
+        .get_confined(ctx, sk(id), "webhook", |r: &WebhookRecord| {
+            &r.webhook.workspace_id
+        })
+        .await
 }
 
 /// The stored endpoint, for delivery (no caller: the dispatcher acts for the org).
