@@ -127,6 +127,53 @@ impl TestResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// The body as JSON, after checking the status (the body is in the panic).
+    pub fn expect(&self, status: StatusCode) -> Value {
+        assert_eq!(self.status, status, "{}", self.text);
+        self.json()
+    }
+}
+
+/// A tenant's session with a test app: every request carries the tenant's key (and
+/// any header added), so a test reads like what a client does.
+pub struct TenantClient<'a> {
+    app: &'a TestApp,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl TenantClient<'_> {
+    /// Every request from now on also carries `name: value` (`X-Workspace`, …).
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.app.get(path, &self.headers).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> TestResponse {
+        self.app.post(path, &self.headers, body).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> TestResponse {
+        self.app
+            .call(Method::PUT, path, &self.headers, Some(body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> TestResponse {
+        self.app
+            .call(Method::PATCH, path, &self.headers, Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> TestResponse {
+        self.app
+            .call(Method::DELETE, path, &self.headers, None)
+            .await
+    }
 }
 
 impl TestApp {
@@ -216,6 +263,14 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, headers: &[(&str, String)], body: Value) -> TestResponse {
         self.call(Method::POST, path, headers, Some(body)).await
+    }
+
+    /// Requests as `tenant` (its owner key).
+    pub fn as_tenant(&self, tenant: &Tenant) -> TenantClient<'_> {
+        TenantClient {
+            app: self,
+            headers: vec![tenant.key_header()],
+        }
     }
 
     /// A fresh org (owner, default workspace, owner key) made by the signup operation

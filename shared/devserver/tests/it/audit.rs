@@ -23,22 +23,25 @@ async fn the_audit_log_lists_every_change_newest_first_with_filters() {
     let app = app().await;
     let t = app.tenant().await;
     let h = [t.key_header()];
-    let record = app
-        .post("/v1/records", &h, json!({"title": "audited"}))
+    let owner = app.as_tenant(&t);
+    let record = owner
+        .post("/v1/records", json!({"title": "audited"}))
         .await
-        .json();
+        .expect(StatusCode::CREATED);
     let id = record["id"].as_str().unwrap();
-    app.call(
-        http::Method::PATCH,
-        &format!("/v1/records/{id}"),
-        &h,
-        Some(json!({"status": "synced", "causal": record["causal"]})),
-    )
-    .await;
-    app.post("/v1/workspaces", &h, json!({"name": "second"}))
-        .await;
+    owner
+        .patch(
+            &format!("/v1/records/{id}"),
+            json!({"status": "synced", "causal": record["causal"]}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    owner
+        .post("/v1/workspaces", json!({"name": "second"}))
+        .await
+        .expect(StatusCode::CREATED);
 
-    let all = app.get("/v1/audit", &h).await;
+    let all = owner.get("/v1/audit").await;
     assert_eq!(all.status, StatusCode::OK, "{}", all.text);
     assert_eq!(
         names(&all.json()),
