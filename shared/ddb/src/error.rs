@@ -46,9 +46,18 @@ pub enum StoreError {
     /// The credentials were refused (401).
     #[error("invalid credentials: {0}")]
     Unauthorized(#[from] relinx_auth::AuthError),
-    /// DynamoDB failed or answered with something unreadable (500; details logged only).
+    /// Something that cannot fail in a way a caller causes did (500; details logged
+    /// only).
     #[error("storage failure: {0}")]
     Internal(String),
+    /// A dependency (DynamoDB, SQS, a codec) failed: what was being done, and the
+    /// error itself with its chain of causes (500; logged, never shown).
+    #[error("{context}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&**source))]
+    Dependency {
+        context: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
 }
 
 impl StoreError {
@@ -70,9 +79,23 @@ impl StoreError {
         Self::Internal(format!("{context}: {err}"))
     }
 
-    /// A DynamoDB service error (with its whole context) as an internal failure.
-    pub(crate) fn from_sdk(context: &str, err: impl std::error::Error) -> Self {
-        Self::internal(context, aws_sdk_dynamodb::error::DisplayErrorContext(&err))
+    /// A dependency's error, kept whole (its source chain included).
+    pub fn failed(
+        context: impl Into<String>,
+        err: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Dependency {
+            context: context.into(),
+            source: Box::new(err),
+        }
+    }
+
+    /// A DynamoDB service error as a dependency failure.
+    pub(crate) fn from_sdk(
+        context: &str,
+        err: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::failed(context, err)
     }
 }
 
@@ -93,11 +116,27 @@ impl From<OutsideScope> for StoreError {
 
 impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for StoreError
 where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        use aws_sdk_dynamodb::error::DisplayErrorContext;
-        Self::Internal(format!("{}", DisplayErrorContext(&err)))
+        Self::failed("dynamodb", err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+    use std::error::Error;
+
+    #[test]
+    fn a_dependency_failure_keeps_its_source() {
+        let cause = std::io::Error::new(std::io::ErrorKind::TimedOut, "the table did not answer");
+        let err = StoreError::failed("read a record", cause);
+        let source = err.source().expect("the cause is kept");
+        assert!(source.to_string().contains("did not answer"));
+        let shown = err.to_string();
+        assert!(shown.starts_with("read a record: "), "{shown}");
+        assert!(shown.contains("did not answer"), "{shown}");
     }
 }

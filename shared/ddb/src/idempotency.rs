@@ -200,12 +200,7 @@ pub async fn begin(
                     StoreError::Internal("idempotency record vanished while being read".into())
                 })?,
             },
-            other => {
-                return Err(StoreError::internal(
-                    "idempotency lock",
-                    aws_sdk_dynamodb::error::DisplayErrorContext(&other),
-                ));
-            }
+            other => return Err(StoreError::failed("idempotency lock", other)),
         },
     };
     judge(store, &existing, fingerprint)

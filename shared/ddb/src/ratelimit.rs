@@ -308,10 +308,7 @@ async fn lease(
                     Ok(Lease::SecondSpent { leased })
                 }
             }
-            other => Err(StoreError::internal(
-                "rate-limit lease",
-                aws_sdk_dynamodb::error::DisplayErrorContext(&other),
-            )),
+            other => Err(StoreError::failed("rate-limit lease", other)),
         },
     }
 }

@@ -372,12 +372,7 @@ impl Tx {
                         "another request changed the same data at the same moment; retry",
                     ));
                 }
-                Failure::Other => {
-                    return Err(StoreError::internal(
-                        "transact write",
-                        aws_sdk_dynamodb::error::DisplayErrorContext(&err),
-                    ));
-                }
+                Failure::Other => return Err(StoreError::failed("transact write", err)),
             }
         }
     }

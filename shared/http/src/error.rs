@@ -142,6 +142,11 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %detail, "internal error");
                 Self::internal()
             }
+            failed @ StoreError::Dependency { .. } => {
+                // With its chain of causes (the SDK's service error and request id).
+                tracing::error!(error = %failed, "internal error");
+                Self::internal()
+            }
         }
     }
 }

@@ -216,7 +216,10 @@ pub async fn apply(
                     None => Verdict::Rejected(StoreError::Stale),
                 }
             }
-            Err(StoreError::Internal(detail)) => return Err(StoreError::Internal(detail)),
+            // Storage failed: the batch stops (its answer would be a guess).
+            Err(err @ (StoreError::Internal(_) | StoreError::Dependency { .. })) => {
+                return Err(err);
+            }
             Err(err) => verdict_of(err),
         };
         verdicts.push((op_id, verdict));
