@@ -156,15 +156,7 @@ impl Store {
         pk: String,
         sk: impl Into<String>,
     ) -> Result<Option<codec::Item>, StoreError> {
-        Ok(self
-            .client()
-            .get_item()
-            .table_name(&self.tables().main)
-            .set_key(Some(codec::key(pk, sk)))
-            .consistent_read(true)
-            .send()
-            .await?
-            .item)
+        self.read(Table::Main, pk, sk).await
     }
 
     /// The items of the main table at `keys` (those that exist, in no particular
@@ -258,53 +250,21 @@ impl Store {
             .map(|c| codec::decode_cursor(c, prefix))
             .transpose()?;
         let mut query = self
-            .client()
-            .query()
-            .table_name(&self.tables().main)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", codec::s(keys::org(org)))
-            .expression_attribute_values(":prefix", codec::s(prefix))
-            .set_exclusive_start_key(start.map(|sk| codec::key(keys::org(org), sk)))
-            .consistent_read(true)
-            .limit(limit);
+            .query(Table::Main, keys::org(org))
+            .begins_with(prefix)
+            .limit(limit)
+            .after(start.map(|sk| codec::key(keys::org(org), sk)));
         if let Some(filter) = filter {
-            query = query.filter_expression(filter.expression);
-            for (name, value) in filter.names {
-                query = query.expression_attribute_names(name, value);
-            }
-            for (name, value) in filter.values {
-                query = query.expression_attribute_values(name, value);
-            }
+            query = query.filter_where(filter);
         }
-        let out = query.send().await?;
-        let next_cursor = out
-            .last_evaluated_key
+        let found = query.page::<T>().await?;
+        let next_cursor = found
+            .next
             .as_ref()
             .and_then(|k| codec::get_s(k, keys::SK))
             .map(codec::encode_cursor);
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(codec::from_item)
-            .collect::<Result<_, _>>()?;
+        let items = found.items;
         Ok(codec::Page { items, next_cursor })
-    }
-
-    /// A consistent Query of partition `pk`'s items whose sort key starts with
-    /// `prefix`.
-    fn prefix_query(
-        &self,
-        pk: &str,
-        prefix: &str,
-    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
-        self.client()
-            .query()
-            .table_name(&self.tables().main)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", codec::s(pk))
-            .expression_attribute_values(":prefix", codec::s(prefix))
-            .consistent_read(true)
     }
 
     /// Items `skip .. skip + take` of partition `pk` whose sort key starts with
@@ -322,20 +282,21 @@ impl Store {
         let mut start = None;
         while found.len() < take {
             let wanted = to_skip.saturating_add(take - found.len()).min(1000);
-            let out = self
-                .prefix_query(pk, prefix)
-                .set_exclusive_start_key(start)
+            let page = self
+                .query(Table::Main, pk)
+                .begins_with(prefix)
                 .limit(i32::try_from(wanted).unwrap_or(1000))
-                .send()
+                .after(start)
+                .page_items()
                 .await?;
-            for item in out.items.unwrap_or_default() {
+            for item in page.items {
                 if to_skip > 0 {
                     to_skip -= 1;
                 } else if found.len() < take {
                     found.push(codec::from_item(item)?);
                 }
             }
-            match out.last_evaluated_key {
+            match page.next {
                 Some(key) => start = Some(key),
                 None => break,
             }
@@ -351,13 +312,14 @@ impl Store {
         prefix: &str,
         take: usize,
     ) -> Result<Vec<codec::Item>, StoreError> {
-        let out = self
-            .prefix_query(pk, prefix)
-            .scan_index_forward(false)
+        Ok(self
+            .query(Table::Main, pk)
+            .begins_with(prefix)
+            .newest_first()
             .limit(i32::try_from(take.min(1000)).unwrap_or(1000))
-            .send()
-            .await?;
-        Ok(out.items.unwrap_or_default())
+            .page_items()
+            .await?
+            .items)
     }
 
     /// Every item of partition `pk` whose sort key starts with `prefix`, read
@@ -367,20 +329,10 @@ impl Store {
         pk: &str,
         prefix: &str,
     ) -> Result<Vec<codec::Item>, StoreError> {
-        let mut all = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .prefix_query(pk, prefix)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            all.extend(out.items.unwrap_or_default());
-            match out.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => return Ok(all),
-            }
-        }
+        self.query(Table::Main, pk)
+            .begins_with(prefix)
+            .all_items()
+            .await
     }
 
     /// Every item of an org whose sort key starts with `prefix` (for sets that stay
