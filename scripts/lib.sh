@@ -153,10 +153,12 @@ start_moto() {
   local port log
   port="$(free_port)"
   log="$RELINX_CACHE/moto.log"
-  say "starting moto (SQS) on 127.0.0.1:$port"
+  say "starting moto (SQS, Secrets Manager) on 127.0.0.1:$port"
   "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   BACKGROUND_PIDS+=("$!")
   wait_for_port "$port" "moto (log: $log)"
   export SQS_ENDPOINT="http://127.0.0.1:$port"
+  # The same server answers Secrets Manager (the secrets tests read from it).
+  export SECRETS_MANAGER_ENDPOINT="http://127.0.0.1:$port"
   export RELINX_PYTHON="$VENV/bin/python"
 }

@@ -81,19 +81,8 @@ pub async fn list(
 const POLL: Duration = Duration::from_millis(400);
 /// How old an entry must be before a stream sends it (see `stream_page`).
 const SETTLE: Duration = Duration::from_millis(1000);
-/// A stream's longest life unless `RELINX_AUDIT_STREAM_SECONDS` says otherwise; the
-/// client reconnects with `Last-Event-ID` and continues where it stopped.
-const DEFAULT_STREAM_SECONDS: u64 = 300;
 /// The comment sent on an idle stream so proxies keep it open.
 const HEARTBEAT: Duration = Duration::from_secs(15);
-
-fn stream_seconds() -> u64 {
-    std::env::var("RELINX_AUDIT_STREAM_SECONDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|s| *s > 0)
-        .unwrap_or(DEFAULT_STREAM_SECONDS)
-}
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -151,7 +140,7 @@ pub async fn stream(
             StreamPosition::start(since.as_ref())
         }
     };
-    let limit = stream_seconds();
+    let limit = platform.settings.audit_stream.as_secs();
     let seconds = match params.max_seconds {
         None => limit,
         Some(s) if (1..=limit).contains(&s) => s,

@@ -1,6 +1,7 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    relinx_http::telemetry::init();
-    let platform = relinx_http::Platform::from_env().await?;
+    let config = relinx_http::Config::from_env()?;
+    relinx_http::telemetry::init(&config);
+    let platform = relinx_http::Platform::from_config(config).await?;
     lambda_http::run(auth_fn::app(platform)).await
 }

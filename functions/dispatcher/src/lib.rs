@@ -12,7 +12,8 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use futures::StreamExt;
 use relinx_auth::KeyHasher;
-use relinx_ddb::{CacheSettings, Store, StoreError, Tables};
+use relinx_config::{Config, ConfigError};
+use relinx_ddb::{CacheSettings, Store, StoreError};
 use relinx_model::Event;
 use relinx_webhooks::delivery::Deliverer;
 use relinx_webhooks::{DeliveryQueue, JobMessage, Pipeline, TargetPolicy};
@@ -61,30 +62,30 @@ impl Dispatcher {
         Self { pipeline }
     }
 
-    /// From the function's environment: the tables, the pepper (secrets and invite
-    /// URLs are sealed under it), `DELIVERY_QUEUE_URL`, `RELINX_RETRY_SCHEDULE`,
-    /// `RELINX_ALLOW_PRIVATE_TARGETS`. Makes no network call.
-    pub async fn from_env() -> Result<Self, String> {
-        let pepper = std::env::var("RELINX_KEY_PEPPER")
-            .map_err(|_| "environment variable RELINX_KEY_PEPPER is not set".to_owned())?;
-        let hasher = KeyHasher::new(pepper.as_bytes()).map_err(|e| e.to_string())?;
-        let store = Store::new(
-            Store::client_from_env().await,
-            Tables::from_env()?,
+    /// From the configuration: the tables, the pepper (secrets and invite URLs are
+    /// sealed under it), the delivery queue, the retry ladder, the target rule. Its
+    /// one network call is the secrets' read when SSM holds them.
+    pub async fn from_config(config: Config) -> Result<Self, ConfigError> {
+        let secrets = relinx_ddb::secrets::resolve(&config).await?;
+        let hasher = KeyHasher::new(&secrets.key_pepper)
+            .map_err(|e| ConfigError::new(format!("{}: {e}", relinx_config::KEY_PEPPER.0)))?;
+        let queue = DeliveryQueue::new(
+            DeliveryQueue::client_for(&config.aws).await,
+            config.require_delivery_queue()?,
+        );
+        let policy = TargetPolicy {
+            allow_private: config.api.allow_private_targets,
+        };
+        let deliverer = Deliverer::new(policy, config.webhooks.retry_schedule.clone())
+            .map_err(ConfigError::new)?
+            .disable_after(config.webhooks.disable_after);
+        let store = Store::configured(
+            Store::client_for(&config.aws).await,
+            config.require_tables()?,
             hasher,
             CacheSettings::default(),
+            config,
         );
-        let queue = DeliveryQueue::from_env()
-            .await
-            .ok_or("environment variable DELIVERY_QUEUE_URL is not set")?;
-        let policy = TargetPolicy {
-            allow_private: matches!(
-                std::env::var("RELINX_ALLOW_PRIVATE_TARGETS").as_deref(),
-                Ok("1" | "true")
-            ),
-        };
-        let deliverer = Deliverer::new(policy, relinx_webhooks::jobs::schedule_from_env()?)?
-            .disable_after(relinx_webhooks::jobs::disable_after_from_env()?);
         Ok(Self::new(Pipeline::new(store, deliverer, queue)))
     }
 

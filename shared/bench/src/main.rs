@@ -99,8 +99,12 @@ struct Setup {
 
 async fn run() -> Result<(), String> {
     let args = parse_args()?;
-    let endpoint = std::env::var("DYNAMODB_ENDPOINT")
-        .map_err(|_| "DYNAMODB_ENDPOINT is not set; run scripts/bench")?;
+    let config = relinx_config::Config::from_env().map_err(|e| e.to_string())?;
+    let endpoint = config
+        .aws
+        .dynamodb_endpoint
+        .clone()
+        .ok_or("DYNAMODB_ENDPOINT is not set; run scripts/bench")?;
     let (warmup, duration) = if args.quick {
         (Duration::from_millis(300), Duration::from_millis(1500))
     } else {
@@ -123,7 +127,7 @@ async fn run() -> Result<(), String> {
         ("DYNAMODB_ENDPOINT".into(), endpoint),
         ("RUST_LOG".into(), "warn".into()),
     ];
-    let client = Store::client_from_env().await;
+    let client = Store::client_for(&config.aws).await;
     relinx_ddb::schema::create_tables(&client, &tables)
         .await
         .map_err(|e| e.to_string())?;
@@ -319,6 +323,50 @@ async fn run() -> Result<(), String> {
             env.push(("SQS_ENDPOINT".into(), "http://127.0.0.1:9".into()));
         }
         functions.push(measure_function(name, &event, &env, cold_runs).await?);
+    }
+    // The deployed start: the secrets read from Secrets Manager (moto here, so the
+    // figure is the SDK client's set-up and one local round trip; in a region, add
+    // one HTTPS round trip).
+    if let Some(endpoint) = config.aws.secrets_manager_endpoint.clone() {
+        eprintln!("function: auth, secrets from Secrets Manager (cold starts, memory) …");
+        let secrets = aws_sdk_secretsmanager::Client::new(
+            &relinx_ddb::sdk_config(&config.aws, Some(endpoint.as_str())).await,
+        );
+        let mut env: Vec<(String, String)> = setup
+            .env
+            .iter()
+            .filter(|(name, _)| name != "RELINX_KEY_PEPPER" && name != "RELINX_JWT_SECRET")
+            .cloned()
+            .collect();
+        for (value_var, arn_var) in [relinx_config::KEY_PEPPER, relinx_config::JWT_SECRET] {
+            let value = setup
+                .env
+                .iter()
+                .find(|(name, _)| name == value_var)
+                .map(|(_, value)| value.clone())
+                .ok_or(format!("{value_var} is not in the bench's environment"))?;
+            let name = format!("{prefix}-{}", value_var.to_lowercase());
+            let arn = secrets
+                .create_secret()
+                .name(&name)
+                .secret_string(value)
+                .send()
+                .await
+                .map_err(|e| {
+                    format!(
+                        "cannot make the secret {name}: {}",
+                        aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+                    )
+                })?
+                .arn
+                .ok_or("Secrets Manager made a secret without an ARN")?;
+            env.push((arn_var.into(), arn));
+        }
+        env.push(("SECRETS_MANAGER_ENDPOINT".into(), endpoint));
+        let event = api_event("GET", "/api/v1/validate", &setup.api_key);
+        let mut figures = measure_function("auth", &event, &env, cold_runs).await?;
+        figures.name = "auth, stored secrets";
+        functions.push(figures);
     }
 
     let shapes = [("Query", &query_ref), ("create transaction", &create_ref)];
@@ -1441,7 +1489,11 @@ async fn measure_dispatch(
     // this queue fails, and its job counts as not delivered: the receiver's count
     // is what was delivered).
     let nowhere = relinx_webhooks::DeliveryQueue::new(
-        relinx_webhooks::DeliveryQueue::client_from_env().await,
+        relinx_webhooks::DeliveryQueue::client_for(&relinx_config::Aws {
+            sqs_endpoint: Some("http://127.0.0.1:9".into()),
+            ..relinx_config::Aws::default()
+        })
+        .await,
         "http://127.0.0.1:9/000000000000/nowhere",
     );
     let dispatcher = dispatcher_fn::Dispatcher::new(relinx_webhooks::Pipeline::new(

@@ -25,6 +25,7 @@ pub mod ops;
 pub mod ratelimit;
 #[cfg(feature = "local")]
 pub mod schema;
+pub mod secrets;
 pub mod tx;
 pub mod versioned;
 
@@ -34,41 +35,12 @@ pub use ops::{Compare, Found, Table, Written};
 
 pub use aws_sdk_dynamodb::Client;
 use relinx_auth::KeyHasher;
+pub use relinx_config::Tables;
+use relinx_config::{Aws, Config};
 use relinx_model::OrgId;
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
-
-/// The physical names of the three tables (template.yaml "Storage").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tables {
-    pub main: String,
-    pub events: String,
-    pub jobs: String,
-}
-
-impl Tables {
-    /// `{prefix}-main`, `{prefix}-events`, `{prefix}-jobs`: local runs and tests.
-    pub fn with_prefix(prefix: &str) -> Self {
-        Self {
-            main: format!("{prefix}-main"),
-            events: format!("{prefix}-events"),
-            jobs: format!("{prefix}-jobs"),
-        }
-    }
-
-    /// From `MAIN_TABLE`, `EVENTS_TABLE`, `JOBS_TABLE` (set by template.yaml).
-    pub fn from_env() -> Result<Self, String> {
-        let var = |name: &str| {
-            std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
-        };
-        Ok(Self {
-            main: var("MAIN_TABLE")?,
-            events: var("EVENTS_TABLE")?,
-            jobs: var("JOBS_TABLE")?,
-        })
-    }
-}
 
 /// A handle on the tables, shared by every request of a function instance.
 #[derive(Clone)]
@@ -81,27 +53,42 @@ struct Inner {
     tables: Tables,
     hasher: KeyHasher,
     cache: CacheSettings,
+    /// The deployment's configuration, for the domains' own settings.
+    config: Arc<Config>,
     /// Each domain's per-instance state (its caches), by type.
     locals: RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Store {
+    /// A store with the default configuration (tests, tools).
     pub fn new(client: Client, tables: Tables, hasher: KeyHasher, cache: CacheSettings) -> Self {
+        Self::configured(client, tables, hasher, cache, Config::default())
+    }
+
+    /// A store whose domains take their settings (record retention, …) from `config`.
+    pub fn configured(
+        client: Client,
+        tables: Tables,
+        hasher: KeyHasher,
+        cache: CacheSettings,
+        config: Config,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 client,
                 tables,
                 hasher,
                 cache,
+                config: Arc::new(config),
                 locals: RwLock::default(),
             }),
         }
     }
 
-    /// A DynamoDB client from the environment. `DYNAMODB_ENDPOINT` (or the SDK's own
-    /// `AWS_ENDPOINT_URL`) points it at DynamoDB Local. Makes no network call.
-    pub async fn client_from_env() -> Client {
-        let shared = sdk_config_from_env("DYNAMODB_ENDPOINT").await;
+    /// A DynamoDB client: `DYNAMODB_ENDPOINT` (or the SDK's own `AWS_ENDPOINT_URL`)
+    /// points it at DynamoDB Local. Makes no network call.
+    pub async fn client_for(aws: &Aws) -> Client {
+        let shared = sdk_config(aws, aws.dynamodb_endpoint.as_deref()).await;
         let config = aws_sdk_dynamodb::config::Builder::from(&shared)
             .interceptor(metrics::CallAccounting)
             .build();
@@ -114,6 +101,11 @@ impl Store {
 
     pub fn tables(&self) -> &Tables {
         &self.inner.tables
+    }
+
+    /// The configuration this store was built with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
     }
 
     /// The deployment's pepper: key hashes, key-id checks, sealing.
@@ -358,16 +350,15 @@ impl Store {
     }
 }
 
-/// The AWS SDK configuration from the environment, for any service client. When
-/// `endpoint_var` names a local emulator (DynamoDB Local, moto's SQS), the client
-/// points there, and gets dummy credentials and a region unless the environment has
-/// them: emulators accept any, and a developer should not have to invent some.
-/// Makes no network call.
-pub async fn sdk_config_from_env(endpoint_var: &str) -> aws_config::SdkConfig {
+/// The AWS SDK configuration for any service client. With an `endpoint` (a local
+/// emulator: DynamoDB Local, moto's SQS and SSM) the client points there, and gets
+/// dummy credentials and a region unless the environment has them: emulators accept
+/// any, and a developer should not have to invent some. Makes no network call.
+pub async fn sdk_config(aws: &Aws, endpoint: Option<&str>) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Ok(endpoint) = std::env::var(endpoint_var) {
+    if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
-        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+        if aws.access_key_id.is_none() {
             loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
                 "local",
                 "local",
@@ -376,9 +367,7 @@ pub async fn sdk_config_from_env(endpoint_var: &str) -> aws_config::SdkConfig {
                 "relinx-local",
             ));
         }
-        if std::env::var_os("AWS_REGION").is_none()
-            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
-        {
+        if aws.region.is_none() {
             loader = loader.region(aws_sdk_dynamodb::config::Region::new("us-east-1"));
         }
     }

@@ -4,8 +4,8 @@
 pub mod pipeline;
 
 use axum::Router;
-use relinx_auth::{KeyHasher, TokenIssuer};
-use relinx_ddb::{CacheSettings, Store, Tables};
+use relinx_config::{Config, SecretSource};
+use relinx_ddb::{Store, Tables};
 use relinx_http::{Platform, Settings};
 use relinx_identity::orgs::SignupPolicy;
 use relinx_identity::signup::{self, Signup};
@@ -50,8 +50,9 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 }
 
 /// Settings for local runs at `url` (the API) and `links_url` (the links host):
-/// signup open, plans selectable.
-pub fn local_settings(url: &str, links_url: &str) -> Settings {
+/// signup open, plans selectable, private webhook targets allowed, `Server-Timing`
+/// on; the rest (idempotency lock, CORS origins, audit stream) as `api` says.
+pub fn local_settings(api: Settings, url: &str, links_url: &str) -> Settings {
     Settings {
         signup_open: true,
         plan_selection: true,
@@ -59,45 +60,46 @@ pub fn local_settings(url: &str, links_url: &str) -> Settings {
         public_url: Some(url.to_owned()),
         allow_private_targets: true,
         links_url: Some(links_url.to_owned()),
-        idempotency_lock: relinx_http::settings::IDEMPOTENCY_LOCK,
-        cors_origins: Vec::new(),
+        ..api
     }
 }
 
-/// A random secret for this run, unless the environment gives one (two dev servers on
-/// one database must share the pepper to accept each other's keys).
-pub fn secret_from_env_or_random(name: &str) -> Vec<u8> {
-    match std::env::var(name) {
-        Ok(value) => value.into_bytes(),
-        Err(_) => {
-            use base64::Engine;
+/// A random secret for each the configuration does not give (two dev servers on one
+/// database must be given the same pepper to accept each other's keys).
+fn fill_missing_secrets(config: &mut Config) {
+    use base64::Engine;
+    for secret in [
+        &mut config.secrets.key_pepper,
+        &mut config.secrets.jwt_secret,
+    ] {
+        if *secret == SecretSource::Missing {
             let bytes: [u8; 32] = rand::random();
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(bytes)
-                .into_bytes()
+            *secret = SecretSource::Value(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(bytes)
+                    .into_bytes(),
+            );
         }
     }
 }
 
 /// Connects to DynamoDB (Local), creates the tables if missing, builds the platform
 /// for an API at `url` and a links host at `links_url`.
-pub async fn platform(tables: Tables, url: &str, links_url: &str) -> Result<Arc<Platform>, String> {
-    let client = Store::client_from_env().await;
+pub async fn platform(
+    mut config: Config,
+    tables: Tables,
+    url: &str,
+    links_url: &str,
+) -> Result<Arc<Platform>, String> {
+    fill_missing_secrets(&mut config);
+    let client = Store::client_for(&config.aws).await;
     relinx_ddb::schema::create_tables(&client, &tables)
         .await
         .map_err(|e| format!("cannot create tables: {e}"))?;
-    let hasher = KeyHasher::new(&secret_from_env_or_random("RELINX_KEY_PEPPER"))
+    let settings = local_settings(config.api.clone(), url, links_url);
+    let platform = Platform::assemble(config, client, tables, settings)
+        .await
         .map_err(|e| e.to_string())?;
-    let tokens = TokenIssuer::new(
-        &secret_from_env_or_random("RELINX_JWT_SECRET"),
-        relinx_http::settings::TOKEN_TTL_SECONDS,
-    )
-    .map_err(|e| e.to_string())?;
-    let store = Store::new(client, tables, hasher, CacheSettings::default());
-    let mut settings = local_settings(url, links_url);
-    settings.idempotency_lock = relinx_http::settings::idempotency_lock_from_env()?;
-    settings.cors_origins = relinx_http::settings::cors_origins_from_env()?;
-    let platform = Platform::new(store, tokens, settings);
     // The server outlives its answers, so a short link's hit is written after it
     // has answered, as on Lambda.
     platform.after_response.set_background(true);

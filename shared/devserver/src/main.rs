@@ -45,8 +45,9 @@ async fn main() {
 
 async fn run() -> Result<(), String> {
     let args = Args::parse();
-    relinx_http::telemetry::init();
-    if std::env::var_os("DYNAMODB_ENDPOINT").is_none() {
+    let config = relinx_config::Config::from_env().map_err(|e| e.to_string())?;
+    relinx_http::telemetry::init(&config);
+    if config.aws.dynamodb_endpoint.is_none() {
         return Err(
             "DYNAMODB_ENDPOINT is not set; start it with scripts/dev, which runs DynamoDB Local"
                 .into(),
@@ -56,10 +57,13 @@ async fn run() -> Result<(), String> {
     let links_port = args.links_port.unwrap_or(args.port.wrapping_add(1));
     let links_url = format!("http://127.0.0.1:{links_port}");
     let tables = Tables::with_prefix(&args.table_prefix);
-    let platform = relinx_devserver::platform(tables.clone(), &url, &links_url).await?;
+    let platform = relinx_devserver::platform(config, tables.clone(), &url, &links_url).await?;
     if args.init_only {
         // The queues too; their URL is what a dispatcher outside needs.
-        if let Some(queue) = relinx_devserver::pipeline::delivery_queue(&args.table_prefix).await? {
+        if let Some(queue) =
+            relinx_devserver::pipeline::delivery_queue(platform.store.config(), &args.table_prefix)
+                .await?
+        {
             println!("delivery queue: {}", queue.url());
         }
         return Ok(());

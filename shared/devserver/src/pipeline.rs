@@ -150,11 +150,14 @@ fn describe<E: std::error::Error + 'static>(err: &E) -> String {
 
 /// The template's queues on the SQS emulator at `SQS_ENDPOINT` (created if missing),
 /// and the delivery queue among them; `None` when no emulator is configured.
-pub async fn delivery_queue(prefix: &str) -> Result<Option<DeliveryQueue>, String> {
-    if std::env::var_os("SQS_ENDPOINT").is_none() {
+pub async fn delivery_queue(
+    config: &relinx_config::Config,
+    prefix: &str,
+) -> Result<Option<DeliveryQueue>, String> {
+    if config.aws.sqs_endpoint.is_none() {
         return Ok(None);
     }
-    let sqs = DeliveryQueue::client_from_env().await;
+    let sqs = DeliveryQueue::client_for(&config.aws).await;
     let urls = create_queues(&sqs, prefix).await?;
     let url = urls
         .get("DeliveryQueue")
@@ -172,21 +175,22 @@ pub async fn start(
     prefix: &str,
     policy: TargetPolicy,
 ) -> Result<Result<Arc<Dispatcher>, &'static str>, String> {
-    let Some(queue) = delivery_queue(prefix).await? else {
+    let config = store.config();
+    let Some(queue) = delivery_queue(config, prefix).await? else {
         return Ok(Err(
             "SQS_ENDPOINT is not set, so webhooks are not delivered (scripts/dev starts moto's SQS and sets it)",
         ));
     };
     relinx_webhooks::queue::attach(store, queue.clone());
-    let deliverer = Deliverer::new(policy, relinx_webhooks::jobs::schedule_from_env()?)?
-        .disable_after(relinx_webhooks::jobs::disable_after_from_env()?);
+    let deliverer = Deliverer::new(policy, config.webhooks.retry_schedule.clone())?
+        .disable_after(config.webhooks.disable_after);
     let dispatcher = Arc::new(Dispatcher::new(Pipeline::new(
         store.clone(),
         deliverer,
         queue,
     )));
     let streams = aws_sdk_dynamodbstreams::Client::new(
-        &relinx_ddb::sdk_config_from_env("DYNAMODB_ENDPOINT").await,
+        &relinx_ddb::sdk_config(&config.aws, config.aws.dynamodb_endpoint.as_deref()).await,
     );
     let stream_arn = store
         .client()
@@ -286,13 +290,13 @@ struct StreamReader {
 }
 
 impl StreamReader {
-    fn from_env() -> Result<Self, String> {
-        let endpoint = std::env::var("DYNAMODB_ENDPOINT")
-            .map_err(|_| "DYNAMODB_ENDPOINT is not set".to_owned())?;
-        let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_else(|_| "local".into());
-        let region = std::env::var("AWS_REGION")
-            .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-            .unwrap_or_else(|_| "us-east-1".into());
+    fn new(aws: &relinx_config::Aws) -> Result<Self, String> {
+        let endpoint = aws
+            .dynamodb_endpoint
+            .clone()
+            .ok_or("DYNAMODB_ENDPOINT is not set")?;
+        let key = aws.access_key_id.as_deref().unwrap_or("local");
+        let region = aws.region.as_deref().unwrap_or("us-east-1");
         Ok(Self {
             http: reqwest::Client::new(),
             endpoint,
@@ -377,7 +381,7 @@ async fn read_stream(
     stream_arn: String,
     store: Store,
 ) {
-    let reader = match StreamReader::from_env() {
+    let reader = match StreamReader::new(&store.config().aws) {
         Ok(reader) => reader,
         Err(err) => {
             tracing::error!(error = %err, "the event stream cannot be read");

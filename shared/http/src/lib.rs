@@ -20,6 +20,7 @@ pub use error::ApiError;
 pub use extract::{
     Caller, CurrentWorkspace, IdPath, JsonBody, LinksUrl, PathParam, PublicUrl, QueryParams,
 };
+pub use relinx_config::{Config, ConfigError};
 pub use settings::{Platform, Settings};
 pub use surface::Surface;
 

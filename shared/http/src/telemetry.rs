@@ -23,13 +23,10 @@ where
         .with(filter)
 }
 
-/// Installs the JSON subscriber on stdout. `RUST_LOG` filters by level and target
-/// (`info`, `warn,relinx_ddb=debug`; default `info`): `Targets`, not `EnvFilter`,
-/// whose span and regex matching would add a regex engine to every binary.
-pub fn init() {
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|raw| raw.parse::<Targets>().ok())
-        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+/// Installs the JSON subscriber on stdout, filtered by `RUST_LOG` (`info`,
+/// `warn,relinx_ddb=debug`; default `info`): `Targets`, not `EnvFilter`, whose span
+/// and regex matching would add a regex engine to every binary.
+pub fn init(config: &relinx_config::Config) {
+    let filter = config.log_filter.clone();
     let _ = tracing::subscriber::set_global_default(subscriber(std::io::stdout, filter));
 }

@@ -51,7 +51,8 @@ pub async fn tables() -> Tables {
 /// A client for DynamoDB Local. Each test runtime needs its own.
 pub async fn client() -> relinx_ddb::Client {
     dynamodb_endpoint();
-    Store::client_from_env().await
+    let config = relinx_config::Config::from_env().unwrap_or_else(|e| panic!("{e}"));
+    Store::client_for(&config.aws).await
 }
 
 pub fn open_settings() -> Settings {
@@ -62,8 +63,7 @@ pub fn open_settings() -> Settings {
         public_url: None,
         allow_private_targets: false,
         links_url: None,
-        idempotency_lock: relinx_http::settings::IDEMPOTENCY_LOCK,
-        cors_origins: Vec::new(),
+        ..Settings::default()
     }
 }
 

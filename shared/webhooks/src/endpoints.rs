@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 /// How long a rotated-out secret keeps signing.
 pub const ROTATION_OVERLAP_SECONDS: i64 = 24 * 3600;
 /// How long an endpoint may fail every delivery before it is disabled.
-pub const DISABLE_AFTER: std::time::Duration = std::time::Duration::from_secs(5 * 24 * 3600);
+pub use relinx_config::DISABLE_AFTER;
 /// Most event names one endpoint subscribes to.
 const MAX_EVENTS: usize = 100;
 const MAX_DESCRIPTION_CHARS: usize = 500;

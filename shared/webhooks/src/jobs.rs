@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 /// How many partitions the due-time index spreads pending jobs over.
 pub const DUE_BUCKETS: u64 = 8;
 /// The retry ladder when `RELINX_RETRY_SCHEDULE` does not say otherwise.
-pub const DEFAULT_SCHEDULE: &str = "5s,5m,30m,2h,5h,10h,10h";
+pub use relinx_config::DEFAULT_RETRY_SCHEDULE as DEFAULT_SCHEDULE;
 /// How long after its due time a job handed to the queue is still left to the queue.
 /// Past that, its message was lost (a crash between the write and the send, an
 /// expired lease) and the sweep sends it again. Longer than a lease.
@@ -76,53 +76,9 @@ pub(crate) struct StoredJob {
     pub payload: String,
 }
 
-/// Parses one duration: a whole number and a unit (`5s`, `5m`, `2h`, `1d`).
-pub fn parse_duration(raw: &str) -> Result<Duration, String> {
-    let step = raw.trim();
-    let (number, unit) = step.split_at(step.len().saturating_sub(1));
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("{step:?} is not a duration like 5s, 5m, 2h or 1d"))?;
-    let seconds = match unit {
-        "s" => Some(value),
-        "m" => value.checked_mul(60),
-        "h" => value.checked_mul(3600),
-        "d" => value.checked_mul(86_400),
-        _ => return Err(format!("{step:?}: the unit must be s, m, h or d")),
-    };
-    seconds
-        .map(Duration::from_secs)
-        .ok_or_else(|| format!("{step:?} is too long"))
-}
-
-/// Parses a retry ladder: comma-separated durations (`5s`, `5m`, `2h`, `1d`).
-pub fn parse_schedule(raw: &str) -> Result<Vec<Duration>, String> {
-    raw.split(',')
-        .map(parse_duration)
-        .collect::<Result<Vec<_>, _>>()
-        .and_then(|ladder| {
-            if ladder.is_empty() {
-                Err("the schedule needs at least one step".into())
-            } else {
-                Ok(ladder)
-            }
-        })
-}
-
-/// The ladder of `RELINX_RETRY_SCHEDULE`, else the default.
-pub fn schedule_from_env() -> Result<Vec<Duration>, String> {
-    let raw = std::env::var("RELINX_RETRY_SCHEDULE").unwrap_or_else(|_| DEFAULT_SCHEDULE.into());
-    parse_schedule(&raw).map_err(|e| format!("RELINX_RETRY_SCHEDULE: {e}"))
-}
-
-/// How long an endpoint may fail without a success before it is disabled:
-/// `RELINX_WEBHOOK_DISABLE_AFTER` (a duration, as a ladder step), else 5 days.
-pub fn disable_after_from_env() -> Result<Duration, String> {
-    match std::env::var("RELINX_WEBHOOK_DISABLE_AFTER") {
-        Ok(raw) => parse_duration(&raw).map_err(|e| format!("RELINX_WEBHOOK_DISABLE_AFTER: {e}")),
-        Err(_) => Ok(crate::endpoints::DISABLE_AFTER),
-    }
-}
+/// Durations and ladders as `RELINX_RETRY_SCHEDULE` writes them (the configuration
+/// parses the deployment's; tests and tools build their own).
+pub use relinx_config::{parse_duration, parse_schedule};
 
 /// The job of `event` for `endpoint`: its ULID keeps the event's time, its random
 /// part is a hash of both ids, so the same pair always makes the same id.

@@ -60,17 +60,17 @@ impl DeliveryQueue {
         }
     }
 
-    /// An SQS client from the environment: `SQS_ENDPOINT` points it at a local
-    /// emulator (moto). Makes no network call.
-    pub async fn client_from_env() -> aws_sdk_sqs::Client {
-        aws_sdk_sqs::Client::new(&relinx_ddb::sdk_config_from_env("SQS_ENDPOINT").await)
+    /// An SQS client: `SQS_ENDPOINT` points it at a local emulator (moto). Makes no
+    /// network call.
+    pub async fn client_for(aws: &relinx_config::Aws) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&relinx_ddb::sdk_config(aws, aws.sqs_endpoint.as_deref()).await)
     }
 
-    /// The queue named by `DELIVERY_QUEUE_URL` (set by template.yaml); `None` when
-    /// the variable is absent.
-    pub async fn from_env() -> Option<Self> {
-        let url = std::env::var("DELIVERY_QUEUE_URL").ok()?;
-        Some(Self::new(Self::client_from_env().await, url))
+    /// The queue `DELIVERY_QUEUE_URL` names (template.yaml sets it); `None` when it
+    /// is not set.
+    pub async fn from_config(config: &relinx_config::Config) -> Option<Self> {
+        let url = config.webhooks.delivery_queue_url.clone()?;
+        Some(Self::new(Self::client_for(&config.aws).await, url))
     }
 
     pub fn url(&self) -> &str {

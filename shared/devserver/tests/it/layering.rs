@@ -1,7 +1,8 @@
 //! The layering rules of ARCHITECTURE.md "The rule for a domain", checked on the
 //! source: only relinx-ddb (and the dev server and the bench, which run DynamoDB
 //! Local's streams and the reference calls) speak to DynamoDB through the AWS SDK;
-//! every domain and function crate goes through relinx-ddb's typed operations.
+//! every domain and function crate goes through relinx-ddb's typed operations; and
+//! only relinx-config reads the environment.
 
 use std::path::{Path, PathBuf};
 
@@ -29,8 +30,9 @@ fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn only_relinx_ddb_names_the_dynamodb_sdk() {
+/// The files of every crate but `except` (`shared/ddb`, …) that contain any of
+/// `needles`; `part` is the folder of each crate to read (`""` for all of it).
+fn files_naming(except: &[&str], part: &str, needles: &[&str]) -> Vec<String> {
     let root = repository();
     let mut offending = Vec::new();
     let mut checked = 0;
@@ -40,23 +42,43 @@ fn only_relinx_ddb_names_the_dynamodb_sdk() {
             .flatten()
         {
             let relative = format!("{group}/{}", entry.file_name().to_string_lossy());
-            if SDK_CRATES.contains(&relative.as_str()) {
+            if except.contains(&relative.as_str()) {
                 continue;
             }
             let mut files = Vec::new();
-            rust_files(&entry.path(), &mut files);
+            rust_files(&entry.path().join(part), &mut files);
             for file in files {
                 checked += 1;
                 let text = std::fs::read_to_string(&file).unwrap_or_default();
-                if text.contains("aws_sdk_dynamodb") || text.contains("aws-sdk-dynamodb") {
+                if needles.iter().any(|needle| text.contains(needle)) {
                     offending.push(file.display().to_string());
                 }
             }
         }
     }
     assert!(checked > 50, "{checked} files checked");
+    offending
+}
+
+#[test]
+fn only_relinx_ddb_names_the_dynamodb_sdk() {
+    let offending = files_naming(&SDK_CRATES, "", &["aws_sdk_dynamodb", "aws-sdk-dynamodb"]);
     assert!(
         offending.is_empty(),
         "these name the DynamoDB SDK; use relinx-ddb's typed operations: {offending:#?}"
+    );
+}
+
+/// Reads the environment; `std::env::args` (the bench's flags) is not among them.
+const ENV_READS: [&str; 4] = ["env::var(", "env::var_os(", "env::vars(", "env::vars_os("];
+
+#[test]
+fn only_relinx_config_reads_the_environment() {
+    // The config crate reads it; the test kit is test support (the test tables'
+    // prefix, the emulator a test run was given); tests/ folders are not read.
+    let offending = files_naming(&["shared/config", "shared/testkit"], "src", &ENV_READS);
+    assert!(
+        offending.is_empty(),
+        "these read the environment; add the variable to relinx_config::Config: {offending:#?}"
     );
 }

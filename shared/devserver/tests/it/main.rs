@@ -5,6 +5,7 @@ mod audit;
 mod authorization;
 mod bodies;
 mod call_counts;
+mod configuration;
 mod crm;
 mod docs;
 // Shared with tests/pipeline, each binary using part of it.
