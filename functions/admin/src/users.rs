@@ -35,20 +35,16 @@ pub async fn v1_list(
     caller: Caller,
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<CursorList<User>, ApiError> {
-    let limit = relinx_http::respond::CursorParams {
+    let page = relinx_http::respond::CursorParams {
         limit: params.limit,
-        cursor: None,
+        cursor: params.cursor,
     }
-    .limit()?;
-    Ok(users::list(
-        &platform.store,
-        &caller.ctx,
-        params.role.as_deref(),
-        params.cursor.as_deref(),
-        limit,
+    .page()?;
+    Ok(
+        users::list(&platform.store, &caller.ctx, params.role.as_deref(), &page)
+            .await?
+            .into(),
     )
-    .await?
-    .into())
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -84,14 +84,11 @@ pub async fn v1_list(
     caller: Caller,
     QueryParams(params): QueryParams<CursorParams>,
 ) -> Result<CursorList<Workspace>, ApiError> {
-    Ok(workspaces::list(
-        &platform.store,
-        &caller.ctx,
-        params.cursor.as_deref(),
-        params.limit()?,
+    Ok(
+        workspaces::list(&platform.store, &caller.ctx, &params.page()?)
+            .await?
+            .into(),
     )
-    .await?
-    .into())
 }
 
 #[utoipa::path(post, path = "/v1/workspaces", tag = "workspaces", request_body = CreateBody, responses((status = 201, description = "The workspace", body = Workspace)))]

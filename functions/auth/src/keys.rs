@@ -38,14 +38,11 @@ pub async fn list(
     caller: Caller,
     QueryParams(params): QueryParams<CursorParams>,
 ) -> Result<CursorList<ApiKey>, ApiError> {
-    Ok(api_keys::list(
-        &platform.store,
-        &caller.ctx,
-        params.cursor.as_deref(),
-        params.limit()?,
+    Ok(
+        api_keys::list(&platform.store, &caller.ctx, &params.page()?)
+            .await?
+            .into(),
     )
-    .await?
-    .into())
 }
 
 #[derive(Deserialize, ToSchema)]

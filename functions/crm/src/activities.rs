@@ -1,14 +1,15 @@
 //! `activity.*.json`: activities as seed 004 shows them, and their occurrences.
 
 use crate::params::{IdOnly, PageBody, SavedId, object};
+use crate::params::{InDepartment, PageAsked};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use relinx_crm::activity::{DEFAULT_OCCURRENCES, MAX_OCCURRENCES, parse_time};
 use relinx_crm::{Department, Occurrence, activities};
 use relinx_http::respond::{PageParams, Relenta, idempotent};
-use relinx_http::{ApiError, Caller, CurrentWorkspace, Platform, QueryParams};
-use relinx_model::WorkspaceId;
+use relinx_http::{ApiError, Platform, QueryParams};
+use relinx_model::Context;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
@@ -78,19 +79,11 @@ pub struct ActivitySave {
 
 async fn page_of(
     platform: &Platform,
-    caller: &Caller,
-    ws: &WorkspaceId,
+    ctx: &Context,
+    dept: &Department,
     page: PageParams,
 ) -> Result<Response, ApiError> {
-    let dept = Department::of(&caller.ctx, ws);
-    let found = activities::list(
-        &platform.store,
-        &caller.ctx,
-        &dept,
-        page.page,
-        page.page_size,
-    )
-    .await?;
+    let found = activities::list(&platform.store, ctx, dept, page.page, page.page_size).await?;
     let shown: Vec<_> = found.iter().map(|a| a.view()).collect();
     Ok(Relenta(shown).into_response())
 }
@@ -99,39 +92,33 @@ async fn page_of(
     responses((status = 200, description = "A page of the department's activities, by id", body = relinx_http::openapi::RelentaEnvelope<Vec<ActivityDoc>>)))]
 pub async fn list(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
-    QueryParams(query): QueryParams<PageBody>,
+    InDepartment { ctx, dept }: InDepartment,
+    PageAsked(page): PageAsked,
 ) -> Result<Response, ApiError> {
-    page_of(&platform, &caller, &ws, PageBody::default().over(query)?).await
+    page_of(&platform, &ctx, &dept, page).await
 }
 
 #[utoipa::path(post, path = "/api/v3/activity.list.json", tag = "activities", params(PageBody), request_body(content = PageBody, description = "`page` and `page_size` in the body (JSON or form-encoded)"),
     responses((status = 200, description = "A page of the department's activities, by id", body = relinx_http::openapi::RelentaEnvelope<Vec<ActivityDoc>>)))]
 pub async fn list_by_post(
-    State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
-    QueryParams(query): QueryParams<PageBody>,
-    body: Bytes,
+    platform: State<Arc<Platform>>,
+    caller: InDepartment,
+    page: PageAsked,
 ) -> Result<Response, ApiError> {
-    let page = PageBody::parse(&body)?.over(query)?;
-    page_of(&platform, &caller, &ws, page).await
+    list(platform, caller, page).await
 }
 
 #[utoipa::path(post, path = "/api/v3/activity.save.json", tag = "activities", request_body = ActivitySave,
     responses((status = 200, description = "Saved: a new activity (no `id`) or the fields present changed; its id", body = relinx_http::openapi::RelentaEnvelope<SavedId>)))]
 pub async fn save(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    InDepartment { ctx, dept }: InDepartment,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let body = object(&body)?;
-    let dept = Department::of(&caller.ctx, &ws);
     idempotent(
         |id| Relenta(SavedId { id }).into_response(),
-        activities::save(&platform.store, &caller.ctx, &dept, &body),
+        activities::save(&platform.store, &ctx, &dept, &body),
     )
     .await
 }
@@ -140,13 +127,11 @@ pub async fn save(
     responses((status = 200, description = "Deleted; its id", body = relinx_http::openapi::RelentaEnvelope<SavedId>)))]
 pub async fn delete(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    InDepartment { ctx, dept }: InDepartment,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let id = crate::params::body::<IdOnly>(&body)?.id()?;
-    let dept = Department::of(&caller.ctx, &ws);
-    activities::delete(&platform.store, &caller.ctx, &dept, id).await?;
+    activities::delete(&platform.store, &ctx, &dept, id).await?;
     Ok(Relenta(SavedId { id }).into_response())
 }
 
@@ -185,8 +170,7 @@ pub struct Occurrences {
     responses((status = 200, description = "The activity's occurrences starting in the window (its `rrule` expanded, in UTC; an all-day activity by date)", body = relinx_http::openapi::RelentaEnvelope<Occurrences>)))]
 pub async fn occurrences(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    InDepartment { ctx, dept }: InDepartment,
     QueryParams(params): QueryParams<OccurrenceParams>,
 ) -> Result<Response, ApiError> {
     let id = relinx_crm::contact::parse_id("id", &params.id)?;
@@ -207,9 +191,8 @@ pub async fn occurrences(
             format!("limit: must be between 1 and {MAX_OCCURRENCES}"),
         ));
     }
-    let dept = Department::of(&caller.ctx, &ws);
     let (activity, occurrences, has_more) =
-        activities::occurrences(&platform.store, &caller.ctx, &dept, id, from, to, limit).await?;
+        activities::occurrences(&platform.store, &ctx, &dept, id, from, to, limit).await?;
     Ok(Relenta(Occurrences {
         id: activity.id.to_string(),
         all_day: activity.all_day,

@@ -1,12 +1,14 @@
 //! `contact.*.json`: the contact object exactly as seed 004 shows it.
 
 use crate::params::{IdOnly, PageBody, SavedId, object};
+use crate::params::{InDepartment, PageAsked};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use relinx_crm::{Department, contacts};
 use relinx_http::respond::{Relenta, idempotent};
-use relinx_http::{ApiError, Caller, CurrentWorkspace, Platform, QueryParams};
+use relinx_http::{ApiError, Platform, QueryParams};
+use relinx_model::Context;
 use serde::Serialize;
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -89,19 +91,12 @@ pub struct ContactSave {
 
 async fn page_of(
     platform: &Platform,
-    caller: &Caller,
-    ws: &relinx_model::WorkspaceId,
+    ctx: &Context,
+    dept: &Department,
     page: relinx_http::respond::PageParams,
 ) -> Result<Response, ApiError> {
-    let dept = Department::of(&caller.ctx, ws);
-    let (contacts, schema) = contacts::list(
-        &platform.store,
-        &caller.ctx,
-        &dept,
-        page.page,
-        page.page_size,
-    )
-    .await?;
+    let (contacts, schema) =
+        contacts::list(&platform.store, ctx, dept, page.page, page.page_size).await?;
     let shown: Vec<_> = contacts.iter().map(|c| c.view(&schema)).collect();
     Ok(Relenta(shown).into_response())
 }
@@ -110,37 +105,30 @@ async fn page_of(
     responses((status = 200, description = "A page of the department's contacts, by id (contacts added meanwhile come last)", body = relinx_http::openapi::RelentaEnvelope<Vec<ContactDoc>>)))]
 pub async fn list(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
-    QueryParams(query): QueryParams<PageBody>,
+    InDepartment { ctx, dept }: InDepartment,
+    PageAsked(page): PageAsked,
 ) -> Result<Response, ApiError> {
-    let page = PageBody::default().over(query)?;
-    page_of(&platform, &caller, &ws, page).await
+    page_of(&platform, &ctx, &dept, page).await
 }
 
 #[utoipa::path(post, path = "/api/v3/contact.list.json", tag = "contacts", params(PageBody), request_body(content = PageBody, description = "`page` and `page_size` in the body (JSON or form-encoded), over the query string's"),
     responses((status = 200, description = "A page of the department's contacts, by id", body = relinx_http::openapi::RelentaEnvelope<Vec<ContactDoc>>)))]
 pub async fn list_by_post(
-    State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
-    QueryParams(query): QueryParams<PageBody>,
-    body: Bytes,
+    platform: State<Arc<Platform>>,
+    caller: InDepartment,
+    page: PageAsked,
 ) -> Result<Response, ApiError> {
-    let page = PageBody::parse(&body)?.over(query)?;
-    page_of(&platform, &caller, &ws, page).await
+    list(platform, caller, page).await
 }
 
 #[utoipa::path(get, path = "/api/v3/contact.get.json", tag = "contacts", params(IdOnly),
     responses((status = 200, description = "The contact, with `activities`: those naming one of its addresses among their contacts, by start (at most 100)", body = relinx_http::openapi::RelentaEnvelope<ContactDoc>)))]
 pub async fn get(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    InDepartment { ctx, dept }: InDepartment,
     QueryParams(params): QueryParams<IdOnly>,
 ) -> Result<Response, ApiError> {
-    let dept = Department::of(&caller.ctx, &ws);
-    let found = contacts::get(&platform.store, &caller.ctx, &dept, params.id()?).await?;
+    let found = contacts::get(&platform.store, &ctx, &dept, params.id()?).await?;
     let shown = found
         .contact
         .view(&found.schema)
@@ -148,54 +136,40 @@ pub async fn get(
     Ok(Relenta(shown).into_response())
 }
 
-async fn save_body(
-    platform: &Platform,
-    caller: &Caller,
-    ws: &relinx_model::WorkspaceId,
-    body: &Bytes,
-) -> Result<Response, ApiError> {
-    let body = object(body)?;
-    let dept = Department::of(&caller.ctx, ws);
-    // A new contact's answer is stored with it (Idempotency-Key).
-    idempotent(
-        |id| Relenta(SavedId { id }).into_response(),
-        contacts::save(&platform.store, &caller.ctx, &dept, &body),
-    )
-    .await
-}
-
 #[utoipa::path(post, path = "/api/v3/contact.save.json", tag = "contacts", request_body = ContactSave,
     responses((status = 200, description = "Saved: a new contact (no `id`) or the fields present changed; its id", body = relinx_http::openapi::RelentaEnvelope<SavedId>)))]
 pub async fn save(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    InDepartment { ctx, dept }: InDepartment,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    save_body(&platform, &caller, &ws, &body).await
+    let body = object(&body)?;
+    // A new contact's answer is stored with it (Idempotency-Key).
+    idempotent(
+        |id| Relenta(SavedId { id }).into_response(),
+        contacts::save(&platform.store, &ctx, &dept, &body),
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/api/v3/contact.create.json", tag = "contacts", request_body = ContactSave,
     responses((status = 200, description = "The same as contact.save.json (the seed lists both paths)", body = relinx_http::openapi::RelentaEnvelope<SavedId>)))]
 pub async fn create(
-    State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    platform: State<Arc<Platform>>,
+    caller: InDepartment,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    save_body(&platform, &caller, &ws, &body).await
+    save(platform, caller, body).await
 }
 
 #[utoipa::path(post, path = "/api/v3/contact.delete.json", tag = "contacts", request_body = IdOnly,
     responses((status = 200, description = "Deleted; its id", body = relinx_http::openapi::RelentaEnvelope<SavedId>)))]
 pub async fn delete(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    InDepartment { ctx, dept }: InDepartment,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let id = crate::params::body::<IdOnly>(&body)?.id()?;
-    let dept = Department::of(&caller.ctx, &ws);
-    contacts::delete(&platform.store, &caller.ctx, &dept, id).await?;
+    contacts::delete(&platform.store, &ctx, &dept, id).await?;
     Ok(Relenta(SavedId { id }).into_response())
 }

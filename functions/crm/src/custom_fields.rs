@@ -1,12 +1,12 @@
 //! `custom_field.*.json`: the department's typed custom contact fields.
 
+use crate::params::InDepartment;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use relinx_crm::Department;
 use relinx_crm::fields::{self, FieldInput, FieldType, FieldView};
 use relinx_http::respond::Relenta;
-use relinx_http::{ApiError, Caller, CurrentWorkspace, Platform};
+use relinx_http::{ApiError, Platform};
 use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::ToSchema;
@@ -15,11 +15,9 @@ use utoipa::ToSchema;
     responses((status = 200, description = "The department's custom contact fields, in the order they were defined", body = relinx_http::openapi::RelentaEnvelope<Vec<FieldView>>)))]
 pub async fn list(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    InDepartment { ctx, dept }: InDepartment,
 ) -> Result<Response, ApiError> {
-    let dept = Department::of(&caller.ctx, &ws);
-    let defined = fields::list(&platform.store, &caller.ctx, &dept).await?;
+    let defined = fields::list(&platform.store, &ctx, &dept).await?;
     let shown: Vec<FieldView> = defined.iter().map(|f| f.view()).collect();
     Ok(Relenta(shown).into_response())
 }
@@ -52,8 +50,7 @@ pub struct FieldSave {
         (status = 409, description = "A change of type or choices that values stored on contacts would not fit (the message says how many), or a key already taken", body = relinx_http::openapi::RelentaError)))]
 pub async fn save(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    InDepartment { ctx, dept }: InDepartment,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let body: FieldSave = crate::params::body(&body)?;
@@ -72,7 +69,6 @@ pub async fn save(
         choices: body.choices,
         default_value: body.default_value,
     };
-    let dept = Department::of(&caller.ctx, &ws);
-    let field = fields::save(&platform.store, &caller.ctx, &dept, input).await?;
+    let field = fields::save(&platform.store, &ctx, &dept, input).await?;
     Ok(Relenta(field.view()).into_response())
 }

@@ -3,11 +3,59 @@
 //! ids as the lists show them (strings) or as saves answer them (integers).
 
 use axum::body::Bytes;
-use relinx_http::ApiError;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::Method;
+use axum::http::request::Parts;
+use relinx_crm::Department;
 use relinx_http::respond::PageParams;
+use relinx_http::{ApiError, InWorkspace, Platform, QueryParams};
+use relinx_model::Context;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
+
+/// Who calls, and the department (the resolved workspace) a Relenta request acts
+/// in: what every Relenta handler starts from.
+pub struct InDepartment {
+    pub ctx: Context,
+    pub dept: Department,
+}
+
+impl FromRequestParts<Arc<Platform>> for InDepartment {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<Platform>,
+    ) -> Result<Self, Self::Rejection> {
+        let InWorkspace { ctx, ws } = InWorkspace::from_request_parts(parts, state).await?;
+        let dept = Department::of(&ctx, &ws);
+        Ok(Self { ctx, dept })
+    }
+}
+
+/// The page a list asks for: `page` and `page_size` in the query string, and for a
+/// POST in the body too (JSON or form-encoded), the body's over the query's.
+pub struct PageAsked(pub PageParams);
+
+impl FromRequest<Arc<Platform>> for PageAsked {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &Arc<Platform>) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let QueryParams(query) =
+            QueryParams::<PageBody>::from_request_parts(&mut parts, state).await?;
+        let given = if parts.method == Method::POST {
+            let bytes =
+                relinx_http::extract::read_body(Request::from_parts(parts, body), state).await?;
+            PageBody::parse(&bytes)?
+        } else {
+            PageBody::default()
+        };
+        given.over(query).map(PageAsked)
+    }
+}
 
 /// `page` and `page_size` as a POST body may give them.
 #[derive(Debug, Default, Deserialize, ToSchema, IntoParams)]

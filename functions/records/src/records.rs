@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use relinx_http::openapi::CursorPage;
 use relinx_http::respond::{Created, CursorList, idempotent, page_limit};
-use relinx_http::{ApiError, Caller, CurrentWorkspace, IdPath, JsonBody, Platform, QueryParams};
+use relinx_http::{ApiError, IdPath, InWorkspace, JsonBody, Platform, QueryParams};
 use relinx_model::{RecordId, Timestamp, ValidationError};
 use relinx_records::batch as uploads;
 use relinx_records::{
@@ -150,8 +150,7 @@ fn with_etag(record: &Record, response: impl IntoResponse) -> Response {
 #[utoipa::path(get, path = "/v1/records", tag = "records", params(ListParams), responses((status = 200, description = "The workspace's records, by id (tombstones only with include_deleted)", body = CursorPage<Record>)))]
 pub async fn list(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    InWorkspace { ctx, ws }: InWorkspace,
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<CursorList<Record>, ApiError> {
     let updated_since = params
@@ -176,7 +175,7 @@ pub async fn list(
     };
     let page = records::list(
         &platform.store,
-        &caller.ctx,
+        &ctx,
         &ws,
         &query,
         params.cursor.as_deref(),
@@ -192,13 +191,12 @@ pub async fn list(
 #[utoipa::path(post, path = "/v1/records", tag = "records", request_body = CreateBody, responses((status = 201, description = "The record, with its first causal token (also as ETag)", body = Record)))]
 pub async fn create(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    InWorkspace { ctx, ws }: InWorkspace,
     JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<Response, ApiError> {
     idempotent(
         |record: Record| with_etag(&record, Created(record.clone())),
-        records::create(&platform.store, &caller.ctx, &ws, body.into_new()?),
+        records::create(&platform.store, &ctx, &ws, body.into_new()?),
     )
     .await
 }
@@ -206,19 +204,17 @@ pub async fn create(
 #[utoipa::path(get, path = "/v1/records/{id}", tag = "records", params(("id" = String, Path, description = "The record id, `rec_…`")), responses((status = 200, description = "The record (a tombstone has deleted: true)", body = Record)))]
 pub async fn get(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    InWorkspace { ctx, ws }: InWorkspace,
     IdPath(id): IdPath<RecordId>,
 ) -> Result<Response, ApiError> {
-    let record = records::get(&platform.store, &caller.ctx, &ws, &id).await?;
+    let record = records::get(&platform.store, &ctx, &ws, &id).await?;
     Ok(with_etag(&record, Json(record.clone())))
 }
 
 #[utoipa::path(patch, path = "/v1/records/{id}", tag = "records", params(("id" = String, Path, description = "The record id, `rec_…`"), ("If-Match" = Option<String>, Header, description = "The record's current causal token, if not in the body")), request_body = UpdateBody, responses((status = 200, description = "The record after the change, with a new causal token", body = Record), (status = 428, description = "No causal token was sent", body = relinx_http::openapi::PlatformError)))]
 pub async fn update(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    InWorkspace { ctx, ws }: InWorkspace,
     IdPath(id): IdPath<RecordId>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<UpdateBody>,
@@ -227,7 +223,7 @@ pub async fn update(
     let causal = causal.or_else(|| if_match(&headers));
     let record = records::edit(
         &platform.store,
-        &caller.ctx,
+        &ctx,
         &ws,
         &id,
         causal.as_deref(),
@@ -240,8 +236,7 @@ pub async fn update(
 #[utoipa::path(delete, path = "/v1/records/{id}", tag = "records", params(("id" = String, Path, description = "The record id, `rec_…`"), ("If-Match" = Option<String>, Header, description = "Optional: the record's current causal token, if not in the body; when sent, a stale one is refused")), request_body(content = DeleteBody, description = "Optional: the causal token, if not sent as If-Match. Without one the record is deleted as it is (seed 002's `curl -X DELETE`)"), responses((status = 200, description = "The tombstone: kept for the retention period and replicated through the change feed", body = Record), (status = 409, description = "The causal token sent is stale: the record as it now is, in `current`", body = relinx_http::openapi::PlatformError)))]
 pub async fn delete(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    InWorkspace { ctx, ws }: InWorkspace,
     IdPath(id): IdPath<RecordId>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<DeleteBody>,
@@ -249,7 +244,7 @@ pub async fn delete(
     let causal = body.causal.or_else(|| if_match(&headers));
     let record = records::edit(
         &platform.store,
-        &caller.ctx,
+        &ctx,
         &ws,
         &id,
         causal.as_deref(),
@@ -262,13 +257,12 @@ pub async fn delete(
 #[utoipa::path(get, path = "/v1/records/changes", tag = "records", params(ChangesParams), responses((status = 200, description = "Every create, update and delete after `since`, in the order of the writes (tombstones included); continue with next_cursor", body = ChangePage), (status = 410, description = "`since` is older than the tombstone retention: resync from a full list", body = relinx_http::openapi::PlatformError)))]
 pub async fn changes(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    InWorkspace { ctx, ws }: InWorkspace,
     QueryParams(params): QueryParams<ChangesParams>,
 ) -> Result<Json<ChangePage>, ApiError> {
     let page = records::changes(
         &platform.store,
-        &caller.ctx,
+        &ctx,
         &ws,
         params.since.as_deref(),
         page_limit(params.limit)?,
@@ -418,8 +412,7 @@ fn error_of(err: relinx_ddb::StoreError) -> (BatchError, Option<Value>) {
 #[utoipa::path(post, path = "/v1/records/batch", tag = "records", request_body = BatchBody, responses((status = 200, description = "One verdict per operation, in the order sent", body = BatchResults)))]
 pub async fn batch(
     State(platform): State<Arc<Platform>>,
-    caller: Caller,
-    CurrentWorkspace(ws): CurrentWorkspace,
+    InWorkspace { ctx, ws }: InWorkspace,
     JsonBody(body): JsonBody<BatchBody>,
 ) -> Result<Json<BatchResults>, ApiError> {
     let operations = body
@@ -428,7 +421,7 @@ pub async fn batch(
         .enumerate()
         .map(|(i, raw)| parse_operation(i, raw))
         .collect();
-    let verdicts = uploads::apply(&platform.store, &caller.ctx, &ws, operations).await?;
+    let verdicts = uploads::apply(&platform.store, &ctx, &ws, operations).await?;
     let results = verdicts
         .into_iter()
         .map(|(op_id, verdict)| match verdict {

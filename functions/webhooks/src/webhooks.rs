@@ -74,14 +74,11 @@ pub async fn list(
     caller: Caller,
     QueryParams(params): QueryParams<CursorParams>,
 ) -> Result<CursorList<Webhook>, ApiError> {
-    Ok(endpoints::list(
-        &platform.store,
-        &caller.ctx,
-        params.cursor.as_deref(),
-        params.limit()?,
+    Ok(
+        endpoints::list(&platform.store, &caller.ctx, &params.page()?)
+            .await?
+            .into(),
     )
-    .await?
-    .into())
 }
 
 #[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = CreateBody, responses((status = 201, description = "The endpoint and its signing secret (shown this once)", body = WithSecret)))]

@@ -12,7 +12,7 @@ use relinx_ddb::tx::{Cond, OnFail, Tx};
 use relinx_ddb::versioned::{self, Changed};
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
-    Context, EventName, Permission, Resource, ResourceRef, Timestamp, ValidationError,
+    Context, EventName, EventSubject, Permission, Resource, Timestamp, ValidationError,
 };
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -33,12 +33,14 @@ fn by_address_sk(address: &str, id: u64) -> String {
     format!("{}{id:012}", by_address_prefix(address))
 }
 
-fn resource(id: u64) -> ResourceRef {
-    ResourceRef::new("activity", id.to_string())
-}
-
-fn event_data(activity: &Activity) -> Value {
-    serde_json::to_value(activity.view()).unwrap_or(Value::Null)
+impl EventSubject for Activity {
+    const KIND: &'static str = "activity";
+    fn subject_id(&self) -> String {
+        self.id.to_string()
+    }
+    fn event_data(&self) -> Value {
+        relinx_model::event::data_of(&self.view())
+    }
 }
 
 /// Stages the index items for the addresses `after` names and `before` did not,
@@ -79,8 +81,7 @@ pub async fn save(
     dept: &Department,
     body: &Map<String, Value>,
 ) -> Result<u64, StoreError> {
-    ctx.require(Permission::write(Resource::Activities))?;
-    dept.check_visible(ctx)?;
+    dept.authorize(ctx, Permission::write(Resource::Activities))?;
     let input = ActivityInput::parse(body)?;
     match input.id {
         Some(id) => update(store, ctx, dept, id, &input).await,
@@ -137,15 +138,13 @@ async fn create(
         &[],
         &activity.addresses(),
     );
-    department::stage_writable(&mut tx, store, ctx, dept);
-    department::stage_event(
+    department::stage_change(
         &mut tx,
         store,
         ctx,
         dept,
         EventName::ActivitySaved,
-        resource(activity.id),
-        event_data(&activity),
+        &activity,
     );
     tx.answer(store, &activity.id);
     tx.commit(store).await?;
@@ -170,15 +169,13 @@ async fn update(
             activity.check()?;
             activity.dt_modified = Timestamp::now();
             stage_addresses(&mut tx, store, dept, id, &before, &activity.addresses());
-            department::stage_writable(&mut tx, store, ctx, dept);
-            department::stage_event(
+            department::stage_change(
                 &mut tx,
                 store,
                 ctx,
                 dept,
                 EventName::ActivitySaved,
-                resource(id),
-                event_data(&activity),
+                &activity,
             );
             Ok(Changed::put(tx, activity, id))
         },
@@ -193,8 +190,7 @@ pub async fn delete(
     dept: &Department,
     id: u64,
 ) -> Result<(), StoreError> {
-    ctx.require(Permission::write(Resource::Activities))?;
-    dept.check_visible(ctx)?;
+    dept.authorize(ctx, Permission::write(Resource::Activities))?;
     versioned::modify(
         store,
         dept.partition(),
@@ -202,15 +198,13 @@ pub async fn delete(
         || StoreError::NotFound("activity"),
         |activity: Activity, mut tx: Tx| async move {
             stage_addresses(&mut tx, store, dept, id, &activity.addresses(), &[]);
-            department::stage_writable(&mut tx, store, ctx, dept);
-            department::stage_event(
+            department::stage_change(
                 &mut tx,
                 store,
                 ctx,
                 dept,
                 EventName::ActivityDeleted,
-                resource(id),
-                event_data(&activity),
+                &activity,
             );
             Ok(Changed::delete(tx, ()))
         },
@@ -226,8 +220,7 @@ pub async fn list(
     page: u64,
     page_size: u64,
 ) -> Result<Vec<Activity>, StoreError> {
-    ctx.require(Permission::read(Resource::Activities))?;
-    dept.check_visible(ctx)?;
+    dept.authorize(ctx, Permission::read(Resource::Activities))?;
     department::page(store, dept, ck::ACTIVITY, page, page_size).await
 }
 
@@ -250,8 +243,7 @@ pub async fn occurrences(
     to: Option<Timestamp>,
     limit: u16,
 ) -> Result<(Activity, Vec<Occurrence>, bool), StoreError> {
-    ctx.require(Permission::read(Resource::Activities))?;
-    dept.check_visible(ctx)?;
+    dept.authorize(ctx, Permission::read(Resource::Activities))?;
     let activity = read(store, dept, id).await?;
     let from = from.unwrap_or(activity.dt_start);
     let to = to.unwrap_or_else(|| {

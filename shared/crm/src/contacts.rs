@@ -13,7 +13,7 @@ use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
 use relinx_ddb::versioned::{self, Changed};
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
-    Context, EventName, Permission, Resource, ResourceRef, Timestamp, ValidationError,
+    Context, EventName, EventSubject, Permission, Resource, Timestamp, ValidationError,
 };
 use serde_json::{Map, Value};
 
@@ -27,14 +27,16 @@ pub(crate) fn contact_sk(id: u64) -> String {
     format!("{}{id:012}", ck::CONTACT)
 }
 
-fn resource(id: u64) -> ResourceRef {
-    ResourceRef::new("contact", id.to_string())
-}
-
-/// The contact as an event carries it (a JSON object: key order is not kept, so
-/// the definitions' order is not needed).
-fn event_data(contact: &Contact) -> Value {
-    serde_json::to_value(contact.view(&Schema::default())).unwrap_or(Value::Null)
+impl EventSubject for Contact {
+    const KIND: &'static str = "contact";
+    fn subject_id(&self) -> String {
+        self.id.to_string()
+    }
+    /// The contact as it shows (a JSON object: key order is not kept, so the
+    /// definitions' order is not needed).
+    fn event_data(&self) -> Value {
+        relinx_model::event::data_of(&self.view(&Schema::default()))
+    }
 }
 
 /// Allocates the department's next id on `counter` (`contact`, `activity`): one
@@ -105,8 +107,7 @@ pub async fn save(
     dept: &Department,
     body: &Map<String, Value>,
 ) -> Result<u64, StoreError> {
-    ctx.require(Permission::write(Resource::Contacts))?;
-    dept.check_visible(ctx)?;
+    dept.authorize(ctx, Permission::write(Resource::Contacts))?;
     // The id (if any) decides create or update before anything is read.
     let target = match body.get("id") {
         None | Some(Value::Null) => None,
@@ -159,20 +160,11 @@ async fn create(
             Some(Cond::not_exists()),
             OnFail::Internal,
         );
-        department::stage_writable(&mut tx, store, ctx, dept);
         stage_count(&mut tx, store, ctx, 1, limit);
         if input.writes_custom_values() {
             fields::stage_unchanged(&mut tx, store, dept, version);
         }
-        department::stage_event(
-            &mut tx,
-            store,
-            ctx,
-            dept,
-            EventName::ContactSaved,
-            resource(id),
-            event_data(&contact),
-        );
+        department::stage_change(&mut tx, store, ctx, dept, EventName::ContactSaved, &contact);
         tx.answer(store, &id);
         match tx.commit(store).await {
             Ok(()) => return Ok(id),
@@ -218,19 +210,10 @@ async fn update(
             contact.apply(&input);
             contact.check_size()?;
             contact.dt_modified = Timestamp::now();
-            department::stage_writable(&mut tx, store, ctx, dept);
             if input.writes_custom_values() {
                 fields::stage_unchanged(&mut tx, store, dept, version);
             }
-            department::stage_event(
-                &mut tx,
-                store,
-                ctx,
-                dept,
-                EventName::ContactSaved,
-                resource(id),
-                event_data(&contact),
-            );
+            department::stage_change(&mut tx, store, ctx, dept, EventName::ContactSaved, &contact);
             Ok(Changed::put(tx, contact, id))
         },
     )
@@ -245,24 +228,21 @@ pub async fn delete(
     dept: &Department,
     id: u64,
 ) -> Result<(), StoreError> {
-    ctx.require(Permission::write(Resource::Contacts))?;
-    dept.check_visible(ctx)?;
+    dept.authorize(ctx, Permission::write(Resource::Contacts))?;
     versioned::modify(
         store,
         dept.partition(),
         contact_sk(id),
         || StoreError::NotFound("contact"),
         |contact: Contact, mut tx: Tx| async move {
-            department::stage_writable(&mut tx, store, ctx, dept);
             stage_count(&mut tx, store, ctx, -1, None);
-            department::stage_event(
+            department::stage_change(
                 &mut tx,
                 store,
                 ctx,
                 dept,
                 EventName::ContactDeleted,
-                resource(id),
-                event_data(&contact),
+                &contact,
             );
             Ok(Changed::delete(tx, ()))
         },
@@ -280,8 +260,7 @@ pub async fn list(
     page: u64,
     page_size: u64,
 ) -> Result<(Vec<Contact>, Schema), StoreError> {
-    ctx.require(Permission::read(Resource::Contacts))?;
-    dept.check_visible(ctx)?;
+    dept.authorize(ctx, Permission::read(Resource::Contacts))?;
     let contacts = department::page(store, dept, ck::CONTACT, page, page_size).await?;
     let (schema, _) = fields::read(store, dept).await?;
     Ok((contacts, schema))
@@ -303,8 +282,7 @@ pub async fn get(
     dept: &Department,
     id: u64,
 ) -> Result<ContactDetails, StoreError> {
-    ctx.require(Permission::read(Resource::Contacts))?;
-    dept.check_visible(ctx)?;
+    dept.authorize(ctx, Permission::read(Resource::Contacts))?;
     let contact: Contact = store
         .get(dept.partition(), contact_sk(id))
         .await?

@@ -4,7 +4,7 @@
 use relinx_ddb::keys::crm as ck;
 use relinx_ddb::tx::Tx;
 use relinx_ddb::{Store, StoreError};
-use relinx_model::{Context, EventName, OrgId, ResourceRef, WorkspaceId};
+use relinx_model::{Context, EventName, OrgId, Permission, WorkspaceId};
 
 /// The department a request acts on: its org and workspace.
 #[derive(Debug, Clone)]
@@ -26,6 +26,13 @@ impl Department {
         format!("{}{}#{}", ck::PARTITION, self.org, self.workspace)
     }
 
+    /// The caller holds `permission` and sees this department: what every
+    /// operation checks first.
+    pub fn authorize(&self, ctx: &Context, permission: Permission) -> Result<(), StoreError> {
+        ctx.require(permission)?;
+        self.check_visible(ctx)
+    }
+
     /// A credential confined to another workspace sees no department here.
     pub fn check_visible(&self, ctx: &Context) -> Result<(), StoreError> {
         if ctx.org_id == self.org && ctx.sees_workspace(&self.workspace) {
@@ -34,19 +41,6 @@ impl Department {
             Err(StoreError::NotFound("department"))
         }
     }
-}
-
-/// Stages a change's event, in the department's workspace.
-pub fn stage_event(
-    tx: &mut Tx,
-    store: &Store,
-    ctx: &Context,
-    dept: &Department,
-    name: EventName,
-    resource: ResourceRef,
-    data: serde_json::Value,
-) {
-    tx.event(store, ctx, name, Some(&dept.workspace), resource, data);
 }
 
 /// Page `page` (from 1) of `page_size` of the department's items under `prefix`, in
@@ -64,6 +58,20 @@ pub async fn page<T: serde::de::DeserializeOwned>(
     store
         .partition_slice(&dept.partition(), prefix, skip, take)
         .await
+}
+
+/// Stages what every change in a department carries: the workspace's writability
+/// and the change's event about `subject`.
+pub fn stage_change<S: relinx_model::EventSubject>(
+    tx: &mut Tx,
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    name: EventName,
+    subject: &S,
+) {
+    stage_writable(tx, store, ctx, dept);
+    tx.event_about(store, ctx, name, Some(&dept.workspace), subject);
 }
 
 /// Refuses the transaction unless the department's workspace is writable.

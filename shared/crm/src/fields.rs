@@ -8,7 +8,7 @@ use relinx_ddb::keys::crm as ck;
 use relinx_ddb::tx::{Cond, OnFail, Tx};
 use relinx_ddb::versioned::{self, Changed};
 use relinx_ddb::{Store, StoreError};
-use relinx_model::{Context, EventName, Permission, Resource, ResourceRef, ValidationError};
+use relinx_model::{Context, EventName, Permission, Resource, ValidationError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -299,8 +299,7 @@ pub async fn list(
     ctx: &Context,
     dept: &Department,
 ) -> Result<Vec<CustomField>, StoreError> {
-    ctx.require(Permission::read(Resource::Contacts))?;
-    dept.check_visible(ctx)?;
+    dept.authorize(ctx, Permission::read(Resource::Contacts))?;
     Ok(read(store, dept).await?.0.fields)
 }
 
@@ -412,8 +411,7 @@ pub async fn save(
     dept: &Department,
     input: FieldInput,
 ) -> Result<CustomField, StoreError> {
-    ctx.require(Permission::write(Resource::Contacts))?;
-    dept.check_visible(ctx)?;
+    dept.authorize(ctx, Permission::write(Resource::Contacts))?;
     let input = &input;
     let define = || {
         versioned::modify(
@@ -423,8 +421,14 @@ pub async fn save(
             no_definitions,
             |mut schema: Schema, mut tx: Tx| async move {
                 let saved = apply(&mut schema, input)?;
-                department::stage_writable(&mut tx, store, ctx, dept);
-                stage_event(&mut tx, store, ctx, dept, &saved.field);
+                department::stage_change(
+                    &mut tx,
+                    store,
+                    ctx,
+                    dept,
+                    EventName::CustomFieldSaved,
+                    &saved.field,
+                );
                 Ok(Changed::put(tx, schema, saved))
             },
         )
@@ -457,7 +461,14 @@ pub async fn save(
             {
                 *slot = before.clone();
             }
-            stage_event(&mut tx, store, ctx, dept, before);
+            // A compensation, not a change of the caller's: no writability check.
+            tx.event_about(
+                store,
+                ctx,
+                EventName::CustomFieldSaved,
+                Some(&dept.workspace),
+                before,
+            );
             Ok(Changed::put(tx, schema, ()))
         },
     )
@@ -471,16 +482,14 @@ fn no_definitions() -> StoreError {
     StoreError::NotFound(NO_DEFINITIONS)
 }
 
-fn stage_event(tx: &mut Tx, store: &Store, ctx: &Context, dept: &Department, field: &CustomField) {
-    department::stage_event(
-        tx,
-        store,
-        ctx,
-        dept,
-        EventName::CustomFieldSaved,
-        ResourceRef::new("custom_field", field.id),
-        serde_json::to_value(field.view()).unwrap_or(Value::Null),
-    );
+impl relinx_model::EventSubject for CustomField {
+    const KIND: &'static str = "custom_field";
+    fn subject_id(&self) -> String {
+        self.id.to_string()
+    }
+    fn event_data(&self) -> Value {
+        relinx_model::event::data_of(&self.view())
+    }
 }
 
 /// A department's definitions item, empty, made at its first field: a container

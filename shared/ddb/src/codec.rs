@@ -98,6 +98,15 @@ pub fn decode_cursor(cursor: &str, expected_prefix: &str) -> Result<String, Stor
     Ok(sk)
 }
 
+/// Which page of a cursor list to answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    /// A `next_cursor` this list gave; none: the first page.
+    pub cursor: Option<String>,
+    /// At most this many items.
+    pub limit: i32,
+}
+
 /// One page of a cursor list.
 #[derive(Debug, Clone)]
 pub struct Page<T> {

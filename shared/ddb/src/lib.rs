@@ -228,23 +228,24 @@ impl Store {
         }
     }
 
-    /// One page of an org's items whose sort key starts with `prefix`, after
-    /// `cursor`, optionally filtered (`filter` names its own placeholders).
+    /// The page `page` asks for of an org's items whose sort key starts with
+    /// `prefix`, optionally filtered (`filter` names its own placeholders).
     pub async fn org_page<T: serde::de::DeserializeOwned>(
         &self,
         org: &OrgId,
         prefix: &str,
-        cursor: Option<&str>,
-        limit: i32,
+        page: &codec::PageRequest,
         filter: Option<tx::Cond>,
     ) -> Result<codec::Page<T>, StoreError> {
-        let start = cursor
+        let start = page
+            .cursor
+            .as_deref()
             .map(|c| codec::decode_cursor(c, prefix))
             .transpose()?;
         let mut query = self
             .query(Table::Main, keys::org(org))
             .begins_with(prefix)
-            .limit(limit)
+            .limit(page.limit)
             .after(start.map(|sk| codec::key(keys::org(org), sk)));
         if let Some(filter) = filter {
             query = query.filter_where(filter);
@@ -336,14 +337,15 @@ impl Store {
         filter: impl Fn() -> Option<tx::Cond>,
     ) -> Result<Vec<T>, StoreError> {
         let mut all = Vec::new();
-        let mut cursor = None;
+        let mut page = codec::PageRequest {
+            cursor: None,
+            limit: 1000,
+        };
         loop {
-            let page = self
-                .org_page(org, prefix, cursor.as_deref(), 1000, filter())
-                .await?;
-            all.extend(page.items);
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
+            let found = self.org_page(org, prefix, &page, filter()).await?;
+            all.extend(found.items);
+            match found.next_cursor {
+                Some(next) => page.cursor = Some(next),
                 None => return Ok(all),
             }
         }

@@ -254,6 +254,26 @@ impl Tx {
         self
     }
 
+    /// Adds the change's event about `subject` (its resource and data), in
+    /// `workspace` (none: org-wide).
+    pub fn event_about<S: relinx_model::EventSubject>(
+        &mut self,
+        store: &Store,
+        ctx: &Context,
+        name: EventName,
+        workspace: Option<&WorkspaceId>,
+        subject: &S,
+    ) -> &mut Self {
+        self.event(
+            store,
+            ctx,
+            name,
+            workspace,
+            subject.resource(),
+            subject.event_data(),
+        )
+    }
+
     /// Adds the change's event: exactly one per transaction.
     pub fn event(
         &mut self,

@@ -8,6 +8,20 @@ use relinx_model::{Context, WorkspaceId};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
+/// The request's body, whole (at most 1 MiB: larger is a 400 saying so).
+pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::bad_request("BODY_TOO_LARGE", "the request body exceeds 1 MiB")
+        } else {
+            ApiError::bad_request(
+                "INVALID_BODY",
+                format!("the request body could not be read: {rejection}"),
+            )
+        }
+    })
+}
+
 /// A JSON body. Content type is not checked (Relenta's own examples post JSON with
 /// curl's form default); unknown fields, wrong types and malformed JSON are 400s.
 pub struct JsonBody<T>(pub T);
@@ -16,17 +30,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::bad_request("BODY_TOO_LARGE", "the request body exceeds 1 MiB")
-            } else {
-                ApiError::bad_request(
-                    "INVALID_BODY",
-                    format!("the request body could not be read: {rejection}"),
-                )
-            }
-        })?;
-        parse_json(&bytes).map(JsonBody)
+        parse_json(&read_body(req, state).await?).map(JsonBody)
     }
 }
 
@@ -182,6 +186,26 @@ impl FromRequestParts<Arc<Platform>> for CurrentWorkspace {
             .ok_or_else(ApiError::unauthorized)?;
         let id = relinx_identity::workspaces::resolve(&state.store, ctx, None, None).await?;
         Ok(CurrentWorkspace(id))
+    }
+}
+
+/// The caller and the workspace the request acts on, for routes that act in one
+/// (records, Relenta): `InWorkspace { ctx, ws }`.
+pub struct InWorkspace {
+    pub ctx: Context,
+    pub ws: WorkspaceId,
+}
+
+impl FromRequestParts<Arc<Platform>> for InWorkspace {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<Platform>,
+    ) -> Result<Self, Self::Rejection> {
+        let Caller { ctx } = Caller::from_request_parts(parts, state).await?;
+        let CurrentWorkspace(ws) = CurrentWorkspace::from_request_parts(parts, state).await?;
+        Ok(Self { ctx, ws })
     }
 }
 

@@ -18,7 +18,8 @@ pub mod telemetry;
 pub use after_response::AfterResponse;
 pub use error::ApiError;
 pub use extract::{
-    Caller, CurrentWorkspace, IdPath, JsonBody, LinksUrl, PathParam, PublicUrl, QueryParams,
+    Caller, CurrentWorkspace, IdPath, InWorkspace, JsonBody, LinksUrl, PathParam, PublicUrl,
+    QueryParams,
 };
 pub use relinx_config::{Config, ConfigError};
 pub use settings::{Platform, Settings};

@@ -223,8 +223,12 @@ pub struct CursorParams {
 }
 
 impl CursorParams {
-    pub fn limit(&self) -> Result<i32, crate::ApiError> {
-        page_limit(self.limit)
+    /// The page asked for; a `limit` out of range is a 400 naming it.
+    pub fn page(self) -> Result<relinx_ddb::codec::PageRequest, crate::ApiError> {
+        Ok(relinx_ddb::codec::PageRequest {
+            limit: page_limit(self.limit)?,
+            cursor: self.cursor,
+        })
     }
 }
 

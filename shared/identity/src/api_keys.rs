@@ -5,12 +5,12 @@ use crate::authority::{self, Target};
 use crate::state::caches;
 use crate::{keys, roles, workspaces};
 use relinx_auth::{AuthError, PresentedKey, SecretKey};
-use relinx_ddb::codec::{Page, n, s, to_item};
+use relinx_ddb::codec::{Page, PageRequest, n, s, to_item};
 use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
 use relinx_ddb::{Store, StoreError, versioned};
 use relinx_model::{
     Actor, ActorKind, ApiKey, ApiKeyId, Context, EventName, Name, OrgId, Permission, PermissionSet,
-    Resource, ResourceRef, ServiceAccountId, Timestamp, UserId, ValidationError, WorkspaceId,
+    Resource, ServiceAccountId, Timestamp, UserId, ValidationError, WorkspaceId,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -134,13 +134,12 @@ pub async fn create(
         },
         now,
     )?;
-    tx.event(
+    tx.event_about(
         store,
         ctx,
         EventName::ApiKeyCreated,
         workspace_id.as_ref(),
-        resource(&meta.id),
-        event_data(&meta),
+        &meta,
     );
     let created = (meta, secret);
     tx.answer(store, &created);
@@ -264,14 +263,6 @@ pub(crate) async fn owned_by(
         .await
 }
 
-pub(crate) fn resource(id: &ApiKeyId) -> ResourceRef {
-    ResourceRef::new("api_key", id)
-}
-
-pub(crate) fn event_data(key: &ApiKey) -> serde_json::Value {
-    serde_json::to_value(key).unwrap_or(serde_json::Value::Null)
-}
-
 /// A key as it acts (its role capped at its holder's, as lists show it).
 pub async fn get(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKey, StoreError> {
     let mut meta = stored(store, ctx, id).await?;
@@ -297,8 +288,7 @@ async fn stored(store: &Store, ctx: &Context, id: &ApiKeyId) -> Result<ApiKey, S
 pub async fn list(
     store: &Store,
     ctx: &Context,
-    cursor: Option<&str>,
-    limit: i32,
+    page: &PageRequest,
 ) -> Result<Page<ApiKey>, StoreError> {
     ctx.require(Permission::read(Resource::Keys))?;
     let filter = ctx
@@ -306,7 +296,7 @@ pub async fn list(
         .as_ref()
         .map(|scope| Cond::new("workspace_id = :ws").value(":ws", s(scope.to_string())));
     let mut page: Page<ApiKey> = store
-        .org_page(&ctx.org_id, keys::API_KEY_SK_PREFIX, cursor, limit, filter)
+        .org_page(&ctx.org_id, keys::API_KEY_SK_PREFIX, page, filter)
         .await?;
     let org = crate::orgs::get(store, &ctx.org_id).await?;
     for key in &mut page.items {
@@ -380,13 +370,12 @@ pub async fn rotate(
         },
         OnFail::Error(|| StoreError::NotFound("API key")),
     );
-    tx.event(
+    tx.event_about(
         store,
         ctx,
         EventName::ApiKeyRotated,
         meta.workspace_id.as_ref(),
-        resource(id),
-        event_data(&meta),
+        &meta,
     );
     forget_after_commit(&mut tx, store, id);
     let rotated = (meta, secret);
@@ -429,13 +418,12 @@ async fn revoke(store: &Store, ctx: &Context, meta: &ApiKey) -> Result<(), Store
         OnFail::Error(|| StoreError::NotFound("API key")),
     );
     roles::stage_use(&mut tx, store, &ctx.org_id, &meta.role, -1);
-    tx.event(
+    tx.event_about(
         store,
         ctx,
         EventName::ApiKeyDeleted,
         meta.workspace_id.as_ref(),
-        resource(id),
-        event_data(meta),
+        meta,
     );
     forget_after_commit(&mut tx, store, id);
     tx.commit(store).await

@@ -12,14 +12,10 @@ use relinx_ddb::tx::{Cond, OnFail, Tx};
 use relinx_ddb::versioned::{self, Changed};
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
-    Actor, ActorKind, ApiKey, Context, EventName, Name, Permission, Resource, ResourceRef,
-    ServiceAccount, ServiceAccountId, Timestamp, WorkspaceId,
+    Actor, ActorKind, ApiKey, Context, EventName, Name, Permission, Resource, ServiceAccount,
+    ServiceAccountId, Timestamp, WorkspaceId,
 };
 use std::collections::BTreeMap;
-
-fn resource(id: &ServiceAccountId) -> ResourceRef {
-    ResourceRef::new("service_account", id)
-}
 
 const NAME_TAKEN: &str = "a service account with this name already exists in the organization";
 
@@ -77,13 +73,12 @@ pub async fn create(
         OnFail::Conflict("ALREADY_EXISTS", NAME_TAKEN.to_owned()),
     );
     roles::stage_use(&mut tx, store, &ctx.org_id, &account.role, 1);
-    tx.event(
+    tx.event_about(
         store,
         ctx,
         EventName::ServiceAccountCreated,
         workspace_id.as_ref(),
-        resource(&account.id),
-        serde_json::to_value(&account).unwrap_or_default(),
+        &account,
     );
     tx.answer(store, &account);
     tx.commit(store).await?;
@@ -158,13 +153,12 @@ pub async fn delete(
                 ..Default::default()
             }
             .stage(&mut tx, store, &ctx.org_id);
-            tx.event(
+            tx.event_about(
                 store,
                 ctx,
                 EventName::ServiceAccountDeleted,
                 account.workspace_id.as_ref(),
-                resource(id),
-                serde_json::to_value(&account).unwrap_or_default(),
+                &account,
             );
             Ok(Changed::delete(tx, account))
         },
@@ -246,13 +240,12 @@ pub async fn create_key(
         },
         now,
     )?;
-    tx.event(
+    tx.event_about(
         store,
         ctx,
         EventName::ApiKeyCreated,
         account.workspace_id.as_ref(),
-        api_keys::resource(&meta.id),
-        api_keys::event_data(&meta),
+        &meta,
     );
     let created = (meta, secret);
     tx.answer(store, &created);

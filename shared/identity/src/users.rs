@@ -5,13 +5,13 @@ use crate::authority::{self, Target};
 use crate::keys;
 use crate::orgs::{self, OrgEffect};
 use crate::{api_keys, roles};
-use relinx_ddb::codec::{Page, s};
+use relinx_ddb::codec::{Page, PageRequest, s};
 use relinx_ddb::tx::{Cond, OnFail, Tx};
 use relinx_ddb::versioned::{self, Changed};
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
-    BuiltinRole, Context, EventName, OrgId, Patch, Permission, Resource, ResourceRef, Timestamp,
-    User, UserId, UserStatus, ValidationError,
+    BuiltinRole, Context, EventName, OrgId, Patch, Permission, Resource, Timestamp, User, UserId,
+    UserStatus, ValidationError,
 };
 use std::collections::BTreeMap;
 
@@ -65,21 +65,12 @@ pub async fn get(store: &Store, org: &OrgId, user: &UserId) -> Result<User, Stor
         .ok_or(StoreError::NotFound("user"))
 }
 
-fn resource(id: &UserId) -> ResourceRef {
-    ResourceRef::new("user", id)
-}
-
-fn event_data(user: &User) -> serde_json::Value {
-    serde_json::to_value(user).unwrap_or_default()
-}
-
 /// A page of the org's users, optionally only those holding `role`.
 pub async fn list(
     store: &Store,
     ctx: &Context,
     role: Option<&str>,
-    cursor: Option<&str>,
-    limit: i32,
+    page: &PageRequest,
 ) -> Result<Page<User>, StoreError> {
     ctx.require(Permission::read(Resource::Users))?;
     let filter = role.map(|role| {
@@ -88,7 +79,7 @@ pub async fn list(
             .value(":role", s(role))
     });
     store
-        .org_page(&ctx.org_id, keys::USER_SK_PREFIX, cursor, limit, filter)
+        .org_page(&ctx.org_id, keys::USER_SK_PREFIX, page, filter)
         .await
 }
 
@@ -149,6 +140,28 @@ pub struct UserPatch {
     pub status: Option<UserStatus>,
 }
 
+/// Changes member `id` of the caller's org as `change` says (read, changed and
+/// written back under its version: `versioned::modify`).
+async fn modify_member<R, F, Fut>(
+    store: &Store,
+    ctx: &Context,
+    id: &UserId,
+    change: F,
+) -> Result<R, StoreError>
+where
+    F: FnMut(User, Tx) -> Fut,
+    Fut: std::future::Future<Output = Result<Changed<User, R>, StoreError>>,
+{
+    versioned::modify(
+        store,
+        keys::org(&ctx.org_id),
+        keys::user_sk(id),
+        || StoreError::NotFound("user"),
+        change,
+    )
+    .await
+}
+
 /// Changes a member's name, role or status. A role change caps the member's keys at
 /// the new role (at use, through the org's `holder_roles`) and refuses their older
 /// tokens; disabling refuses every credential of
@@ -162,68 +175,55 @@ pub async fn update(
     ctx.require(Permission::write(Resource::Users))?;
     ctx.require_org_wide("change members")?;
     let patch = &patch;
-    let change = versioned::modify(
-        store,
-        keys::org(&ctx.org_id),
-        keys::user_sk(id),
-        || StoreError::NotFound("user"),
-        |current: User, mut tx: Tx| async move {
-            require_over(store, ctx, &current).await?;
-            let mut next = current.clone();
-            patch
-                .name
-                .clone()
-                .map(|n| n.trim().to_owned())
-                .apply_to(&mut next.name);
-            next.name = next.name.filter(|n| !n.is_empty());
-            let mut role_deltas: BTreeMap<String, i64> = BTreeMap::new();
-            let mut new_permissions = None;
-            if let Some(role) = patch.role.clone().filter(|r| *r != current.role) {
-                new_permissions = Some(roles::grantable(store, ctx, "role", &role).await?);
-                *role_deltas.entry(current.role.clone()).or_default() -= 1;
-                *role_deltas.entry(role.clone()).or_default() += 1;
-                next.role = role;
+    let change = modify_member(store, ctx, id, |current: User, mut tx: Tx| async move {
+        require_over(store, ctx, &current).await?;
+        let mut next = current.clone();
+        patch
+            .name
+            .clone()
+            .map(|n| n.trim().to_owned())
+            .apply_to(&mut next.name);
+        next.name = next.name.filter(|n| !n.is_empty());
+        let mut role_deltas: BTreeMap<String, i64> = BTreeMap::new();
+        let mut new_permissions = None;
+        if let Some(role) = patch.role.clone().filter(|r| *r != current.role) {
+            new_permissions = Some(roles::grantable(store, ctx, "role", &role).await?);
+            *role_deltas.entry(current.role.clone()).or_default() -= 1;
+            *role_deltas.entry(role.clone()).or_default() += 1;
+            next.role = role;
+        }
+        if let Some(status) = patch.status {
+            if status == UserStatus::Invited || current.status == UserStatus::Invited {
+                return Err(StoreError::Invalid(ValidationError::new(
+                    "status",
+                    "must be active or disabled, and an invited member becomes active by accepting the invite",
+                )));
             }
-            if let Some(status) = patch.status {
-                if status == UserStatus::Invited || current.status == UserStatus::Invited {
-                    return Err(StoreError::Invalid(ValidationError::new(
-                        "status",
-                        "must be active or disabled, and an invited member becomes active by accepting the invite",
-                    )));
-                }
-                next.status = status;
-            }
-            let now = Timestamp::now();
-            let effect = OrgEffect {
-                owners: i64::from(is_active_owner(&next.role, next.status))
-                    - i64::from(is_active_owner(&current.role, current.status)),
-                disable: (next.status != current.status)
-                    .then(|| (id.to_string(), next.status == UserStatus::Disabled)),
-                revoke_tokens: new_permissions
-                    .is_some()
-                    .then(|| (id.to_string(), now.unix_millis() + 1)),
-                // Their keys act with no more than the new role from now on: one
-                // write however many keys they minted (their items keep the role
-                // they were made with).
-                holder_role: new_permissions
-                    .is_some()
-                    .then(|| (id.to_string(), Some(next.role.clone()))),
-            };
-            for (role, delta) in role_deltas {
-                roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
-            }
-            effect.stage(&mut tx, store, &ctx.org_id);
-            tx.event(
-                store,
-                ctx,
-                EventName::UserUpdated,
-                None,
-                resource(id),
-                event_data(&next),
-            );
-            Ok(Changed::put(tx, next.clone(), next))
-        },
-    );
+            next.status = status;
+        }
+        let now = Timestamp::now();
+        let effect = OrgEffect {
+            owners: i64::from(is_active_owner(&next.role, next.status))
+                - i64::from(is_active_owner(&current.role, current.status)),
+            disable: (next.status != current.status)
+                .then(|| (id.to_string(), next.status == UserStatus::Disabled)),
+            revoke_tokens: new_permissions
+                .is_some()
+                .then(|| (id.to_string(), now.unix_millis() + 1)),
+            // Their keys act with no more than the new role from now on: one
+            // write however many keys they minted (their items keep the role
+            // they were made with).
+            holder_role: new_permissions
+                .is_some()
+                .then(|| (id.to_string(), Some(next.role.clone()))),
+        };
+        for (role, delta) in role_deltas {
+            roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
+        }
+        effect.stage(&mut tx, store, &ctx.org_id);
+        tx.event_about(store, ctx, EventName::UserUpdated, None, &next);
+        Ok(Changed::put(tx, next.clone(), next))
+    });
     if patch.role.is_some() || patch.status.is_some() {
         holding_minting(store, ctx, id, change).await
     } else {
@@ -238,55 +238,41 @@ pub async fn delete(store: &Store, ctx: &Context, id: &UserId) -> Result<User, S
     ctx.require(Permission::write(Resource::Users))?;
     ctx.require_org_wide("delete members")?;
     let main = &store.tables().main;
-    let change = versioned::modify(
-        store,
-        keys::org(&ctx.org_id),
-        keys::user_sk(id),
-        || StoreError::NotFound("user"),
-        |current: User, mut tx: Tx| async move {
-            require_over(store, ctx, &current).await?;
-            let org_pk = keys::org(&ctx.org_id);
-            let mut role_deltas: BTreeMap<String, i64> =
-                BTreeMap::from([(current.role.clone(), -1)]);
+    let change = modify_member(store, ctx, id, |current: User, mut tx: Tx| async move {
+        require_over(store, ctx, &current).await?;
+        let org_pk = keys::org(&ctx.org_id);
+        let mut role_deltas: BTreeMap<String, i64> = BTreeMap::from([(current.role.clone(), -1)]);
+        tx.delete(
+            main,
+            org_pk.clone(),
+            keys::member_email_sk(&current.email),
+            None,
+            OnFail::Internal,
+        );
+        if current.status != UserStatus::Invited {
             tx.delete(
                 main,
-                org_pk.clone(),
-                keys::member_email_sk(&current.email),
-                None,
+                keys::login(&current.email),
+                keys::LOGIN_SK.to_owned(),
+                Some(Cond::new("user_id = :user").value(":user", s(id.to_string()))),
                 OnFail::Internal,
             );
-            if current.status != UserStatus::Invited {
-                tx.delete(
-                    main,
-                    keys::login(&current.email),
-                    keys::LOGIN_SK.to_owned(),
-                    Some(Cond::new("user_id = :user").value(":user", s(id.to_string()))),
-                    OnFail::Internal,
-                );
-            }
-            let owned = api_keys::owned_by(store, &ctx.org_id, id.as_str()).await?;
-            api_keys::stage_revoke_all(&mut tx, store, &ctx.org_id, &owned, &mut role_deltas)?;
-            for (role, delta) in role_deltas {
-                roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
-            }
-            OrgEffect {
-                owners: -i64::from(is_active_owner(&current.role, current.status)),
-                disable: None,
-                revoke_tokens: Some((id.to_string(), Timestamp::now().unix_millis() + 1)),
-                holder_role: Some((id.to_string(), None)),
-            }
-            .stage(&mut tx, store, &ctx.org_id);
-            tx.event(
-                store,
-                ctx,
-                EventName::UserDeleted,
-                None,
-                resource(id),
-                event_data(&current),
-            );
-            Ok(Changed::delete(tx, current))
-        },
-    );
+        }
+        let owned = api_keys::owned_by(store, &ctx.org_id, id.as_str()).await?;
+        api_keys::stage_revoke_all(&mut tx, store, &ctx.org_id, &owned, &mut role_deltas)?;
+        for (role, delta) in role_deltas {
+            roles::stage_use(&mut tx, store, &ctx.org_id, &role, delta);
+        }
+        OrgEffect {
+            owners: -i64::from(is_active_owner(&current.role, current.status)),
+            disable: None,
+            revoke_tokens: Some((id.to_string(), Timestamp::now().unix_millis() + 1)),
+            holder_role: Some((id.to_string(), None)),
+        }
+        .stage(&mut tx, store, &ctx.org_id);
+        tx.event_about(store, ctx, EventName::UserDeleted, None, &current);
+        Ok(Changed::delete(tx, current))
+    });
     holding_minting(store, ctx, id, async {
         // The last owner stays (409 below); say so before revoking any of their keys.
         let current = get(store, &ctx.org_id, id).await?;

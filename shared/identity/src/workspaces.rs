@@ -4,13 +4,13 @@
 use crate::keys;
 use crate::orgs;
 use crate::state::caches;
-use relinx_ddb::codec::{Item, Page, get_s, key, s, to_item};
+use relinx_ddb::codec::{Item, Page, PageRequest, get_s, key, s, to_item};
 use relinx_ddb::tx::{Cond, OnFail, Tx};
 use relinx_ddb::versioned::{self, Changed};
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
-    Context, EventName, Name, OrgId, Patch, Permission, Resource, ResourceRef, Timestamp,
-    ValidationError, Workspace, WorkspaceId,
+    Context, EventName, Name, OrgId, Patch, Permission, Resource, Timestamp, ValidationError,
+    Workspace, WorkspaceId,
 };
 use std::sync::Arc;
 
@@ -118,26 +118,11 @@ pub async fn create(
     };
     let mut tx = Tx::new();
     stage_create(&mut tx, store, &ctx.org_id, &ws)?;
-    tx.event(
-        store,
-        ctx,
-        EventName::WorkspaceCreated,
-        Some(&ws.id),
-        resource(&ws.id),
-        event_data(&ws),
-    );
+    tx.event_about(store, ctx, EventName::WorkspaceCreated, Some(&ws.id), &ws);
     forget_directory_after_commit(&mut tx, store, &ctx.org_id);
     tx.answer(store, &ws);
     tx.commit(store).await?;
     Ok(ws)
-}
-
-fn resource(id: &WorkspaceId) -> ResourceRef {
-    ResourceRef::new("workspace", id)
-}
-
-fn event_data(ws: &Workspace) -> serde_json::Value {
-    serde_json::to_value(ws).unwrap_or(serde_json::Value::Null)
 }
 
 /// One workspace by id; 404 when it is not the caller's.
@@ -211,8 +196,7 @@ pub async fn id_by_name(
 pub async fn list(
     store: &Store,
     ctx: &Context,
-    cursor: Option<&str>,
-    limit: i32,
+    page: &PageRequest,
 ) -> Result<Page<Workspace>, StoreError> {
     ctx.require(Permission::read(Resource::Workspaces))?;
     if let Some(scope) = &ctx.workspace_scope {
@@ -223,7 +207,7 @@ pub async fn list(
         });
     }
     store
-        .org_page(&ctx.org_id, keys::WORKSPACE_SK_PREFIX, cursor, limit, None)
+        .org_page(&ctx.org_id, keys::WORKSPACE_SK_PREFIX, page, None)
         .await
 }
 
@@ -321,14 +305,7 @@ pub async fn update(
                     OnFail::Conflict("ALREADY_EXISTS", NAME_TAKEN.to_owned()),
                 );
             }
-            tx.event(
-                store,
-                ctx,
-                EventName::WorkspaceUpdated,
-                Some(id),
-                resource(id),
-                event_data(&next),
-            );
+            tx.event_about(store, ctx, EventName::WorkspaceUpdated, Some(id), &next);
             forget_directory_after_commit(&mut tx, store, org);
             Ok(Changed::put(tx, next.clone(), next))
         },
@@ -377,14 +354,7 @@ pub async fn delete(
         None,
         OnFail::Internal,
     );
-    tx.event(
-        store,
-        ctx,
-        EventName::WorkspaceDeleted,
-        Some(id),
-        resource(id),
-        event_data(&current),
-    );
+    tx.event_about(store, ctx, EventName::WorkspaceDeleted, Some(id), &current);
     forget_directory_after_commit(&mut tx, store, &ctx.org_id);
     tx.commit(store).await?;
     Ok(current)

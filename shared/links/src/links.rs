@@ -16,7 +16,7 @@ use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
 use relinx_ddb::versioned::{self, Changed};
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
-    Context, EventName, LinkId, OrgId, Patch, Permission, Resource, ResourceRef, Timestamp,
+    Context, EventName, EventSubject, LinkId, OrgId, Patch, Permission, Resource, Timestamp,
     ValidationError,
 };
 
@@ -57,16 +57,18 @@ fn link_sk(id: &LinkId) -> String {
     format!("{}{id}", lk::LINK)
 }
 
+impl EventSubject for Smartlink {
+    const KIND: &'static str = "smartlink";
+    fn subject_id(&self) -> String {
+        self.id.to_string()
+    }
+    fn event_data(&self) -> serde_json::Value {
+        relinx_model::event::data_of(self)
+    }
+}
+
 fn slug_pk(slug: &Slug) -> String {
     format!("{}{}", lk::SLUG, slug.folded())
-}
-
-fn resource(id: &LinkId) -> ResourceRef {
-    ResourceRef::new("smartlink", id)
-}
-
-fn event_data(link: &Smartlink) -> serde_json::Value {
-    serde_json::to_value(link).unwrap_or(serde_json::Value::Null)
 }
 
 fn check_name(name: Option<String>) -> Result<Option<String>, ValidationError> {
@@ -245,13 +247,12 @@ pub async fn create(store: &Store, ctx: &Context, new: NewLink) -> Result<Smartl
         );
         stage_slug(&mut tx, store, &ctx.org_id, &link, &slug);
         stage_count(&mut tx, store, &ctx.org_id, 1, limit);
-        tx.event(
+        tx.event_about(
             store,
             ctx,
             EventName::SmartlinkCreated,
             link.workspace_id.as_ref(),
-            resource(&link.id),
-            event_data(&link),
+            &link,
         );
         tx.answer(store, &link);
         match tx.commit(store).await {
@@ -427,13 +428,12 @@ pub async fn update(
                 None => stage_serving(&mut tx, store, &ctx.org_id, link),
             }
             let shown = link.clone();
-            tx.event(
+            tx.event_about(
                 store,
                 ctx,
                 EventName::SmartlinkUpdated,
                 shown.workspace_id.as_ref(),
-                resource(&shown.id),
-                event_data(&shown),
+                &shown,
             );
             Ok(Changed::put(tx, stored, shown))
         },
@@ -462,13 +462,12 @@ pub async fn delete(store: &Store, ctx: &Context, id: &LinkId) -> Result<(), Sto
             stored.link.updated_at = Timestamp::now();
             stage_count(&mut tx, store, &ctx.org_id, -1, None);
             stage_serving(&mut tx, store, &ctx.org_id, &stored.link);
-            tx.event(
+            tx.event_about(
                 store,
                 ctx,
                 EventName::SmartlinkDeleted,
                 stored.link.workspace_id.as_ref(),
-                resource(&stored.link.id),
-                event_data(&stored.link),
+                &stored.link,
             );
             Ok(Changed::put(tx, stored, ()))
         },

@@ -94,3 +94,43 @@ pub struct ServiceAccount {
     #[serde(default)]
     pub last_sync_at: Option<Timestamp>,
 }
+
+impl crate::EventSubject for Workspace {
+    const KIND: &'static str = "workspace";
+    fn subject_id(&self) -> String {
+        self.id.to_string()
+    }
+    fn event_data(&self) -> serde_json::Value {
+        crate::event::data_of(self)
+    }
+}
+
+impl crate::EventSubject for User {
+    const KIND: &'static str = "user";
+    fn subject_id(&self) -> String {
+        self.id.to_string()
+    }
+    fn event_data(&self) -> serde_json::Value {
+        crate::event::data_of(self)
+    }
+}
+
+impl crate::EventSubject for ApiKey {
+    const KIND: &'static str = "api_key";
+    fn subject_id(&self) -> String {
+        self.id.to_string()
+    }
+    fn event_data(&self) -> serde_json::Value {
+        crate::event::data_of(self)
+    }
+}
+
+impl crate::EventSubject for ServiceAccount {
+    const KIND: &'static str = "service_account";
+    fn subject_id(&self) -> String {
+        self.id.to_string()
+    }
+    fn event_data(&self) -> serde_json::Value {
+        crate::event::data_of(self)
+    }
+}

@@ -40,6 +40,30 @@ impl ResourceRef {
     }
 }
 
+/// What an event can be about: an entity names its `resource` and the `data` an
+/// event carries of it once, here, and every change to it stages its event with
+/// `relinx_ddb::tx::Tx::event_about`.
+pub trait EventSubject {
+    /// `resource.type`: `webhook`, `smartlink`, `contact`, …
+    const KIND: &'static str;
+
+    /// `resource.id`.
+    fn subject_id(&self) -> String;
+
+    /// `data`: what the log and subscribers see of it (what the API shows).
+    fn event_data(&self) -> serde_json::Value;
+
+    fn resource(&self) -> ResourceRef {
+        ResourceRef::new(Self::KIND, self.subject_id())
+    }
+}
+
+/// `value` as an event's `data`: its JSON as the API shows it.
+pub fn data_of<T: Serialize>(value: &T) -> serde_json::Value {
+    // Only maps with non-string keys fail to serialize, and no entity has one.
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
 macro_rules! event_names {
     ($($variant:ident = $name:literal => $description:literal),+ $(,)?) => {
         /// Every event the platform writes, by its API.md name.

@@ -16,7 +16,7 @@ pub mod values;
 pub use caller::{Context, Credential, Denied, OutsideScope};
 pub use entities::{ApiKey, Org, Role, ServiceAccount, User, UserStatus, Workspace};
 pub use error::ValidationError;
-pub use event::{Actor, ActorKind, Event, EventName, ResourceRef};
+pub use event::{Actor, ActorKind, Event, EventName, EventSubject, ResourceRef};
 pub use ids::PathId;
 pub use ids::{
     ApiKeyId, EventId, JobId, LinkId, OrgId, RecordId, ServiceAccountId, UserId, WebhookId,

@@ -136,7 +136,17 @@ impl Record {
     }
 
     pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        relinx_model::event::data_of(self)
+    }
+}
+
+impl relinx_model::EventSubject for Record {
+    const KIND: &'static str = "record";
+    fn subject_id(&self) -> String {
+        self.id.to_string()
+    }
+    fn event_data(&self) -> Value {
+        self.to_json()
     }
 }
 

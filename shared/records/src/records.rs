@@ -22,8 +22,8 @@ use relinx_ddb::versioned::{self, Changed};
 use relinx_ddb::{Compare, Store, StoreError, Table};
 use relinx_identity::workspaces;
 use relinx_model::{
-    Context, EventName, Permission, RecordId, Resource, ResourceRef, Timestamp, ValidationError,
-    WorkspaceId,
+    Context, EventName, EventSubject, Permission, RecordId, Resource, ResourceRef, Timestamp,
+    ValidationError, WorkspaceId,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -150,12 +150,11 @@ pub struct RecordPage {
     pub next_cursor: Option<String>,
 }
 
-fn resource(id: &RecordId) -> ResourceRef {
-    ResourceRef::new("record", id.as_str())
-}
-
 /// The workspace the caller addresses must be one it sees (its scope, if any).
-fn visible(ctx: &Context, ws: &WorkspaceId) -> Result<(), StoreError> {
+/// The caller holds `permission` and sees workspace `ws` (another's is a 404):
+/// what every records operation checks first.
+fn authorize(ctx: &Context, ws: &WorkspaceId, permission: Permission) -> Result<(), StoreError> {
+    ctx.require(permission)?;
     if ctx.sees_workspace(ws) {
         Ok(())
     } else {
@@ -225,8 +224,7 @@ pub(crate) async fn stage_create(
     ws: &WorkspaceId,
     new: NewRecord,
 ) -> Result<Record, StoreError> {
-    ctx.require(Permission::write(Resource::Records))?;
-    visible(ctx, ws)?;
+    authorize(ctx, ws, Permission::write(Resource::Records))?;
     let policies = policies::compiled(store, &ctx.org_id).await?;
     let now = Timestamp::now();
     let mut record = Record {
@@ -267,14 +265,7 @@ pub(crate) async fn stage_create(
             record: record.clone(),
         },
     )?;
-    tx.event(
-        store,
-        ctx,
-        EventName::RecordCreated,
-        Some(ws),
-        resource(&record.id),
-        record.to_json(),
-    );
+    tx.event_about(store, ctx, EventName::RecordCreated, Some(ws), &record);
     Ok(record)
 }
 
@@ -301,8 +292,7 @@ pub async fn get(
     ws: &WorkspaceId,
     id: &RecordId,
 ) -> Result<Record, StoreError> {
-    ctx.require(Permission::read(Resource::Records))?;
-    visible(ctx, ws)?;
+    authorize(ctx, ws, Permission::read(Resource::Records))?;
     store
         .get::<Stored>(records_pk(&ctx.org_id, ws), id.to_string())
         .await?
@@ -346,8 +336,7 @@ pub(crate) async fn edit_marking(
     edit: Edit,
     op: Option<&crate::batch::OpKey>,
 ) -> Result<Record, StoreError> {
-    ctx.require(Permission::write(Resource::Records))?;
-    visible(ctx, ws)?;
+    authorize(ctx, ws, Permission::write(Resource::Records))?;
     let expected = expected.map(str::trim).filter(|c| !c.is_empty());
     if expected.is_none() && matches!(edit, Edit::Patch(_)) {
         return Err(causal_required());
@@ -405,14 +394,7 @@ pub(crate) async fn edit_marking(
                     record: next.clone(),
                 },
             )?;
-            tx.event(
-                store,
-                ctx,
-                event,
-                Some(ws),
-                resource(&next.id),
-                next.to_json(),
-            );
+            tx.event_about(store, ctx, event, Some(ws), &next);
             if let Some(op) = op {
                 crate::batch::stage_applied(&mut tx, store, op, &next)?;
             }
@@ -446,7 +428,7 @@ async fn record_conflict(
         ctx,
         EventName::RecordConflict,
         Some(ws),
-        resource(id),
+        ResourceRef::new(Record::KIND, id.as_str()),
         serde_json::json!({ "causal_sent": sent, "current": current }),
     );
     if let Err(err) = tx.commit(store).await {
@@ -468,8 +450,7 @@ pub async fn list(
     cursor_text: Option<&str>,
     limit: i32,
 ) -> Result<RecordPage, StoreError> {
-    ctx.require(Permission::read(Resource::Records))?;
-    visible(ctx, ws)?;
+    authorize(ctx, ws, Permission::read(Resource::Records))?;
     let org = &ctx.org_id;
     let fingerprint = query.fingerprint();
     let mut start = cursor_text
@@ -566,8 +547,7 @@ pub async fn changes(
     since: Option<&str>,
     limit: i32,
 ) -> Result<ChangePage, StoreError> {
-    ctx.require(Permission::read(Resource::Records))?;
-    visible(ctx, ws)?;
+    authorize(ctx, ws, Permission::read(Resource::Records))?;
     let org = &ctx.org_id;
     let settings = state(store).settings();
     let now_ms = u64::try_from(Timestamp::now().unix_millis()).unwrap_or(0);

@@ -6,13 +6,13 @@
 use crate::signing::Secret;
 use crate::target::{self, TargetPolicy};
 use relinx_auth::Sealer;
-use relinx_ddb::codec::{Page, to_item};
+use relinx_ddb::codec::{Page, PageRequest, to_item};
 use relinx_ddb::keys::{self, webhooks::ENDPOINT};
 use relinx_ddb::tx::{Cond, OnFail, Tx};
 use relinx_ddb::versioned::{self, Changed};
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
-    Context, EventName, Patch, Permission, Resource, ResourceRef, Timestamp, ValidationError,
+    Context, EventName, EventSubject, Patch, Permission, Resource, Timestamp, ValidationError,
     WebhookId, WorkspaceId,
 };
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,16 @@ use utoipa::ToSchema;
 pub const ROTATION_OVERLAP_SECONDS: i64 = 24 * 3600;
 /// How long an endpoint may fail every delivery before it is disabled.
 pub use relinx_config::DISABLE_AFTER;
+
+impl EventSubject for Webhook {
+    const KIND: &'static str = "webhook";
+    fn subject_id(&self) -> String {
+        self.id.to_string()
+    }
+    fn event_data(&self) -> serde_json::Value {
+        relinx_model::event::data_of(self)
+    }
+}
 /// Most event names one endpoint subscribes to.
 const MAX_EVENTS: usize = 100;
 const MAX_DESCRIPTION_CHARS: usize = 500;
@@ -143,14 +153,6 @@ fn sk(id: &WebhookId) -> String {
     format!("{ENDPOINT}{id}")
 }
 
-fn resource(id: &WebhookId) -> ResourceRef {
-    ResourceRef::new("webhook", id)
-}
-
-fn event_data(webhook: &Webhook) -> serde_json::Value {
-    serde_json::to_value(webhook).unwrap_or_default()
-}
-
 /// Event names checked against the typed list (or `*`), deduplicated and sorted.
 pub fn check_events(raw: Vec<String>) -> Result<Vec<String>, StoreError> {
     if raw.is_empty() || raw.len() > MAX_EVENTS {
@@ -232,13 +234,12 @@ pub async fn create(
         Some(Cond::not_exists()),
         OnFail::Internal,
     );
-    tx.event(
+    tx.event_about(
         store,
         ctx,
         EventName::WebhookCreated,
         webhook.workspace_id.as_ref(),
-        resource(&webhook.id),
-        event_data(&webhook),
+        &webhook,
     );
     let created = (webhook, secret.expose());
     tx.answer(store, &created);
@@ -316,17 +317,14 @@ pub async fn get(store: &Store, ctx: &Context, id: &WebhookId) -> Result<Webhook
 pub async fn list(
     store: &Store,
     ctx: &Context,
-    cursor: Option<&str>,
-    limit: i32,
+    page: &PageRequest,
 ) -> Result<Page<Webhook>, StoreError> {
     ctx.require(Permission::read(Resource::Webhooks))?;
     let filter = ctx
         .workspace_scope
         .as_ref()
         .map(|ws| Cond::new("workspace_id = :ws").value(":ws", relinx_ddb::codec::s(ws.as_str())));
-    let page: Page<WebhookRecord> = store
-        .org_page(&ctx.org_id, ENDPOINT, cursor, limit, filter)
-        .await?;
+    let page: Page<WebhookRecord> = store.org_page(&ctx.org_id, ENDPOINT, page, filter).await?;
     Ok(Page {
         items: page.items.into_iter().map(|r| r.webhook).collect(),
         next_cursor: page.next_cursor,
@@ -401,13 +399,12 @@ pub async fn update(
             }
             webhook.updated_at = Timestamp::now();
             let shown = webhook.clone();
-            tx.event(
+            tx.event_about(
                 store,
                 ctx,
                 EventName::WebhookUpdated,
                 shown.workspace_id.as_ref(),
-                resource(&shown.id),
-                event_data(&shown),
+                &shown,
             );
             Ok(Changed::put(tx, record, shown))
         },
@@ -429,13 +426,12 @@ pub async fn delete(store: &Store, ctx: &Context, id: &WebhookId) -> Result<(), 
         Some(Cond::exists()),
         OnFail::Error(|| StoreError::NotFound("webhook")),
     );
-    tx.event(
+    tx.event_about(
         store,
         ctx,
         EventName::WebhookDeleted,
         record.webhook.workspace_id.as_ref(),
-        resource(id),
-        event_data(&record.webhook),
+        &record.webhook,
     );
     tx.commit(store).await?;
     forget(store, &ctx.org_id, id);
@@ -483,7 +479,7 @@ pub async fn rotate_secret(
                 ctx,
                 EventName::WebhookUpdated,
                 shown.workspace_id.as_ref(),
-                resource(&shown.id),
+                shown.resource(),
                 serde_json::json!({ "id": shown.id, "secret_rotated": true }),
             );
             Ok(Changed::put(tx, record, shown))
@@ -509,7 +505,7 @@ pub async fn send_test(
         ctx,
         EventName::WebhookTest,
         record.webhook.workspace_id.as_ref(),
-        resource(id),
+        record.webhook.resource(),
         serde_json::json!({
             "endpoint_id": id,
             "message": "a test event from relinx: your endpoint receives and verifies our webhooks",
@@ -615,7 +611,7 @@ async fn disable_failing(
             }
             webhook.enabled = false;
             webhook.updated_at = Timestamp::now();
-            let mut data = event_data(webhook);
+            let mut data = webhook.event_data();
             if let Some(fields) = data.as_object_mut() {
                 fields.insert(
                     "reason".into(),
@@ -629,7 +625,7 @@ async fn disable_failing(
                 platform,
                 EventName::WebhookDisabled,
                 webhook.workspace_id.as_ref(),
-                resource(id),
+                webhook.resource(),
                 data,
             );
             Ok(Changed::put(tx, record, ()))

@@ -135,6 +135,15 @@ pub fn attach(store: &Store, queue: DeliveryQueue) {
     let _ = slot(store).0.set(queue);
 }
 
+/// Attaches the delivery queue the store's configuration names, if it names one:
+/// what a function that revives jobs does at start, so a revived job's wake-up goes
+/// straight to the queue.
+pub async fn attach_configured(store: &Store) {
+    if let Some(queue) = DeliveryQueue::from_config(store.config()).await {
+        attach(store, queue);
+    }
+}
+
 /// The queue attached to `store`; `None` where there is none (the sweep then sends
 /// revived jobs on its next run).
 pub fn attached(store: &Store) -> Option<DeliveryQueue> {
