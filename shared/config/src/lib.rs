@@ -179,6 +179,10 @@ pub struct WebhookSettings {
     /// `RELINX_WEBHOOK_DISABLE_AFTER` (default 5 days): how long an endpoint may fail
     /// without a success before it is disabled.
     pub disable_after: Duration,
+    /// `RELINX_DELIVERY_RETENTION_DAYS` (default 30): how long delivery attempts,
+    /// and delivered and skipped jobs, are kept (DynamoDB TTL); dead jobs stay until
+    /// retried.
+    pub delivery_retention: Duration,
 }
 
 /// The retry ladder when `RELINX_RETRY_SCHEDULE` does not say otherwise.
@@ -192,6 +196,7 @@ impl Default for WebhookSettings {
             delivery_queue_url: None,
             retry_schedule: parse::schedule(DEFAULT_RETRY_SCHEDULE).unwrap_or_default(),
             disable_after: DISABLE_AFTER,
+            delivery_retention: Duration::from_secs(30 * 86_400),
         }
     }
 }
@@ -324,6 +329,11 @@ impl Config {
                 disable_after: vars
                     .parsed("RELINX_WEBHOOK_DISABLE_AFTER", parse::duration)
                     .unwrap_or(defaults.webhooks.disable_after),
+                delivery_retention: vars
+                    .number("RELINX_DELIVERY_RETENTION_DAYS", 1..=3650, "whole days")
+                    .map_or(defaults.webhooks.delivery_retention, |days| {
+                        Duration::from_secs(days * 86_400)
+                    }),
             },
             log_filter: vars
                 .parsed("RUST_LOG", |raw| {

@@ -52,6 +52,7 @@ fn every_variable_is_read() {
         ("DELIVERY_QUEUE_URL", "http://127.0.0.1:5000/123/q"),
         ("RELINX_RETRY_SCHEDULE", "1s,2m"),
         ("RELINX_WEBHOOK_DISABLE_AFTER", "2h"),
+        ("RELINX_DELIVERY_RETENTION_DAYS", "2"),
         ("RUST_LOG", "warn,relinx_ddb=debug"),
     ])
     .unwrap();
@@ -89,6 +90,10 @@ fn every_variable_is_read() {
         [Duration::from_secs(1), Duration::from_secs(120)]
     );
     assert_eq!(config.webhooks.disable_after, Duration::from_secs(7200));
+    assert_eq!(
+        config.webhooks.delivery_retention,
+        Duration::from_secs(2 * 86_400)
+    );
 }
 
 #[test]
@@ -165,5 +170,5 @@ fn every_variable_is_listed() {
     ] {
         assert!(names.iter().any(|n| n == name), "{name} not in {names:?}");
     }
-    assert_eq!(names.len(), 28, "{names:?}");
+    assert_eq!(names.len(), 29, "{names:?}");
 }

@@ -319,6 +319,14 @@ fn attempt_sk(endpoint: &WebhookId, at: &ulid::Ulid) -> String {
     format!("{}{endpoint}#{at}", wk::ATTEMPT)
 }
 
+/// When what is kept for the delivery retention from `now` expires (DynamoDB TTL:
+/// epoch seconds).
+fn expiry(store: &Store, now: Timestamp) -> i64 {
+    let retention = store.config().webhooks.delivery_retention;
+    now.plus_seconds(i64::try_from(retention.as_secs()).unwrap_or(i64::MAX / 4))
+        .unix()
+}
+
 /// Records the attempt, and the job's next state on the condition that the lease is
 /// still ours.
 async fn finish(
@@ -346,6 +354,9 @@ async fn finish(
         "last_attempt_at = :at",
     ];
     let mut remove = vec!["lease_until", "lease_token"];
+    // Delivered and skipped jobs, and every attempt, go with the delivery
+    // retention; a job that may still be sent (retrying, dead) stays.
+    let expires = expiry(store, now);
     let mut update = Cond::new("")
         .name("#status", "status")
         .value(":status", s(status.as_str()))
@@ -372,6 +383,13 @@ async fn finish(
         }
         None => remove.push("last_error"),
     }
+    if matches!(next, Finish::Delivered | Finish::Skipped) {
+        set.push("#ttl = :ttl");
+        update = update.name("#ttl", keys::TTL).value(":ttl", num(expires));
+    } else {
+        remove.push("#ttl");
+        update = update.name("#ttl", keys::TTL);
+    }
     update.expression = format!("SET {} REMOVE {}", set.join(", "), remove.join(", "));
     let job_write = async {
         let written = store
@@ -394,18 +412,13 @@ async fn finish(
         let Some(attempt) = attempt else {
             return Ok(());
         };
-        store
-            .put(
-                Table::Jobs,
-                to_item(
-                    attempt,
-                    keys::org(&job.org),
-                    attempt_sk(&job.endpoint_id, &ulid::Ulid::new()),
-                )?,
-            )
-            .apply()
-            .await
-            .map(|_| ())
+        let mut item = to_item(
+            attempt,
+            keys::org(&job.org),
+            attempt_sk(&job.endpoint_id, &ulid::Ulid::new()),
+        )?;
+        item.insert(keys::TTL.into(), num(expires));
+        store.put(Table::Jobs, item).apply().await.map(|_| ())
     };
     let (job_written, attempt_written) = tokio::join!(job_write, attempt_write);
     attempt_written?;

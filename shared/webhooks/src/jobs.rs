@@ -409,9 +409,11 @@ async fn revive(
         Revive::Lost => "#status IN (:dead, :skipped)",
     };
     let set = Cond::new(
-        "SET #status = :retrying, next_due_at = :now_text, due_ms = :now_ms, due_bucket = :bucket, due_at = :due REMOVE lease_until, lease_token",
+        "SET #status = :retrying, next_due_at = :now_text, due_ms = :now_ms, due_bucket = :bucket, due_at = :due REMOVE lease_until, lease_token, #ttl",
     )
     .name("#status", "status")
+    // Revived, it is kept until it is delivered again.
+    .name("#ttl", relinx_ddb::keys::TTL)
     .value(":retrying", s(JobStatus::Retrying.as_str()))
     .value(":now_text", s(now.to_string()))
     .value(":now_ms", relinx_ddb::codec::n(now.unix_millis()))

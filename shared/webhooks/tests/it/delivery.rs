@@ -386,3 +386,100 @@ async fn an_invite_url_is_opened_only_into_the_delivered_request() {
     );
     assert!(payload["data"].get("invite_url_sealed").is_none());
 }
+
+/// The `ttl` (epoch seconds) of the jobs-table item at `sk`, if it has one.
+async fn expiry_of(store: &Store, org: &OrgId, sk: String) -> Option<i64> {
+    let item = store
+        .read(relinx_ddb::Table::Jobs, relinx_ddb::keys::org(org), sk)
+        .await
+        .unwrap()
+        .expect("the item");
+    relinx_ddb::codec::get_n(&item, relinx_ddb::keys::TTL)
+}
+
+#[tokio::test]
+async fn delivered_and_skipped_jobs_and_attempts_expire_with_the_delivery_retention() {
+    let s = setup().await;
+    // Moved by configuration: a deployment that keeps delivery history 2 days.
+    let config = relinx_config::Config::from_vars([(
+        "RELINX_DELIVERY_RETENTION_DAYS".to_owned(),
+        "2".to_owned(),
+    )])
+    .unwrap();
+    let store = Store::configured(
+        s.store.client().clone(),
+        s.store.tables().clone(),
+        relinx_auth::KeyHasher::new(relinx_testkit::TEST_PEPPER).unwrap(),
+        CacheSettings::default(),
+        config,
+    );
+    let two_days = 2 * 86_400;
+    let near = |ttl: Option<i64>| {
+        let now = relinx_model::Timestamp::now().unix();
+        ttl.is_some_and(|t| (now + two_days - 60..=now + two_days + 60).contains(&t))
+    };
+    let (_, url) = receiver(&[500]).await;
+    let (endpoint_id, _) = endpoint(&s, &url).await;
+    let id = jobs::fan_out(&store, &make_event(&s, "kept").await)
+        .await
+        .unwrap()
+        .remove(0);
+    let skipped_id = jobs::fan_out(&store, &make_event(&s, "skipped").await)
+        .await
+        .unwrap()
+        .remove(0);
+    let job_sk = || format!("{}{id}", relinx_ddb::keys::webhooks::JOB);
+
+    // A failed attempt: the attempt expires, the job (still to be sent) does not.
+    let once = deliverer(LOCAL, "0s,0s");
+    assert_eq!(
+        once.deliver(&store, &s.org, &id).await.unwrap(),
+        Outcome::RetryIn(Duration::ZERO)
+    );
+    assert_eq!(expiry_of(&store, &s.org, job_sk()).await, None);
+    let attempts = store
+        .query(relinx_ddb::Table::Jobs, relinx_ddb::keys::org(&s.org))
+        .begins_with(format!(
+            "{}{endpoint_id}#",
+            relinx_ddb::keys::webhooks::ATTEMPT
+        ))
+        .page_items()
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(attempts.len(), 1);
+    assert!(near(relinx_ddb::codec::get_n(
+        &attempts[0],
+        relinx_ddb::keys::TTL
+    )));
+
+    // Delivered: it goes with the retention.
+    assert_eq!(
+        once.deliver(&store, &s.org, &id).await.unwrap(),
+        Outcome::Delivered
+    );
+    assert!(near(expiry_of(&store, &s.org, job_sk()).await));
+
+    // Skipped while its endpoint is disabled: expires too; retried, it is kept
+    // again until it is delivered.
+    endpoints::update(
+        &store,
+        &s.ctx,
+        LOCAL,
+        &endpoint_id,
+        relinx_webhooks::WebhookPatch {
+            enabled: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let skipped_sk = || format!("{}{skipped_id}", relinx_ddb::keys::webhooks::JOB);
+    assert_eq!(
+        once.deliver(&store, &s.org, &skipped_id).await.unwrap(),
+        Outcome::Skipped
+    );
+    assert!(near(expiry_of(&store, &s.org, skipped_sk()).await));
+    jobs::retry_now(&store, &s.org, &skipped_id).await.unwrap();
+    assert_eq!(expiry_of(&store, &s.org, skipped_sk()).await, None);
+}
