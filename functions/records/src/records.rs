@@ -271,26 +271,32 @@ pub async fn changes(
     Ok(Json(page))
 }
 
-/// One operation of an upload batch.
+/// One operation of an upload batch, by its `op`.
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(tag = "op", rename_all = "lowercase", deny_unknown_fields)]
 #[schema(as = RecordBatchOperation)]
-pub struct BatchOperation {
-    /// Unique per operation (a UUID): a replayed op id is answered `duplicate`.
-    op_id: String,
-    /// `create`, `patch` or `delete`.
-    op: String,
-    /// The record, for `patch` and `delete`.
-    #[serde(default)]
-    id: Option<String>,
-    /// The record's causal token: required for `patch` (here or in `body`), optional for
-    /// `delete` (without it the record is deleted as it is).
-    #[serde(default)]
-    causal: Option<String>,
-    /// The record's fields, for `create` (as POST /v1/records) and `patch` (as PATCH).
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    body: Option<Value>,
+pub enum BatchOperation {
+    /// A new record, `body` as POST /v1/records takes it.
+    Create {
+        /// Unique per operation (a UUID): a replayed op id is answered `duplicate`.
+        op_id: String,
+        body: CreateBody,
+    },
+    /// A change, `body` as PATCH takes it; the causal token here or in `body`.
+    Patch {
+        op_id: String,
+        id: String,
+        #[serde(default)]
+        causal: Option<String>,
+        body: UpdateBody,
+    },
+    /// A deletion; without `causal` the record is deleted as it is.
+    Delete {
+        op_id: String,
+        id: String,
+        #[serde(default)]
+        causal: Option<String>,
+    },
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -316,14 +322,25 @@ pub struct BatchError {
     message: String,
 }
 
+/// What became of an operation: `applied` (with the record), `duplicate` (applied
+/// before: the result then), `conflict` (stale causal token: the current record),
+/// `rejected` (with the error).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = RecordBatchVerdict)]
+pub enum BatchVerdict {
+    Applied,
+    Duplicate,
+    Conflict,
+    Rejected,
+}
+
 /// What became of one operation, in the order sent.
 #[derive(Serialize, ToSchema)]
 #[schema(as = RecordBatchResult)]
 pub struct BatchResult {
     op_id: String,
-    /// `applied` (with the record), `duplicate` (applied before: the result then),
-    /// `conflict` (stale causal token: the current record), `rejected` (with the error).
-    verdict: &'static str,
+    verdict: BatchVerdict,
     #[serde(skip_serializing_if = "Option::is_none")]
     record: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -354,46 +371,42 @@ fn parse_operation(index: usize, raw: Value) -> uploads::Operation {
             ))),
         },
         Ok(op) => uploads::Operation {
-            op_id: op.op_id.clone(),
+            op_id: op.op_id().to_owned(),
             action: action_of(op),
         },
     }
 }
 
-fn action_of(op: BatchOperation) -> StoreErrorOr {
-    let body = op.body.unwrap_or_else(|| Value::Object(Map::new()));
-    let invalid = |err: serde_json::Error| {
-        relinx_ddb::StoreError::Invalid(ValidationError::new("body", err.to_string()))
-    };
-    let id = || {
-        op.id
-            .as_deref()
-            .and_then(RecordId::parse)
-            .ok_or(relinx_ddb::StoreError::NotFound("record"))
-    };
-    match op.op.as_str() {
-        "create" => {
-            let body: CreateBody = serde_json::from_value(body).map_err(invalid)?;
-            Ok(uploads::Action::Create(body.into_new()?))
+impl BatchOperation {
+    fn op_id(&self) -> &str {
+        match self {
+            Self::Create { op_id, .. } | Self::Patch { op_id, .. } | Self::Delete { op_id, .. } => {
+                op_id
+            }
         }
-        "patch" => {
-            let body: UpdateBody = serde_json::from_value(body).map_err(invalid)?;
-            let (patch, causal) = body.into_patch()?;
+    }
+}
+
+fn action_of(op: BatchOperation) -> StoreErrorOr {
+    // A malformed id names no record: the record's 404, as on its own route.
+    let record = |id: &str| RecordId::parse(id).ok_or(relinx_ddb::StoreError::NotFound("record"));
+    match op {
+        BatchOperation::Create { body, .. } => Ok(uploads::Action::Create(body.into_new()?)),
+        BatchOperation::Patch {
+            id, causal, body, ..
+        } => {
+            let (patch, body_causal) = body.into_patch()?;
             Ok(uploads::Action::Edit {
-                id: id()?,
-                causal: op.causal.or(causal),
+                id: record(&id)?,
+                causal: causal.or(body_causal),
                 edit: Edit::Patch(patch),
             })
         }
-        "delete" => Ok(uploads::Action::Edit {
-            id: id()?,
-            causal: op.causal,
+        BatchOperation::Delete { id, causal, .. } => Ok(uploads::Action::Edit {
+            id: record(&id)?,
+            causal,
             edit: Edit::Delete,
         }),
-        other => Err(relinx_ddb::StoreError::Invalid(ValidationError::new(
-            "op",
-            format!("must be create, patch or delete, not {other:?}"),
-        ))),
     }
 }
 
@@ -427,13 +440,13 @@ pub async fn batch(
         .map(|(op_id, verdict)| match verdict {
             uploads::Verdict::Applied(record) => BatchResult {
                 op_id,
-                verdict: "applied",
+                verdict: BatchVerdict::Applied,
                 record: Some(record.to_json()),
                 error: None,
             },
             uploads::Verdict::Duplicate(record) => BatchResult {
                 op_id,
-                verdict: "duplicate",
+                verdict: BatchVerdict::Duplicate,
                 record: Some(record.to_json()),
                 error: None,
             },
@@ -441,14 +454,14 @@ pub async fn batch(
                 let (error, current) = error_of(err);
                 BatchResult {
                     op_id,
-                    verdict: "conflict",
+                    verdict: BatchVerdict::Conflict,
                     record: current,
                     error: Some(error),
                 }
             }
             uploads::Verdict::Rejected(err) => BatchResult {
                 op_id,
-                verdict: "rejected",
+                verdict: BatchVerdict::Rejected,
                 record: None,
                 error: Some(error_of(err).0),
             },
