@@ -5,7 +5,8 @@ use crate::params::{InDepartment, PageAsked};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use relinx_crm::activity::{DEFAULT_OCCURRENCES, MAX_OCCURRENCES, parse_time};
+use relinx_crm::activity::{DEFAULT_OCCURRENCES, MAX_OCCURRENCES};
+use relinx_crm::values::parse_time;
 use relinx_crm::{Department, Occurrence, activities};
 use relinx_http::respond::{PageParams, Relenta, idempotent};
 use relinx_http::{ApiError, Platform, QueryParams};
@@ -173,7 +174,7 @@ pub async fn occurrences(
     InDepartment { ctx, dept }: InDepartment,
     QueryParams(params): QueryParams<OccurrenceParams>,
 ) -> Result<Response, ApiError> {
-    let id = relinx_crm::contact::parse_id("id", &params.id)?;
+    let id = relinx_crm::values::parse_id("id", &params.id)?;
     let from = params
         .from
         .as_deref()

@@ -58,7 +58,7 @@ pub async fn save(
         id: body
             .id
             .filter(|id| !id.is_null())
-            .map(|id| relinx_crm::contact::parse_id("id", &id))
+            .map(|id| relinx_crm::values::parse_id("id", &id))
             .transpose()?,
         label: body.label,
         key: body.key,

@@ -157,7 +157,7 @@ pub struct IdOnly {
 
 impl IdOnly {
     pub fn id(&self) -> Result<u64, ApiError> {
-        Ok(relinx_crm::contact::parse_id("id", &self.id)?)
+        Ok(relinx_crm::values::parse_id("id", &self.id)?)
     }
 }
 

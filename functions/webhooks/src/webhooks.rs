@@ -197,7 +197,8 @@ pub async fn deliveries(
     QueryParams(params): QueryParams<DeliveriesParams>,
 ) -> Result<Json<Deliveries>, ApiError> {
     let limit = relinx_http::respond::page_limit(params.limit)?;
-    let data = endpoints::deliveries(&platform.store, &caller.ctx, &id, limit).await?;
+    let data =
+        relinx_webhooks::delivery::deliveries(&platform.store, &caller.ctx, &id, limit).await?;
     Ok(Json(Deliveries { data }))
 }
 

@@ -4,7 +4,7 @@
 //! finds the activities that name any of its addresses, whichever came first.
 
 use crate::activity::{Activity, ActivityInput, Occurrence};
-use crate::contacts::next_id;
+use crate::department::next_id;
 use crate::department::{self, Department};
 use relinx_ddb::codec::{n, s, to_item};
 use relinx_ddb::keys::crm as ck;

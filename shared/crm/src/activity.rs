@@ -2,7 +2,7 @@
 //! RRULE, checked on save and expanded by the `rrule` crate (in UTC, as the seed's
 //! times are; an all-day activity by date).
 
-use crate::contact::{parse_id, seconds};
+use crate::values::{parse_id, parse_time, seconds};
 use relinx_model::{PeopleList, Timestamp, ValidationError};
 use rrule::{RRule, Tz, Unvalidated};
 use serde::ser::SerializeMap;
@@ -258,31 +258,6 @@ fn to_rrule(at: Timestamp) -> Option<chrono::DateTime<Tz>> {
 
 fn date(at: Timestamp) -> String {
     seconds(at).chars().take(10).collect()
-}
-
-/// A calendar date written `YYYY-MM-DD` exactly (a Date field's value; an all-day
-/// time).
-pub fn parse_date(raw: &str) -> Option<time::Date> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(raw, format)
-        .ok()
-        .filter(|_| raw.len() == 10)
-}
-
-/// A time as a save or a query gives it: RFC 3339, or a date (midnight UTC).
-pub fn parse_time(field: &str, raw: &str) -> Result<Timestamp, ValidationError> {
-    let raw = raw.trim();
-    if let Some(at) = Timestamp::parse(raw) {
-        return Ok(at);
-    }
-    parse_date(raw)
-        .map(|d| Timestamp::from_datetime(d.midnight().assume_utc()))
-        .ok_or_else(|| {
-            ValidationError::new(
-                field,
-                format!("{raw:?} is not a time: use 2016-01-21T19:00:00Z (or a date, 2016-01-21)"),
-            )
-        })
 }
 
 /// A save, field by field (`Some(None)`: set to null).

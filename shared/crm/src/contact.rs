@@ -2,53 +2,14 @@
 //! the department's custom fields as top-level keys named by each field's `key`.
 
 use crate::fields::{MAX_TEXT, Schema};
+use crate::values::{
+    NO_MASS_EMAIL, NO_MASS_EMAIL_TABLE, SERVER_KEPT, TEXT_FIELDS, parse_id, seconds,
+};
 use relinx_model::{EmailList, Timestamp, ValidationError};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-
-/// A contact's own text fields, in the order the seed shows them (`id`, the
-/// timestamps and `do_not_mass_email` are placed among them when shown).
-pub const TEXT_FIELDS: [&str; 18] = [
-    "full_name",
-    "first_name",
-    "last_name",
-    "emails",
-    "title",
-    "company",
-    "comment",
-    "phone",
-    "url",
-    "fax",
-    "messenger",
-    "twitter",
-    "linkedin",
-    "facebook",
-    "text",
-    "address",
-    "groups",
-    "tags",
-];
-
-/// The flag as the seed's example spells it (answered so).
-pub const NO_MASS_EMAIL: &str = "do_not_mass_email";
-/// The flag as the seed's table spells it (accepted too).
-pub const NO_MASS_EMAIL_TABLE: &str = "do_no_mass_email";
-
-/// Keys a save may carry that are not written: the server keeps them (a listed
-/// contact can be posted back as it is).
-const SERVER_KEPT: [&str; 3] = ["dt_created", "dt_modified", "activities"];
-
-/// Whether `key` is a contact field of its own (no custom field may take it).
-pub fn is_reserved(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    key == "id"
-        || key == NO_MASS_EMAIL
-        || key == NO_MASS_EMAIL_TABLE
-        || TEXT_FIELDS.contains(&key.as_str())
-        || SERVER_KEPT.contains(&key.as_str())
-}
 
 /// A stored contact.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -196,20 +157,6 @@ impl Serialize for ContactView<'_> {
     }
 }
 
-/// Relenta's time format: UTC to the second (`2016-01-05T12:03:32Z`).
-pub fn seconds(at: Timestamp) -> String {
-    let t = at.datetime().to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 /// A save, checked against the department's custom fields.
 #[derive(Debug, Clone, Default)]
 pub struct ContactInput {
@@ -219,21 +166,6 @@ pub struct ContactInput {
     pub do_not_mass_email: Option<bool>,
     /// `None` clears the field.
     pub custom: BTreeMap<String, Option<String>>,
-}
-
-/// An id as a list shows it (a string) or as a save answers it (an integer).
-pub fn parse_id(field: &str, value: &Value) -> Result<u64, ValidationError> {
-    let id = match value {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse::<u64>().ok(),
-        _ => None,
-    };
-    id.filter(|id| *id > 0).ok_or_else(|| {
-        ValidationError::new(
-            field,
-            "must be an id: a positive integer (or its digits as a string)",
-        )
-    })
 }
 
 fn parse_flag(field: &str, value: &Value) -> Result<bool, ValidationError> {

@@ -5,6 +5,7 @@
 
 use crate::activity::Activity;
 use crate::contact::{Contact, ContactInput};
+use crate::department::next_id;
 use crate::department::{self, Department};
 use crate::fields::{self, Schema};
 use relinx_ddb::codec::{n, to_item};
@@ -37,39 +38,6 @@ impl EventSubject for Contact {
     fn event_data(&self) -> Value {
         relinx_model::event::data_of(&self.view(&Schema::default()))
     }
-}
-
-/// Allocates the department's next id on `counter` (`contact`, `activity`): one
-/// atomic `ADD`, so ids are unique and increasing within the department.
-pub(crate) async fn next_id(
-    store: &Store,
-    dept: &Department,
-    counter: &str,
-) -> Result<u64, StoreError> {
-    let set = Cond::new("ADD #counter :one")
-        .name("#counter", counter)
-        .value(":one", n(1));
-    let written = store
-        .update(
-            relinx_ddb::Table::Main,
-            dept.partition(),
-            ck::SEQUENCE_SK,
-            set,
-        )
-        .returning_updated()
-        .send()
-        .await?;
-    let relinx_ddb::Written::Applied(attributes) = written else {
-        return Err(StoreError::internal(
-            "allocate an id",
-            "the counter refused",
-        ));
-    };
-    attributes
-        .as_ref()
-        .and_then(|a| relinx_ddb::codec::get_n(a, counter))
-        .and_then(|v| u64::try_from(v).ok())
-        .ok_or_else(|| StoreError::internal("allocate an id", "the counter returned nothing"))
 }
 
 fn plan_limit_reached() -> StoreError {
@@ -111,7 +79,7 @@ pub async fn save(
     // The id (if any) decides create or update before anything is read.
     let target = match body.get("id") {
         None | Some(Value::Null) => None,
-        Some(raw) => Some(crate::contact::parse_id("id", raw)?),
+        Some(raw) => Some(crate::values::parse_id("id", raw)?),
     };
     match target {
         Some(id) => update(store, ctx, dept, id, body).await,

@@ -1,8 +1,9 @@
 //! A Relenta department is a workspace (API.md "Tenancy"): everything of the CRM
 //! lives in the department's partition, `CRM#{org}#{workspace}`.
 
+use relinx_ddb::codec::n;
 use relinx_ddb::keys::crm as ck;
-use relinx_ddb::tx::Tx;
+use relinx_ddb::tx::{Cond, Tx};
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{Context, EventName, OrgId, Permission, WorkspaceId};
 
@@ -77,4 +78,37 @@ pub fn stage_change<S: relinx_model::EventSubject>(
 /// Refuses the transaction unless the department's workspace is writable.
 pub fn stage_writable(tx: &mut Tx, store: &Store, ctx: &Context, dept: &Department) {
     relinx_identity::workspaces::stage_writable(tx, store, &ctx.org_id, &dept.workspace);
+}
+
+/// Allocates the department's next id on `counter` (`contact`, `activity`): one
+/// atomic `ADD`, so ids are unique and increasing within the department.
+pub(crate) async fn next_id(
+    store: &Store,
+    dept: &Department,
+    counter: &str,
+) -> Result<u64, StoreError> {
+    let set = Cond::new("ADD #counter :one")
+        .name("#counter", counter)
+        .value(":one", n(1));
+    let written = store
+        .update(
+            relinx_ddb::Table::Main,
+            dept.partition(),
+            ck::SEQUENCE_SK,
+            set,
+        )
+        .returning_updated()
+        .send()
+        .await?;
+    let relinx_ddb::Written::Applied(attributes) = written else {
+        return Err(StoreError::internal(
+            "allocate an id",
+            "the counter refused",
+        ));
+    };
+    attributes
+        .as_ref()
+        .and_then(|a| relinx_ddb::codec::get_n(a, counter))
+        .and_then(|v| u64::try_from(v).ok())
+        .ok_or_else(|| StoreError::internal("allocate an id", "the counter returned nothing"))
 }

@@ -191,7 +191,7 @@ impl CustomField {
             }
             FieldType::Date => {
                 let trimmed = text.trim();
-                match crate::activity::parse_date(trimmed) {
+                match crate::values::parse_date(trimmed) {
                     Some(_) => Ok(trimmed.to_owned()),
                     None => Err(ValidationError::new(
                         &self.key,
@@ -533,7 +533,7 @@ fn apply(schema: &mut Schema, input: &FieldInput) -> Result<Saved, StoreError> {
             )
             .into());
         }
-        if crate::contact::is_reserved(&key) {
+        if crate::values::is_reserved(&key) {
             return Err(ValidationError::new(
                 "key",
                 format!("{key:?} is a contact field of its own; choose another label"),
@@ -633,8 +633,14 @@ async fn count_misfits(
         .partition_all(&dept.partition(), relinx_ddb::keys::crm::CONTACT)
         .await?;
     let mut misfits = 0;
+    // Only the custom values are read: a field's rule is all that is checked.
+    #[derive(serde::Deserialize)]
+    struct CustomValues {
+        #[serde(default)]
+        custom: std::collections::BTreeMap<String, String>,
+    }
     for item in contacts {
-        let contact: crate::contact::Contact = relinx_ddb::codec::from_item(item)?;
+        let contact: CustomValues = relinx_ddb::codec::from_item(item)?;
         if let Some(value) = contact.custom.get(&field.key)
             && field.check_text(value).is_err()
         {

@@ -12,6 +12,7 @@ pub mod contact;
 pub mod contacts;
 pub mod department;
 pub mod fields;
+pub mod values;
 
 pub use activity::{Activity, Occurrence};
 pub use contact::Contact;

@@ -52,7 +52,7 @@ pub enum Begin {
 
 /// The request that holds an idempotency key, while its handler runs (a task-local
 /// set by the HTTP middleware). The one transaction that makes the request's change
-/// completes the record too, answer included ([`crate::tx::Tx::answer`]): a crash
+/// completes the record too, answer included (`Tx::answer`): a crash
 /// after the commit leaves the answer to replay, never a key that runs again once
 /// its lock lapses.
 pub struct Scope {
@@ -105,7 +105,7 @@ pub fn answer_with(render: Render) {
 pub(crate) fn completion(
     store: &Store,
     value: &dyn std::any::Any,
-) -> Option<(crate::tx::UpdateSpec, std::sync::Arc<Scope>)> {
+) -> Option<(crate::cond::UpdateSpec, std::sync::Arc<Scope>)> {
     let scope = SCOPE.try_with(std::sync::Arc::clone).ok()?;
     if scope.completed.load(std::sync::atomic::Ordering::Acquire) {
         return None;
@@ -121,10 +121,10 @@ pub(crate) fn completion(
             }
         }
     };
-    let spec = crate::tx::UpdateSpec {
+    let spec = crate::cond::UpdateSpec {
         pk: scope.pk.clone(),
         sk: keys::core::IDEMPOTENCY_SK.to_owned(),
-        set: crate::tx::Cond::new(
+        set: crate::cond::Cond::new(
             "SET #state = :done, #status = :status, body_sealed = :body, content_type = :ct REMOVE lock_until",
         )
         .name("#state", "state")
@@ -134,7 +134,7 @@ pub(crate) fn completion(
         .value(":body", s(sealer(store).seal(&answer.body)))
         .value(":ct", s(answer.content_type.unwrap_or_default())),
         condition: Some(
-            crate::tx::Cond::new("lock_token = :token AND #state = :in_flight")
+            crate::cond::Cond::new("lock_token = :token AND #state = :in_flight")
                 .value(":token", s(scope.token.clone()))
                 .value(":in_flight", s("in_flight")),
         ),

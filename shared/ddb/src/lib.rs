@@ -16,6 +16,7 @@
 
 mod cache;
 pub mod codec;
+mod cond;
 mod error;
 pub mod events;
 pub mod idempotency;

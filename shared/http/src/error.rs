@@ -1,8 +1,8 @@
 //! One error type for every surface, rendered into the surface's envelope in one
 //! place ([`render`]). Domain errors map to it in `From<StoreError>`.
 
-use crate::middleware::current_request;
 use crate::openapi::{DatalinxError, PlatformError, RelentaError, RelinkError};
+use crate::request::current_request;
 use crate::surface::Surface;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod middleware;
 pub mod openapi;
+mod request;
 pub mod respond;
 pub mod settings;
 pub mod surface;

@@ -22,21 +22,8 @@ use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
 
-/// What every layer and every error may need to know about the request in flight.
-#[derive(Debug, Clone)]
-pub struct RequestInfo {
-    pub surface: Surface,
-    pub request_id: String,
-}
-
-tokio::task_local! {
-    static REQUEST: RequestInfo;
-}
-
-/// The request being served on this task, if any.
-pub fn current_request() -> Option<RequestInfo> {
-    REQUEST.try_with(Clone::clone).ok()
-}
+use crate::request::REQUEST;
+pub use crate::request::{RequestInfo, current_request};
 
 /// The org a response was served for, for the log line.
 #[derive(Debug, Clone)]

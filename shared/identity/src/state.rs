@@ -7,6 +7,9 @@ use relinx_ddb::{CacheSettings, Store, TtlCache};
 use relinx_model::{ApiKeyId, OrgId, Workspace};
 use std::sync::Arc;
 
+/// How often a principal's `last_sync_at` is written, at most, per instance.
+pub(crate) const LAST_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 const CAPACITY: u64 = 10_000;
 
 pub(crate) struct Caches {
@@ -27,7 +30,7 @@ impl Caches {
             orgs: TtlCache::new(settings.org_ttl, CAPACITY),
             workspaces: TtlCache::new(settings.workspace_ttl, CAPACITY),
             roles: TtlCache::new(settings.org_ttl, CAPACITY),
-            synced: TtlCache::new(crate::users::LAST_SYNC_EVERY, CAPACITY),
+            synced: TtlCache::new(LAST_SYNC_EVERY, CAPACITY),
         }
     }
 }

@@ -15,9 +15,6 @@ use relinx_model::{
 };
 use std::collections::BTreeMap;
 
-/// How often a principal's `last_sync_at` is written, at most, per instance.
-pub(crate) const LAST_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// Records that the caller (a member or a service account) read the records change
 /// feed: `last_sync_at`, written at most once a minute per principal and instance,
 /// off the request's critical path (bookkeeping: a failure is only logged). The

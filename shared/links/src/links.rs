@@ -14,11 +14,12 @@ use relinx_ddb::codec::{n, s, to_item};
 use relinx_ddb::keys::{self, links as lk};
 use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
 use relinx_ddb::versioned::{self, Changed};
-use relinx_ddb::{Store, StoreError};
+use relinx_ddb::{CacheSettings, Store, StoreError, TtlCache};
 use relinx_model::{
     Context, EventName, EventSubject, LinkId, OrgId, Patch, Permission, Resource, Timestamp,
     ValidationError,
 };
+use std::sync::Arc;
 
 /// The name a link gets when none is given (seed 001).
 pub const DEFAULT_NAME: &str = "Relink Smartlink";
@@ -126,7 +127,7 @@ fn stage_slug(tx: &mut Tx, store: &Store, org: &OrgId, link: &Smartlink, slug: &
 /// Drops `slug` from this instance's redirect cache once the change commits.
 fn forget_after_commit(tx: &mut Tx, store: &Store, slug: &str) {
     let (store, slug) = (store.clone(), slug.to_owned());
-    tx.after_commit(move || crate::visit::forget(&store, &slug));
+    tx.after_commit(move || forget(&store, &slug));
 }
 
 /// Stages `set` on the guard of `slug`, on the condition that it names `link`.
@@ -473,4 +474,17 @@ pub async fn delete(store: &Store, ctx: &Context, id: &LinkId) -> Result<(), Sto
         },
     )
     .await
+}
+
+/// Slugs this instance resolved lately: a popular link is read once every few
+/// seconds, not on every visit.
+pub(crate) struct Resolved(pub(crate) TtlCache<String, Option<Arc<(OrgId, Smartlink)>>>);
+
+pub(crate) fn resolved(store: &Store) -> Arc<Resolved> {
+    store.local(|cache: &CacheSettings| Resolved(TtlCache::new(cache.link_ttl, 100_000)))
+}
+
+/// Drops a slug from this instance's cache (after this instance changed its link).
+pub(crate) fn forget(store: &Store, slug: &str) {
+    resolved(store).0.invalidate(&slug.to_ascii_lowercase());
 }

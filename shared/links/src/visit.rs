@@ -3,7 +3,7 @@
 
 use crate::hits::{self, Device, Hit, HitKind};
 use crate::link::{Destination, LinkStatus, Smartlink};
-use relinx_ddb::{CacheSettings, Store, StoreError, TtlCache};
+use relinx_ddb::{Store, StoreError};
 use relinx_model::{OrgId, Timestamp};
 use std::sync::Arc;
 
@@ -33,18 +33,7 @@ pub enum Answer {
     NotFound,
 }
 
-/// Slugs this instance resolved lately: a popular link is read once every few
-/// seconds, not on every visit.
-struct Resolved(TtlCache<String, Option<Arc<(OrgId, Smartlink)>>>);
-
-fn resolved(store: &Store) -> Arc<Resolved> {
-    store.local(|cache: &CacheSettings| Resolved(TtlCache::new(cache.link_ttl, 100_000)))
-}
-
-/// Drops a slug from this instance's cache (after this instance changed its link).
-pub(crate) fn forget(store: &Store, slug: &str) {
-    resolved(store).0.invalidate(&slug.to_ascii_lowercase());
-}
+use crate::links::resolved;
 
 /// The link behind a slug, from this instance's cache or one read.
 pub async fn find(

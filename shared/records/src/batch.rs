@@ -9,23 +9,16 @@
 //! queue is replayed, and a replay answers `duplicate` with the stored result.
 //! Markers are kept as long as tombstones.
 
+use crate::applied::{ALREADY_APPLIED, OpKey, applied_before, stage_applied, stored_result};
 use crate::record::{NewRecord, Record};
-use crate::records::{self, Edit, retention_seconds};
-use relinx_ddb::codec::{from_item, key, to_item};
-use relinx_ddb::keys::records::{APPLIED_OP, APPLIED_OP_SK};
-use relinx_ddb::tx::{Cond, OnFail, Tx};
+use crate::records::{self, Edit};
+use relinx_ddb::tx::Tx;
 use relinx_ddb::{Store, StoreError};
-use relinx_model::{
-    Context, Permission, RecordId, Resource, Timestamp, ValidationError, WorkspaceId,
-};
-use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use relinx_model::{Context, Permission, RecordId, Resource, ValidationError, WorkspaceId};
 
 /// Most operations in one batch.
 pub const MAX_OPERATIONS: usize = 100;
 const MAX_OP_ID_CHARS: usize = 255;
-/// The error code of a marker that already exists (another request applied the op).
-const ALREADY_APPLIED: &str = "OP_ALREADY_APPLIED";
 
 /// One operation of a batch, as the handler parsed it (a body that does not parse
 /// is already its error, so it is answered `rejected` in its place).
@@ -53,52 +46,6 @@ pub enum Verdict {
     Rejected(StoreError),
 }
 
-/// Where an applied operation's marker lives.
-pub(crate) struct OpKey {
-    pk: String,
-}
-
-impl OpKey {
-    fn new(ctx: &Context, op_id: &str) -> Self {
-        Self {
-            pk: format!(
-                "{APPLIED_OP}{}#{}#{op_id}",
-                ctx.org_id,
-                ctx.credential_ref()
-            ),
-        }
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct Marker {
-    record: Record,
-    applied_at: Timestamp,
-    ttl: i64,
-}
-
-/// Stages `op`'s marker, holding `result`, in the transaction that applies it.
-pub(crate) fn stage_applied(
-    tx: &mut Tx,
-    store: &Store,
-    op: &OpKey,
-    result: &Record,
-) -> Result<(), StoreError> {
-    let now = Timestamp::now();
-    let marker = Marker {
-        record: result.clone(),
-        applied_at: now,
-        ttl: now.unix() + retention_seconds(store),
-    };
-    tx.put(
-        &store.tables().main,
-        to_item(&marker, op.pk.clone(), APPLIED_OP_SK.to_owned())?,
-        Some(Cond::not_exists()),
-        OnFail::Conflict(ALREADY_APPLIED, "this op_id was applied already".into()),
-    );
-    Ok(())
-}
-
 fn check_op_id(op_id: &str) -> Result<(), StoreError> {
     let valid = !op_id.is_empty()
         && op_id.chars().count() <= MAX_OP_ID_CHARS
@@ -111,41 +58,6 @@ fn check_op_id(op_id: &str) -> Result<(), StoreError> {
             "must be 1 to 255 printable characters, unique per operation (a UUID)",
         )))
     }
-}
-
-/// The markers of `ops` that exist, by op id: one consistent BatchGetItem.
-async fn applied_before(
-    store: &Store,
-    ops: &[(String, OpKey)],
-) -> Result<HashMap<String, Record>, StoreError> {
-    let mut found = HashMap::new();
-    if ops.is_empty() {
-        return Ok(found);
-    }
-    let by_pk: HashMap<&str, &str> = ops
-        .iter()
-        .map(|(id, k)| (k.pk.as_str(), id.as_str()))
-        .collect();
-    let keys = by_pk
-        .keys()
-        .map(|pk| key((*pk).to_owned(), APPLIED_OP_SK))
-        .collect();
-    for item in store.get_items(keys).await? {
-        let pk = relinx_ddb::codec::get_s(&item, relinx_ddb::keys::PK).map(str::to_owned);
-        let marker: Marker = from_item(item)?;
-        if let Some(op_id) = pk.as_deref().and_then(|pk| by_pk.get(pk)) {
-            found.insert((*op_id).to_owned(), marker.record);
-        }
-    }
-    Ok(found)
-}
-
-/// The marker of one operation, read after its transaction found it there.
-async fn stored_result(store: &Store, op: &OpKey) -> Result<Option<Record>, StoreError> {
-    Ok(store
-        .get::<Marker>(op.pk.clone(), APPLIED_OP_SK)
-        .await?
-        .map(|m| m.record))
 }
 
 /// Applies `ops` in order, each on its own, and answers one verdict per operation.

@@ -7,6 +7,7 @@
 //! transaction carrying its event; writes check their workspace with
 //! `relinx_identity::workspaces::stage_writable`.
 
+mod applied;
 pub mod batch;
 mod cursor;
 pub mod policies;

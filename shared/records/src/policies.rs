@@ -8,11 +8,11 @@
 //! another instance applies there within that bound.
 
 use crate::record::Record;
-use crate::state::state;
+
 use relinx_ddb::codec::to_item;
 use relinx_ddb::keys::{self, records::POLICY};
 use relinx_ddb::tx::{Cond, OnFail, Tx};
-use relinx_ddb::{Store, StoreError};
+use relinx_ddb::{CacheSettings, Store, StoreError, TtlCache};
 use relinx_expr::{Expr, Fields};
 use relinx_model::{
     Context, EventName, OrgId, Permission, Resource, ResourceRef, Timestamp, ValidationError,
@@ -288,16 +288,23 @@ pub async fn delete(store: &Store, ctx: &Context, name: &str) -> Result<(), Stor
     tx.commit(store).await
 }
 
+/// Each org's policies, compiled, in the order they apply (per `Store`).
+struct PolicyCache(TtlCache<OrgId, Arc<Vec<Compiled>>>);
+
+fn cache(store: &Store) -> Arc<PolicyCache> {
+    store.local(|settings: &CacheSettings| PolicyCache(TtlCache::new(settings.org_ttl, 10_000)))
+}
+
 fn forget_after_commit(tx: &mut Tx, store: &Store, org: &OrgId) {
-    let (state, org) = (state(store), org.clone());
-    tx.after_commit(move || state.policies.invalidate(&org));
+    let (cache, org) = (cache(store), org.clone());
+    tx.after_commit(move || cache.0.invalidate(&org));
 }
 
 /// The org's policies, compiled (cached). A stored policy that no longer parses
 /// (the language only grows) is skipped and logged, never fatal to a write.
 pub(crate) async fn compiled(store: &Store, org: &OrgId) -> Result<Arc<Vec<Compiled>>, StoreError> {
-    let state = state(store);
-    if let Some(hit) = state.policies.get(org) {
+    let cache = cache(store);
+    if let Some(hit) = cache.0.get(org) {
         return Ok(hit);
     }
     let policies = read_all(store, org).await?;
@@ -312,7 +319,7 @@ pub(crate) async fn compiled(store: &Store, org: &OrgId) -> Result<Arc<Vec<Compi
         })
         .collect();
     let compiled = Arc::new(compiled);
-    state.policies.insert(org.clone(), compiled.clone());
+    cache.0.insert(org.clone(), compiled.clone());
     Ok(compiled)
 }
 

@@ -14,7 +14,7 @@
 use crate::cursor;
 use crate::policies;
 use crate::record::{NewRecord, Record, RecordPatch, Status};
-use crate::state::state;
+use crate::state::{retention_seconds, state};
 use relinx_ddb::codec::{boolean, s, string_attributes, string_item, to_item};
 use relinx_ddb::keys::{self, records as rk};
 use relinx_ddb::tx::{Cond, OnFail, Tx};
@@ -196,10 +196,6 @@ fn causal_conflict(current: &Record) -> StoreError {
     }
 }
 
-pub(crate) fn retention_seconds(store: &Store) -> i64 {
-    i64::try_from(state(store).settings().retention.as_secs()).unwrap_or(i64::MAX / 2)
-}
-
 fn stage_feed(tx: &mut Tx, store: &Store, ctx: &Context, change: Change) -> Result<(), StoreError> {
     let ttl = Timestamp::now().unix() + retention_seconds(store);
     let (pk, sk) = (
@@ -334,7 +330,7 @@ pub(crate) async fn edit_marking(
     id: &RecordId,
     expected: Option<&str>,
     edit: Edit,
-    op: Option<&crate::batch::OpKey>,
+    op: Option<&crate::applied::OpKey>,
 ) -> Result<Record, StoreError> {
     authorize(ctx, ws, Permission::write(Resource::Records))?;
     let expected = expected.map(str::trim).filter(|c| !c.is_empty());
@@ -396,7 +392,7 @@ pub(crate) async fn edit_marking(
             )?;
             tx.event_about(store, ctx, event, Some(ws), &next);
             if let Some(op) = op {
-                crate::batch::stage_applied(&mut tx, store, op, &next)?;
+                crate::applied::stage_applied(&mut tx, store, op, &next)?;
             }
             let stored = Stored::new(&ctx.org_id, next.clone(), ttl);
             Ok(Changed::put(tx, stored, next))

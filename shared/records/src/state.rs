@@ -1,13 +1,9 @@
-//! The records domain's per-instance state: its settings, the cursor sealer, and the
-//! cached policies of each org (one set per `Store`).
+//! The records domain's per-instance state: its settings and the cursor sealer (one
+//! per `Store`; the policies module keeps its own cache).
 
-use crate::policies::Compiled;
 use relinx_auth::Sealer;
-use relinx_ddb::{CacheSettings, Store, TtlCache};
-use relinx_model::OrgId;
+use relinx_ddb::{CacheSettings, Store};
 use std::sync::{Arc, PoisonError, RwLock};
-
-const CAPACITY: u64 = 10_000;
 
 /// How long tombstones and change-feed entries are kept, and how old a change must
 /// be before the feed lists it: the deployment's (`Config::records`), unless
@@ -17,8 +13,6 @@ pub use relinx_config::RecordSettings;
 pub(crate) struct State {
     pub settings: RwLock<RecordSettings>,
     pub cursors: Sealer,
-    /// An org's policies, compiled, in the order they apply.
-    pub policies: TtlCache<OrgId, Arc<Vec<Compiled>>>,
 }
 
 impl State {
@@ -28,10 +22,9 @@ impl State {
 }
 
 pub(crate) fn state(store: &Store) -> Arc<State> {
-    store.local(|cache: &CacheSettings| State {
+    store.local(|_: &CacheSettings| State {
         settings: RwLock::new(store.config().records),
         cursors: Sealer::new(store.hasher(), "records cursor"),
-        policies: TtlCache::new(cache.org_ttl, CAPACITY),
     })
 }
 
@@ -41,4 +34,9 @@ pub fn configure(store: &Store, settings: RecordSettings) {
         .settings
         .write()
         .unwrap_or_else(PoisonError::into_inner) = settings;
+}
+
+/// How long tombstones, feed entries and applied-op markers are kept, in seconds.
+pub(crate) fn retention_seconds(store: &Store) -> i64 {
+    i64::try_from(state(store).settings().retention.as_secs()).unwrap_or(i64::MAX / 2)
 }

@@ -426,6 +426,21 @@ async fn finish(
     Ok(())
 }
 
+/// The endpoint's delivery attempts, newest first (`/v1/webhooks/{id}/deliveries`).
+pub async fn deliveries(
+    store: &Store,
+    ctx: &relinx_model::Context,
+    id: &WebhookId,
+    limit: i32,
+) -> Result<Vec<Attempt>, StoreError> {
+    ctx.require(relinx_model::Permission::read(
+        relinx_model::Resource::Webhooks,
+    ))?;
+    // Another org's endpoint, or one outside a scoped caller's workspace: its 404.
+    crate::endpoints::read(store, ctx, id).await?;
+    attempts(store, &ctx.org_id, id, limit).await
+}
+
 /// An endpoint's attempts, newest first (`/v1/webhooks/{id}/deliveries`).
 pub async fn attempts(
     store: &Store,

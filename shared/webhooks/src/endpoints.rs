@@ -519,18 +519,6 @@ pub async fn send_test(
     Ok(sent)
 }
 
-/// The endpoint's delivery attempts, newest first (`/v1/webhooks/{id}/deliveries`).
-pub async fn deliveries(
-    store: &Store,
-    ctx: &Context,
-    id: &WebhookId,
-    limit: i32,
-) -> Result<Vec<crate::delivery::Attempt>, StoreError> {
-    ctx.require(Permission::read(Resource::Webhooks))?;
-    read(store, ctx, id).await?;
-    crate::delivery::attempts(store, &ctx.org_id, id, limit).await
-}
-
 /// Notes the outcome of a delivery on its endpoint: the first failure after a success
 /// starts a failing streak, a success ends it, and a streak of
 /// `disable_after` (by default [`DISABLE_AFTER`]) disables the endpoint with a `webhook.disabled` event.

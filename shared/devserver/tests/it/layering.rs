@@ -82,3 +82,103 @@ fn only_relinx_config_reads_the_environment() {
         "these read the environment; add the variable to relinx_config::Config: {offending:#?}"
     );
 }
+
+/// The modules of a crate, from its `src/*.rs` files, each with the sibling
+/// modules it names (`crate::name`).
+fn module_graph(src: &Path) -> Vec<(String, Vec<String>)> {
+    let Ok(entries) = std::fs::read_dir(src) else {
+        return Vec::new();
+    };
+    let files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    let names: Vec<String> = files
+        .iter()
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    files
+        .iter()
+        .zip(&names)
+        .map(|(file, name)| {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            let uses = names
+                .iter()
+                .filter(|other| {
+                    *other != name
+                        && (text.contains(&format!("crate::{other}::"))
+                            || text.contains(&format!("crate::{other};"))
+                            || text.contains(&format!("crate::{other}::{{"))
+                            || text.contains(&format!("crate::{other}}}"))
+                            || text.contains(&format!("crate::{other},")))
+                })
+                .cloned()
+                .collect();
+            (name.clone(), uses)
+        })
+        .collect()
+}
+
+/// A module cycle (`a → b → a`) in `graph`, if there is one.
+fn cycle(graph: &[(String, Vec<String>)]) -> Option<Vec<String>> {
+    fn visit(
+        graph: &[(String, Vec<String>)],
+        at: &str,
+        path: &mut Vec<String>,
+        done: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|m| m == at) {
+            let mut found = path[start..].to_vec();
+            found.push(at.to_owned());
+            return Some(found);
+        }
+        if done.iter().any(|m| m == at) {
+            return None;
+        }
+        path.push(at.to_owned());
+        let uses = graph
+            .iter()
+            .find(|(m, _)| m == at)
+            .map(|(_, u)| u.clone())
+            .unwrap_or_default();
+        for next in uses {
+            if let Some(found) = visit(graph, &next, path, done) {
+                return Some(found);
+            }
+        }
+        path.pop();
+        done.push(at.to_owned());
+        None
+    }
+    let mut done = Vec::new();
+    graph
+        .iter()
+        .find_map(|(m, _)| visit(graph, m, &mut Vec::new(), &mut done))
+}
+
+/// Modules known to close a cycle, left out of the check until they are split:
+/// identity's `state` holds every identity cache (keys, orgs, roles), so it names
+/// the modules whose items it caches and they name it.
+const KNOWN_HUBS: [(&str, &str); 1] = [("identity", "state")];
+
+/// A domain's modules are layered: a lower one never names a higher one, so each
+/// can be read (and a Datalinx module added) without the whole crate in mind.
+#[test]
+fn no_domain_crate_has_a_module_cycle() {
+    let root = repository().join("shared");
+    let mut cycles = Vec::new();
+    for entry in std::fs::read_dir(&root).expect("crates").flatten() {
+        let krate = entry.file_name().to_string_lossy().into_owned();
+        let mut graph = module_graph(&entry.path().join("src"));
+        for (hub_crate, hub) in KNOWN_HUBS {
+            if krate == hub_crate {
+                graph.retain(|(m, _)| m != hub);
+            }
+        }
+        if let Some(found) = cycle(&graph) {
+            cycles.push(format!("{krate}: {}", found.join(" → ")));
+        }
+    }
+    assert!(cycles.is_empty(), "module cycles: {cycles:#?}");
+}
