@@ -1,14 +1,15 @@
 //! `activity.*.json`: activities as seed 004 shows them, and their occurrences.
 
-use crate::params::{IdOnly, PageBody, SavedId, object};
-use crate::params::{InDepartment, PageAsked};
+use crate::params::{IdOnly, PageBody, SavedId};
+use crate::params::{InDepartment, JsonObject, PageAsked, answer_saved};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use relinx_crm::ActivityId;
 use relinx_crm::activity::{DEFAULT_OCCURRENCES, MAX_OCCURRENCES};
 use relinx_crm::values::parse_time;
 use relinx_crm::{Department, Occurrence, activities};
-use relinx_http::respond::{PageParams, Relenta, idempotent};
+use relinx_http::respond::{PageParams, Relenta};
 use relinx_http::{ApiError, Platform, QueryParams};
 use relinx_model::Context;
 use serde::{Deserialize, Serialize};
@@ -114,14 +115,9 @@ pub async fn list_by_post(
 pub async fn save(
     State(platform): State<Arc<Platform>>,
     InDepartment { ctx, dept }: InDepartment,
-    body: Bytes,
+    JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let body = object(&body)?;
-    idempotent(
-        |id| Relenta(SavedId { id }).into_response(),
-        activities::save(&platform.store, &ctx, &dept, &body),
-    )
-    .await
+    answer_saved(activities::save(&platform.store, &ctx, &dept, &body)).await
 }
 
 #[utoipa::path(post, path = "/api/v3/activity.delete.json", tag = "activities", request_body = IdOnly,
@@ -131,9 +127,9 @@ pub async fn delete(
     InDepartment { ctx, dept }: InDepartment,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = crate::params::body::<IdOnly>(&body)?.id()?;
+    let id = crate::params::body::<IdOnly>(&body)?.id(ActivityId::parse)?;
     activities::delete(&platform.store, &ctx, &dept, id).await?;
-    Ok(Relenta(SavedId { id }).into_response())
+    Ok(Relenta(SavedId { id: id.get() }).into_response())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -174,7 +170,7 @@ pub async fn occurrences(
     InDepartment { ctx, dept }: InDepartment,
     QueryParams(params): QueryParams<OccurrenceParams>,
 ) -> Result<Response, ApiError> {
-    let id = relinx_crm::values::parse_id("id", &params.id)?;
+    let id = ActivityId::parse("id", &params.id)?;
     let from = params
         .from
         .as_deref()

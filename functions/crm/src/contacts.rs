@@ -1,12 +1,13 @@
 //! `contact.*.json`: the contact object exactly as seed 004 shows it.
 
-use crate::params::{IdOnly, PageBody, SavedId, object};
-use crate::params::{InDepartment, PageAsked};
+use crate::params::{IdOnly, PageBody, SavedId};
+use crate::params::{InDepartment, JsonObject, PageAsked, answer_saved};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use relinx_crm::ContactId;
 use relinx_crm::{Department, contacts};
-use relinx_http::respond::{Relenta, idempotent};
+use relinx_http::respond::Relenta;
 use relinx_http::{ApiError, Platform, QueryParams};
 use relinx_model::Context;
 use serde::Serialize;
@@ -28,12 +29,23 @@ use utoipa::ToSchema;
 pub struct ContactDoc {
     /// The id (a string in lists; saves answer it as an integer).
     id: String,
-    full_name: Option<String>,
-    first_name: Option<String>,
-    last_name: Option<String>,
     /// Kept by the server (UTC, to the second).
     dt_created: String,
     dt_modified: String,
+    #[serde(flatten)]
+    text: ContactText,
+    /// Answered so; `do_no_mass_email` (the seed's table) is accepted on input too.
+    do_not_mass_email: bool,
+}
+
+/// A contact's own text fields, as shown and as saved.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = RelentaContactText)]
+pub struct ContactText {
+    full_name: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
     /// One or more addresses separated by `;`.
     emails: Option<String>,
     title: Option<String>,
@@ -48,8 +60,6 @@ pub struct ContactDoc {
     facebook: Option<String>,
     text: Option<String>,
     address: Option<String>,
-    /// Answered so; `do_no_mass_email` (the seed's table) is accepted on input too.
-    do_not_mass_email: bool,
     /// `;`-separated.
     groups: Option<String>,
     /// `;`-separated.
@@ -59,7 +69,7 @@ pub struct ContactDoc {
 /// What a save takes: the contact object's keys (all optional; `id` to change an
 /// existing contact), plus the department's custom fields by key. `dt_created` and
 /// `dt_modified` are the server's and ignored.
-#[derive(ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[schema(as = RelentaContactSave, example = json!({
     "first_name": "James", "last_name": "Bond", "emails": "james.bond@mi6.gov.uk",
     "company": "British Secret Service", "do_not_mass_email": false
@@ -68,25 +78,9 @@ pub struct ContactDoc {
 pub struct ContactSave {
     #[schema(value_type = Option<String>)]
     id: Option<u64>,
-    full_name: Option<String>,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    emails: Option<String>,
-    title: Option<String>,
-    company: Option<String>,
-    comment: Option<String>,
-    phone: Option<String>,
-    url: Option<String>,
-    fax: Option<String>,
-    messenger: Option<String>,
-    twitter: Option<String>,
-    linkedin: Option<String>,
-    facebook: Option<String>,
-    text: Option<String>,
-    address: Option<String>,
+    #[serde(flatten)]
+    text: ContactText,
     do_not_mass_email: Option<bool>,
-    groups: Option<String>,
-    tags: Option<String>,
 }
 
 async fn page_of(
@@ -128,7 +122,7 @@ pub async fn get(
     InDepartment { ctx, dept }: InDepartment,
     QueryParams(params): QueryParams<IdOnly>,
 ) -> Result<Response, ApiError> {
-    let found = contacts::get(&platform.store, &ctx, &dept, params.id()?).await?;
+    let found = contacts::get(&platform.store, &ctx, &dept, params.id(ContactId::parse)?).await?;
     let shown = found
         .contact
         .view(&found.schema)
@@ -141,15 +135,9 @@ pub async fn get(
 pub async fn save(
     State(platform): State<Arc<Platform>>,
     InDepartment { ctx, dept }: InDepartment,
-    body: Bytes,
+    JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let body = object(&body)?;
-    // A new contact's answer is stored with it (Idempotency-Key).
-    idempotent(
-        |id| Relenta(SavedId { id }).into_response(),
-        contacts::save(&platform.store, &ctx, &dept, &body),
-    )
-    .await
+    answer_saved(contacts::save(&platform.store, &ctx, &dept, &body)).await
 }
 
 #[utoipa::path(post, path = "/api/v3/contact.create.json", tag = "contacts", request_body = ContactSave,
@@ -157,7 +145,7 @@ pub async fn save(
 pub async fn create(
     platform: State<Arc<Platform>>,
     caller: InDepartment,
-    body: Bytes,
+    body: JsonObject,
 ) -> Result<Response, ApiError> {
     save(platform, caller, body).await
 }
@@ -169,7 +157,7 @@ pub async fn delete(
     InDepartment { ctx, dept }: InDepartment,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = crate::params::body::<IdOnly>(&body)?.id()?;
+    let id = crate::params::body::<IdOnly>(&body)?.id(ContactId::parse)?;
     contacts::delete(&platform.store, &ctx, &dept, id).await?;
-    Ok(Relenta(SavedId { id }).into_response())
+    Ok(Relenta(SavedId { id: id.get() }).into_response())
 }

@@ -6,8 +6,10 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::Method;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use relinx_crm::Department;
 use relinx_http::respond::PageParams;
+use relinx_http::respond::Relenta;
 use relinx_http::{ApiError, InWorkspace, Platform, QueryParams};
 use relinx_model::Context;
 use serde::Deserialize;
@@ -144,6 +146,34 @@ pub fn object(bytes: &Bytes) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
+/// A save's body: one JSON object, as a list shows the object (anything else is a
+/// 400 saying so).
+pub struct JsonObject(pub Map<String, Value>);
+
+impl FromRequest<Arc<Platform>> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &Arc<Platform>) -> Result<Self, Self::Rejection> {
+        let bytes = relinx_http::extract::read_body(req, state).await?;
+        object(&bytes).map(JsonObject)
+    }
+}
+
+/// A save's answer, `{"id": …}`, from `save` (the id it answers); with an
+/// `Idempotency-Key` the answer is stored with the change.
+pub async fn answer_saved<I>(
+    save: impl std::future::Future<Output = Result<I, relinx_ddb::StoreError>>,
+) -> Result<Response, ApiError>
+where
+    I: Into<u64> + Clone + 'static,
+{
+    relinx_http::respond::idempotent(
+        |id: I| Relenta(SavedId { id: id.into() }).into_response(),
+        save,
+    )
+    .await
+}
+
 /// `{"id": …}` of a delete, or `?id=`.
 #[derive(Debug, Deserialize, ToSchema, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -156,8 +186,12 @@ pub struct IdOnly {
 }
 
 impl IdOnly {
-    pub fn id(&self) -> Result<u64, ApiError> {
-        Ok(relinx_crm::values::parse_id("id", &self.id)?)
+    /// The id, as `parse` reads it (`ContactId::parse`, `ActivityId::parse`).
+    pub fn id<T>(
+        &self,
+        parse: fn(&str, &Value) -> Result<T, relinx_model::ValidationError>,
+    ) -> Result<T, ApiError> {
+        Ok(parse("id", &self.id)?)
     }
 }
 

@@ -11,7 +11,7 @@ use relinx_http::{ApiError, IdPath, InWorkspace, JsonBody, Platform, QueryParams
 use relinx_model::{RecordId, Timestamp, ValidationError};
 use relinx_records::batch as uploads;
 use relinx_records::{
-    ChangePage, Edit, ListQuery, NewRecord, Record, RecordPatch, Status, records,
+    ChangePage, Edit, ListQuery, NewRecord, Record, RecordEdit, RecordPatch, Status, records,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -221,15 +221,12 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let (patch, causal) = body.into_patch()?;
     let causal = causal.or_else(|| if_match(&headers));
-    let record = records::edit(
-        &platform.store,
-        &ctx,
-        &ws,
-        &id,
-        causal.as_deref(),
-        Edit::Patch(patch),
-    )
-    .await?;
+    let change = RecordEdit {
+        id,
+        causal,
+        change: Edit::Patch(patch),
+    };
+    let record = records::edit(&platform.store, &ctx, &ws, change).await?;
     Ok(with_etag(&record, Json(record.clone())))
 }
 
@@ -242,15 +239,12 @@ pub async fn delete(
     JsonBody(body): JsonBody<DeleteBody>,
 ) -> Result<Response, ApiError> {
     let causal = body.causal.or_else(|| if_match(&headers));
-    let record = records::edit(
-        &platform.store,
-        &ctx,
-        &ws,
-        &id,
-        causal.as_deref(),
-        Edit::Delete,
-    )
-    .await?;
+    let change = RecordEdit {
+        id,
+        causal,
+        change: Edit::Delete,
+    };
+    let record = records::edit(&platform.store, &ctx, &ws, change).await?;
     Ok(with_etag(&record, Json(record.clone())))
 }
 
@@ -396,17 +390,17 @@ fn action_of(op: BatchOperation) -> StoreErrorOr {
             id, causal, body, ..
         } => {
             let (patch, body_causal) = body.into_patch()?;
-            Ok(uploads::Action::Edit {
+            Ok(uploads::Action::Edit(RecordEdit {
                 id: record(&id)?,
                 causal: causal.or(body_causal),
-                edit: Edit::Patch(patch),
-            })
+                change: Edit::Patch(patch),
+            }))
         }
-        BatchOperation::Delete { id, causal, .. } => Ok(uploads::Action::Edit {
+        BatchOperation::Delete { id, causal, .. } => Ok(uploads::Action::Edit(RecordEdit {
             id: record(&id)?,
             causal,
-            edit: Edit::Delete,
-        }),
+            change: Edit::Delete,
+        })),
     }
 }
 

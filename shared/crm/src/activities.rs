@@ -6,10 +6,11 @@
 use crate::activity::{Activity, ActivityInput, Occurrence};
 use crate::department::next_id;
 use crate::department::{self, Department};
+use crate::values::ActivityId;
 use relinx_ddb::codec::{n, s, to_item};
 use relinx_ddb::keys::crm as ck;
 use relinx_ddb::tx::{Cond, OnFail, Tx};
-use relinx_ddb::versioned::{self, Changed};
+use relinx_ddb::versioned::Changed;
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
     Context, EventName, EventSubject, Permission, Resource, Timestamp, ValidationError,
@@ -21,16 +22,16 @@ use std::collections::BTreeSet;
 pub const DEFAULT_STATUS: &str = "open";
 pub const DEFAULT_TYPE: &str = "default";
 
-fn activity_sk(id: u64) -> String {
-    format!("{}{id:012}", ck::ACTIVITY)
+fn activity_sk(id: ActivityId) -> String {
+    format!("{}{:012}", ck::ACTIVITY, id.get())
 }
 
 fn by_address_prefix(address: &str) -> String {
     format!("{}{address}#", ck::ACTIVITY_BY_EMAIL)
 }
 
-fn by_address_sk(address: &str, id: u64) -> String {
-    format!("{}{id:012}", by_address_prefix(address))
+fn by_address_sk(address: &str, id: ActivityId) -> String {
+    format!("{}{:012}", by_address_prefix(address), id.get())
 }
 
 impl EventSubject for Activity {
@@ -43,13 +44,19 @@ impl EventSubject for Activity {
     }
 }
 
+/// Stages what a saved activity's transaction carries beside it: the department's
+/// writability and the `activity.saved` event.
+fn stage_saved(tx: &mut Tx, store: &Store, ctx: &Context, dept: &Department, activity: &Activity) {
+    department::stage_change(tx, store, ctx, dept, EventName::ActivitySaved, activity);
+}
+
 /// Stages the index items for the addresses `after` names and `before` did not,
 /// and the removal of those `before` named and `after` does not.
 fn stage_addresses(
     tx: &mut Tx,
     store: &Store,
     dept: &Department,
-    id: u64,
+    id: ActivityId,
     before: &[String],
     after: &[String],
 ) {
@@ -80,7 +87,7 @@ pub async fn save(
     ctx: &Context,
     dept: &Department,
     body: &Map<String, Value>,
-) -> Result<u64, StoreError> {
+) -> Result<ActivityId, StoreError> {
     dept.authorize(ctx, Permission::write(Resource::Activities))?;
     let input = ActivityInput::parse(body)?;
     match input.id {
@@ -94,7 +101,7 @@ async fn create(
     ctx: &Context,
     dept: &Department,
     input: &ActivityInput,
-) -> Result<u64, StoreError> {
+) -> Result<ActivityId, StoreError> {
     let start = input.dt_start.ok_or_else(|| {
         ValidationError::new(
             "dt_start",
@@ -103,7 +110,7 @@ async fn create(
     })?;
     let now = Timestamp::now();
     let mut activity = Activity {
-        id: 0,
+        id: ActivityId::UNSET,
         activity_type: DEFAULT_TYPE.into(),
         label: None,
         calendar_id: None,
@@ -122,7 +129,7 @@ async fn create(
     };
     activity.apply(input);
     activity.check()?;
-    activity.id = next_id(store, dept, "activity").await?;
+    activity.id = ActivityId::from_counter(next_id(store, dept, "activity").await?);
     let mut tx = Tx::new();
     tx.put(
         &store.tables().main,
@@ -138,14 +145,7 @@ async fn create(
         &[],
         &activity.addresses(),
     );
-    department::stage_change(
-        &mut tx,
-        store,
-        ctx,
-        dept,
-        EventName::ActivitySaved,
-        &activity,
-    );
+    stage_saved(&mut tx, store, ctx, dept, &activity);
     tx.answer(store, &activity.id);
     tx.commit(store).await?;
     Ok(activity.id)
@@ -155,28 +155,20 @@ async fn update(
     store: &Store,
     ctx: &Context,
     dept: &Department,
-    id: u64,
+    id: ActivityId,
     input: &ActivityInput,
-) -> Result<u64, StoreError> {
-    versioned::modify(
+) -> Result<ActivityId, StoreError> {
+    department::modify(
         store,
-        dept.partition(),
+        dept,
         activity_sk(id),
-        || StoreError::NotFound("activity"),
         |mut activity: Activity, mut tx: Tx| async move {
             let before = activity.addresses();
             activity.apply(input);
             activity.check()?;
             activity.dt_modified = Timestamp::now();
             stage_addresses(&mut tx, store, dept, id, &before, &activity.addresses());
-            department::stage_change(
-                &mut tx,
-                store,
-                ctx,
-                dept,
-                EventName::ActivitySaved,
-                &activity,
-            );
+            stage_saved(&mut tx, store, ctx, dept, &activity);
             Ok(Changed::put(tx, activity, id))
         },
     )
@@ -188,14 +180,13 @@ pub async fn delete(
     store: &Store,
     ctx: &Context,
     dept: &Department,
-    id: u64,
+    id: ActivityId,
 ) -> Result<(), StoreError> {
     dept.authorize(ctx, Permission::write(Resource::Activities))?;
-    versioned::modify(
+    department::modify(
         store,
-        dept.partition(),
+        dept,
         activity_sk(id),
-        || StoreError::NotFound("activity"),
         |activity: Activity, mut tx: Tx| async move {
             stage_addresses(&mut tx, store, dept, id, &activity.addresses(), &[]);
             department::stage_change(
@@ -224,7 +215,7 @@ pub async fn list(
     department::page(store, dept, ck::ACTIVITY, page, page_size).await
 }
 
-async fn read(store: &Store, dept: &Department, id: u64) -> Result<Activity, StoreError> {
+async fn read(store: &Store, dept: &Department, id: ActivityId) -> Result<Activity, StoreError> {
     store
         .get(dept.partition(), activity_sk(id))
         .await?
@@ -238,7 +229,7 @@ pub async fn occurrences(
     store: &Store,
     ctx: &Context,
     dept: &Department,
-    id: u64,
+    id: ActivityId,
     from: Option<Timestamp>,
     to: Option<Timestamp>,
     limit: u16,
@@ -274,7 +265,8 @@ pub async fn naming(
             index
                 .iter()
                 .filter_map(|item| relinx_ddb::codec::get_n(item, "activity"))
-                .filter_map(|id| u64::try_from(id).ok()),
+                .filter_map(|id| u64::try_from(id).ok())
+                .map(ActivityId::from_counter),
         );
     }
     let keys = ids

@@ -2,7 +2,7 @@
 //! RRULE, checked on save and expanded by the `rrule` crate (in UTC, as the seed's
 //! times are; an all-day activity by date).
 
-use crate::values::{parse_id, parse_time, seconds};
+use crate::values::{ActivityId, parse_time, seconds};
 use relinx_model::{PeopleList, Timestamp, ValidationError};
 use rrule::{RRule, Tz, Unvalidated};
 use serde::ser::SerializeMap;
@@ -22,7 +22,7 @@ const MAX_SUBJECT: usize = 1_000;
 /// A stored activity.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Activity {
-    pub id: u64,
+    pub id: ActivityId,
     pub activity_type: String,
     #[serde(default)]
     pub label: Option<String>,
@@ -263,7 +263,7 @@ fn date(at: Timestamp) -> String {
 /// A save, field by field (`Some(None)`: set to null).
 #[derive(Debug, Clone, Default)]
 pub struct ActivityInput {
-    pub id: Option<u64>,
+    pub id: Option<ActivityId>,
     pub activity_type: Option<String>,
     pub label: Option<Option<String>>,
     pub calendar_id: Option<Option<String>>,
@@ -313,7 +313,7 @@ impl ActivityInput {
             let k = key.as_str();
             match k {
                 "id" if value.is_null() => {}
-                "id" => input.id = Some(parse_id("id", value)?),
+                "id" => input.id = Some(ActivityId::parse("id", value)?),
                 // Kept by the server: a listed activity can be posted back as it is.
                 "dt_created" | "dt_modified" => {}
                 "activity_type" => input.activity_type = Some(required_text(k, value)?),
@@ -382,7 +382,7 @@ mod tests {
     fn activity(start: &str, rule: &str, all_day: bool) -> Activity {
         let at = parse_time("dt_start", start).unwrap();
         Activity {
-            id: 1,
+            id: ActivityId::from_counter(1),
             activity_type: "default".into(),
             label: None,
             calendar_id: None,

@@ -3,7 +3,7 @@
 
 use crate::fields::{MAX_TEXT, Schema};
 use crate::values::{
-    NO_MASS_EMAIL, NO_MASS_EMAIL_TABLE, SERVER_KEPT, TEXT_FIELDS, parse_id, seconds,
+    ContactId, NO_MASS_EMAIL, NO_MASS_EMAIL_TABLE, SERVER_KEPT, TEXT_FIELDS, seconds,
 };
 use relinx_model::{EmailList, Timestamp, ValidationError};
 use serde::ser::SerializeMap;
@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 /// A stored contact.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Contact {
-    pub id: u64,
+    pub id: ContactId,
     pub dt_created: Timestamp,
     pub dt_modified: Timestamp,
     /// Own text fields as given (`null` kept as null); absent: never given.
@@ -161,7 +161,7 @@ impl Serialize for ContactView<'_> {
 #[derive(Debug, Clone, Default)]
 pub struct ContactInput {
     /// Which contact to change; none: a new one.
-    pub id: Option<u64>,
+    pub id: Option<ContactId>,
     pub fields: BTreeMap<&'static str, Option<String>>,
     pub do_not_mass_email: Option<bool>,
     /// `None` clears the field.
@@ -187,7 +187,7 @@ impl ContactInput {
         for (key, value) in body {
             if key == "id" {
                 if !value.is_null() {
-                    input.id = Some(parse_id("id", value)?);
+                    input.id = Some(ContactId::parse("id", value)?);
                 }
                 continue;
             }
@@ -266,7 +266,7 @@ mod tests {
         let body = json!({"first_name": "Dr.", "last_name": "Evil", "do_no_mass_email": true});
         let input = ContactInput::parse(body.as_object().unwrap(), &schema).unwrap();
         let mut contact = Contact {
-            id: 7,
+            id: ContactId::from_counter(7),
             dt_created: Timestamp::now(),
             dt_modified: Timestamp::now(),
             fields: BTreeMap::new(),
@@ -304,7 +304,7 @@ mod tests {
             ContactInput::parse(json!({"id": "33103982"}).as_object().unwrap(), &schema)
                 .unwrap()
                 .id,
-            Some(33_103_982)
+            Some(crate::values::ContactId::from_counter(33_103_982))
         );
     }
 

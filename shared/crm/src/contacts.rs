@@ -8,10 +8,11 @@ use crate::contact::{Contact, ContactInput};
 use crate::department::next_id;
 use crate::department::{self, Department};
 use crate::fields::{self, Schema};
+use crate::values::ContactId;
 use relinx_ddb::codec::{n, to_item};
 use relinx_ddb::keys::{self, crm as ck};
 use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
-use relinx_ddb::versioned::{self, Changed};
+use relinx_ddb::versioned::Changed;
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
     Context, EventName, EventSubject, Permission, Resource, Timestamp, ValidationError,
@@ -24,8 +25,8 @@ const SCHEMA_RETRIES: usize = 3;
 /// Activities shown with a contact (the latest by start).
 pub const MAX_SHOWN_ACTIVITIES: usize = 100;
 
-pub(crate) fn contact_sk(id: u64) -> String {
-    format!("{}{id:012}", ck::CONTACT)
+pub(crate) fn contact_sk(id: ContactId) -> String {
+    format!("{}{:012}", ck::CONTACT, id.get())
 }
 
 impl EventSubject for Contact {
@@ -74,12 +75,12 @@ pub async fn save(
     ctx: &Context,
     dept: &Department,
     body: &Map<String, Value>,
-) -> Result<u64, StoreError> {
+) -> Result<ContactId, StoreError> {
     dept.authorize(ctx, Permission::write(Resource::Contacts))?;
     // The id (if any) decides create or update before anything is read.
     let target = match body.get("id") {
         None | Some(Value::Null) => None,
-        Some(raw) => Some(crate::values::parse_id("id", raw)?),
+        Some(raw) => Some(ContactId::parse("id", raw)?),
     };
     match target {
         Some(id) => update(store, ctx, dept, id, body).await,
@@ -92,7 +93,7 @@ async fn create(
     ctx: &Context,
     dept: &Department,
     body: &Map<String, Value>,
-) -> Result<u64, StoreError> {
+) -> Result<ContactId, StoreError> {
     // Checked before an id is spent on it.
     let (mut schema, mut version) = fields::read(store, dept).await?;
     let mut input = ContactInput::parse(body, &schema)?;
@@ -107,7 +108,7 @@ async fn create(
         .await?
         .limits()
         .contacts;
-    let id = next_id(store, dept, "contact").await?;
+    let id = ContactId::from_counter(next_id(store, dept, "contact").await?);
     let mut attempt = 0;
     loop {
         let now = Timestamp::now();
@@ -162,14 +163,13 @@ async fn update(
     store: &Store,
     ctx: &Context,
     dept: &Department,
-    id: u64,
+    id: ContactId,
     body: &Map<String, Value>,
-) -> Result<u64, StoreError> {
-    versioned::modify(
+) -> Result<ContactId, StoreError> {
+    department::modify(
         store,
-        dept.partition(),
+        dept,
         contact_sk(id),
-        || StoreError::NotFound("contact"),
         |mut contact: Contact, mut tx: Tx| async move {
             // Read again on every attempt: a race with a definition change is a
             // version conflict the helper retries.
@@ -194,14 +194,13 @@ pub async fn delete(
     store: &Store,
     ctx: &Context,
     dept: &Department,
-    id: u64,
+    id: ContactId,
 ) -> Result<(), StoreError> {
     dept.authorize(ctx, Permission::write(Resource::Contacts))?;
-    versioned::modify(
+    department::modify(
         store,
-        dept.partition(),
+        dept,
         contact_sk(id),
-        || StoreError::NotFound("contact"),
         |contact: Contact, mut tx: Tx| async move {
             stage_count(&mut tx, store, ctx, -1, None);
             department::stage_change(
@@ -248,7 +247,7 @@ pub async fn get(
     store: &Store,
     ctx: &Context,
     dept: &Department,
-    id: u64,
+    id: ContactId,
 ) -> Result<ContactDetails, StoreError> {
     dept.authorize(ctx, Permission::read(Resource::Contacts))?;
     let contact: Contact = store

@@ -75,6 +75,30 @@ pub fn stage_change<S: relinx_model::EventSubject>(
     tx.event_about(store, ctx, name, Some(&dept.workspace), subject);
 }
 
+/// Changes the department's item at `sk` (a contact, an activity) as `change` says:
+/// read, changed and written back under its version (`versioned::modify`); absent,
+/// the item's 404.
+pub(crate) async fn modify<T, R, F, Fut>(
+    store: &Store,
+    dept: &Department,
+    sk: String,
+    change: F,
+) -> Result<R, StoreError>
+where
+    T: relinx_model::EventSubject + serde::Serialize + serde::de::DeserializeOwned,
+    F: FnMut(T, Tx) -> Fut,
+    Fut: std::future::Future<Output = Result<relinx_ddb::versioned::Changed<T, R>, StoreError>>,
+{
+    relinx_ddb::versioned::modify(
+        store,
+        dept.partition(),
+        sk,
+        || StoreError::NotFound(T::KIND),
+        change,
+    )
+    .await
+}
+
 /// Refuses the transaction unless the department's workspace is writable.
 pub fn stage_writable(tx: &mut Tx, store: &Store, ctx: &Context, dept: &Department) {
     relinx_identity::workspaces::stage_writable(tx, store, &ctx.org_id, &dept.workspace);

@@ -414,24 +414,18 @@ pub async fn save(
     dept.authorize(ctx, Permission::write(Resource::Contacts))?;
     let input = &input;
     let define = || {
-        versioned::modify(
-            store,
-            dept.partition(),
-            ck::FIELDS_SK.to_owned(),
-            no_definitions,
-            |mut schema: Schema, mut tx: Tx| async move {
-                let saved = apply(&mut schema, input)?;
-                department::stage_change(
-                    &mut tx,
-                    store,
-                    ctx,
-                    dept,
-                    EventName::CustomFieldSaved,
-                    &saved.field,
-                );
-                Ok(Changed::put(tx, schema, saved))
-            },
-        )
+        modify_schema(store, dept, |mut schema: Schema, mut tx: Tx| async move {
+            let saved = apply(&mut schema, input)?;
+            department::stage_change(
+                &mut tx,
+                store,
+                ctx,
+                dept,
+                EventName::CustomFieldSaved,
+                &saved.field,
+            );
+            Ok(Changed::put(tx, schema, saved))
+        })
     };
     let saved = match define().await {
         // The department's first field: its (empty) definitions item comes first.
@@ -449,34 +443,49 @@ pub async fn save(
         return Ok(saved.field);
     }
     let (after, before) = (&saved.field, &before);
-    versioned::modify(
-        store,
-        dept.partition(),
-        ck::FIELDS_SK.to_owned(),
-        no_definitions,
-        |mut schema: Schema, mut tx: Tx| async move {
-            // Restored only if nobody changed the field again meanwhile.
-            if let Some(slot) = schema.fields.iter_mut().find(|f| f.id == after.id)
-                && slot == after
-            {
-                *slot = before.clone();
-            }
-            // A compensation, not a change of the caller's: no writability check.
-            tx.event_about(
-                store,
-                ctx,
-                EventName::CustomFieldSaved,
-                Some(&dept.workspace),
-                before,
-            );
-            Ok(Changed::put(tx, schema, ()))
-        },
-    )
+    modify_schema(store, dept, |mut schema: Schema, mut tx: Tx| async move {
+        // Restored only if nobody changed the field again meanwhile.
+        if let Some(slot) = schema.fields.iter_mut().find(|f| f.id == after.id)
+            && slot == after
+        {
+            *slot = before.clone();
+        }
+        // A compensation, not a change of the caller's: no writability check.
+        tx.event_about(
+            store,
+            ctx,
+            EventName::CustomFieldSaved,
+            Some(&dept.workspace),
+            before,
+        );
+        Ok(Changed::put(tx, schema, ()))
+    })
     .await?;
     Err(field_in_use(misfits, after))
 }
 
 const NO_DEFINITIONS: &str = "custom field definitions";
+
+/// Changes the department's definitions item as `change` says (read, changed and
+/// written back under its version).
+async fn modify_schema<R, F, Fut>(
+    store: &Store,
+    dept: &Department,
+    change: F,
+) -> Result<R, StoreError>
+where
+    F: FnMut(Schema, Tx) -> Fut,
+    Fut: std::future::Future<Output = Result<Changed<Schema, R>, StoreError>>,
+{
+    versioned::modify(
+        store,
+        dept.partition(),
+        ck::FIELDS_SK.to_owned(),
+        no_definitions,
+        change,
+    )
+    .await
+}
 
 fn no_definitions() -> StoreError {
     StoreError::NotFound(NO_DEFINITIONS)

@@ -18,3 +18,4 @@ pub use activity::{Activity, Occurrence};
 pub use contact::Contact;
 pub use department::Department;
 pub use fields::{CustomField, FieldType, Schema};
+pub use values::{ActivityId, ContactId};

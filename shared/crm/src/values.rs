@@ -4,7 +4,63 @@
 //! these.
 
 use relinx_model::{Timestamp, ValidationError};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// A department's integer ids (seed 004: lists show them as strings, saves answer
+/// them as numbers), each its own type so a contact's id is never taken for an
+/// activity's.
+macro_rules! department_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(u64);
+
+        impl $name {
+            /// The id a department's counter handed out.
+            pub(crate) fn from_counter(n: u64) -> Self {
+                Self(n)
+            }
+
+            /// As a list shows it (a string) or a save answers it (a number).
+            pub fn parse(field: &str, value: &Value) -> Result<Self, ValidationError> {
+                parse_id(field, value).map(Self)
+            }
+
+            pub fn get(self) -> u64 {
+                self.0
+            }
+        }
+
+        impl From<$name> for u64 {
+            fn from(id: $name) -> u64 {
+                id.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+department_id!(
+    /// A contact's id in its department.
+    ContactId
+);
+department_id!(
+    /// An activity's id in its department.
+    ActivityId
+);
+
+impl ActivityId {
+    /// No id yet: a new activity's until its checks pass and the counter hands it
+    /// one (never stored).
+    pub(crate) const UNSET: Self = Self(0);
+}
 
 /// A contact's own text fields, in the order the seed shows them (`id`, the
 /// timestamps and `do_not_mass_email` are placed among them when shown).

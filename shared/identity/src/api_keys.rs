@@ -121,24 +121,32 @@ pub async fn create(
         workspaces::stage_exists(&mut tx, store, &ctx.org_id, ws);
     }
     roles::stage_use(&mut tx, store, &ctx.org_id, &role, 1);
-    let (meta, secret) = stage_create(
-        &mut tx,
-        store,
-        &ctx.org_id,
-        NewKey {
-            name: req.name,
-            role,
-            workspace_id: workspace_id.clone(),
-            expires_at: req.expires_at,
-            owner: ctx.actor.clone(),
-        },
-        now,
-    )?;
+    let new = NewKey {
+        name: req.name,
+        role,
+        workspace_id,
+        expires_at: req.expires_at,
+        owner: ctx.actor.clone(),
+    };
+    commit_new(tx, store, ctx, new, now).await
+}
+
+/// Adds key `new` to `tx` with its `api_key.created` event, and commits: what every
+/// way of making a key for a caller ends with (the checks are staged already).
+pub(crate) async fn commit_new(
+    mut tx: Tx,
+    store: &Store,
+    ctx: &Context,
+    new: NewKey,
+    now: Timestamp,
+) -> Result<(ApiKey, SecretKey), StoreError> {
+    let workspace = new.workspace_id.clone();
+    let (meta, secret) = stage_create(&mut tx, store, &ctx.org_id, new, now)?;
     tx.event_about(
         store,
         ctx,
         EventName::ApiKeyCreated,
-        workspace_id.as_ref(),
+        workspace.as_ref(),
         &meta,
     );
     let created = (meta, secret);

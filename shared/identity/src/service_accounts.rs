@@ -227,28 +227,12 @@ pub async fn create_key(
     // Commits only while the account exists with a covering role; a delete sees it.
     api_keys::stage_holder_covers(&mut tx, store, &ctx.org_id, &holder, &permissions).await?;
     roles::stage_use(&mut tx, store, &ctx.org_id, &role, 1);
-    let (meta, secret) = api_keys::stage_create(
-        &mut tx,
-        store,
-        &ctx.org_id,
-        NewKey {
-            name: new.name,
-            role,
-            workspace_id: account.workspace_id.clone(),
-            expires_at: new.expires_at,
-            owner: holder,
-        },
-        now,
-    )?;
-    tx.event_about(
-        store,
-        ctx,
-        EventName::ApiKeyCreated,
-        account.workspace_id.as_ref(),
-        &meta,
-    );
-    let created = (meta, secret);
-    tx.answer(store, &created);
-    tx.commit(store).await?;
-    Ok(created)
+    let key = NewKey {
+        name: new.name,
+        role,
+        workspace_id: account.workspace_id.clone(),
+        expires_at: new.expires_at,
+        owner: holder,
+    };
+    api_keys::commit_new(tx, store, ctx, key, now).await
 }

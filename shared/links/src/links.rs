@@ -54,6 +54,28 @@ pub struct LinkChange {
     pub destination: Option<serde_json::Value>,
 }
 
+/// Changes the caller's org's link `id` as `change` says (read, changed and written
+/// back under its version: `versioned::modify`); absent, the link's 404.
+async fn modify_link<R, F, Fut>(
+    store: &Store,
+    ctx: &Context,
+    id: &LinkId,
+    change: F,
+) -> Result<R, StoreError>
+where
+    F: FnMut(StoredLink, Tx) -> Fut,
+    Fut: std::future::Future<Output = Result<Changed<StoredLink, R>, StoreError>>,
+{
+    versioned::modify(
+        store,
+        keys::org(&ctx.org_id),
+        link_sk(id),
+        || StoreError::NotFound("smartlink"),
+        change,
+    )
+    .await
+}
+
 fn link_sk(id: &LinkId) -> String {
     format!("{}{id}", lk::LINK)
 }
@@ -377,11 +399,10 @@ pub async fn update(
         &html_body,
     );
     let (new_type, raw_destination, slug) = (change.link_type, &change.destination, &change.slug);
-    versioned::modify(
+    modify_link(
         store,
-        keys::org(&ctx.org_id),
-        link_sk(id),
-        || StoreError::NotFound("smartlink"),
+        ctx,
+        id,
         |mut stored: StoredLink, mut tx: Tx| async move {
             let link = &mut stored.link;
             if !is_shown(ctx, link) {
@@ -450,11 +471,10 @@ fn checked(field: &str, text: String, max: usize) -> Result<String, ValidationEr
 /// its slug and analytics; it no longer counts against the plan.
 pub async fn delete(store: &Store, ctx: &Context, id: &LinkId) -> Result<(), StoreError> {
     ctx.require(Permission::write(Resource::Links))?;
-    versioned::modify(
+    modify_link(
         store,
-        keys::org(&ctx.org_id),
-        link_sk(id),
-        || StoreError::NotFound("smartlink"),
+        ctx,
+        id,
         |mut stored: StoredLink, mut tx: Tx| async move {
             if !is_shown(ctx, &stored.link) {
                 return Err(StoreError::NotFound("smartlink"));

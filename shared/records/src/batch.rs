@@ -11,10 +11,10 @@
 
 use crate::applied::{ALREADY_APPLIED, OpKey, applied_before, stage_applied, stored_result};
 use crate::record::{NewRecord, Record};
-use crate::records::{self, Edit};
+use crate::records::{self, RecordEdit};
 use relinx_ddb::tx::Tx;
 use relinx_ddb::{Store, StoreError};
-use relinx_model::{Context, Permission, RecordId, Resource, ValidationError, WorkspaceId};
+use relinx_model::{Context, Permission, Resource, ValidationError, WorkspaceId};
 
 /// Most operations in one batch.
 pub const MAX_OPERATIONS: usize = 100;
@@ -29,11 +29,7 @@ pub struct Operation {
 
 pub enum Action {
     Create(NewRecord),
-    Edit {
-        id: RecordId,
-        causal: Option<String>,
-        edit: Edit,
-    },
+    Edit(RecordEdit),
 }
 
 /// What became of one operation.
@@ -108,9 +104,8 @@ pub async fn apply(
                     Err(err) => Err(err),
                 }
             }
-            Ok(Action::Edit { id, causal, edit }) => {
-                records::edit_marking(store, ctx, ws, &id, causal.as_deref(), edit, Some(&marker))
-                    .await
+            Ok(Action::Edit(change)) => {
+                records::edit_marking(store, ctx, ws, change, Some(&marker)).await
             }
         };
         let verdict = match result {

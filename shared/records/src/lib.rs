@@ -16,5 +16,5 @@ pub mod records;
 mod state;
 
 pub use record::{NewRecord, Record, RecordPatch, Status};
-pub use records::{Change, ChangeKind, ChangePage, Edit, ListQuery, RecordPage};
+pub use records::{Change, ChangeKind, ChangePage, Edit, ListQuery, RecordEdit, RecordPage};
 pub use state::{RecordSettings, configure};

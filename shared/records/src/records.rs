@@ -303,6 +303,15 @@ pub enum Edit {
     Delete,
 }
 
+/// A change to one record: which, the causal token the caller holds (a patch must
+/// send it; a delete may not), and what.
+#[derive(Debug, Clone)]
+pub struct RecordEdit {
+    pub id: RecordId,
+    pub causal: Option<String>,
+    pub change: Edit,
+}
+
 /// Updates or deletes a record whose current `causal` the caller sends (stale: 409
 /// with the current record, and a `record.conflict` event). A patch must send it
 /// (absent: 428); a delete may leave it out, as seed 002's `curl -X DELETE` does,
@@ -314,11 +323,9 @@ pub async fn edit(
     store: &Store,
     ctx: &Context,
     ws: &WorkspaceId,
-    id: &RecordId,
-    expected: Option<&str>,
-    edit: Edit,
+    change: RecordEdit,
 ) -> Result<Record, StoreError> {
-    edit_marking(store, ctx, ws, id, expected, edit, None).await
+    edit_marking(store, ctx, ws, change, None).await
 }
 
 /// [`edit`], also recording `op` (an upload-batch operation) as applied in the
@@ -327,13 +334,17 @@ pub(crate) async fn edit_marking(
     store: &Store,
     ctx: &Context,
     ws: &WorkspaceId,
-    id: &RecordId,
-    expected: Option<&str>,
-    edit: Edit,
+    change: RecordEdit,
     op: Option<&crate::applied::OpKey>,
 ) -> Result<Record, StoreError> {
     authorize(ctx, ws, Permission::write(Resource::Records))?;
-    let expected = expected.map(str::trim).filter(|c| !c.is_empty());
+    let RecordEdit {
+        id,
+        causal,
+        change: edit,
+    } = change;
+    let id = &id;
+    let expected = causal.as_deref().map(str::trim).filter(|c| !c.is_empty());
     if expected.is_none() && matches!(edit, Edit::Patch(_)) {
         return Err(causal_required());
     }
