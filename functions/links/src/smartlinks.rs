@@ -90,17 +90,17 @@ pub async fn create(
     JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<(StatusCode, Json<Smartlink>), ApiError> {
     let config = body.config;
-    let new = NewLink {
-        slug: config
+    let new = NewLink::new(
+        config
             .smartlink_temp_url
             .map(|s| Slug::parse("smartlinkTempUrl", &s))
             .transpose()?,
-        name: config.smartlink_name,
-        link_type: config
+        config.smartlink_name,
+        config
             .smartlink_type
             .map(|t| LinkType::parse("smartlinkType", &t))
             .transpose()?,
-    };
+    )?;
     idempotent(
         move |link| (StatusCode::CREATED, Json(shown(link, &base))),
         links::create(&platform.store, &caller.ctx, new),
@@ -182,26 +182,28 @@ pub async fn update(
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<Json<Smartlink>, ApiError> {
     let id = link_id(&body.smartlink_id)?;
-    let change = LinkChange {
-        link_type: body
-            .smartlink_config
+    let change = LinkChange::new(
+        body.smartlink_config
             .link_type
             .map(|t| LinkType::parse("smartlinkConfig.type", &t))
             .transpose()?,
-        name: body.configuration.smartlink_name,
-        slug: body
-            .configuration
+        body.configuration.smartlink_name,
+        body.configuration
             .smartlink_url
             .map(|s| Slug::parse("configuration.smartlinkUrl", &s))
             .transpose()?,
-        og_title: body.open_graph.title,
-        og_description: body.open_graph.description,
-        og_image_url: body.open_graph.image_url,
-        html_head: body.custom_html.head,
-        html_body: body.custom_html.body,
-        html_active: body.custom_html.active,
-        destination: body.destination,
-    };
+        links::OpenGraphChange {
+            title: body.open_graph.title,
+            description: body.open_graph.description,
+            image_url: body.open_graph.image_url,
+        },
+        links::CustomHtmlChange {
+            head: body.custom_html.head,
+            body: body.custom_html.body,
+            active: body.custom_html.active,
+        },
+        body.destination,
+    )?;
     let link = links::update(&platform.store, &caller.ctx, &id, change).await?;
     Ok(Json(shown(link, &base)))
 }

@@ -87,12 +87,7 @@ pub async fn create(
     caller: Caller,
     JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<Created<WithSecret>, ApiError> {
-    let new = NewWebhook {
-        url: body.url,
-        events: body.events,
-        description: body.description,
-        workspace_id: body.workspace_id,
-    };
+    let new = NewWebhook::new(body.url, body.events, body.description, body.workspace_id)?;
     idempotent(
         |(webhook, secret)| Created(WithSecret { webhook, secret }),
         endpoints::create(&platform.store, &caller.ctx, policy(&platform), new),

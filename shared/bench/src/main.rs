@@ -1428,12 +1428,13 @@ async fn measure_dispatch(
         store,
         &ctx,
         local,
-        relinx_webhooks::NewWebhook {
+        relinx_webhooks::NewWebhook::new(
             url,
-            events: vec!["workspace.created".into()],
-            description: Some("bench receiver".into()),
-            workspace_id: None,
-        },
+            vec!["workspace.created".into()],
+            Some("bench receiver".into()),
+            None,
+        )
+        .map_err(|e| e.to_string())?,
     )
     .await
     .map_err(|e| e.to_string())?;

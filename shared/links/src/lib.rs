@@ -15,5 +15,5 @@ pub mod slug;
 pub mod visit;
 
 pub use link::{Destination, LinkType, Smartlink};
-pub use links::{LinkChange, NewLink};
+pub use links::{CustomHtmlChange, LinkChange, NewLink, OpenGraphChange};
 pub use slug::Slug;

@@ -31,27 +31,95 @@ const MAX_OG_DESCRIPTION: usize = 1_000;
 /// Custom head or body HTML.
 const MAX_HTML: usize = 65_536;
 
-/// A new link (`POST`, `config`): every part optional.
+/// A new link (`POST`, `config`): every part optional, each checked by
+/// [`NewLink::new`], the only way to make one.
 #[derive(Debug, Clone, Default)]
 pub struct NewLink {
-    pub slug: Option<Slug>,
-    pub name: Option<String>,
-    pub link_type: Option<LinkType>,
+    slug: Option<Slug>,
+    name: Option<String>,
+    link_type: Option<LinkType>,
 }
 
-/// A change (`PUT`, PATCH semantics): only what is present changes.
+impl NewLink {
+    pub fn new(
+        slug: Option<Slug>,
+        name: Option<String>,
+        link_type: Option<LinkType>,
+    ) -> Result<Self, ValidationError> {
+        Ok(Self {
+            slug,
+            name: check_name(name)?,
+            link_type,
+        })
+    }
+}
+
+/// A change of a link's Open Graph data (`PUT`, `openGraph`).
+#[derive(Debug, Clone, Default)]
+pub struct OpenGraphChange {
+    pub title: Patch<String>,
+    pub description: Patch<String>,
+    pub image_url: Patch<String>,
+}
+
+/// A change of a link's custom HTML (`PUT`, `customHtml`).
+#[derive(Debug, Clone, Default)]
+pub struct CustomHtmlChange {
+    pub head: Patch<String>,
+    pub body: Patch<String>,
+    pub active: Option<bool>,
+}
+
+/// A change (`PUT`, PATCH semantics): only what is present changes. Every part is
+/// checked by [`LinkChange::new`], the only way to make one; the destination is
+/// checked against the link's type as it is read.
 #[derive(Debug, Clone, Default)]
 pub struct LinkChange {
-    pub link_type: Option<LinkType>,
-    pub name: Option<String>,
-    pub slug: Option<Slug>,
-    pub og_title: Patch<String>,
-    pub og_description: Patch<String>,
-    pub og_image_url: Patch<String>,
-    pub html_head: Patch<String>,
-    pub html_body: Patch<String>,
-    pub html_active: Option<bool>,
-    pub destination: Option<serde_json::Value>,
+    link_type: Option<LinkType>,
+    name: Option<String>,
+    slug: Option<Slug>,
+    open_graph: OpenGraphChange,
+    custom_html: CustomHtmlChange,
+    destination: Option<serde_json::Value>,
+}
+
+impl LinkChange {
+    pub fn new(
+        link_type: Option<LinkType>,
+        name: Option<String>,
+        slug: Option<Slug>,
+        open_graph: OpenGraphChange,
+        custom_html: CustomHtmlChange,
+        destination: Option<serde_json::Value>,
+    ) -> Result<Self, ValidationError> {
+        let text = |field: &'static str, max: usize| move |t: String| checked(field, t, max);
+        Ok(Self {
+            link_type,
+            name: check_name(name)?,
+            slug,
+            open_graph: OpenGraphChange {
+                title: open_graph
+                    .title
+                    .try_map(text("openGraph.title", MAX_OG_TITLE))?,
+                description: open_graph
+                    .description
+                    .try_map(text("openGraph.description", MAX_OG_DESCRIPTION))?,
+                image_url: open_graph
+                    .image_url
+                    .try_map(|u| check_url("openGraph.imageUrl", &u))?,
+            },
+            custom_html: CustomHtmlChange {
+                head: custom_html
+                    .head
+                    .try_map(text("customHtml.head", MAX_HTML))?,
+                body: custom_html
+                    .body
+                    .try_map(text("customHtml.body", MAX_HTML))?,
+                active: custom_html.active,
+            },
+            destination,
+        })
+    }
 }
 
 /// Changes the caller's org's link `id` as `change` says (read, changed and written
@@ -231,7 +299,7 @@ pub async fn create(store: &Store, ctx: &Context, new: NewLink) -> Result<Smartl
         .await?
         .limits()
         .smartlinks;
-    let name = check_name(new.name)?.unwrap_or_else(|| DEFAULT_NAME.to_owned());
+    let name = new.name.unwrap_or_else(|| DEFAULT_NAME.to_owned());
     let link_type = new.link_type.unwrap_or_default();
     let workspace = ctx.workspace_scope.clone();
     let attempts = if new.slug.is_some() { 1 } else { SLUG_ATTEMPTS };
@@ -374,30 +442,7 @@ pub async fn update(
     change: LinkChange,
 ) -> Result<Smartlink, StoreError> {
     ctx.require(Permission::write(Resource::Links))?;
-    let name = check_name(change.name)?;
-    let og_title = change
-        .og_title
-        .try_map(|t| checked("openGraph.title", t, MAX_OG_TITLE))?;
-    let og_description = change
-        .og_description
-        .try_map(|t| checked("openGraph.description", t, MAX_OG_DESCRIPTION))?;
-    let og_image_url = change
-        .og_image_url
-        .try_map(|u| check_url("openGraph.imageUrl", &u))?;
-    let html_head = change
-        .html_head
-        .try_map(|h| checked("customHtml.head", h, MAX_HTML))?;
-    let html_body = change
-        .html_body
-        .try_map(|b| checked("customHtml.body", b, MAX_HTML))?;
-    let (name, og_title, og_description, og_image_url, html_head, html_body) = (
-        &name,
-        &og_title,
-        &og_description,
-        &og_image_url,
-        &html_head,
-        &html_body,
-    );
+    let (name, open_graph, custom_html) = (&change.name, &change.open_graph, &change.custom_html);
     let (new_type, raw_destination, slug) = (change.link_type, &change.destination, &change.slug);
     modify_link(
         store,
@@ -426,16 +471,27 @@ pub async fn update(
             if let Some(slug) = new_slug {
                 link.configuration.smartlink_url = slug.as_str().to_owned();
             }
-            og_title.clone().apply_to(&mut link.open_graph.title);
-            og_description
+            open_graph
+                .title
+                .clone()
+                .apply_to(&mut link.open_graph.title);
+            open_graph
+                .description
                 .clone()
                 .apply_to(&mut link.open_graph.description);
-            og_image_url
+            open_graph
+                .image_url
                 .clone()
                 .apply_to(&mut link.open_graph.image_url);
-            html_head.clone().apply_to(&mut link.custom_html.head);
-            html_body.clone().apply_to(&mut link.custom_html.body);
-            if let Some(active) = change.html_active {
+            custom_html
+                .head
+                .clone()
+                .apply_to(&mut link.custom_html.head);
+            custom_html
+                .body
+                .clone()
+                .apply_to(&mut link.custom_html.body);
+            if let Some(active) = custom_html.active {
                 link.custom_html.active = active;
             }
             if let Some(destination) = destination {

@@ -134,10 +134,29 @@ fn sealer(store: &Store) -> Sealer {
 
 /// A new endpoint.
 pub struct NewWebhook {
-    pub url: String,
-    pub events: Vec<String>,
-    pub description: Option<String>,
-    pub workspace_id: Option<WorkspaceId>,
+    url: String,
+    events: Vec<String>,
+    description: Option<String>,
+    workspace_id: Option<WorkspaceId>,
+}
+
+impl NewWebhook {
+    /// An endpoint to register, its events and description checked. Its URL is
+    /// checked when it is created, under the deployment's target rule, as that
+    /// resolves the host.
+    pub fn new(
+        url: String,
+        events: Vec<String>,
+        description: Option<String>,
+        workspace_id: Option<WorkspaceId>,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            url,
+            events: check_events(events)?,
+            description: check_description(description)?,
+            workspace_id,
+        })
+    }
 }
 
 /// A change: only present fields change.
@@ -200,8 +219,7 @@ pub async fn create(
 ) -> Result<(Webhook, String), StoreError> {
     ctx.require(Permission::write(Resource::Webhooks))?;
     let url = target::check(policy, &new.url).await?;
-    let events = check_events(new.events)?;
-    let description = check_description(new.description)?;
+    let (events, description) = (new.events, new.description);
     let workspace_id = ctx.confine(new.workspace_id)?;
     let now = Timestamp::now();
     let webhook = Webhook {

@@ -64,12 +64,7 @@ async fn endpoint(s: &Setup, url: &str) -> (relinx_model::WebhookId, Secret) {
         &s.store,
         &s.ctx,
         LOCAL,
-        NewWebhook {
-            url: url.into(),
-            events: vec!["workspace.created".into()],
-            description: None,
-            workspace_id: None,
-        },
+        NewWebhook::new(url.into(), vec!["workspace.created".into()], None, None).unwrap(),
     )
     .await
     .unwrap();
@@ -340,12 +335,7 @@ async fn an_invite_url_is_opened_only_into_the_delivered_request() {
         &s.store,
         &s.ctx,
         LOCAL,
-        NewWebhook {
-            url,
-            events: vec!["user.invited".into()],
-            description: None,
-            workspace_id: None,
-        },
+        NewWebhook::new(url, vec!["user.invited".into()], None, None).unwrap(),
     )
     .await
     .unwrap();
