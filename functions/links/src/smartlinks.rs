@@ -182,16 +182,19 @@ pub async fn update(
     JsonBody(body): JsonBody<UpdateBody>,
 ) -> Result<Json<Smartlink>, ApiError> {
     let id = link_id(&body.smartlink_id)?;
+    let link_type = body
+        .smartlink_config
+        .link_type
+        .map(|t| LinkType::parse("smartlinkConfig.type", &t))
+        .transpose()?;
+    let slug = body
+        .configuration
+        .smartlink_url
+        .map(|s| Slug::parse("configuration.smartlinkUrl", &s))
+        .transpose()?;
     let change = LinkChange::new(
-        body.smartlink_config
-            .link_type
-            .map(|t| LinkType::parse("smartlinkConfig.type", &t))
-            .transpose()?,
-        body.configuration.smartlink_name,
-        body.configuration
-            .smartlink_url
-            .map(|s| Slug::parse("configuration.smartlinkUrl", &s))
-            .transpose()?,
+        (body.configuration.smartlink_name, slug),
+        (link_type, body.destination),
         links::OpenGraphChange {
             title: body.open_graph.title,
             description: body.open_graph.description,
@@ -202,7 +205,6 @@ pub async fn update(
             body: body.custom_html.body,
             active: body.custom_html.active,
         },
-        body.destination,
     )?;
     let link = links::update(&platform.store, &caller.ctx, &id, change).await?;
     Ok(Json(shown(link, &base)))

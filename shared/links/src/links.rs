@@ -84,13 +84,13 @@ pub struct LinkChange {
 }
 
 impl LinkChange {
+    /// The parts as a `PUT` body groups them: `configuration` (name, slug), the
+    /// type and destination, `openGraph`, `customHtml`.
     pub fn new(
-        link_type: Option<LinkType>,
-        name: Option<String>,
-        slug: Option<Slug>,
+        (name, slug): (Option<String>, Option<Slug>),
+        (link_type, destination): (Option<LinkType>, Option<serde_json::Value>),
         open_graph: OpenGraphChange,
         custom_html: CustomHtmlChange,
-        destination: Option<serde_json::Value>,
     ) -> Result<Self, ValidationError> {
         let text = |field: &'static str, max: usize| move |t: String| checked(field, t, max);
         Ok(Self {
