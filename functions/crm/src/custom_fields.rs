@@ -54,21 +54,19 @@ pub async fn save(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let body: FieldSave = crate::params::body(&body)?;
-    let input = FieldInput {
-        id: body
-            .id
+    let input = FieldInput::new(
+        body.id
             .filter(|id| !id.is_null())
             .map(|id| relinx_crm::values::parse_id("id", &id))
             .transpose()?,
-        label: body.label,
-        key: body.key,
-        field_type: body
-            .field_type
+        body.label,
+        body.key,
+        body.field_type
             .map(|t| FieldType::parse("type", &t))
             .transpose()?,
-        choices: body.choices,
-        default_value: body.default_value,
-    };
+        body.choices,
+        body.default_value,
+    )?;
     let field = fields::save(&platform.store, &ctx, &dept, input).await?;
     Ok(Relenta(field.view()).into_response())
 }

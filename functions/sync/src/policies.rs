@@ -52,12 +52,7 @@ pub async fn save(
     let (policy, created) = policies::save(
         &platform.store,
         &caller.ctx,
-        PolicyInput {
-            name: body.name,
-            when: body.when,
-            then: body.then,
-            priority: body.priority,
-        },
+        PolicyInput::new(&body.name, &body.when, &body.then, body.priority)?,
     )
     .await?;
     let status = if created {

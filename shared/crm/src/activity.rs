@@ -263,20 +263,20 @@ fn date(at: Timestamp) -> String {
 /// A save, field by field (`Some(None)`: set to null).
 #[derive(Debug, Clone, Default)]
 pub struct ActivityInput {
-    pub id: Option<ActivityId>,
-    pub activity_type: Option<String>,
-    pub label: Option<Option<String>>,
-    pub calendar_id: Option<Option<String>>,
-    pub all_day: Option<bool>,
-    pub dt_start: Option<Timestamp>,
-    pub dt_end: Option<Option<Timestamp>>,
-    pub rrule: Option<String>,
-    pub status: Option<String>,
-    pub author: Option<Option<String>>,
-    pub users: Option<Option<String>>,
-    pub contacts: Option<Option<String>>,
-    pub subject: Option<Option<String>>,
-    pub body: Option<Option<String>>,
+    pub(crate) id: Option<ActivityId>,
+    pub(crate) activity_type: Option<String>,
+    pub(crate) label: Option<Option<String>>,
+    pub(crate) calendar_id: Option<Option<String>>,
+    pub(crate) all_day: Option<bool>,
+    pub(crate) dt_start: Option<Timestamp>,
+    pub(crate) dt_end: Option<Option<Timestamp>>,
+    pub(crate) rrule: Option<String>,
+    pub(crate) status: Option<String>,
+    pub(crate) author: Option<Option<String>>,
+    pub(crate) users: Option<Option<String>>,
+    pub(crate) contacts: Option<Option<String>>,
+    pub(crate) subject: Option<Option<String>>,
+    pub(crate) body: Option<Option<String>>,
 }
 
 fn text(field: &str, value: &Value, max: usize) -> Result<Option<String>, ValidationError> {

@@ -157,15 +157,16 @@ impl Serialize for ContactView<'_> {
     }
 }
 
-/// A save, checked against the department's custom fields.
+/// A save, checked against the department's custom fields: made only by
+/// [`ContactInput::parse`].
 #[derive(Debug, Clone, Default)]
 pub struct ContactInput {
     /// Which contact to change; none: a new one.
-    pub id: Option<ContactId>,
-    pub fields: BTreeMap<&'static str, Option<String>>,
-    pub do_not_mass_email: Option<bool>,
+    pub(crate) id: Option<ContactId>,
+    pub(crate) fields: BTreeMap<&'static str, Option<String>>,
+    pub(crate) do_not_mass_email: Option<bool>,
     /// `None` clears the field.
-    pub custom: BTreeMap<String, Option<String>>,
+    pub(crate) custom: BTreeMap<String, Option<String>>,
 }
 
 fn parse_flag(field: &str, value: &Value) -> Result<bool, ValidationError> {

@@ -307,12 +307,58 @@ pub async fn list(
 /// required), with `id` a change of what is present.
 #[derive(Debug, Clone, Default)]
 pub struct FieldInput {
-    pub id: Option<u64>,
-    pub label: Option<String>,
-    pub key: Option<String>,
-    pub field_type: Option<FieldType>,
-    pub choices: Option<Vec<String>>,
-    pub default_value: Option<String>,
+    id: Option<u64>,
+    label: Option<String>,
+    key: Option<String>,
+    field_type: Option<FieldType>,
+    choices: Option<Vec<String>>,
+    default_value: Option<String>,
+}
+
+impl FieldInput {
+    /// A field to save: its label (trimmed, 1 to 100 characters) and its key (one
+    /// that escapes to letters, digits, `_` and `-`, and no contact field's own)
+    /// checked here; what depends on the department's definitions (a taken key,
+    /// choices that stored values must fit) when it is saved.
+    pub fn new(
+        id: Option<u64>,
+        label: Option<String>,
+        key: Option<String>,
+        field_type: Option<FieldType>,
+        choices: Option<Vec<String>>,
+        default_value: Option<String>,
+    ) -> Result<Self, ValidationError> {
+        let label = label.as_deref().map(check_label).transpose()?;
+        if let Some(key) = &key {
+            check_key("key", &escape_label(key))?;
+        }
+        Ok(Self {
+            id,
+            label,
+            key,
+            field_type,
+            choices,
+            default_value,
+        })
+    }
+}
+
+/// A key as escaped from a label or given: not empty, not too long, and no
+/// contact field's own.
+fn check_key(field: &str, key: &str) -> Result<(), ValidationError> {
+    if key.is_empty() || key.chars().count() > MAX_LABEL {
+        return Err(ValidationError::new(
+            field,
+            "must hold a letter or a digit (the key is made of letters, digits, _ and -)",
+        ));
+    }
+    if crate::values::is_reserved(key) {
+        return Err(ValidationError::new(
+            "key",
+            format!("{key:?} is a contact field of its own; choose another label"),
+        ));
+    }
+    Ok(())
 }
 
 fn check_label(label: &str) -> Result<String, ValidationError> {
@@ -535,20 +581,7 @@ fn apply(schema: &mut Schema, input: &FieldInput) -> Result<Saved, StoreError> {
             )
         })?;
         let key = escape_label(input.key.as_deref().unwrap_or(&label));
-        if key.is_empty() || key.chars().count() > MAX_LABEL {
-            return Err(ValidationError::new(
-                if input.key.is_some() { "key" } else { "label" },
-                "must hold a letter or a digit (the key is made of letters, digits, _ and -)",
-            )
-            .into());
-        }
-        if crate::values::is_reserved(&key) {
-            return Err(ValidationError::new(
-                "key",
-                format!("{key:?} is a contact field of its own; choose another label"),
-            )
-            .into());
-        }
+        check_key(if input.key.is_some() { "key" } else { "label" }, &key)?;
         if let Some(taken) = schema.field_folded(&key) {
             return Err(StoreError::Conflict {
                 code: "FIELD_EXISTS",
@@ -601,7 +634,7 @@ fn apply(schema: &mut Schema, input: &FieldInput) -> Result<Saved, StoreError> {
         .into());
     }
     if let Some(label) = &input.label {
-        slot.label = check_label(label)?;
+        slot.label = label.clone();
     }
     let field_type = input.field_type.unwrap_or(slot.field_type);
     let choices = match (&input.choices, field_type == slot.field_type) {

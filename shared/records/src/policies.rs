@@ -54,10 +54,32 @@ pub struct Policy {
 /// A policy to create or replace.
 #[derive(Debug, Clone)]
 pub struct PolicyInput {
-    pub name: String,
-    pub when: String,
-    pub then: String,
-    pub priority: Option<i64>,
+    name: String,
+    when: String,
+    then: String,
+    priority: Option<i64>,
+}
+
+impl PolicyInput {
+    /// A policy to save: its name, its `when` expression and its `then` actions
+    /// checked (each a 400 naming what is wrong), so whatever saves a policy is held
+    /// to the same rules.
+    pub fn new(
+        name: &str,
+        when: &str,
+        then: &str,
+        priority: Option<i64>,
+    ) -> Result<Self, StoreError> {
+        let (when, then) = (when.trim().to_owned(), then.trim().to_owned());
+        parse_when(&when)?;
+        parse_then(&then)?;
+        Ok(Self {
+            name: check_name(name)?,
+            when,
+            then,
+            priority,
+        })
+    }
 }
 
 /// What a matching policy sets.
@@ -205,11 +227,12 @@ pub async fn save(
     ctx.require(Permission::write(Resource::Policies))?;
     // Policies route records in every workspace of the org.
     ctx.require_org_wide("change sync policies, which apply to every workspace")?;
-    let name = check_name(&input.name)?;
-    let when = input.when.trim().to_owned();
-    let then = input.then.trim().to_owned();
-    parse_when(&when)?;
-    parse_then(&then)?;
+    let PolicyInput {
+        name,
+        when,
+        then,
+        priority,
+    } = input;
     let now = Timestamp::now();
     let main = &store.tables().main;
     // Create if absent, else replace; a delete racing in between is retried once.
@@ -226,7 +249,7 @@ pub async fn save(
             name: name.clone(),
             when: when.clone(),
             then: then.clone(),
-            priority: input.priority.unwrap_or(DEFAULT_ORDER),
+            priority: priority.unwrap_or(DEFAULT_ORDER),
             created_at: existing.as_ref().map_or(now, |p| p.created_at),
             updated_at: now,
         };
