@@ -46,7 +46,7 @@ pub async fn list(
         .map(|raw| {
             EventName::parse(raw).ok_or_else(|| {
                 ApiError::bad_request(
-                    "VALIDATION_FAILED",
+                    relinx_model::ErrorCode::ValidationFailed,
                     format!("action: {raw:?} is not an event name (e.g. record.created)"),
                 )
             })
@@ -127,7 +127,7 @@ pub async fn stream(
     let position = match last_event {
         Some(raw) => StreamPosition::after(&EventId::parse(raw).ok_or_else(|| {
             ApiError::bad_request(
-                "VALIDATION_FAILED",
+                relinx_model::ErrorCode::ValidationFailed,
                 "Last-Event-ID: must be an audit entry id (evt_…) this stream sent",
             )
         })?),
@@ -146,7 +146,7 @@ pub async fn stream(
         Some(s) if (1..=limit).contains(&s) => s,
         Some(_) => {
             return Err(ApiError::bad_request(
-                "VALIDATION_FAILED",
+                relinx_model::ErrorCode::ValidationFailed,
                 format!("max_seconds: must be between 1 and {limit}"),
             ));
         }

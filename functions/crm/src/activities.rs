@@ -184,7 +184,7 @@ pub async fn occurrences(
     let limit = params.limit.unwrap_or(DEFAULT_OCCURRENCES);
     if !(1..=MAX_OCCURRENCES).contains(&limit) {
         return Err(ApiError::bad_request(
-            "VALIDATION_FAILED",
+            relinx_model::ErrorCode::ValidationFailed,
             format!("limit: must be between 1 and {MAX_OCCURRENCES}"),
         ));
     }

@@ -92,7 +92,7 @@ impl PageBody {
         }
         serde_urlencoded::from_bytes(bytes).map_err(|e| {
             ApiError::bad_request(
-                "VALIDATION_FAILED",
+                relinx_model::ErrorCode::ValidationFailed,
                 format!("the body must be JSON or page=…&page_size=… ({e})"),
             )
         })
@@ -140,7 +140,7 @@ pub fn object(bytes: &Bytes) -> Result<Map<String, Value>, ApiError> {
     match body::<Value>(bytes)? {
         Value::Object(map) => Ok(map),
         _ => Err(ApiError::bad_request(
-            "VALIDATION_FAILED",
+            relinx_model::ErrorCode::ValidationFailed,
             "the body must be a JSON object, as the list shows the object",
         )),
     }

@@ -159,7 +159,7 @@ pub async fn list(
         .map(|raw| {
             Timestamp::parse(raw).ok_or_else(|| {
                 ApiError::bad_request(
-                    "VALIDATION_FAILED",
+                    relinx_model::ErrorCode::ValidationFailed,
                     "updated_since: must be an RFC 3339 time, e.g. 2026-11-25T10:00:00Z",
                 )
             })

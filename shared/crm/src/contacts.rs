@@ -42,7 +42,7 @@ impl EventSubject for Contact {
 }
 
 fn plan_limit_reached() -> StoreError {
-    StoreError::forbidden("PLAN_LIMIT", String::new())
+    StoreError::forbidden(relinx_model::ErrorCode::PlanLimit, String::new())
 }
 
 /// Stages one more (or one fewer) contact on the org's count; one more only while
@@ -144,10 +144,11 @@ async fn create(
                 input = ContactInput::parse(body, &schema)?;
             }
             Err(StoreError::Forbidden {
-                code: "PLAN_LIMIT", ..
+                code: relinx_model::ErrorCode::PlanLimit,
+                ..
             }) => {
                 return Err(StoreError::forbidden(
-                    "PLAN_LIMIT",
+                    relinx_model::ErrorCode::PlanLimit,
                     format!(
                         "contacts: your plan's limit of {} contacts is reached; delete contacts or upgrade the plan",
                         limit.unwrap_or_default()

@@ -423,7 +423,7 @@ fn check_choices(
 
 fn field_in_use(count: usize, field: &CustomField) -> StoreError {
     StoreError::Conflict {
-        code: "FIELD_IN_USE",
+        code: relinx_model::ErrorCode::FieldInUse,
         message: format!(
             "{}: {count} contact{} hold{} values that would not fit the new definition ({}{}); change or clear them first",
             field.key,
@@ -584,7 +584,7 @@ fn apply(schema: &mut Schema, input: &FieldInput) -> Result<Saved, StoreError> {
         check_key(if input.key.is_some() { "key" } else { "label" }, &key)?;
         if let Some(taken) = schema.field_folded(&key) {
             return Err(StoreError::Conflict {
-                code: "FIELD_EXISTS",
+                code: relinx_model::ErrorCode::FieldExists,
                 message: format!(
                     "key: the field {} (id {}) already has this key; save with its id to change it",
                     taken.key, taken.id

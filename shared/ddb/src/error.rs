@@ -1,3 +1,4 @@
+use relinx_model::ErrorCode;
 use relinx_model::{Denied, OutsideScope, ValidationError};
 
 /// What a domain operation can fail with. Every domain crate returns it, and the HTTP
@@ -10,11 +11,11 @@ pub enum StoreError {
     /// A value in the request cannot be accepted, with a code of its own (400), e.g.
     /// `INVALID_EXPRESSION`; the message names the field and the position.
     #[error("{message}")]
-    BadInput { code: &'static str, message: String },
+    BadInput { code: ErrorCode, message: String },
     /// The request must say which state it expects, and did not (428), e.g. a
     /// record's `causal` token.
     #[error("{message}")]
-    PreconditionRequired { code: &'static str, message: String },
+    PreconditionRequired { code: ErrorCode, message: String },
     /// Well-formed but semantically wrong (422, names the field).
     #[error("{0}")]
     Unprocessable(ValidationError),
@@ -23,22 +24,22 @@ pub enum StoreError {
     NotFound(&'static str),
     /// A uniqueness guard or state rule refused the change (409).
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: ErrorCode, message: String },
     /// A conflict whose answer carries the item as it now is, so the caller can merge
     /// and retry without another read (409; RelaySync's `CAUSAL_CONFLICT`).
     #[error("{message}")]
     ConflictWithCurrent {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
         current: Box<serde_json::Value>,
     },
     /// What the caller points at is past its retention (410: start over, e.g. resync
     /// from a full list).
     #[error("{message}")]
-    Gone { code: &'static str, message: String },
+    Gone { code: ErrorCode, message: String },
     /// The caller may not do this (403).
     #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
+    Forbidden { code: ErrorCode, message: String },
     /// An item changed between being read and being written back: the optimistic
     /// update lost its race more often than it retries (409).
     #[error("the item changed while this request ran")]
@@ -61,14 +62,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::Conflict {
             code,
             message: message.into(),
         }
     }
 
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn forbidden(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::Forbidden {
             code,
             message: message.into(),

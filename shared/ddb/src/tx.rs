@@ -26,7 +26,7 @@ pub enum OnFail {
     /// The condition cannot fail in a way a caller could cause.
     Internal,
     Error(fn() -> StoreError),
-    Conflict(&'static str, String),
+    Conflict(relinx_model::ErrorCode, String),
     /// The error depends on the item as it was (`None`: it did not exist), e.g. a
     /// writable-workspace check tells read-only (403) from missing (404).
     Inspect(fn(Option<&Item>) -> StoreError),
@@ -86,7 +86,7 @@ impl Tx {
                 &store.tables().main,
                 spec,
                 OnFail::Conflict(
-                    "IDEMPOTENCY_KEY_IN_FLIGHT",
+                    relinx_model::ErrorCode::IdempotencyKeyInFlight,
                     "this request's Idempotency-Key was taken over by a retry after its lock lapsed; the retry's answer stands".to_owned(),
                 ),
             );
@@ -346,7 +346,7 @@ impl Tx {
                 }
                 Failure::Contended => {
                     return Err(StoreError::conflict(
-                        "CONCURRENT_CHANGE",
+                        relinx_model::ErrorCode::ConcurrentChange,
                         "another request changed the same data at the same moment; retry",
                     ));
                 }
@@ -381,7 +381,7 @@ fn classify(err: &TransactWriteItemsError, on_fail: &[OnFail]) -> Failure {
             OnFail::Internal => Failure::Other,
             OnFail::Error(make) => Failure::Mapped(make()),
             OnFail::Conflict(code, message) => {
-                Failure::Mapped(StoreError::conflict(code, message.clone()))
+                Failure::Mapped(StoreError::conflict(*code, message.clone()))
             }
             OnFail::Inspect(judge) => {
                 Failure::Mapped(judge(reason.item().filter(|old| !old.is_empty())))

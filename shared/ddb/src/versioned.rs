@@ -117,7 +117,7 @@ where
             }
             Err(StoreError::Stale) => {
                 return Err(StoreError::conflict(
-                    "CONCURRENT_CHANGE",
+                    relinx_model::ErrorCode::ConcurrentChange,
                     "the item kept changing while this request ran; retry",
                 ));
             }

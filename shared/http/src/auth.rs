@@ -43,7 +43,7 @@ impl KeySource {
         };
         ApiError::new(
             axum::http::StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
+            relinx_model::ErrorCode::Unauthorized,
             format!(
                 "{whence} is not a valid API key (unknown, revoked or expired); keys look like id.secret, as created"
             ),

@@ -93,7 +93,7 @@ pub async fn throttle(platform: &Platform, buckets: &[(Throttle, &str)]) -> Resu
                 if let Some(retry_after) = decision.retry_after {
                     let mut err = ApiError::new(
                         StatusCode::TOO_MANY_REQUESTS,
-                        "RATE_LIMITED",
+                        relinx_model::ErrorCode::RateLimited,
                         format!("too many attempts; retry in {retry_after} s"),
                     );
                     err.retry_after = Some(retry_after);

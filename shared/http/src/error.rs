@@ -7,6 +7,7 @@ use crate::surface::Surface;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use relinx_ddb::StoreError;
+use relinx_model::ErrorCode;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -26,24 +27,29 @@ pub struct ApiError {
 pub struct Rendered;
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::with_code(status, code.as_str().to_owned(), message)
+    }
+
+    /// With a code made from the resource (`RECORD_NOT_FOUND`): what a 404 answers.
+    fn with_code(status: StatusCode, code: String, message: impl Into<String>) -> Self {
         Self {
             status,
-            code: code.into(),
+            code,
             message: message.into(),
             retry_after: None,
             current: None,
         }
     }
 
-    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
+            relinx_model::ErrorCode::Unauthorized,
             "missing or invalid API key or token; send Authorization: ApiKey <key>, Bearer <key or token>, or X-API-Key",
         )
     }
@@ -51,7 +57,7 @@ impl ApiError {
     pub fn unauthorized_login() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "INVALID_CREDENTIALS",
+            relinx_model::ErrorCode::InvalidCredentials,
             "the email or password is not correct",
         )
     }
@@ -62,13 +68,13 @@ impl ApiError {
             first.make_ascii_uppercase();
         }
         let code = format!("{}_NOT_FOUND", what.to_uppercase().replace([' ', '-'], "_"));
-        Self::new(StatusCode::NOT_FOUND, code, message)
+        Self::with_code(StatusCode::NOT_FOUND, code, message)
     }
 
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
+            relinx_model::ErrorCode::Internal,
             "an internal error occurred; please retry later",
         )
     }
@@ -78,22 +84,23 @@ impl ApiError {
         match status {
             StatusCode::NOT_FOUND => Self::new(
                 status,
-                "NOT_FOUND",
+                relinx_model::ErrorCode::NotFound,
                 "no such route; check the method and path",
             ),
             StatusCode::METHOD_NOT_ALLOWED => Self::new(
                 status,
-                "METHOD_NOT_ALLOWED",
+                relinx_model::ErrorCode::MethodNotAllowed,
                 "this route does not accept that method",
             ),
-            StatusCode::PAYLOAD_TOO_LARGE => {
-                Self::bad_request("BODY_TOO_LARGE", "the request body exceeds 1 MiB")
-            }
+            StatusCode::PAYLOAD_TOO_LARGE => Self::bad_request(
+                relinx_model::ErrorCode::BodyTooLarge,
+                "the request body exceeds 1 MiB",
+            ),
             StatusCode::UNAUTHORIZED => Self::unauthorized(),
             s if s.is_server_error() => Self::internal(),
             s => Self::new(
                 s,
-                "REQUEST_FAILED",
+                relinx_model::ErrorCode::RequestFailed,
                 s.canonical_reason().unwrap_or("request failed"),
             ),
         }
@@ -103,12 +110,13 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Invalid(v) => {
-                Self::bad_request("VALIDATION_FAILED", format!("{}: {}", v.field, v.message))
-            }
+            StoreError::Invalid(v) => Self::bad_request(
+                relinx_model::ErrorCode::ValidationFailed,
+                format!("{}: {}", v.field, v.message),
+            ),
             StoreError::Unprocessable(v) => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "VALIDATION_FAILED",
+                relinx_model::ErrorCode::ValidationFailed,
                 format!("{}: {}", v.field, v.message),
             ),
             StoreError::NotFound(what) => Self::not_found(what),
@@ -133,7 +141,7 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Stale => Self::new(
                 StatusCode::CONFLICT,
-                "CONCURRENT_CHANGE",
+                relinx_model::ErrorCode::ConcurrentChange,
                 "the data changed while this request ran; retry",
             ),
             StoreError::Unauthorized(_) => Self::unauthorized(),

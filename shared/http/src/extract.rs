@@ -12,10 +12,13 @@ use std::sync::Arc;
 pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::bad_request("BODY_TOO_LARGE", "the request body exceeds 1 MiB")
+            ApiError::bad_request(
+                relinx_model::ErrorCode::BodyTooLarge,
+                "the request body exceeds 1 MiB",
+            )
         } else {
             ApiError::bad_request(
-                "INVALID_BODY",
+                relinx_model::ErrorCode::InvalidBody,
                 format!("the request body could not be read: {rejection}"),
             )
         }
@@ -48,9 +51,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         let code = if inner.is_syntax() || inner.is_eof() {
-            "INVALID_JSON"
+            relinx_model::ErrorCode::InvalidJson
         } else {
-            "VALIDATION_FAILED"
+            relinx_model::ErrorCode::ValidationFailed
         };
         let message = if inner.is_syntax() || inner.is_eof() {
             format!("the request body is not valid JSON: {inner}")
@@ -69,7 +72,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })?;
     deserializer.end().map_err(|e| {
         ApiError::bad_request(
-            "INVALID_JSON",
+            relinx_model::ErrorCode::InvalidJson,
             format!("the request body is not valid JSON: {e}"),
         )
     })?;
@@ -96,7 +99,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
                 } else {
                     format!("query parameter {path}: {inner}")
                 };
-                ApiError::bad_request("VALIDATION_FAILED", message)
+                ApiError::bad_request(relinx_model::ErrorCode::ValidationFailed, message)
             })
     }
 }
@@ -115,10 +118,15 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
         let axum::extract::Path(value) =
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
-                .map_err(|e| ApiError::bad_request("VALIDATION_FAILED", format!("path: {e}")))?;
+                .map_err(|e| {
+                    ApiError::bad_request(
+                        relinx_model::ErrorCode::ValidationFailed,
+                        format!("path: {e}"),
+                    )
+                })?;
         if value.chars().count() > MAX_PATH_PARAM_CHARS {
             return Err(ApiError::bad_request(
-                "VALIDATION_FAILED",
+                relinx_model::ErrorCode::ValidationFailed,
                 format!(
                     "path: a path parameter is at most {MAX_PATH_PARAM_CHARS} characters; no id or name is longer"
                 ),

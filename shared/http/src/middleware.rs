@@ -136,7 +136,7 @@ pub async fn require_permission(
 fn not_allowed(permission: Permission) -> Response {
     ApiError::new(
         StatusCode::FORBIDDEN,
-        "FORBIDDEN",
+        relinx_model::ErrorCode::Forbidden,
         format!("your role does not allow {permission}"),
     )
     .into_response()
@@ -299,7 +299,11 @@ pub async fn rate_limit(
                     limits.rate_per_minute
                 )
             };
-            let mut err = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", message);
+            let mut err = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                relinx_model::ErrorCode::RateLimited,
+                message,
+            );
             err.retry_after = Some(retry_after);
             err.into_response()
         }
@@ -354,7 +358,7 @@ pub async fn idempotency(req: Request, next: Next) -> Response {
         Ok(k) if !k.trim().is_empty() && k.chars().count() <= idem::MAX_KEY_CHARS => k.to_owned(),
         _ => {
             return ApiError::bad_request(
-                "VALIDATION_FAILED",
+                relinx_model::ErrorCode::ValidationFailed,
                 format!(
                     "Idempotency-Key: must be 1 to {} visible ASCII characters",
                     idem::MAX_KEY_CHARS
@@ -365,8 +369,11 @@ pub async fn idempotency(req: Request, next: Next) -> Response {
     };
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return ApiError::bad_request("BODY_TOO_LARGE", "the request body exceeds 1 MiB")
-            .into_response();
+        return ApiError::bad_request(
+            relinx_model::ErrorCode::BodyTooLarge,
+            "the request body exceeds 1 MiB",
+        )
+        .into_response();
     };
     let caller = ctx.credential_ref();
     let fingerprint = {
@@ -406,7 +413,7 @@ pub async fn idempotency(req: Request, next: Next) -> Response {
         idem::Begin::Mismatch => {
             return ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "IDEMPOTENCY_KEY_REUSED",
+                relinx_model::ErrorCode::IdempotencyKeyReused,
                 "Idempotency-Key was already used with a different request; send a new key for a new request",
             )
             .into_response();
@@ -414,7 +421,7 @@ pub async fn idempotency(req: Request, next: Next) -> Response {
         idem::Begin::InFlight => {
             return ApiError::new(
                 StatusCode::CONFLICT,
-                "IDEMPOTENCY_KEY_IN_FLIGHT",
+                relinx_model::ErrorCode::IdempotencyKeyInFlight,
                 "a request with this Idempotency-Key is still being processed; retry shortly",
             )
             .into_response();

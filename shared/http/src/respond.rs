@@ -152,13 +152,13 @@ impl PageParams {
     pub fn validate(self) -> Result<Self, crate::ApiError> {
         if self.page == 0 || self.page > MAX_PAGE {
             return Err(crate::ApiError::bad_request(
-                "VALIDATION_FAILED",
+                relinx_model::ErrorCode::ValidationFailed,
                 format!("page: must be between 1 and {MAX_PAGE}"),
             ));
         }
         if self.page_size == 0 || self.page_size > MAX_PAGE_SIZE {
             return Err(crate::ApiError::bad_request(
-                "VALIDATION_FAILED",
+                relinx_model::ErrorCode::ValidationFailed,
                 format!("page_size: must be between 1 and {MAX_PAGE_SIZE}"),
             ));
         }
@@ -238,7 +238,7 @@ pub fn page_limit(limit: Option<i32>) -> Result<i32, crate::ApiError> {
         None => Ok(50),
         Some(n) if (1..=200).contains(&n) => Ok(n),
         Some(_) => Err(crate::ApiError::bad_request(
-            "VALIDATION_FAILED",
+            relinx_model::ErrorCode::ValidationFailed,
             "limit: must be between 1 and 200",
         )),
     }

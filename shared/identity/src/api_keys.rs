@@ -188,7 +188,7 @@ pub(crate) async fn stage_holder_covers(
     let covering = roles::covering(store, org, key_permissions).await?;
     if covering.len() > MAX_COVERING_ROLES {
         return Err(StoreError::conflict(
-            "TOO_MANY_ROLES",
+            relinx_model::ErrorCode::TooManyRoles,
             format!(
                 "more than {MAX_COVERING_ROLES} roles cover this key's role; delete unused custom roles"
             ),
@@ -481,7 +481,7 @@ pub(crate) fn stage_revoke_all(
 ) -> Result<(), StoreError> {
     if owned.len() > MAX_KEYS_REVOKED_WITH_OWNER {
         return Err(StoreError::conflict(
-            "TOO_MANY_KEYS",
+            relinx_model::ErrorCode::TooManyKeys,
             format!(
                 "the owner holds more than {MAX_KEYS_REVOKED_WITH_OWNER} API keys; delete some of them first"
             ),

@@ -78,11 +78,11 @@ pub(crate) async fn while_marked<R>(
 pub(crate) fn holder_refusal(old: Option<&Item>) -> StoreError {
     match old {
         Some(item) if item.contains_key(CHANGING_UNTIL) => StoreError::conflict(
-            "HOLDER_CHANGING",
+            relinx_model::ErrorCode::HolderChanging,
             "the key's holder is being changed (role, status or removal); retry in a moment",
         ),
         Some(_) => StoreError::forbidden(
-            "ROLE_ESCALATION",
+            relinx_model::ErrorCode::RoleEscalation,
             "role: the key's holder does not (or no longer) hold a role that allows this key; ask for a lower role",
         ),
         None => StoreError::NotFound("the key's holder"),
@@ -105,7 +105,7 @@ pub(crate) fn require_over(ctx: &Context, target: &Target<'_>) -> Result<(), Sto
         && target.confined_to != Some(scope)
     {
         return Err(StoreError::forbidden(
-            "OUTSIDE_WORKSPACE_SCOPE",
+            relinx_model::ErrorCode::OutsideWorkspaceScope,
             format!(
                 "a credential confined to one workspace cannot act on {} beyond it; use an org-wide credential",
                 target.what
@@ -114,7 +114,7 @@ pub(crate) fn require_over(ctx: &Context, target: &Target<'_>) -> Result<(), Sto
     }
     if !ctx.permissions.covers(&target.permissions) {
         return Err(StoreError::forbidden(
-            "ROLE_ESCALATION",
+            relinx_model::ErrorCode::RoleEscalation,
             format!(
                 "{} has a role that allows more than yours; ask someone whose role covers it",
                 target.what

@@ -179,7 +179,7 @@ pub async fn invite(
         guard,
         Some(Cond::not_exists()),
         OnFail::Conflict(
-            "ALREADY_MEMBER",
+            relinx_model::ErrorCode::AlreadyMember,
             format!("{email} is already a member or has a pending invite"),
         ),
     );
@@ -305,7 +305,7 @@ pub async fn accept(
         main,
         to_item(&login, keys::login(&user.email), keys::LOGIN_SK.to_owned())?,
         Some(Cond::not_exists()),
-        OnFail::Conflict("EMAIL_TAKEN", "this email already has an account; sign in with it or ask for an invite to another address".to_owned()),
+        OnFail::Conflict(relinx_model::ErrorCode::EmailTaken, "this email already has an account; sign in with it or ask for an invite to another address".to_owned()),
     );
     tx.delete(
         main,

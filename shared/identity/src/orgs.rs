@@ -152,7 +152,7 @@ pub async fn update(
             if let Some(plan) = patch.plan.filter(|p| *p != org.plan) {
                 if !policy.plan_selection {
                     return Err(StoreError::forbidden(
-                        "PLAN_CHANGE_DISABLED",
+                        relinx_model::ErrorCode::PlanChangeDisabled,
                         "plan: this deployment does not change plans through the API; contact support",
                     ));
                 }
@@ -275,7 +275,7 @@ impl OrgEffect {
                 condition: Some(Cond::new(condition)),
             },
             if last_owner {
-                OnFail::Conflict("LAST_OWNER", LAST_OWNER.to_owned())
+                OnFail::Conflict(relinx_model::ErrorCode::LastOwner, LAST_OWNER.to_owned())
             } else {
                 OnFail::Error(|| StoreError::NotFound("organization"))
             },

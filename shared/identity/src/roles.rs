@@ -144,7 +144,7 @@ pub async fn grantable(
     })?;
     if !ctx.permissions.covers(&permissions) {
         return Err(StoreError::forbidden(
-            "ROLE_ESCALATION",
+            relinx_model::ErrorCode::RoleEscalation,
             format!("{field}: role {role:?} allows more than your own role; choose a lower role"),
         ));
     }
@@ -237,7 +237,7 @@ fn parse_permissions(raw: &[String]) -> Result<(Vec<String>, PermissionSet), Sto
 fn refuse_built_in(name: &str) -> Result<(), StoreError> {
     if BuiltinRole::parse(name).is_some() {
         return Err(StoreError::forbidden(
-            "BUILT_IN_ROLE",
+            relinx_model::ErrorCode::BuiltInRole,
             format!("{name:?} is a built-in role and cannot be changed"),
         ));
     }
@@ -260,14 +260,14 @@ pub async fn create(store: &Store, ctx: &Context, new: NewRole) -> Result<Role, 
     let name = parse_name(&new.name)?;
     if BuiltinRole::parse(&name).is_some() {
         return Err(StoreError::conflict(
-            "ALREADY_EXISTS",
+            relinx_model::ErrorCode::AlreadyExists,
             format!("{name:?} is a built-in role"),
         ));
     }
     let (permissions, set) = parse_permissions(&new.permissions)?;
     if !ctx.permissions.covers(&set) {
         return Err(StoreError::forbidden(
-            "ROLE_ESCALATION",
+            relinx_model::ErrorCode::RoleEscalation,
             "permissions: a role cannot allow more than your own role",
         ));
     }
@@ -286,7 +286,7 @@ pub async fn create(store: &Store, ctx: &Context, new: NewRole) -> Result<Role, 
         to_item(&record, keys::org(&ctx.org_id), role_sk(&name))?,
         Some(Cond::not_exists()),
         OnFail::Conflict(
-            "ALREADY_EXISTS",
+            relinx_model::ErrorCode::AlreadyExists,
             format!("a role named {name:?} already exists"),
         ),
     );
@@ -326,7 +326,7 @@ pub async fn update(
             let (permissions, set) = parse_permissions(raw)?;
             if !ctx.permissions.covers(&set) {
                 return Err(StoreError::forbidden(
-                    "ROLE_ESCALATION",
+                    relinx_model::ErrorCode::RoleEscalation,
                     "permissions: a role cannot allow more than your own role",
                 ));
             }
@@ -383,7 +383,7 @@ pub async fn delete(store: &Store, ctx: &Context, name: &str) -> Result<(), Stor
                 .value(":zero", n(0)),
         ),
         OnFail::Conflict(
-            "ROLE_IN_USE",
+            relinx_model::ErrorCode::RoleInUse,
             format!(
                 "role {name:?} is held by keys, users or service accounts; reassign them first"
             ),

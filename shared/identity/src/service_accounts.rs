@@ -70,7 +70,10 @@ pub async fn create(
         main,
         name_guard(ctx, &new.name, &account.id),
         Some(Cond::not_exists()),
-        OnFail::Conflict("ALREADY_EXISTS", NAME_TAKEN.to_owned()),
+        OnFail::Conflict(
+            relinx_model::ErrorCode::AlreadyExists,
+            NAME_TAKEN.to_owned(),
+        ),
     );
     roles::stage_use(&mut tx, store, &ctx.org_id, &account.role, 1);
     tx.event_about(
@@ -213,7 +216,7 @@ pub async fn create_key(
         authority::role_permissions(store, &ctx.org_id, &account.role).await?;
     if !account_permissions.covers(&permissions) {
         return Err(StoreError::forbidden(
-            "ROLE_ESCALATION",
+            relinx_model::ErrorCode::RoleEscalation,
             "role: a key cannot allow more than its service account's role",
         ));
     }

@@ -43,14 +43,14 @@ pub async fn signup(
 ) -> Result<SignedUp, StoreError> {
     if !policy.open {
         return Err(StoreError::forbidden(
-            "SIGNUP_CLOSED",
+            relinx_model::ErrorCode::SignupClosed,
             "this deployment does not accept signups; ask an administrator for an invite",
         ));
     }
     let plan = signup.plan.unwrap_or(Plan::Starter);
     if plan != Plan::Starter && !policy.plan_selection {
         return Err(StoreError::forbidden(
-            "PLAN_SELECTION_DISABLED",
+            relinx_model::ErrorCode::PlanSelectionDisabled,
             "plan: this deployment starts every organization on starter; omit plan or upgrade later",
         ));
     }
@@ -136,7 +136,7 @@ pub async fn signup(
         )?,
         Some(Cond::not_exists()),
         OnFail::Conflict(
-            "EMAIL_TAKEN",
+            relinx_model::ErrorCode::EmailTaken,
             "an account with this email already exists; sign in instead".to_owned(),
         ),
     );

@@ -276,7 +276,10 @@ pub async fn delete(store: &Store, ctx: &Context, id: &UserId) -> Result<User, S
         if is_active_owner(&current.role, current.status)
             && orgs::get(store, &ctx.org_id).await?.owners <= 1
         {
-            return Err(StoreError::conflict("LAST_OWNER", orgs::LAST_OWNER));
+            return Err(StoreError::conflict(
+                relinx_model::ErrorCode::LastOwner,
+                orgs::LAST_OWNER,
+            ));
         }
         api_keys::revoke_until_removable(store, ctx, id.as_str()).await?;
         change.await

@@ -17,7 +17,7 @@ use std::sync::Arc;
 /// A write to a read-only workspace (403).
 pub fn read_only() -> StoreError {
     StoreError::forbidden(
-        "WORKSPACE_READ_ONLY",
+        relinx_model::ErrorCode::WorkspaceReadOnly,
         "the workspace is read-only; set read_only to false before changing it",
     )
 }
@@ -80,7 +80,10 @@ pub(crate) fn stage_create(
         main,
         name_guard(org, &name, &ws.id),
         Some(Cond::not_exists()),
-        OnFail::Conflict("ALREADY_EXISTS", NAME_TAKEN.to_owned()),
+        OnFail::Conflict(
+            relinx_model::ErrorCode::AlreadyExists,
+            NAME_TAKEN.to_owned(),
+        ),
     );
     Ok(())
 }
@@ -302,7 +305,10 @@ pub async fn update(
                     main,
                     name_guard(org, name, id),
                     Some(Cond::not_exists()),
-                    OnFail::Conflict("ALREADY_EXISTS", NAME_TAKEN.to_owned()),
+                    OnFail::Conflict(
+                        relinx_model::ErrorCode::AlreadyExists,
+                        NAME_TAKEN.to_owned(),
+                    ),
                 );
             }
             tx.event_about(store, ctx, EventName::WorkspaceUpdated, Some(id), &next);
@@ -327,7 +333,7 @@ pub async fn delete(
     let org = orgs::get(store, &ctx.org_id).await?;
     if org.default_workspace_id == *id {
         return Err(StoreError::conflict(
-            "DEFAULT_WORKSPACE",
+            relinx_model::ErrorCode::DefaultWorkspace,
             "the default workspace cannot be deleted",
         ));
     }

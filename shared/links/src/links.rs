@@ -172,14 +172,14 @@ fn check_name(name: Option<String>) -> Result<Option<String>, ValidationError> {
 
 fn slug_taken() -> StoreError {
     StoreError::conflict(
-        "SLUG_TAKEN",
+        relinx_model::ErrorCode::SlugTaken,
         "this smartlink URL is taken (slugs are unique without regard to case); choose another",
     )
 }
 
 fn limit_reached() -> StoreError {
     StoreError::Forbidden {
-        code: "PLAN_LIMIT",
+        code: relinx_model::ErrorCode::PlanLimit,
         message:
             "your plan's limit of active smartlinks is reached: delete one or upgrade the plan"
                 .into(),
@@ -349,7 +349,8 @@ pub async fn create(store: &Store, ctx: &Context, new: NewLink) -> Result<Smartl
         match tx.commit(store).await {
             Ok(()) => return Ok(link),
             Err(StoreError::Conflict {
-                code: "SLUG_TAKEN", ..
+                code: relinx_model::ErrorCode::SlugTaken,
+                ..
             }) if new.slug.is_none() => last = slug_taken(),
             Err(err) => return Err(err),
         }

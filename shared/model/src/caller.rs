@@ -23,12 +23,12 @@ pub enum Credential {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct Denied {
-    pub code: &'static str,
+    pub code: crate::ErrorCode,
     pub message: String,
 }
 
 impl Denied {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: crate::ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -126,7 +126,7 @@ impl Context {
             Ok(())
         } else {
             Err(Denied::new(
-                "FORBIDDEN",
+                crate::ErrorCode::Forbidden,
                 format!("your role does not allow {permission}"),
             ))
         }
@@ -137,7 +137,7 @@ impl Context {
         match self.workspace_scope {
             None => Ok(()),
             Some(_) => Err(Denied::new(
-                "FORBIDDEN",
+                crate::ErrorCode::Forbidden,
                 format!("a credential confined to one workspace cannot {what}"),
             )),
         }
@@ -239,7 +239,7 @@ mod tests {
         let err = ctx
             .require(Permission::write(Resource::Users))
             .expect_err("viewer cannot write users");
-        assert_eq!(err.code, "FORBIDDEN");
+        assert_eq!(err.code, crate::ErrorCode::Forbidden);
         assert!(err.message.contains("users:write"), "{}", err.message);
     }
 }

@@ -4,6 +4,7 @@
 pub mod caller;
 pub mod entities;
 pub mod error;
+mod error_code;
 pub mod event;
 pub mod ids;
 pub mod json;
@@ -16,6 +17,7 @@ pub mod values;
 pub use caller::{Context, Credential, Denied, OutsideScope};
 pub use entities::{ApiKey, Org, Role, ServiceAccount, User, UserStatus, Workspace};
 pub use error::ValidationError;
+pub use error_code::ErrorCode;
 pub use event::{Actor, ActorKind, Event, EventName, EventSubject, ResourceRef};
 pub use ids::PathId;
 pub use ids::{

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// The error code of a marker that already exists (another request applied the op).
-pub(crate) const ALREADY_APPLIED: &str = "OP_ALREADY_APPLIED";
+pub(crate) const ALREADY_APPLIED: relinx_model::ErrorCode =
+    relinx_model::ErrorCode::OpAlreadyApplied;
 
 /// Where an applied operation's marker lives.
 pub(crate) struct OpKey {

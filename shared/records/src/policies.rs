@@ -97,7 +97,7 @@ pub(crate) struct Compiled {
 
 fn invalid_expression(field: &str, column: usize, message: &str) -> StoreError {
     StoreError::BadInput {
-        code: "INVALID_EXPRESSION",
+        code: relinx_model::ErrorCode::InvalidExpression,
         message: format!("{field}: at column {column}: {message}"),
     }
 }
@@ -241,7 +241,7 @@ pub async fn save(
         let created = existing.is_none();
         if created && read_all(store, &ctx.org_id).await?.len() >= MAX_POLICIES {
             return Err(StoreError::conflict(
-                "TOO_MANY_POLICIES",
+                relinx_model::ErrorCode::TooManyPolicies,
                 format!("an organization keeps at most {MAX_POLICIES} policies; delete one first"),
             ));
         }
@@ -370,7 +370,7 @@ mod tests {
     fn column_of(err: StoreError) -> String {
         match err {
             StoreError::BadInput { code, message } => {
-                assert_eq!(code, "INVALID_EXPRESSION");
+                assert_eq!(code, relinx_model::ErrorCode::InvalidExpression);
                 message
             }
             other => panic!("expected INVALID_EXPRESSION, got {other:?}"),

@@ -183,14 +183,14 @@ fn successor(u: Ulid) -> Option<Ulid> {
 
 fn causal_required() -> StoreError {
     StoreError::PreconditionRequired {
-        code: "CAUSAL_REQUIRED",
+        code: relinx_model::ErrorCode::CausalRequired,
         message: "causal: send the record's current causal token (\"causal\" in the body or an If-Match header); GET the record to learn it".into(),
     }
 }
 
 fn causal_conflict(current: &Record) -> StoreError {
     StoreError::ConflictWithCurrent {
-        code: "CAUSAL_CONFLICT",
+        code: relinx_model::ErrorCode::CausalConflict,
         message: "causal: the record changed since your copy; merge with `current` and retry with its causal token".into(),
         current: Box::new(current.to_json()),
     }
@@ -573,7 +573,7 @@ pub async fn changes(
             let retention_ms = u64::try_from(settings.retention.as_millis()).unwrap_or(u64::MAX);
             if after.timestamp_ms() + retention_ms < now_ms {
                 return Err(StoreError::Gone {
-                    code: "CURSOR_EXPIRED",
+                    code: relinx_model::ErrorCode::CursorExpired,
                     message: "since: this cursor is older than the tombstone retention, so deletions may have been missed; resync from a full list (GET /v1/records?include_deleted=true) and follow the feed from its first page".into(),
                 });
             }

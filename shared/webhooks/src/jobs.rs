@@ -377,7 +377,7 @@ pub async fn retry_now(store: &Store, org: &OrgId, id: &JobId) -> Result<Job, St
         Some(job) => Ok(job),
         None => match read(store, org, id).await? {
             Some(_) => Err(StoreError::conflict(
-                "JOB_DELIVERED",
+                relinx_model::ErrorCode::JobDelivered,
                 "this job was delivered already; nothing to retry",
             )),
             None => Err(StoreError::NotFound("job")),
@@ -481,7 +481,7 @@ pub async fn recover(
     let webhook = endpoints::read(store, ctx, endpoint).await?.webhook;
     if !webhook.enabled {
         return Err(StoreError::conflict(
-            "WEBHOOK_DISABLED",
+            relinx_model::ErrorCode::WebhookDisabled,
             "this endpoint is disabled: enable it (PATCH {\"enabled\": true}) before recovering what it missed",
         ));
     }

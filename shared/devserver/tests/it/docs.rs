@@ -70,3 +70,14 @@ fn no_link_in_readme_or_docs_points_outside_the_repository() {
         "the documents link to each other ({checked} links)"
     );
 }
+
+#[test]
+fn every_error_code_is_documented() {
+    let api = std::fs::read_to_string(repository().join("docs/api.md")).expect("docs/api.md");
+    for code in relinx_model::ErrorCode::ALL {
+        assert!(
+            api.contains(&format!("| `{}` |", code.as_str())),
+            "docs/api.md \"Error codes\" does not list {code}"
+        );
+    }
+}

@@ -40,7 +40,7 @@ async fn a_refused_change_keeps_the_cache_and_a_committed_one_drops_it() {
         matches!(
             refused,
             Err(StoreError::Conflict {
-                code: "ALREADY_EXISTS",
+                code: relinx_model::ErrorCode::AlreadyExists,
                 ..
             })
         ),
@@ -89,7 +89,7 @@ async fn a_refused_role_delete_keeps_the_roles_cache() {
         matches!(
             refused,
             Err(StoreError::Conflict {
-                code: "ROLE_IN_USE",
+                code: relinx_model::ErrorCode::RoleInUse,
                 ..
             })
         ),

@@ -170,7 +170,7 @@ async fn one_workspace_name_created_concurrently_through_both_succeeds_once() {
             outcomes.iter().any(|r| matches!(
                 r,
                 Err(StoreError::Conflict {
-                    code: "ALREADY_EXISTS",
+                    code: relinx_model::ErrorCode::AlreadyExists,
                     ..
                 })
             )),
@@ -237,7 +237,7 @@ async fn concurrent_read_modify_writes_through_two_instances_lose_nothing() {
                 result,
                 Ok(())
                     | Err(StoreError::Conflict {
-                        code: "CONCURRENT_CHANGE",
+                        code: relinx_model::ErrorCode::ConcurrentChange,
                         ..
                     })
             ),
