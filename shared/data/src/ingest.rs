@@ -113,6 +113,86 @@ pub fn parse_csv(bytes: &[u8], options: &CsvOptions) -> Result<Table, IngestErro
     })
 }
 
+/// Reads a JSON array of objects, or NDJSON (one object a line), as a table: the
+/// columns are every key in the order first seen, and each value its text (a string as
+/// it is, `true`/`false`, a missing key or `null` empty, an array or object as its
+/// JSON), so nothing is converted before inference. A JSON number is read as one
+/// (`1.50` is `1.5`; integers exact to 64 bits, others through a double): a value that
+/// must keep every digit (an id, a zip code) is sent as a string.
+pub fn parse_json(bytes: &[u8], ndjson: bool) -> Result<Table, IngestError> {
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+        .map_err(|_| IngestError::at(None, "JSON must be UTF-8"))?;
+    let objects: Vec<(u64, serde_json::Value)> = if ndjson {
+        let mut objects = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            let number = u64::try_from(index + 1).unwrap_or(u64::MAX);
+            if line.trim().is_empty() {
+                continue;
+            }
+            let value = serde_json::from_str(line)
+                .map_err(|e| IngestError::at(Some(number), format!("not JSON: {e}")))?;
+            objects.push((number, value));
+        }
+        objects
+    } else {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Array(items)) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (u64::try_from(i + 1).unwrap_or(u64::MAX), v))
+                .collect(),
+            Ok(_) => {
+                return Err(IngestError::at(
+                    None,
+                    "the body must be an array of objects",
+                ));
+            }
+            Err(e) => {
+                return Err(IngestError::at(
+                    u64::try_from(e.line()).ok(),
+                    format!("not JSON: {e}"),
+                ));
+            }
+        }
+    };
+    let mut columns: Vec<String> = Vec::new();
+    let mut maps = Vec::with_capacity(objects.len());
+    for (number, value) in objects {
+        let serde_json::Value::Object(map) = value else {
+            let place = if ndjson { "line" } else { "item" };
+            return Err(IngestError::at(
+                None,
+                format!("{place} {number} is not an object"),
+            ));
+        };
+        for key in map.keys() {
+            if !columns.contains(key) {
+                columns.push(key.clone());
+            }
+        }
+        maps.push(map);
+    }
+    let rows = maps
+        .iter()
+        .map(|map| {
+            columns
+                .iter()
+                .map(|c| match map.get(c) {
+                    None | Some(serde_json::Value::Null) => String::new(),
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    Ok(Table {
+        columns,
+        rows,
+        encoding: UTF_8.name(),
+        delimiter: ',',
+    })
+}
+
 /// UTF-8 (a byte-order mark included) when the bytes are; else what chardetng, the
 /// detector Firefox uses, guesses for them.
 fn detect(bytes: &[u8]) -> &'static Encoding {

@@ -7,4 +7,4 @@ pub mod infer;
 pub mod ingest;
 
 pub use infer::{ColumnProfile, ColumnType, infer_column};
-pub use ingest::{CsvOptions, IngestError, Table, parse_csv};
+pub use ingest::{CsvOptions, IngestError, Table, parse_csv, parse_json};

@@ -91,3 +91,54 @@ fn a_declared_encoding_or_delimiter_must_be_one() {
         "a delimiter inside quotes does not count"
     );
 }
+
+#[test]
+fn json_and_ndjson_of_the_same_rows_give_the_same_table() {
+    let csv = parse_csv(EXAMPLE.as_bytes(), &CsvOptions::default()).unwrap();
+    let objects: Vec<serde_json::Value> = csv
+        .rows
+        .iter()
+        .map(|row| {
+            serde_json::Value::Object(
+                csv.columns
+                    .iter()
+                    .zip(row)
+                    .map(|(c, v)| (c.clone(), serde_json::Value::String(v.clone())))
+                    .collect(),
+            )
+        })
+        .collect();
+    let ndjson: String = objects.iter().map(|o| format!("{o}\n")).collect();
+    let from_ndjson = parse_json(ndjson.as_bytes(), true).unwrap();
+    let array = serde_json::to_string(&objects).unwrap();
+    let from_array = parse_json(array.as_bytes(), false).unwrap();
+    for table in [&from_ndjson, &from_array] {
+        let mut columns = table.columns.clone();
+        let mut expected = csv.columns.clone();
+        columns.sort();
+        expected.sort();
+        assert_eq!(columns, expected);
+        for (row, csv_row) in table.rows.iter().zip(&csv.rows) {
+            for (column, value) in table.columns.iter().zip(row) {
+                let at = csv.columns.iter().position(|c| c == column).unwrap();
+                assert_eq!(value, &csv_row[at], "{column}");
+            }
+        }
+    }
+}
+
+#[test]
+fn json_values_keep_their_text_and_bad_lines_are_named() {
+    let table = parse_json(br#"[{"a": 1.50, "b": true}, {"b": null, "c": [1]}]"#, false).unwrap();
+    assert_eq!(table.columns, ["a", "b", "c"]);
+    assert_eq!(table.rows[0], ["1.5", "true", ""]);
+    assert_eq!(table.rows[1], ["", "", "[1]"]);
+    let err = parse_json(b"{\"a\": 1}\n{\"a\": \n", true).unwrap_err();
+    assert_eq!(err.line, Some(2), "{err}");
+    let err = parse_json(b"{\"a\": 1}\n[1]\n", true).unwrap_err();
+    assert!(err.to_string().contains("line 2 is not an object"), "{err}");
+    assert!(
+        parse_json(b"{}", false).is_err(),
+        "an object is not an array of rows"
+    );
+}
