@@ -54,18 +54,19 @@ pub async fn save(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let body: FieldSave = crate::params::body(&body)?;
+    let field_type = body
+        .field_type
+        .map(|t| FieldType::parse("type", &t))
+        .transpose()?;
+    let id = body
+        .id
+        .filter(|id| !id.is_null())
+        .map(|id| relinx_crm::values::parse_id("id", &id))
+        .transpose()?;
     let input = FieldInput::new(
-        body.id
-            .filter(|id| !id.is_null())
-            .map(|id| relinx_crm::values::parse_id("id", &id))
-            .transpose()?,
-        body.label,
-        body.key,
-        body.field_type
-            .map(|t| FieldType::parse("type", &t))
-            .transpose()?,
-        body.choices,
-        body.default_value,
+        id,
+        (body.label, body.key),
+        (field_type, body.choices, body.default_value),
     )?;
     let field = fields::save(&platform.store, &ctx, &dept, input).await?;
     Ok(Relenta(field.view()).into_response())

@@ -320,13 +320,16 @@ impl FieldInput {
     /// that escapes to letters, digits, `_` and `-`, and no contact field's own)
     /// checked here; what depends on the department's definitions (a taken key,
     /// choices that stored values must fit) when it is saved.
+    /// `id` (none: a new field), what names it (`label`, `key`) and what it accepts
+    /// (`type`, `choices`, `default_value`).
     pub fn new(
         id: Option<u64>,
-        label: Option<String>,
-        key: Option<String>,
-        field_type: Option<FieldType>,
-        choices: Option<Vec<String>>,
-        default_value: Option<String>,
+        (label, key): (Option<String>, Option<String>),
+        (field_type, choices, default_value): (
+            Option<FieldType>,
+            Option<Vec<String>>,
+            Option<String>,
+        ),
     ) -> Result<Self, ValidationError> {
         let label = label.as_deref().map(check_label).transpose()?;
         if let Some(key) = &key {
