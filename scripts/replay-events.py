@@ -121,6 +121,13 @@ EXPECTED = {
     "sync-policies-create.json": 201,
     "sync-policies-list.json": 200,
     "sync-policies-delete.json": 200,
+    "data-sources-create.json": 201,
+    "data-sources-list.json": 200,
+    "data-sources-get.json": 200,
+    "data-sources-update.json": 200,
+    "data-sources-rows.json": 201,
+    "data-sources-sample.json": 200,
+    "data-sources-delete.json": 200,
 }
 
 # Events whose answers fill placeholders of later ones, in the order they run.
@@ -140,6 +147,9 @@ FIRST = [
     "crm-custom-fields-save.json",
     "crm-contacts-save.json",
     "crm-activities-save.json",
+    # The upload before the update: the update sets the type of a column it staged.
+    "data-sources-create.json",
+    "data-sources-rows.json",
     # The stream batch fans a webhook.test event out into a job, which the queue
     # lists; its id fills {{JOB_ID}} for the queue batch and the retry.
     "dispatcher-stream.json",
@@ -191,7 +201,7 @@ def main():
         sys.exit(f"relinx-dev --init-only made no delivery queue: {init.stdout} {init.stderr}")
     lambda_env["DELIVERY_QUEUE_URL"] = queue_url
     lambda_env["SQS_ENDPOINT"] = os.environ["SQS_ENDPOINT"]
-    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "-p", "audit-fn", "-p", "webhooks-fn", "-p", "dispatcher-fn", "-p", "links-fn", "-p", "redirect-fn", "-p", "crm-fn", "--bins"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "-p", "audit-fn", "-p", "webhooks-fn", "-p", "dispatcher-fn", "-p", "links-fn", "-p", "redirect-fn", "-p", "crm-fn", "-p", "data-fn", "--bins"], cwd=ROOT, check=True)
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -264,6 +274,8 @@ def capture(name, body, values):
         values["LINK_ID"] = body["id"]
     elif name == "crm-contacts-save.json":
         values["CONTACT_ID"] = str(data["id"])
+    elif name == "data-sources-create.json":
+        values["SOURCE_ID"] = data["id"]
     elif name == "crm-activities-save.json":
         values["ACTIVITY_ID"] = str(data["id"])
     elif name == "sync-queue.json" and data:

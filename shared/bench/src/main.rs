@@ -304,6 +304,7 @@ async fn run() -> Result<(), String> {
             "crm",
             api_event("GET", "/api/v3/contact.list.json", &setup.api_key),
         ),
+        ("data", api_event("GET", "/api/sources", &setup.api_key)),
         // A live short link: its hit is written after the answer, while the
         // function's extension holds the invocation open.
         (

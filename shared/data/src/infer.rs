@@ -8,7 +8,7 @@ use relinx_model::Email;
 use serde::Serialize;
 
 /// A column's type, as sources and schemas name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ColumnType {
     Integer,

@@ -114,75 +114,77 @@ pub fn parse_csv(bytes: &[u8], options: &CsvOptions) -> Result<Table, IngestErro
 }
 
 /// Reads a JSON array of objects, or NDJSON (one object a line), as a table: the
-/// columns are every key in the order first seen, and each value its text (a string as
-/// it is, `true`/`false`, a missing key or `null` empty, an array or object as its
-/// JSON), so nothing is converted before inference. A JSON number is read as one
-/// (`1.50` is `1.5`; integers exact to 64 bits, others through a double): a value that
-/// must keep every digit (an id, a zip code) is sent as a string.
+/// columns are every key in the order first seen (as written, not sorted), and each
+/// value its text (a string as it is, `true`/`false`, a missing key or `null` empty,
+/// an array or object as its JSON), so nothing is converted before inference. A JSON
+/// number is read as one (`1.50` is `1.5`; integers exact to 64 bits, others through
+/// a double): a value that must keep every digit (an id, a zip code) is sent as a
+/// string.
 pub fn parse_json(bytes: &[u8], ndjson: bool) -> Result<Table, IngestError> {
     let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
         .map_err(|_| IngestError::at(None, "JSON must be UTF-8"))?;
-    let objects: Vec<(u64, serde_json::Value)> = if ndjson {
+    let objects: Vec<Object> = if ndjson {
         let mut objects = Vec::new();
         for (index, line) in text.lines().enumerate() {
             let number = u64::try_from(index + 1).unwrap_or(u64::MAX);
             if line.trim().is_empty() {
                 continue;
             }
-            let value = serde_json::from_str(line)
-                .map_err(|e| IngestError::at(Some(number), format!("not JSON: {e}")))?;
-            objects.push((number, value));
+            let object = serde_json::from_str::<Object>(line).map_err(|e| {
+                let message = if e.is_data() {
+                    format!("line {number} is not an object")
+                } else {
+                    format!("not JSON: {e}")
+                };
+                IngestError::at(Some(number), message)
+            })?;
+            objects.push(object);
         }
         objects
     } else {
-        match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(serde_json::Value::Array(items)) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| (u64::try_from(i + 1).unwrap_or(u64::MAX), v))
-                .collect(),
-            Ok(_) => {
-                return Err(IngestError::at(
-                    None,
-                    "the body must be an array of objects",
-                ));
-            }
-            Err(e) => {
-                return Err(IngestError::at(
-                    u64::try_from(e.line()).ok(),
-                    format!("not JSON: {e}"),
-                ));
-            }
-        }
-    };
-    let mut columns: Vec<String> = Vec::new();
-    let mut maps = Vec::with_capacity(objects.len());
-    for (number, value) in objects {
-        let serde_json::Value::Object(map) = value else {
-            let place = if ndjson { "line" } else { "item" };
+        if !text.trim_start().starts_with('[') {
             return Err(IngestError::at(
                 None,
-                format!("{place} {number} is not an object"),
+                "the body must be an array of objects",
             ));
-        };
-        for key in map.keys() {
-            if !columns.contains(key) {
+        }
+        serde_json::from_str::<Vec<Object>>(text).map_err(|e| {
+            let message = if e.is_data() {
+                format!("the body must be an array of objects: {e}")
+            } else {
+                format!("not JSON: {e}")
+            };
+            IngestError::at(u64::try_from(e.line()).ok(), message)
+        })?
+    };
+    let mut columns: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for Object(entries) in &objects {
+        for (key, _) in entries {
+            if seen.insert(key.clone()) {
                 columns.push(key.clone());
             }
         }
-        maps.push(map);
     }
-    let rows = maps
+    let position: std::collections::HashMap<&str, usize> = columns
         .iter()
-        .map(|map| {
-            columns
-                .iter()
-                .map(|c| match map.get(c) {
-                    None | Some(serde_json::Value::Null) => String::new(),
-                    Some(serde_json::Value::String(s)) => s.clone(),
-                    Some(other) => other.to_string(),
-                })
-                .collect()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let rows = objects
+        .iter()
+        .map(|Object(entries)| {
+            let mut row = vec![String::new(); columns.len()];
+            for (key, value) in entries {
+                if let Some(&at) = position.get(key.as_str()) {
+                    row[at] = match value {
+                        serde_json::Value::Null => String::new(),
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                }
+            }
+            row
         })
         .collect();
     Ok(Table {
@@ -191,6 +193,33 @@ pub fn parse_json(bytes: &[u8], ndjson: bool) -> Result<Table, IngestError> {
         encoding: UTF_8.name(),
         delimiter: ',',
     })
+}
+
+/// A JSON object with its keys in the order written (serde_json's own map sorts
+/// them, and a file's column order is the user's).
+struct Object(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Object {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = Object;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Object, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, serde_json::Value>()? {
+                    entries.push(entry);
+                }
+                Ok(Object(entries))
+            }
+        }
+        deserializer.deserialize_map(Entries)
+    }
 }
 
 /// UTF-8 (a byte-order mark included) when the bytes are; else what chardetng, the

@@ -1,10 +1,18 @@
-//! Datalinx's data domain (seed 003's Core APIs: sources, schemas, mappings; API.md
-//! "Datalinx data"). Being built in steps (issue 28): first what an ingested column
-//! holds, inferred so that no value is ever damaged ([`infer`]), and CSV read as
-//! written, whatever its encoding and delimiter ([`ingest`]).
+//! Datalinx's data domain (seed 003's Core APIs; API.md "Datalinx data"): sources and
+//! their staged rows, built in steps (issue 28). What an ingested column holds is
+//! inferred so that no value is ever damaged ([`infer`]); CSV is read as written,
+//! whatever its encoding and delimiter ([`ingest`]); an upload's rows are staged in
+//! compressed chunks until a run consumes them ([`staging`]); every object lives in
+//! its workspace's partition ([`scope`]).
 
 pub mod infer;
 pub mod ingest;
+pub mod scope;
+pub mod source;
+pub mod sources;
+pub mod staging;
 
 pub use infer::{ColumnProfile, ColumnType, infer_column};
 pub use ingest::{CsvOptions, IngestError, Table, parse_csv, parse_json};
+pub use scope::Scope;
+pub use source::{NewSource, Source, SourceChange, SourceView};

@@ -19,6 +19,18 @@ pub fn boolean(value: bool) -> AttributeValue {
     AttributeValue::Bool(value)
 }
 
+/// Bytes (a blob: staged rows, compressed).
+pub fn binary(value: Vec<u8>) -> AttributeValue {
+    AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(value))
+}
+
+/// The bytes of a binary attribute.
+pub fn get_b<'a>(item: &'a Item, name: &str) -> Option<&'a [u8]> {
+    item.get(name)
+        .and_then(|v| v.as_b().ok())
+        .map(|blob| blob.as_ref())
+}
+
 /// A string set (for `ADD` / `DELETE` on a set attribute, or `contains`).
 pub fn string_set(values: impl IntoIterator<Item = String>) -> AttributeValue {
     AttributeValue::Ss(values.into_iter().collect())

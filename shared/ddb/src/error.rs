@@ -37,6 +37,10 @@ pub enum StoreError {
     /// from a full list).
     #[error("{message}")]
     Gone { code: ErrorCode, message: String },
+    /// The request carries more than the operation takes in one go (413: the
+    /// message names the limit, e.g. an upload's 10,000 rows).
+    #[error("{message}")]
+    TooLarge { code: ErrorCode, message: String },
     /// The caller may not do this (403).
     #[error("{message}")]
     Forbidden { code: ErrorCode, message: String },

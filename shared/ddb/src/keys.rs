@@ -118,6 +118,22 @@ pub mod crm {
     pub const CONTACT_COUNT_SK: &str = "CONTACTCOUNT";
 }
 
+/// Datalinx's keys (`relinx-data`): a workspace's sources, schemas and mappings are
+/// a partition of their own, `DATA#{org}#{workspace}` (names kept unique by guard
+/// items beside them); a source's staged uploads are listed there too, while their
+/// rows live one chunk a partition (`STAGED#…`), so a 4 MB upload never sends more
+/// than one chunk's writes to one partition key.
+pub mod data {
+    pub const PARTITION: &str = "DATA#";
+    pub const SOURCE: &str = "SRC#";
+    pub const SOURCE_NAME: &str = "SRCNAME#";
+    /// `UPLOAD#{source}#{upload id}`: one accepted upload (its rows' chunks, counts).
+    pub const UPLOAD: &str = "UPLOAD#";
+    /// `STAGED#{org}#{source}#{upload}#{chunk}`: one chunk of an upload's rows.
+    pub const STAGED_ROWS: &str = "STAGED#";
+    pub const STAGED_ROWS_SK: &str = "ROWS";
+}
+
 const fn reg(domain: &'static str, part: KeyPart, prefix: &'static str) -> Registered {
     Registered {
         domain,
@@ -165,6 +181,11 @@ pub const REGISTRY: &[Registered] = &[
     reg("crm", KeyPart::Sort, crm::FIELDS_SK),
     reg("crm", KeyPart::Sort, crm::SEQUENCE_SK),
     reg("crm", KeyPart::Sort, crm::CONTACT_COUNT_SK),
+    reg("data", KeyPart::Partition, data::PARTITION),
+    reg("data", KeyPart::Sort, data::SOURCE),
+    reg("data", KeyPart::Sort, data::SOURCE_NAME),
+    reg("data", KeyPart::Sort, data::UPLOAD),
+    reg("data", KeyPart::Partition, data::STAGED_ROWS),
 ];
 
 /// The partition of an org's items.

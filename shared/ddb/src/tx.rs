@@ -298,6 +298,7 @@ impl Tx {
                 | StoreError::Conflict { .. }
                 | StoreError::ConflictWithCurrent { .. }
                 | StoreError::Gone { .. }
+                | StoreError::TooLarge { .. }
                 | StoreError::BadInput { .. }
                 | StoreError::PreconditionRequired { .. }
                 | StoreError::Forbidden { .. }

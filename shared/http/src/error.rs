@@ -136,6 +136,9 @@ impl From<StoreError> for ApiError {
                 Self::new(StatusCode::PRECONDITION_REQUIRED, code, message)
             }
             StoreError::Gone { code, message } => Self::new(StatusCode::GONE, code, message),
+            StoreError::TooLarge { code, message } => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, code, message)
+            }
             StoreError::Forbidden { code, message } => {
                 Self::new(StatusCode::FORBIDDEN, code, message)
             }

@@ -19,8 +19,8 @@ pub mod telemetry;
 pub use after_response::AfterResponse;
 pub use error::ApiError;
 pub use extract::{
-    Caller, CurrentWorkspace, IdPath, InWorkspace, JsonBody, LinksUrl, PathParam, PublicUrl,
-    QueryParams,
+    BodyLimit, Caller, CurrentWorkspace, FileBody, IdPath, InWorkspace, JsonBody, LinksUrl,
+    PathParam, PublicUrl, QueryParams,
 };
 pub use relinx_config::{Config, ConfigError};
 pub use settings::{Platform, Settings};
@@ -111,6 +111,17 @@ pub mod __private {
 
 /// Largest request body accepted (API.md: larger → 400).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Gives `routes` (routes that take files, e.g. an upload's 4 MB) a body limit of
+/// their own instead of [`MAX_BODY_BYTES`], held by every layer that reads a body
+/// (idempotency's fingerprint, the extractors): beyond it, a 413 naming the limit.
+/// Wrap the [`guarded`] group, so the limit is known before its layers run.
+pub fn with_body_limit(routes: Routes, bytes: usize) -> Routes {
+    // The last layer added runs first.
+    routes
+        .route_layer(DefaultBodyLimit::max(bytes))
+        .route_layer(axum::Extension(BodyLimit(bytes)))
+}
 
 /// Guards a group of routes about `resource`: reads need `<resource>:read`,
 /// everything else `<resource>:write`, checked before the request is parsed, and

@@ -7,7 +7,7 @@
 use crate::auth;
 use crate::error::{Rendered, render};
 use crate::extract::ResolvedWorkspace;
-use crate::{ApiError, MAX_BODY_BYTES, Platform, Surface};
+use crate::{ApiError, BodyLimit, MAX_BODY_BYTES, Platform, Surface};
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -367,13 +367,12 @@ pub async fn idempotency(req: Request, next: Next) -> Response {
             .into_response();
         }
     };
+    let limit = req.extensions().get::<crate::BodyLimit>().copied();
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return ApiError::bad_request(
-            relinx_model::ErrorCode::BodyTooLarge,
-            "the request body exceeds 1 MiB",
-        )
-        .into_response();
+    let Ok(bytes) =
+        axum::body::to_bytes(body, limit.map_or(MAX_BODY_BYTES, |BodyLimit(b)| b)).await
+    else {
+        return crate::extract::body_too_large(limit).into_response();
     };
     let caller = ctx.credential_ref();
     let fingerprint = {

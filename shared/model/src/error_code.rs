@@ -29,6 +29,8 @@ error_codes! {
     InvalidJson = "INVALID_JSON" => "The body is not JSON.",
     InvalidBody = "INVALID_BODY" => "The body could not be read.",
     BodyTooLarge = "BODY_TOO_LARGE" => "The body exceeds 1 MiB.",
+    PayloadTooLarge = "PAYLOAD_TOO_LARGE" => "An upload exceeds its route's limit (4 MB or 10,000 rows); the message names it (413).",
+    MalformedFile = "MALFORMED_FILE" => "An uploaded CSV or JSON file cannot be read; the message names the line.",
     InvalidExpression = "INVALID_EXPRESSION" => "An expression does not parse; the message says where.",
     Unauthorized = "UNAUTHORIZED" => "No valid credential.",
     InvalidCredentials = "INVALID_CREDENTIALS" => "The e-mail or password is wrong.",

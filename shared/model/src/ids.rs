@@ -127,6 +127,21 @@ prefixed_id!(
     EventId,
     "evt"
 );
+prefixed_id!(
+    /// A Datalinx source: where rows come from.
+    SourceId,
+    "src"
+);
+prefixed_id!(
+    /// A Datalinx schema: the shape rows are mapped onto.
+    SchemaId,
+    "sch"
+);
+prefixed_id!(
+    /// A Datalinx mapping: how a source's columns become a schema's fields.
+    MappingId,
+    "map"
+);
 
 /// The public half of an API key: 16 characters `[A-Za-z0-9]` (seed 000's `id.key`).
 #[derive(
@@ -210,6 +225,9 @@ path_id! {
     ApiKeyId => "API key",
     WebhookId => "webhook",
     JobId => "job",
+    SourceId => "source",
+    SchemaId => "schema",
+    MappingId => "mapping",
 }
 
 #[cfg(test)]

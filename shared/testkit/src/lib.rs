@@ -174,6 +174,33 @@ impl TenantClient<'_> {
             .call(Method::DELETE, path, &self.headers, None)
             .await
     }
+
+    /// POSTs `body` as it is, with `content_type` (a file upload), and any `extra`
+    /// headers.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<Body>,
+        extra: &[(&str, String)],
+    ) -> TestResponse {
+        let mut builder = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("content-type", content_type);
+        for (name, value) in self
+            .headers
+            .iter()
+            .map(|(n, v)| (*n, v))
+            .chain(extra.iter().map(|(n, v)| (*n, v)))
+        {
+            builder = builder.header(name, value);
+        }
+        let request = builder
+            .body(body.into())
+            .unwrap_or_else(|e| panic!("bad test request: {e}"));
+        self.app.raw(request).await
+    }
 }
 
 impl TestApp {

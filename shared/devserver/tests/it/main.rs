@@ -7,6 +7,7 @@ mod bodies;
 mod call_counts;
 mod configuration;
 mod crm;
+mod datalinx;
 mod docs;
 // Shared with tests/pipeline, each binary using part of it.
 #[allow(dead_code)]

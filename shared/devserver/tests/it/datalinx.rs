@@ -1,0 +1,528 @@
+//! Datalinx sources (seed 003's Core APIs; API.md "Datalinx data") as a client uses
+//! them: the Datalinx envelope, files staged whatever their encoding, delimiter or
+//! format, column types that never damage a value, limits that hold through every
+//! layer, and one workspace's objects out of every other's reach.
+
+use crate::support::key_with_role;
+use http::StatusCode;
+use relinx_testkit::{TenantClient, TestApp, TestResponse};
+use serde_json::{Value, json};
+
+async fn app() -> TestApp {
+    TestApp::new(relinx_devserver::app).await
+}
+
+/// The data of a Datalinx success, checking the envelope and status.
+fn data(answer: &TestResponse, status: StatusCode) -> Value {
+    let body = answer.expect(status);
+    assert_eq!(body["status"], "success", "{body}");
+    body["data"].clone()
+}
+
+/// The message of a Datalinx error, checking the envelope, status and code.
+fn failure(answer: &TestResponse, status: StatusCode, code: &str) -> String {
+    let body = answer.expect(status);
+    assert_eq!(body["status"], "failed", "{body}");
+    assert_eq!(body["error_code"], code, "{body}");
+    body["message"].as_str().unwrap_or_default().to_owned()
+}
+
+async fn create_source(client: &TenantClient<'_>, name: &str) -> String {
+    let created = client
+        .post("/api/sources", json!({"name": name, "kind": "upload"}))
+        .await;
+    data(&created, StatusCode::CREATED)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn upload(
+    client: &TenantClient<'_>,
+    id: &str,
+    query: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> TestResponse {
+    client
+        .post_bytes(
+            &format!("/api/sources/{id}/rows{query}"),
+            content_type,
+            body,
+            &[],
+        )
+        .await
+}
+
+const HEADER: &str = "E-mail,fname,Last Name,dob,zip,amount,Email consent";
+const ROWS: [&str; 3] = [
+    "ann@example.com,Ann,Lee,31/12/1990,02134,1.5,yes",
+    "bob@example.com,Bob,Ray,21/02/1985,10001,20,no",
+    "zoe@example.com,Zoë,Fox,15/06/1970,00501,3.25,yes",
+];
+
+fn csv_text(delimiter: &str) -> String {
+    let mut text = HEADER.replace(',', delimiter);
+    for row in ROWS {
+        text.push_str("\r\n");
+        text.push_str(&row.replace(',', delimiter));
+    }
+    text.push_str("\r\n");
+    text
+}
+
+fn ndjson() -> Vec<u8> {
+    let names: Vec<&str> = HEADER.split(',').collect();
+    let mut out = String::new();
+    for row in ROWS {
+        // Written by hand: serde_json's map would sort the keys.
+        let fields: Vec<String> = names
+            .iter()
+            .zip(row.split(','))
+            .map(|(n, v)| format!("{}:{}", json!(n), json!(v)))
+            .collect();
+        out.push_str(&format!("{{{}}}\n", fields.join(",")));
+    }
+    out.into_bytes()
+}
+
+fn column<'a>(source: &'a Value, name: &str) -> &'a Value {
+    source["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no column {name} in {source}"))
+}
+
+#[tokio::test]
+async fn one_file_as_utf8_with_a_bom_as_windows_1252_and_as_ndjson_stages_the_same_rows() {
+    let app = app().await;
+    let tenant = app.tenant().await;
+    let client = app.as_tenant(&tenant);
+
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend(csv_text(",").into_bytes());
+    let semicolons = csv_text(";");
+    let (windows, _, lossy) = encoding_rs::WINDOWS_1252.encode(&semicolons);
+    assert!(!lossy);
+    let forms: [(&str, &str, &str, Vec<u8>); 3] = [
+        ("bom", "", "text/csv", with_bom),
+        (
+            "cp1252",
+            "?encoding=windows-1252",
+            "text/csv; charset=windows-1252",
+            windows.into_owned(),
+        ),
+        ("ndjson", "", "application/x-ndjson", ndjson()),
+    ];
+    let mut samples = Vec::new();
+    for (name, query, content_type, body) in forms {
+        let id = create_source(&client, name).await;
+        let staged = data(
+            &upload(&client, &id, query, content_type, body).await,
+            StatusCode::CREATED,
+        );
+        assert_eq!(staged["rows_staged"], 3, "{staged}");
+        let source = &staged["source"];
+        assert_eq!(source["row_count"], 3);
+        assert_eq!(column(source, "zip")["type"], "string", "{source}");
+        assert!(
+            column(source, "zip")["why"]
+                .as_str()
+                .unwrap()
+                .contains("leading zero")
+        );
+        assert_eq!(column(source, "dob")["type"], "date", "{source}");
+        assert_eq!(column(source, "E-mail")["type"], "email", "{source}");
+        assert_eq!(column(source, "amount")["type"], "number", "{source}");
+        assert_eq!(
+            column(source, "Email consent")["type"],
+            "boolean",
+            "{source}"
+        );
+        let sample = data(
+            &client
+                .get(&format!("/api/sources/{id}/sample?limit=10"))
+                .await,
+            StatusCode::OK,
+        );
+        let columns: Vec<Value> = source["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| json!([c["name"], c["type"]]))
+            .collect();
+        samples.push((sample, columns));
+    }
+    assert_eq!(samples[0], samples[1]);
+    assert_eq!(samples[0], samples[2]);
+    let rows = samples[0].0["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["zip"], "02134");
+    assert_eq!(rows[2]["zip"], "00501");
+    assert_eq!(rows[2]["fname"], "Zoë");
+    assert_eq!(
+        rows[0]["E-mail"], "ann@example.com",
+        "the BOM is not part of the first header"
+    );
+
+    // Dates that read both ways stay as written.
+    let id = create_source(&client, "ambiguous").await;
+    let staged = data(
+        &upload(
+            &client,
+            &id,
+            "",
+            "text/csv",
+            b"d\n01/02/2020\n03/04/2021\n".to_vec(),
+        )
+        .await,
+        StatusCode::CREATED,
+    );
+    let d = column(&staged["source"], "d");
+    assert_eq!(d["type"], "string", "{d}");
+    assert!(
+        d["why"]
+            .as_str()
+            .unwrap()
+            .contains("day-first or month-first"),
+        "{d}"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_file_names_its_line_and_stages_nothing() {
+    let app = app().await;
+    let tenant = app.tenant().await;
+    let client = app.as_tenant(&tenant);
+    let id = create_source(&client, "broken").await;
+    let body = "a,b\n1,2\n3,4\n\"5,6\n7,8\n";
+    let message = failure(
+        &upload(&client, &id, "", "text/csv", body.as_bytes().to_vec()).await,
+        StatusCode::BAD_REQUEST,
+        "MALFORMED_FILE",
+    );
+    assert!(message.contains("line 4"), "{message}");
+    assert!(message.contains("nothing was staged"), "{message}");
+    let source = data(
+        &client.get(&format!("/api/sources/{id}")).await,
+        StatusCode::OK,
+    );
+    assert_eq!(source["row_count"], 0);
+    assert_eq!(source["columns"], json!([]));
+    let sample = data(
+        &client.get(&format!("/api/sources/{id}/sample")).await,
+        StatusCode::OK,
+    );
+    assert_eq!(sample["rows"], json!([]));
+
+    for (content_type, body, wanted) in [
+        ("application/json", "{\"a\": 1}", "array of objects"),
+        ("application/x-ndjson", "{\"a\":1}\n[1]\n", "line 2"),
+        ("application/xml", "<a/>", "Content-Type"),
+    ] {
+        let answer = upload(&client, &id, "", content_type, body.as_bytes().to_vec()).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+        assert!(
+            answer.json()["message"].as_str().unwrap().contains(wanted),
+            "{}",
+            answer.text
+        );
+    }
+}
+
+/// A CSV of `rows` rows of about `row_bytes` bytes each.
+fn csv_of(rows: usize, row_bytes: usize) -> Vec<u8> {
+    let mut out = b"id,email,note\n".to_vec();
+    for i in 0..rows {
+        let line = format!("{i},user{i}@example.com,");
+        let pad = row_bytes.saturating_sub(line.len() + 1);
+        out.extend(line.into_bytes());
+        out.extend(std::iter::repeat_n(b'x', pad));
+        out.push(b'\n');
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_upload_takes_4_mb_and_10000_rows_and_says_so_beyond() {
+    let app = app().await;
+    let tenant = app.tenant().await;
+    let client = app.as_tenant(&tenant);
+    let id = create_source(&client, "big").await;
+
+    let mut over = csv_of(9_000, 445);
+    over.resize(4_000_001, b'x');
+    let message = failure(
+        &upload(&client, &id, "", "text/csv", over).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+    );
+    assert!(message.contains("4000000"), "{message}");
+    // Through the idempotency layer too, which reads the body first.
+    let over = vec![b'a'; 4_000_001];
+    let answer = client
+        .post_bytes(
+            &format!("/api/sources/{id}/rows"),
+            "text/csv",
+            over,
+            &[("idempotency-key", "big-1".into())],
+        )
+        .await;
+    failure(&answer, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE");
+
+    let rows = csv_of(10_001, 20);
+    let message = failure(
+        &upload(&client, &id, "", "text/csv", rows).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+    );
+    assert!(message.contains("10000"), "{message}");
+
+    let accepted = csv_of(9_000, 434);
+    assert!(
+        accepted.len() > 3_900_000 && accepted.len() < 4_000_000,
+        "{}",
+        accepted.len()
+    );
+    let staged = data(
+        &upload(&client, &id, "", "text/csv", accepted).await,
+        StatusCode::CREATED,
+    );
+    assert_eq!(staged["rows_staged"], 9000);
+    let sample = data(
+        &client
+            .get(&format!("/api/sources/{id}/sample?limit=1000"))
+            .await,
+        StatusCode::OK,
+    );
+    let rows = sample["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1000);
+    assert_eq!(rows[999]["id"], "999");
+
+    // Elsewhere the platform's 1 MiB holds, as a 400.
+    let big_json = json!({"name": "x".repeat(1_100_000), "kind": "upload"});
+    failure(
+        &client.post("/api/sources", big_json).await,
+        StatusCode::BAD_REQUEST,
+        "BODY_TOO_LARGE",
+    );
+}
+
+#[tokio::test]
+async fn an_upload_retried_with_its_idempotency_key_is_staged_once() {
+    let app = app().await;
+    let tenant = app.tenant().await;
+    let client = app.as_tenant(&tenant);
+    let id = create_source(&client, "retried").await;
+    let key = [("idempotency-key", "upload-1".to_owned())];
+    let path = format!("/api/sources/{id}/rows");
+    let first = client
+        .post_bytes(&path, "text/csv", csv_of(5, 30), &key)
+        .await;
+    let first = data(&first, StatusCode::CREATED);
+    let again = client
+        .post_bytes(&path, "text/csv", csv_of(5, 30), &key)
+        .await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(
+        data(&again, StatusCode::CREATED)["upload_id"],
+        first["upload_id"]
+    );
+    let other = client
+        .post_bytes(&path, "text/csv", csv_of(6, 30), &key)
+        .await;
+    failure(
+        &other,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "IDEMPOTENCY_KEY_REUSED",
+    );
+    let source = data(
+        &client.get(&format!("/api/sources/{id}")).await,
+        StatusCode::OK,
+    );
+    assert_eq!(source["row_count"], 5);
+}
+
+#[tokio::test]
+async fn sources_are_named_once_per_workspace_and_a_put_sets_a_column_type() {
+    let app = app().await;
+    let tenant = app.tenant().await;
+    let client = app.as_tenant(&tenant);
+    let id = create_source(&client, "crm-export").await;
+    let again = client
+        .post(
+            "/api/sources",
+            json!({"name": "CRM-Export", "kind": "upload"}),
+        )
+        .await;
+    failure(&again, StatusCode::CONFLICT, "ALREADY_EXISTS");
+    let bad = client
+        .post("/api/sources", json!({"name": "x", "kind": "ftp"}))
+        .await;
+    assert!(failure(&bad, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").contains("kind"));
+    let bad = client
+        .post("/api/sources", json!({"name": "x", "kind": "http", "config": {"url": "http://169.254.169.254/latest"}}))
+        .await;
+    assert!(failure(&bad, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").contains("config.url"));
+
+    data(
+        &upload(
+            &client,
+            &id,
+            "",
+            "text/csv",
+            b"zip,n\n02134,1\n10001,2\n".to_vec(),
+        )
+        .await,
+        StatusCode::CREATED,
+    );
+    let changed = client
+        .put(
+            &format!("/api/sources/{id}"),
+            json!({"name": "crm export", "columns": [{"name": "n", "type": "string"}]}),
+        )
+        .await;
+    let changed = data(&changed, StatusCode::OK);
+    assert_eq!(changed["name"], "crm export");
+    assert_eq!(column(&changed, "n")["type"], "string");
+    assert_eq!(column(&changed, "n")["inferred_type"], "integer");
+    let missing = client
+        .put(
+            &format!("/api/sources/{id}"),
+            json!({"columns": [{"name": "nope", "type": "string"}]}),
+        )
+        .await;
+    assert!(
+        failure(&missing, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").contains("columns.nope")
+    );
+    // The old name is free again, the new one taken.
+    create_source(&client, "crm-export").await;
+    let taken = client
+        .post(
+            "/api/sources",
+            json!({"name": "Crm Export", "kind": "upload"}),
+        )
+        .await;
+    failure(&taken, StatusCode::CONFLICT, "ALREADY_EXISTS");
+
+    // An http source's headers are sealed: their names show, never their values.
+    let http = client
+        .post("/api/sources", json!({"name": "feed", "kind": "http", "config": {"url": "https://example.com/feed.csv", "headers": {"Authorization": "Bearer s3cret"}}}))
+        .await;
+    let http = data(&http, StatusCode::CREATED);
+    assert_eq!(http["config"]["headers"]["Authorization"], "(sealed)");
+    assert!(!http.to_string().contains("s3cret"));
+    let http_id = http["id"].as_str().unwrap();
+    let renamed = data(
+        &client
+            .put(
+                &format!("/api/sources/{http_id}"),
+                json!({"config": {"url": "https://example.com/other.csv"}}),
+            )
+            .await,
+        StatusCode::OK,
+    );
+    assert_eq!(
+        renamed["config"]["headers"]["Authorization"], "(sealed)",
+        "headers kept"
+    );
+    let not_upload = upload(&client, http_id, "", "text/csv", b"a\n1\n".to_vec()).await;
+    assert!(
+        failure(
+            &not_upload,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED"
+        )
+        .contains("only an upload source")
+    );
+
+    let page = client.get("/api/sources?page=1&page_size=2").await;
+    let body = page.expect(StatusCode::OK);
+    assert_eq!(body["pagination"]["total_items"], 3, "{body}");
+    assert_eq!(body["pagination"]["total_pages"], 2);
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+
+    let deleted = data(
+        &client.delete(&format!("/api/sources/{id}")).await,
+        StatusCode::OK,
+    );
+    assert_eq!(deleted["deleted"], true);
+    failure(
+        &client.get(&format!("/api/sources/{id}/sample")).await,
+        StatusCode::NOT_FOUND,
+        "SOURCE_NOT_FOUND",
+    );
+}
+
+#[tokio::test]
+async fn another_org_or_workspace_finds_nothing_and_a_viewer_cannot_write() {
+    let app = app().await;
+    let a = app.tenant().await;
+    let b = app.tenant().await;
+    let client_a = app.as_tenant(&a);
+    let id = create_source(&client_a, "private").await;
+    data(
+        &upload(&client_a, &id, "", "text/csv", b"x\n1\n".to_vec()).await,
+        StatusCode::CREATED,
+    );
+
+    let client_b = app.as_tenant(&b);
+    let path = format!("/api/sources/{id}");
+    failure(
+        &client_b.get(&path).await,
+        StatusCode::NOT_FOUND,
+        "SOURCE_NOT_FOUND",
+    );
+    failure(
+        &client_b.get(&format!("{path}/sample")).await,
+        StatusCode::NOT_FOUND,
+        "SOURCE_NOT_FOUND",
+    );
+    failure(
+        &upload(&client_b, &id, "", "text/csv", b"x\n1\n".to_vec()).await,
+        StatusCode::NOT_FOUND,
+        "SOURCE_NOT_FOUND",
+    );
+    failure(
+        &client_b.put(&path, json!({"name": "mine"})).await,
+        StatusCode::NOT_FOUND,
+        "SOURCE_NOT_FOUND",
+    );
+    failure(
+        &client_b.delete(&path).await,
+        StatusCode::NOT_FOUND,
+        "SOURCE_NOT_FOUND",
+    );
+    let listed = data(&client_b.get("/api/sources").await, StatusCode::OK);
+    assert_eq!(listed, json!([]));
+
+    // Another workspace of the same org: the source is not there.
+    data(
+        &client_a
+            .post("/api/workspaces", json!({"name": "other"}))
+            .await,
+        StatusCode::CREATED,
+    );
+    let in_other = app.as_tenant(&a).with_header("x-workspace", "other");
+    failure(
+        &in_other.get(&path).await,
+        StatusCode::NOT_FOUND,
+        "SOURCE_NOT_FOUND",
+    );
+
+    let viewer = key_with_role(&app, &a, "viewer").await;
+    let as_viewer = app
+        .post(
+            "/api/sources",
+            std::slice::from_ref(&viewer),
+            json!({"name": "v", "kind": "upload"}),
+        )
+        .await;
+    failure(&as_viewer, StatusCode::FORBIDDEN, "FORBIDDEN");
+    let read = app.get(&path, std::slice::from_ref(&viewer)).await;
+    data(&read, StatusCode::OK);
+    let answer = app.call(http::Method::DELETE, &path, &[viewer], None).await;
+    failure(&answer, StatusCode::FORBIDDEN, "FORBIDDEN");
+}
