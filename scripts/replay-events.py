@@ -128,6 +128,12 @@ EXPECTED = {
     "data-sources-rows.json": 201,
     "data-sources-sample.json": 200,
     "data-sources-delete.json": 200,
+    "data-schemas-create.json": 201,
+    "data-schemas-list.json": 200,
+    "data-schemas-get.json": 200,
+    "data-schemas-update.json": 200,
+    "data-schemas-versions.json": 200,
+    "data-schemas-delete.json": 200,
 }
 
 # Events whose answers fill placeholders of later ones, in the order they run.
@@ -150,6 +156,7 @@ FIRST = [
     # The upload before the update: the update sets the type of a column it staged.
     "data-sources-create.json",
     "data-sources-rows.json",
+    "data-schemas-create.json",
     # The stream batch fans a webhook.test event out into a job, which the queue
     # lists; its id fills {{JOB_ID}} for the queue batch and the retry.
     "dispatcher-stream.json",
@@ -276,6 +283,8 @@ def capture(name, body, values):
         values["CONTACT_ID"] = str(data["id"])
     elif name == "data-sources-create.json":
         values["SOURCE_ID"] = data["id"]
+    elif name == "data-schemas-create.json":
+        values["SCHEMA_ID"] = data["id"]
     elif name == "crm-activities-save.json":
         values["ACTIVITY_ID"] = str(data["id"])
     elif name == "sync-queue.json" and data:

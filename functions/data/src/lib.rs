@@ -1,7 +1,8 @@
 //! The `data` endpoint group: Datalinx's core (seed 003; API.md "Datalinx data") in
 //! the Datalinx envelope, every object in the workspace the request resolves to
-//! (`X-Workspace`). Sources so far (issue 28 continues with schemas and mappings).
+//! (`X-Workspace`): sources, schemas (issue 28 continues with mappings).
 
+mod schemas;
 mod sources;
 
 use axum::Router;
@@ -17,10 +18,16 @@ pub fn routes() -> Routes {
         .routes(routes!(sources::get, sources::update, sources::delete))
         .routes(routes!(sources::sample));
     let uploads = Routes::new().routes(routes!(sources::upload));
-    guarded(Resource::Sources, sources).merge(with_body_limit(
-        guarded(Resource::Sources, uploads),
-        relinx_data::staging::MAX_BYTES,
-    ))
+    let schemas = Routes::new()
+        .routes(routes!(schemas::list, schemas::create))
+        .routes(routes!(schemas::get, schemas::update, schemas::delete))
+        .routes(routes!(schemas::versions));
+    guarded(Resource::Sources, sources)
+        .merge(with_body_limit(
+            guarded(Resource::Sources, uploads),
+            relinx_data::staging::MAX_BYTES,
+        ))
+        .merge(guarded(Resource::Schemas, schemas))
 }
 
 /// The function's whole app: its routes behind the platform's middleware.

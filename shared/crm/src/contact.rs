@@ -157,6 +157,49 @@ impl Serialize for ContactView<'_> {
     }
 }
 
+/// A contact as a shape to map rows onto (Datalinx's built-in `contact` schema): the
+/// keys [`ContactInput::parse`] accepts with the rules it applies, the department's
+/// custom fields (`schema`) included with their types.
+pub fn definition(schema: &Schema) -> Vec<relinx_model::FieldDef> {
+    use crate::fields::FieldType;
+    use relinx_model::{DataType, FieldDef};
+    let text = format!("Text, at most {MAX_TEXT} characters");
+    let mut fields: Vec<FieldDef> = TEXT_FIELDS
+        .iter()
+        .map(|name| match *name {
+            "emails" => FieldDef::new(
+                name,
+                DataType::Email,
+                "One or more e-mail addresses, separated by ;",
+            ),
+            _ => FieldDef::new(name, DataType::String, &text),
+        })
+        .collect();
+    fields.push(FieldDef::new(
+        NO_MASS_EMAIL,
+        DataType::Boolean,
+        "Excluded from mass e-mail",
+    ));
+    for field in &schema.fields {
+        let about = format!("Custom field \"{}\"", field.label);
+        let choices = field.choices.clone().unwrap_or_default();
+        fields.push(match field.field_type {
+            FieldType::Number => FieldDef::new(&field.key, DataType::Number, &about),
+            FieldType::Text => FieldDef::new(&field.key, DataType::String, &about),
+            FieldType::Date => FieldDef::new(&field.key, DataType::Date, &about),
+            FieldType::SingleChoice => {
+                FieldDef::new(&field.key, DataType::Enum, &about).one_of(choices)
+            }
+            FieldType::MultipleChoice => FieldDef::new(
+                &field.key,
+                DataType::String,
+                &format!("{about}: any of {} separated by ;", choices.join(", ")),
+            ),
+        });
+    }
+    fields
+}
+
 /// A save, checked against the department's custom fields: made only by
 /// [`ContactInput::parse`].
 #[derive(Debug, Clone, Default)]

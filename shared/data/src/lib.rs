@@ -1,5 +1,6 @@
 //! Datalinx's data domain (seed 003's Core APIs; API.md "Datalinx data"): sources and
-//! their staged rows, built in steps (issue 28). What an ingested column holds is
+//! their staged rows, schemas (versioned; the built-in `contact` and `record` from
+//! their domains), built in steps (issue 28). What an ingested column holds is
 //! inferred so that no value is ever damaged ([`infer`]); CSV is read as written,
 //! whatever its encoding and delimiter ([`ingest`]); an upload's rows are staged in
 //! compressed chunks until a run consumes them ([`staging`]); every object lives in
@@ -7,6 +8,8 @@
 
 pub mod infer;
 pub mod ingest;
+pub mod schema;
+pub mod schemas;
 pub mod scope;
 pub mod source;
 pub mod sources;
@@ -14,5 +17,6 @@ pub mod staging;
 
 pub use infer::{ColumnProfile, ColumnType, infer_column};
 pub use ingest::{CsvOptions, IngestError, Table, parse_csv, parse_json};
+pub use schema::{SchemaRef, SchemaView};
 pub use scope::Scope;
 pub use source::{NewSource, Source, SourceChange, SourceView};

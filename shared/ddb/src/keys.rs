@@ -132,6 +132,10 @@ pub mod data {
     /// `STAGED#{org}#{source}#{upload}#{chunk}`: one chunk of an upload's rows.
     pub const STAGED_ROWS: &str = "STAGED#";
     pub const STAGED_ROWS_SK: &str = "ROWS";
+    pub const SCHEMA: &str = "SCH#";
+    pub const SCHEMA_NAME: &str = "SCHNAME#";
+    /// `SCHVER#{schema}#{version, 6 digits}`: the fields of each version.
+    pub const SCHEMA_VERSION: &str = "SCHVER#";
 }
 
 const fn reg(domain: &'static str, part: KeyPart, prefix: &'static str) -> Registered {
@@ -186,6 +190,9 @@ pub const REGISTRY: &[Registered] = &[
     reg("data", KeyPart::Sort, data::SOURCE_NAME),
     reg("data", KeyPart::Sort, data::UPLOAD),
     reg("data", KeyPart::Partition, data::STAGED_ROWS),
+    reg("data", KeyPart::Sort, data::SCHEMA),
+    reg("data", KeyPart::Sort, data::SCHEMA_NAME),
+    reg("data", KeyPart::Sort, data::SCHEMA_VERSION),
 ];
 
 /// The partition of an org's items.

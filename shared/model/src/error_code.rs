@@ -52,6 +52,8 @@ error_codes! {
     FieldInUse = "FIELD_IN_USE" => "Stored values would not fit the field's new rule.",
     LastOwner = "LAST_OWNER" => "The org's last owner cannot go.",
     BuiltInRole = "BUILT_IN_ROLE" => "A built-in role cannot change.",
+    BuiltInSchema = "BUILT_IN_SCHEMA" => "A built-in schema (contact, record) cannot change.",
+    InUse = "IN_USE" => "Something still uses it (a mapping uses a source or schema); the message names what.",
     RoleInUse = "ROLE_IN_USE" => "A role that members or keys hold.",
     DefaultWorkspace = "DEFAULT_WORKSPACE" => "The default workspace cannot go.",
     HolderChanging = "HOLDER_CHANGING" => "The key's holder is changing; try again.",

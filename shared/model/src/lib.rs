@@ -11,6 +11,7 @@ pub mod json;
 pub mod patch;
 pub mod plan;
 pub mod role;
+pub mod shape;
 pub mod time;
 pub mod values;
 
@@ -27,5 +28,6 @@ pub use ids::{
 pub use patch::Patch;
 pub use plan::{Limits, LimitsOverride, Plan};
 pub use role::{Access, BuiltinRole, Permission, PermissionSet, Resource};
+pub use shape::{DataType, FieldDef};
 pub use time::Timestamp;
 pub use values::{Email, EmailList, Name, Password, PeopleList};

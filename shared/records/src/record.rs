@@ -150,6 +150,37 @@ impl relinx_model::EventSubject for Record {
     }
 }
 
+/// A record as a shape to map rows onto (Datalinx's built-in `record` schema): the
+/// fields [`NewRecord::new`] takes, with the limits it checks.
+pub fn definition() -> Vec<relinx_model::FieldDef> {
+    use relinx_model::{DataType, FieldDef};
+    vec![
+        FieldDef::new(
+            "title",
+            DataType::String,
+            &format!("One line, 1 to {MAX_TITLE_CHARS} characters"),
+        )
+        .required(),
+        FieldDef::new(
+            "type",
+            DataType::String,
+            &format!("One line, at most {MAX_LABEL_CHARS} characters"),
+        ),
+        FieldDef::new(
+            "site",
+            DataType::String,
+            &format!("One line, at most {MAX_LABEL_CHARS} characters"),
+        ),
+        FieldDef::new("status", DataType::Enum, "Default queued")
+            .one_of(Status::ALL.iter().map(|s| s.as_str().to_owned())),
+        FieldDef::new(
+            "data",
+            DataType::Json,
+            "A JSON object (each key a field of the record's data)",
+        ),
+    ]
+}
+
 /// A new record's fields, each checked: [`NewRecord::new`] is the only way to make
 /// one, so whatever writes a record (the API, an upload batch, a pipeline) is held to
 /// the same rules.

@@ -526,3 +526,201 @@ async fn another_org_or_workspace_finds_nothing_and_a_viewer_cannot_write() {
     let answer = app.call(http::Method::DELETE, &path, &[viewer], None).await;
     failure(&answer, StatusCode::FORBIDDEN, "FORBIDDEN");
 }
+
+fn field<'a>(schema: &'a Value, name: &str) -> &'a Value {
+    schema["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("no field {name} in {schema}"))
+}
+
+#[tokio::test]
+async fn the_built_in_schemas_are_what_their_domains_accept() {
+    let app = app().await;
+    let tenant = app.tenant().await;
+    let client = app.as_tenant(&tenant);
+    let listed = client.get("/api/schemas").await.expect(StatusCode::OK);
+    assert_eq!(listed["data"][0]["id"], "contact", "{listed}");
+    assert_eq!(listed["data"][1]["id"], "record", "{listed}");
+    let contact = data(&client.get("/api/schemas/contact").await, StatusCode::OK);
+    assert_eq!(contact["built_in"], true);
+    assert_eq!(field(&contact, "emails")["type"], "email");
+    assert_eq!(field(&contact, "first_name")["type"], "string");
+    assert_eq!(field(&contact, "do_not_mass_email")["type"], "boolean");
+    let before = contact["version"].as_u64().unwrap();
+
+    // A custom field defined through Relenta is in the contact schema, typed.
+    let saved = app
+        .post(
+            "/api/v3/custom_field.save.json",
+            &[("x-relenta-department-key", tenant.api_key.clone())],
+            json!({"label": "T-shirt size", "type": "Single choice", "choices": ["S", "M", "L"]}),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let contact = data(&client.get("/api/schemas/contact").await, StatusCode::OK);
+    let shirt = field(&contact, "T-shirt_size");
+    assert_eq!(shirt["type"], "enum");
+    assert_eq!(shirt["enum"], json!(["S", "M", "L"]));
+    assert!(contact["version"].as_u64().unwrap() > before);
+
+    let record = data(&client.get("/api/schemas/record").await, StatusCode::OK);
+    assert_eq!(field(&record, "title")["required"], true);
+    assert!(
+        field(&record, "status")["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("queued"))
+    );
+
+    for answer in [
+        client
+            .put("/api/schemas/contact", json!({"name": "mine"}))
+            .await,
+        client.delete("/api/schemas/record").await,
+    ] {
+        failure(&answer, StatusCode::CONFLICT, "BUILT_IN_SCHEMA");
+    }
+    let versions = client
+        .get("/api/schemas/record/versions")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(versions["data"][0]["version"], 1, "{versions}");
+}
+
+#[tokio::test]
+async fn a_change_of_fields_is_a_new_version_and_the_old_ones_stay() {
+    let app = app().await;
+    let tenant = app.tenant().await;
+    let client = app.as_tenant(&tenant);
+    let fields = json!([{"name": "email", "type": "email", "required": true}, {"name": "postal_code", "type": "string"}]);
+    let created = client
+        .post(
+            "/api/schemas",
+            json!({"name": "customer", "fields": fields}),
+        )
+        .await;
+    let created = data(&created, StatusCode::CREATED);
+    assert_eq!(created["version"], 1);
+    assert_eq!(created["built_in"], false);
+    let id = created["id"].as_str().unwrap();
+    let path = format!("/api/schemas/{id}");
+
+    let renamed = data(
+        &client
+            .put(&path, json!({"name": "customers", "fields": fields}))
+            .await,
+        StatusCode::OK,
+    );
+    assert_eq!(
+        renamed["version"], 1,
+        "the same fields are the same version"
+    );
+    let more = json!([{"name": "email", "type": "email", "required": true}, {"name": "postal_code", "type": "string"},
+        {"name": "tier", "type": "enum", "enum": ["free", "pro"]}]);
+    let changed = data(
+        &client.put(&path, json!({"fields": more})).await,
+        StatusCode::OK,
+    );
+    assert_eq!(changed["version"], 2);
+    let versions = client
+        .get(&format!("{path}/versions"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(versions["pagination"]["total_items"], 2, "{versions}");
+    let names = |v: &Value| -> Vec<Value> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].clone())
+            .collect()
+    };
+    assert_eq!(names(&versions["data"][0]["fields"]), names(&fields));
+    assert_eq!(names(&versions["data"][1]["fields"]), names(&more));
+    assert_eq!(versions["data"][1]["fields"][1]["required"], false);
+
+    for (body, wanted) in [
+        (json!({"name": "Contact", "fields": fields}), "built-in"),
+        (
+            json!({"name": "x", "fields": [{"name": "1st", "type": "string"}]}),
+            "fields[0].name",
+        ),
+        (
+            json!({"name": "x", "fields": [{"name": "a", "type": "enum"}]}),
+            "fields[0].enum",
+        ),
+        (
+            json!({"name": "x", "fields": [{"name": "a", "type": "string"}, {"name": "A", "type": "string"}]}),
+            "appears twice",
+        ),
+        (
+            json!({"name": "x", "fields": [{"name": "a", "type": "text"}]}),
+            "fields[0].type",
+        ),
+        (json!({"name": "x", "fields": []}), "at least one"),
+    ] {
+        let answer = client.post("/api/schemas", body).await;
+        assert!(
+            failure(&answer, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").contains(wanted),
+            "{}",
+            answer.text
+        );
+    }
+    let taken = client
+        .post(
+            "/api/schemas",
+            json!({"name": "CUSTOMERS", "fields": fields}),
+        )
+        .await;
+    failure(&taken, StatusCode::CONFLICT, "ALREADY_EXISTS");
+
+    let other = app.tenant().await;
+    let as_other = app.as_tenant(&other);
+    failure(
+        &as_other.get(&path).await,
+        StatusCode::NOT_FOUND,
+        "SCHEMA_NOT_FOUND",
+    );
+    failure(
+        &as_other.get(&format!("{path}/versions")).await,
+        StatusCode::NOT_FOUND,
+        "SCHEMA_NOT_FOUND",
+    );
+    failure(
+        &as_other.put(&path, json!({"name": "mine"})).await,
+        StatusCode::NOT_FOUND,
+        "SCHEMA_NOT_FOUND",
+    );
+    failure(
+        &as_other.delete(&path).await,
+        StatusCode::NOT_FOUND,
+        "SCHEMA_NOT_FOUND",
+    );
+    let viewer = key_with_role(&app, &tenant, "viewer").await;
+    let answer = app
+        .post(
+            "/api/schemas",
+            std::slice::from_ref(&viewer),
+            json!({"name": "v", "fields": fields}),
+        )
+        .await;
+    failure(&answer, StatusCode::FORBIDDEN, "FORBIDDEN");
+
+    data(&client.delete(&path).await, StatusCode::OK);
+    failure(
+        &client.get(&path).await,
+        StatusCode::NOT_FOUND,
+        "SCHEMA_NOT_FOUND",
+    );
+    data(
+        &client
+            .post(
+                "/api/schemas",
+                json!({"name": "customers", "fields": fields}),
+            )
+            .await,
+        StatusCode::CREATED,
+    );
+}
