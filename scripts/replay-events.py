@@ -134,6 +134,13 @@ EXPECTED = {
     "data-schemas-update.json": 200,
     "data-schemas-versions.json": 200,
     "data-schemas-delete.json": 200,
+    "data-mappings-create.json": 201,
+    "data-mappings-list.json": 200,
+    "data-mappings-get.json": 200,
+    "data-mappings-update.json": 200,
+    "data-mappings-preview.json": 200,
+    "data-mappings-suggest.json": 200,
+    "data-mappings-delete.json": 200,
 }
 
 # Events whose answers fill placeholders of later ones, in the order they run.
@@ -157,6 +164,7 @@ FIRST = [
     "data-sources-create.json",
     "data-sources-rows.json",
     "data-schemas-create.json",
+    "data-mappings-create.json",
     # The stream batch fans a webhook.test event out into a job, which the queue
     # lists; its id fills {{JOB_ID}} for the queue batch and the retry.
     "dispatcher-stream.json",
@@ -283,6 +291,8 @@ def capture(name, body, values):
         values["CONTACT_ID"] = str(data["id"])
     elif name == "data-sources-create.json":
         values["SOURCE_ID"] = data["id"]
+    elif name == "data-mappings-create.json":
+        values["MAPPING_ID"] = data["id"]
     elif name == "data-schemas-create.json":
         values["SCHEMA_ID"] = data["id"]
     elif name == "crm-activities-save.json":

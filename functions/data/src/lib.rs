@@ -1,12 +1,13 @@
 //! The `data` endpoint group: Datalinx's core (seed 003; API.md "Datalinx data") in
 //! the Datalinx envelope, every object in the workspace the request resolves to
-//! (`X-Workspace`): sources, schemas (issue 28 continues with mappings).
+//! (`X-Workspace`): sources, schemas, mappings.
 
+mod mappings;
 mod schemas;
 mod sources;
 
 use axum::Router;
-use relinx_http::{Platform, Routes, guarded, routes, with_body_limit};
+use relinx_http::{Platform, Routes, guarded, guarded_reads, routes, with_body_limit};
 use relinx_model::Resource;
 use std::sync::Arc;
 
@@ -22,12 +23,21 @@ pub fn routes() -> Routes {
         .routes(routes!(schemas::list, schemas::create))
         .routes(routes!(schemas::get, schemas::update, schemas::delete))
         .routes(routes!(schemas::versions));
+    let mappings = Routes::new()
+        .routes(routes!(mappings::list, mappings::create))
+        .routes(routes!(mappings::get, mappings::update, mappings::delete));
+    // POSTs that only read: `mappings:read` (API.md "Datalinx insights").
+    let mapping_reads = Routes::new()
+        .routes(routes!(mappings::preview))
+        .routes(routes!(mappings::suggest));
     guarded(Resource::Sources, sources)
         .merge(with_body_limit(
             guarded(Resource::Sources, uploads),
             relinx_data::staging::MAX_BYTES,
         ))
         .merge(guarded(Resource::Schemas, schemas))
+        .merge(guarded(Resource::Mappings, mappings))
+        .merge(guarded_reads(Resource::Mappings, mapping_reads))
 }
 
 /// The function's whole app: its routes behind the platform's middleware.

@@ -57,7 +57,6 @@ pub async fn list(
 }
 
 #[utoipa::path(post, path = "/api/schemas", tag = "schemas", request_body = CreateBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for 24 h")),
     responses(
         (status = 201, description = "The schema, at version 1", body = DataEnvelope<SchemaView>),
         (status = 409, description = "A schema with this name exists in the workspace", body = DatalinxError)))]
@@ -81,7 +80,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/api/schemas/{id}", tag = "schemas",
-    params(("id" = SchemaRef, Path, description = "The schema's id, or contact / record")),
+    params(("id" = String, Path, description = "The schema's id, or contact / record")),
     responses((status = 200, description = "The schema at its current version", body = DataEnvelope<SchemaView>)))]
 pub async fn get(
     State(platform): State<Arc<Platform>>,
@@ -93,7 +92,7 @@ pub async fn get(
 }
 
 #[utoipa::path(put, path = "/api/schemas/{id}", tag = "schemas",
-    params(("id" = SchemaRef, Path, description = "The schema's id")), request_body = UpdateBody,
+    params(("id" = String, Path, description = "The schema's id")), request_body = UpdateBody,
     responses(
         (status = 200, description = "The schema after the change", body = DataEnvelope<SchemaView>),
         (status = 409, description = "A built-in schema, or a name taken", body = DatalinxError)))]
@@ -110,7 +109,7 @@ pub async fn update(
 }
 
 #[utoipa::path(delete, path = "/api/schemas/{id}", tag = "schemas",
-    params(("id" = SchemaRef, Path, description = "The schema's id")),
+    params(("id" = String, Path, description = "The schema's id")),
     responses(
         (status = 200, description = "Deleted", body = DataEnvelope<Deleted>),
         (status = 409, description = "A built-in schema, or one a mapping uses", body = DatalinxError)))]
@@ -127,7 +126,7 @@ pub async fn delete(
 }
 
 #[utoipa::path(get, path = "/api/schemas/{id}/versions", tag = "schemas",
-    params(("id" = SchemaRef, Path, description = "The schema's id, or contact / record"), PageParams),
+    params(("id" = String, Path, description = "The schema's id, or contact / record"), PageParams),
     responses((status = 200, description = "Every version of its fields, oldest first", body = DataPageEnvelope<VersionView>)))]
 pub async fn versions(
     State(platform): State<Arc<Platform>>,

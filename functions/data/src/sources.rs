@@ -98,7 +98,6 @@ pub async fn list(
 }
 
 #[utoipa::path(post, path = "/api/sources", tag = "sources", request_body = CreateBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for 24 h")),
     responses(
         (status = 201, description = "The source", body = DataEnvelope<SourceView>),
         (status = 409, description = "A source with this name exists in the workspace", body = DatalinxError)))]
@@ -166,8 +165,7 @@ pub async fn delete(
 }
 
 #[utoipa::path(post, path = "/api/sources/{id}/rows", tag = "sources",
-    params(("id" = SourceId, Path, description = "An upload source's id"), UploadParams,
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for 24 h")),
+    params(("id" = SourceId, Path, description = "An upload source's id"), UploadParams),
     request_body(description = "A CSV with a header row (RFC 4180; any encoding, see `encoding`), a JSON array of objects, or NDJSON: at most 4 MB and 10,000 rows",
         content(
             (String = "text/csv", example = "email,first_name,zip\nann@example.com,Ann,02134\n"),

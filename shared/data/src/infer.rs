@@ -32,6 +32,10 @@ pub struct ColumnProfile {
     /// Up to three distinct values, as given.
     pub examples: Vec<String>,
     pub why: String,
+    /// A date column's format as `to_date` takes it (`%d/%m/%Y`): how its values
+    /// are read as dates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
 }
 
 /// Most significant digits a number keeps exactly through a double.
@@ -57,13 +61,41 @@ pub fn infer_column(name: &str, values: &[&str]) -> ColumnProfile {
         }
     }
     let (column_type, why) = decide(&present);
+    let format = (column_type == ColumnType::Date)
+        .then(|| date_format(&present))
+        .flatten();
     ColumnProfile {
         name: name.to_owned(),
         column_type,
         nullable,
         examples,
         why,
+        format,
     }
+}
+
+/// The one format every value of a date column is written in, if there is one.
+fn date_format(values: &[&str]) -> Option<String> {
+    if values.iter().all(|v| iso_date(v)) {
+        return Some("%Y-%m-%d".to_owned());
+    }
+    let separator = values
+        .first()?
+        .chars()
+        .find(|c| matches!(c, '/' | '-' | '.'))?;
+    if !values
+        .iter()
+        .all(|v| v.chars().filter(|c| *c == separator).count() == 2)
+    {
+        return None;
+    }
+    let parts: Vec<(u8, u8)> = values.iter().filter_map(|v| day_month(v)).collect();
+    let day_first = parts.iter().any(|(a, _)| *a > 12);
+    Some(if day_first {
+        format!("%d{separator}%m{separator}%Y")
+    } else {
+        format!("%m{separator}%d{separator}%Y")
+    })
 }
 
 fn decide(values: &[&str]) -> (ColumnType, String) {

@@ -8,12 +8,15 @@
 
 pub mod infer;
 pub mod ingest;
+pub mod mapping;
+pub mod mappings;
 pub mod schema;
 pub mod schemas;
 pub mod scope;
 pub mod source;
 pub mod sources;
 pub mod staging;
+pub mod suggest;
 
 pub use infer::{ColumnProfile, ColumnType, infer_column};
 pub use ingest::{CsvOptions, IngestError, Table, parse_csv, parse_json};

@@ -72,6 +72,9 @@ pub struct Schema {
     pub version: u32,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// How many mappings are built on it (a schema in use is not deleted).
+    #[serde(default)]
+    pub in_use: i64,
 }
 
 /// One version of a schema's fields, as stored.

@@ -17,7 +17,7 @@ use relinx_model::{
 const NAME_TAKEN: &str = "a schema with this name already exists in the workspace";
 const WHAT: &str = "schema";
 
-fn sk(id: &SchemaId) -> String {
+pub(crate) fn sk(id: &SchemaId) -> String {
     format!("{}{id}", dk::SCHEMA)
 }
 
@@ -43,6 +43,18 @@ fn built_in(what: &SchemaRef) -> StoreError {
             what.as_str()
         ),
     )
+}
+
+/// The 409 for deleting a source or schema a mapping is built on, naming one.
+pub(crate) async fn in_use(store: &Store, scope: &Scope, what: &str, id: &str) -> StoreError {
+    match crate::mappings::first_using(store, scope, id).await {
+        Ok(Some(mapping)) => StoreError::conflict(
+            ErrorCode::InUse,
+            format!("the mapping {mapping:?} is built on this {what}: delete it first"),
+        ),
+        Ok(None) => StoreError::Stale,
+        Err(e) => e,
+    }
 }
 
 /// Stages version `schema.version` of the schema's fields.
@@ -87,6 +99,7 @@ pub async fn create(
         version: 1,
         created_at: now,
         updated_at: now,
+        in_use: 0,
     };
     let main = &store.tables().main;
     let mut tx = Tx::new();
@@ -322,6 +335,9 @@ pub async fn delete(
         sk(id),
         || StoreError::NotFound(WHAT),
         |schema: Schema, mut tx: Tx| async move {
+            if schema.in_use > 0 {
+                return Err(in_use(store, scope, "schema", schema.id.as_str()).await);
+            }
             if let Ok(name) = Name::parse("name", &schema.name) {
                 tx.delete(
                     main,

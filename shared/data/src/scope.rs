@@ -2,8 +2,10 @@
 //! its workspace's partition, `DATA#{org}#{workspace}`, so one org's or workspace's
 //! ids mean nothing in another (a 404, never someone else's object).
 
+use relinx_ddb::codec::n;
 use relinx_ddb::keys::data as dk;
-use relinx_ddb::tx::Tx;
+use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
+use relinx_ddb::versioned;
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{Context, EventName, EventSubject, OrgId, Permission, WorkspaceId};
 
@@ -54,5 +56,25 @@ impl Scope {
     ) {
         relinx_identity::workspaces::stage_writable(tx, store, &self.org, &self.workspace);
         tx.event_about(store, ctx, name, Some(&self.workspace), subject);
+    }
+
+    /// Stages `delta` uses of the item at `sk` (a source or schema a mapping is
+    /// built on): its `in_use` count and its version, so a delete that read it
+    /// before this commits is retried and sees the use. An item deleted meanwhile
+    /// makes the change a 409 to retry (which then finds it gone).
+    pub fn stage_use(&self, tx: &mut Tx, store: &Store, sk: String, delta: i64) {
+        tx.update(
+            &store.tables().main,
+            UpdateSpec {
+                pk: self.partition(),
+                sk,
+                set: versioned::bump_values(
+                    Cond::new(format!("ADD in_use :delta, {}", versioned::BUMP))
+                        .value(":delta", n(delta)),
+                ),
+                condition: Some(Cond::exists()),
+            },
+            OnFail::Stale,
+        );
     }
 }

@@ -100,6 +100,9 @@ pub struct Column {
     pub nullable: bool,
     pub examples: Vec<String>,
     pub why: String,
+    /// A date column's format (`%d/%m/%Y`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
 }
 
 impl Column {
@@ -116,6 +119,7 @@ impl Column {
             nullable: profile.nullable,
             examples: profile.examples,
             why: profile.why,
+            format: profile.format,
         }
     }
 
@@ -125,6 +129,10 @@ impl Column {
     fn merged(mut self, later: ColumnProfile) -> Self {
         use ColumnType::{Date, Datetime, Integer, Number, String};
         let (inferred, why) = match (self.inferred, later.column_type) {
+            (Date, Date) if self.format != later.format => (
+                String,
+                "uploads write their dates in different formats: kept as written".into(),
+            ),
             (a, b) if a == b => (a, self.why.clone()),
             (Integer, Number) | (Number, Integer) => (Number, "every value is a number".to_owned()),
             (Date, Datetime) | (Datetime, Date) => (
@@ -142,6 +150,9 @@ impl Column {
                 ),
             ),
         };
+        if inferred != Date {
+            self.format = None;
+        }
         self.inferred = inferred;
         self.why = why;
         self.nullable |= later.nullable;
@@ -204,6 +215,9 @@ pub struct Source {
     pub last_ingested_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// How many mappings are built on it (a source in use is not deleted).
+    #[serde(default)]
+    pub in_use: i64,
 }
 
 /// A column as the API shows it.
@@ -219,6 +233,9 @@ pub struct ColumnView {
     pub examples: Vec<String>,
     /// Why the column has the inferred type ("2 values have a leading zero …").
     pub why: String,
+    /// A date column's format as `to_date` takes it (`%d/%m/%Y`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
 }
 
 /// A source as the API shows it.
@@ -258,6 +275,7 @@ impl Source {
                     nullable: c.nullable,
                     examples: c.examples.clone(),
                     why: c.why.clone(),
+                    format: c.format.clone(),
                 })
                 .collect(),
             row_count: self.row_count,

@@ -21,7 +21,7 @@ use serde::Serialize;
 const NAME_TAKEN: &str = "a source with this name already exists in the workspace";
 const WHAT: &str = "source";
 
-fn sk(id: &SourceId) -> String {
+pub(crate) fn sk(id: &SourceId) -> String {
     format!("{}{id}", dk::SOURCE)
 }
 
@@ -129,6 +129,7 @@ pub async fn create(
         last_ingested_at: None,
         created_at: now,
         updated_at: now,
+        in_use: 0,
     };
     let main = &store.tables().main;
     let mut tx = Tx::new();
@@ -263,6 +264,11 @@ pub async fn delete(
         sk(id),
         || StoreError::NotFound(WHAT),
         |source: Source, mut tx: Tx| async move {
+            if source.in_use > 0 {
+                return Err(
+                    crate::schemas::in_use(store, scope, "source", source.id.as_str()).await,
+                );
+            }
             if let Ok(name) = Name::parse("name", &source.name) {
                 tx.delete(
                     main,

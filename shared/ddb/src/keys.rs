@@ -136,6 +136,8 @@ pub mod data {
     pub const SCHEMA_NAME: &str = "SCHNAME#";
     /// `SCHVER#{schema}#{version, 6 digits}`: the fields of each version.
     pub const SCHEMA_VERSION: &str = "SCHVER#";
+    pub const MAPPING: &str = "MAP#";
+    pub const MAPPING_NAME: &str = "MAPNAME#";
 }
 
 const fn reg(domain: &'static str, part: KeyPart, prefix: &'static str) -> Registered {
@@ -193,6 +195,8 @@ pub const REGISTRY: &[Registered] = &[
     reg("data", KeyPart::Sort, data::SCHEMA),
     reg("data", KeyPart::Sort, data::SCHEMA_NAME),
     reg("data", KeyPart::Sort, data::SCHEMA_VERSION),
+    reg("data", KeyPart::Sort, data::MAPPING),
+    reg("data", KeyPart::Sort, data::MAPPING_NAME),
 ];
 
 /// The partition of an org's items.

@@ -1,116 +1,105 @@
-//! Evaluation: total, short-circuiting, over a caller-supplied field lookup.
+//! Evaluation: short-circuiting, over a caller-supplied field lookup. One
+//! evaluator serves both entry points: [`Expr::evaluate`] (typed result, errors
+//! reported) and [`Expr::eval`] (policies: truthiness, total, a failing call
+//! counting as null).
 
 use serde_json::Value as Json;
 
-use crate::{CmpOp, Expr, Value};
+use crate::datum::compare;
+use crate::func::{Failure, apply};
+use crate::{Column, Datum, EvalError, Expr, Func};
 
-/// What a sub-expression evaluates to, borrowed where possible.
-enum Val<'a> {
-    Lit(&'a Value),
-    Json(Json),
-    Bool(bool),
+type Lookup<'l> = &'l dyn Fn(&[String]) -> Option<Datum>;
+
+/// How one evaluation runs.
+struct Cx<'l> {
+    lookup: Lookup<'l>,
+    /// A failing call gives null instead of an error (policy conditions: a record
+    /// a function cannot read is simply not matched by that part).
+    lenient: bool,
 }
-
-/// A value as comparisons see it.
-enum View<'a> {
-    Null,
-    Bool(bool),
-    Num(f64),
-    Str(&'a str),
-    /// Arrays, objects (and numbers without an `f64` form).
-    Other(&'a Json),
-}
-
-impl Val<'_> {
-    fn view(&self) -> View<'_> {
-        match self {
-            Val::Bool(b) => View::Bool(*b),
-            Val::Lit(Value::Null) => View::Null,
-            Val::Lit(Value::Bool(b)) => View::Bool(*b),
-            Val::Lit(Value::Number(n)) => View::Num(*n),
-            Val::Lit(Value::String(s)) => View::Str(s),
-            Val::Json(Json::Null) => View::Null,
-            Val::Json(Json::Bool(b)) => View::Bool(*b),
-            Val::Json(j @ Json::Number(n)) => n.as_f64().map_or(View::Other(j), View::Num),
-            Val::Json(Json::String(s)) => View::Str(s),
-            Val::Json(j) => View::Other(j),
-        }
-    }
-}
-
-impl View<'_> {
-    fn truthy(&self) -> bool {
-        match self {
-            View::Null => false,
-            View::Bool(b) => *b,
-            View::Num(n) => *n != 0.0,
-            View::Str(s) => !s.is_empty(),
-            View::Other(_) => true,
-        }
-    }
-}
-
-fn equal(a: &View<'_>, b: &View<'_>) -> bool {
-    match (a, b) {
-        (View::Null, View::Null) => true,
-        (View::Bool(x), View::Bool(y)) => x == y,
-        (View::Num(x), View::Num(y)) => x == y,
-        (View::Str(x), View::Str(y)) => x == y,
-        (View::Other(x), View::Other(y)) => x == y,
-        _ => false,
-    }
-}
-
-fn compare(a: &View<'_>, op: CmpOp, b: &View<'_>) -> bool {
-    use std::cmp::Ordering;
-    let ord = match (a, b) {
-        _ if op == CmpOp::Eq => return equal(a, b),
-        _ if op == CmpOp::Ne => return !equal(a, b),
-        (View::Num(x), View::Num(y)) => x.partial_cmp(y),
-        // UTF-8 byte order is Unicode scalar value order.
-        (View::Str(x), View::Str(y)) => Some(x.cmp(y)),
-        _ => None,
-    };
-    matches!(
-        (ord, op),
-        (Some(Ordering::Less), CmpOp::Lt | CmpOp::Le)
-            | (Some(Ordering::Equal), CmpOp::Le | CmpOp::Ge)
-            | (Some(Ordering::Greater), CmpOp::Gt | CmpOp::Ge)
-    )
-}
-
-type Lookup<'l> = &'l dyn Fn(&[String]) -> Option<Json>;
 
 impl Expr {
     /// The truth of the whole expression (see the crate docs for the semantics).
     /// `lookup` returns a field's value, `None` (or `Some(Null)`) when missing.
+    /// Total: a call that fails (`to_number("abc")`) counts as null.
     pub fn eval(&self, lookup: &dyn Fn(&[String]) -> Option<Json>) -> bool {
-        self.truthy(lookup)
+        let lookup = |path: &[String]| lookup(path).map(Datum::from_json);
+        let cx = Cx {
+            lookup: &lookup,
+            lenient: true,
+        };
+        // Lenient evaluation has no errors to give; `false` only satisfies the type.
+        self.value(&cx).is_ok_and(|d| d.is_truthy())
     }
 
-    fn truthy(&self, lookup: Lookup<'_>) -> bool {
-        match self {
-            Expr::Not(e) => !e.truthy(lookup),
-            Expr::And(a, b) => a.truthy(lookup) && b.truthy(lookup),
-            Expr::Or(a, b) => a.truthy(lookup) || b.truthy(lookup),
+    /// The value of the expression (see the crate docs for the semantics), or the
+    /// first call that refused its input, at its column. `lookup` returns a field's
+    /// value, `None` (or `Some(Datum::Null)`) when missing.
+    pub fn evaluate(
+        &self,
+        lookup: &dyn Fn(&[String]) -> Option<Datum>,
+    ) -> Result<Datum, EvalError> {
+        self.value(&Cx {
+            lookup,
+            lenient: false,
+        })
+    }
+
+    fn value(&self, cx: &Cx<'_>) -> Result<Datum, EvalError> {
+        Ok(match self {
+            Expr::Literal(v, _) => Datum::from(v),
+            Expr::Field(path, _) => (cx.lookup)(path).map_or(Datum::Null, Datum::normalize),
+            Expr::Not(e, _) => Datum::Bool(!e.truth(cx)?),
+            Expr::And(a, b) => Datum::Bool(a.truth(cx)? && b.truth(cx)?),
+            Expr::Or(a, b) => Datum::Bool(a.truth(cx)? || b.truth(cx)?),
             Expr::Compare(a, op, b) => {
-                compare(&a.value(lookup).view(), *op, &b.value(lookup).view())
+                let a = a.value(cx)?;
+                let b = b.value(cx)?;
+                Datum::Bool(compare(&a, *op, &b))
             }
-            Expr::Literal(_) | Expr::Field(_) => self.value(lookup).view().truthy(),
-        }
+            Expr::Call { func, args, column } => call(*func, args, *column, cx)?,
+        })
     }
 
-    fn value(&self, lookup: Lookup<'_>) -> Val<'_> {
-        match self {
-            Expr::Literal(v) => Val::Lit(v),
-            Expr::Field(path) => Val::Json(lookup(path).unwrap_or(Json::Null)),
-            _ => Val::Bool(self.truthy(lookup)),
-        }
+    fn truth(&self, cx: &Cx<'_>) -> Result<bool, EvalError> {
+        Ok(self.value(cx)?.is_truthy())
     }
 
     /// The field paths the expression reads, left to right (repeats included).
     pub fn fields(&self) -> FieldPaths<'_> {
         FieldPaths { stack: vec![self] }
+    }
+}
+
+fn call(func: Func, args: &[Expr], column: Column, cx: &Cx<'_>) -> Result<Datum, EvalError> {
+    let result = if func == Func::Coalesce {
+        // Lazily: the arguments after the first non-blank one are not evaluated.
+        let mut found = Datum::Null;
+        for arg in args {
+            let v = arg.value(cx)?;
+            if !v.is_blank() {
+                found = v;
+                break;
+            }
+        }
+        func.check_arity(args.len())
+            .map(|()| found)
+            .map_err(|message| Failure { arg: None, message })
+    } else {
+        let values = args
+            .iter()
+            .map(|a| a.value(cx))
+            .collect::<Result<Vec<_>, _>>()?;
+        apply(func, values)
+    };
+    match result {
+        Ok(d) => Ok(d),
+        Err(_) if cx.lenient => Ok(Datum::Null),
+        Err(Failure { arg, message }) => Err(EvalError {
+            column: arg.and_then(|i| args.get(i)).map_or(column.0, Expr::column),
+            message,
+        }),
     }
 }
 
@@ -126,13 +115,14 @@ impl<'a> Iterator for FieldPaths<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         while let Some(e) = self.stack.pop() {
             match e {
-                Expr::Field(path) => return Some(path),
-                Expr::Literal(_) => {}
-                Expr::Not(x) => self.stack.push(x),
+                Expr::Field(path, _) => return Some(path),
+                Expr::Literal(..) => {}
+                Expr::Not(x, _) => self.stack.push(x),
                 Expr::And(a, b) | Expr::Or(a, b) | Expr::Compare(a, _, b) => {
                     self.stack.push(b);
                     self.stack.push(a);
                 }
+                Expr::Call { args, .. } => self.stack.extend(args.iter().rev()),
             }
         }
         None

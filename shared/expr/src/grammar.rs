@@ -1,9 +1,10 @@
 //! The peg grammar and the translation of its failures into [`ParseError`]s.
 //!
 //! Syntax errors come from peg (furthest failure, expected set). Errors peg cannot
-//! phrase (unknown field, unterminated string, too deep, …) are recorded in
-//! [`State`] while parsing, the parse carrying on where it safely can; the earliest
-//! recorded error wins over a syntax error at the same or a later position.
+//! phrase (unknown field or function, wrong arity, unterminated string or quoted
+//! name, too deep, …) are recorded in [`State`] while parsing, the parse carrying
+//! on where it safely can; the earliest recorded error wins over a syntax error at
+//! the same or a later position.
 //! Nesting depth is a rule argument, not mutable state, so backtracking and peg's
 //! second (error-reporting) pass need no bookkeeping.
 
@@ -11,20 +12,40 @@ use std::cell::Cell;
 
 use peg::RuleResult;
 
-use crate::{CmpOp, Expr, Fields, MAX_DEPTH, MAX_LEN, ParseError, Value};
+use crate::{CmpOp, Column, Expr, Fields, Func, MAX_DEPTH, MAX_LEN, ParseError, Value};
 
 pub(crate) struct State<'s> {
     fields: &'s Fields<'s>,
+    /// The 1-based char column of every byte offset of the input (and of its end),
+    /// so that recording a node's column costs a lookup, not a scan.
+    columns: Vec<usize>,
     /// The earliest error found while parsing: byte offset and message.
     error: Cell<Option<(usize, String)>>,
 }
 
 impl<'s> State<'s> {
-    fn new(fields: &'s Fields<'s>) -> Self {
+    fn new(input: &str, fields: &'s Fields<'s>) -> Self {
+        let mut columns = Vec::with_capacity(input.len() + 1);
+        let mut chars = 0;
+        for (i, c) in input.chars().enumerate() {
+            columns.extend(std::iter::repeat_n(i + 1, c.len_utf8()));
+            chars = i + 1;
+        }
+        columns.push(chars + 1);
         Self {
             fields,
+            columns,
             error: Cell::new(None),
         }
+    }
+
+    /// The column of byte offset `offset` (which peg only gives at char boundaries).
+    fn column(&self, offset: usize) -> usize {
+        self.columns.get(offset).copied().unwrap_or(0)
+    }
+
+    fn col(&self, offset: usize) -> Column {
+        Column(self.column(offset))
     }
 
     fn report(&self, pos: usize, message: impl FnOnce() -> String) {
@@ -40,14 +61,42 @@ impl<'s> State<'s> {
         });
     }
 
-    fn field(&self, pos: usize, root: &str, segments: Vec<String>) -> Expr {
+    fn field(&self, pos: usize, root: String, segments: Vec<String>) -> Expr {
         let mut path = Vec::with_capacity(segments.len() + 1);
-        path.push(root.to_owned());
+        // A control character in a quoted root has been reported where it stands,
+        // which says more than "unknown field" at the root's start would.
+        let checkable = !path_root_has_control(&root);
+        path.push(root);
         path.extend(segments);
-        if let Err(message) = self.fields.check(&path) {
+        if checkable && let Err(message) = self.fields.check(&path) {
             self.report(pos, || message);
         }
-        Expr::Field(path)
+        Expr::Field(path, self.col(pos))
+    }
+
+    /// The function a call at `pos` names: reported as soon as its `(` is seen, so
+    /// an unknown name is the error even when its arguments are broken too.
+    fn func(&self, pos: usize, name: &str) -> Option<Func> {
+        let func = Func::from_name(name);
+        if func.is_none() {
+            self.report(pos, || {
+                format!("unknown function \"{name}\"; known: {}", Func::known_list())
+            });
+        }
+        func
+    }
+
+    /// A complete call at `pos`. An unknown function has been reported already
+    /// and stands for a null here (the parse fails anyway).
+    fn call(&self, pos: usize, func: Option<Func>, args: Vec<Expr>) -> Expr {
+        let column = self.col(pos);
+        let Some(func) = func else {
+            return Expr::Literal(Value::Null, column);
+        };
+        if let Err(message) = func.check_arity(args.len()) {
+            self.report(pos, || message);
+        }
+        Expr::Call { func, args, column }
     }
 
     fn number(&self, pos: usize, text: &str) -> f64 {
@@ -83,6 +132,10 @@ impl<'s> State<'s> {
             });
         }
     }
+}
+
+fn path_root_has_control(root: &str) -> bool {
+    root.chars().any(char::is_control)
 }
 
 fn is_space(c: char) -> bool {
@@ -139,13 +192,27 @@ peg::parser! {
         }}
 
         rule unary(d: usize) -> Expr
-            = p:position!() "!" nest(d, p) _ e:unary(d + 1) { Expr::Not(Box::new(e)) }
+            = p:position!() "!" nest(d, p) _ e:unary(d + 1) { Expr::Not(Box::new(e), st.col(p)) }
             / primary(d)
 
         rule primary(d: usize) -> Expr
             = p:position!() "(" nest(d, p) _ e:or(d + 1) _ ")" { e }
-            / v:literal() { Expr::Literal(v) }
+            / call(d)
+            / p:position!() v:literal() { Expr::Literal(v, st.col(p)) }
             / field()
+
+        // A name and its "(" are quiet: failing there is not a call, and the name is
+        // read again as a literal or a field, whose messages then apply. Past the
+        // "(" it is a call: `field` refuses a name followed by "(", so a broken call
+        // fails where it breaks instead of becoming an unknown field.
+        rule call(d: usize) -> Expr
+            = p:position!() n:quiet!{ n:name() _ "(" { n } } f:known_func(p, n) nest(d, p) _
+              args:(or(d + 1) ** (_ "," _)) _ ")"
+            { st.call(p, f, args) }
+
+        rule known_func(p: usize, name: &str) -> Option<Func> = #{|_input, pos| {
+            RuleResult::Matched(pos, st.func(p, name))
+        }}
 
         // Entering one more level at byte `p`: refused beyond MAX_DEPTH.
         rule nest(d: usize, p: usize) = #{|_input, pos| {
@@ -217,8 +284,35 @@ peg::parser! {
             = s:$(['0'..='9' | 'a'..='f' | 'A'..='F']*<4>) { hex_value(s) }
 
         rule field() -> Expr
-            = p:position!() root:(quiet!{ name() } / expected!("a field")) segs:segment()* {
-                st.field(p, root, segs)
+            = p:position!() root:root_name() segs:segment()* { st.field(p, root, segs) }
+
+        rule root_name() -> String
+            = quiet!{ n:name() !(_ "(") { n.to_owned() } }
+            / quiet!{ quoted_name() }
+            / expected!("a field")
+
+        rule quoted_name() -> String
+            = p:position!() "`" cs:quoted_char()* ("`" / unterminated_name(p))
+            { cs.into_iter().collect() }
+
+        rule unterminated_name(p: usize) = #{|_input, _pos| {
+            st.report(p, || {
+                "unterminated quoted name: close it with a backtick (write a backtick inside as two)"
+                    .to_owned()
+            });
+            RuleResult::Failed
+        }}
+
+        rule quoted_char() -> char
+            = "``" { '`' }
+            / p:position!() c:[^ '`'] {
+                if c.is_control() {
+                    st.report(p, || format!(
+                        "control character U+{:04X} in a quoted name",
+                        u32::from(c)
+                    ));
+                }
+                c
             }
 
         rule segment() -> String
@@ -234,15 +328,6 @@ peg::parser! {
     }
 }
 
-/// 1-based char column of byte offset `offset`.
-fn column(input: &str, offset: usize) -> usize {
-    input
-        .char_indices()
-        .take_while(|(i, _)| *i < offset)
-        .count()
-        + 1
-}
-
 pub(crate) fn parse(input: &str, fields: &Fields<'_>) -> Result<Expr, ParseError> {
     if input.chars().count() > MAX_LEN {
         return Err(ParseError {
@@ -256,7 +341,7 @@ pub(crate) fn parse(input: &str, fields: &Fields<'_>) -> Result<Expr, ParseError
             message: "expected an expression".to_owned(),
         });
     }
-    let state = State::new(fields);
+    let state = State::new(input, fields);
     let result = expr_grammar::root(input, &state);
     let recorded = state.error.take();
     let (offset, message) = match (result, recorded) {
@@ -269,7 +354,7 @@ pub(crate) fn parse(input: &str, fields: &Fields<'_>) -> Result<Expr, ParseError
         ),
     };
     Err(ParseError {
-        column: column(input, offset),
+        column: state.column(offset),
         message,
     })
 }
@@ -286,6 +371,7 @@ fn rank(token: &str) -> (usize, &str) {
         "a comparison operator",
         "\"&&\"",
         "\"||\"",
+        "\",\"",
         "\")\"",
         "\"]\"",
         "EOF",

@@ -3,11 +3,14 @@
 //! Binary operators are printed with one space either side; a child is
 //! parenthesized when it binds more loosely than its parent, the right child of
 //! `&&`/`||` also when it binds equally (both parse left-associatively), and both
-//! sides of a comparison whenever they are not a literal or a field.
+//! sides of a comparison whenever they are not a literal, a field or a call. A
+//! call's arguments are whole expressions, printed as they are. A root prints in
+//! backticks whenever plain it would read back as something else (a keyword, a
+//! call) or not at all.
 
-use std::fmt::{self, Display, Formatter, Write as _};
+use std::fmt::{self, Display, Formatter, Write};
 
-use crate::{CmpOp, Expr, Value};
+use crate::{CmpOp, Expr, Func, Value};
 
 /// Binding strength: higher binds tighter.
 fn prec(e: &Expr) -> u8 {
@@ -15,8 +18,8 @@ fn prec(e: &Expr) -> u8 {
         Expr::Or(..) => 1,
         Expr::And(..) => 2,
         Expr::Compare(..) => 3,
-        Expr::Not(_) => 4,
-        Expr::Literal(_) | Expr::Field(_) => 5,
+        Expr::Not(..) => 4,
+        Expr::Literal(..) | Expr::Field(..) | Expr::Call { .. } => 5,
     }
 }
 
@@ -31,9 +34,19 @@ fn child(f: &mut Formatter<'_>, e: &Expr, paren: bool) -> fmt::Result {
 impl Display for Expr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
-            Expr::Literal(v) => write!(f, "{v}"),
-            Expr::Field(path) => write_path(f, path),
-            Expr::Not(e) => {
+            Expr::Literal(v, _) => write!(f, "{v}"),
+            Expr::Field(path, _) => write_path(f, path),
+            Expr::Call { func, args, .. } => {
+                write!(f, "{func}(")?;
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{arg}")?;
+                }
+                f.write_char(')')
+            }
+            Expr::Not(e, _) => {
                 f.write_char('!')?;
                 child(f, e, prec(e) < 4)
             }
@@ -62,6 +75,12 @@ impl Display for CmpOp {
     }
 }
 
+impl Display for Func {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 fn is_name(s: &str) -> bool {
     let mut chars = s.chars();
     chars
@@ -70,11 +89,24 @@ fn is_name(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// `root.seg`, or `root["seg"]` when a segment is not a name.
+/// Whether `root` must be written in backticks: it is not a plain name, or plain
+/// it would read as a literal or (before a `(`) a call.
+fn needs_quotes(root: &str) -> bool {
+    !is_name(root) || matches!(root, "true" | "false" | "null") || Func::from_name(root).is_some()
+}
+
+/// `root.seg`, or `root["seg"]` when a segment is not a name; `` `root` `` when
+/// the root needs quoting, a backtick in it doubled.
 fn write_path(f: &mut Formatter<'_>, path: &[String]) -> fmt::Result {
     let mut segments = path.iter();
     if let Some(root) = segments.next() {
-        f.write_str(root)?;
+        if needs_quotes(root) {
+            f.write_char('`')?;
+            f.write_str(&root.replace('`', "``"))?;
+            f.write_char('`')?;
+        } else {
+            f.write_str(root)?;
+        }
     }
     for seg in segments {
         if is_name(seg) {
@@ -101,7 +133,7 @@ impl Display for Value {
 
 /// Shortest round-trip text: plain decimal (`5120`, `2.5`) unless that is long
 /// (`1e300`, `5e-324`), then exponent form. Non-finite prints as `null`.
-fn write_number(f: &mut Formatter<'_>, n: f64) -> fmt::Result {
+pub(crate) fn write_number(f: &mut impl Write, n: f64) -> fmt::Result {
     if !n.is_finite() {
         return f.write_str("null");
     }
@@ -115,7 +147,7 @@ fn write_number(f: &mut Formatter<'_>, n: f64) -> fmt::Result {
 
 /// A JSON string: `"`, `\` and U+0000..U+001F escaped (the parser refuses them
 /// raw), everything else as is, so the text never gets longer than the source's.
-fn write_string(f: &mut Formatter<'_>, s: &str) -> fmt::Result {
+pub(crate) fn write_string(f: &mut impl Write, s: &str) -> fmt::Result {
     f.write_char('"')?;
     for c in s.chars() {
         match c {

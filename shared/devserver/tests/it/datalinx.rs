@@ -724,3 +724,325 @@ async fn a_change_of_fields_is_a_new_version_and_the_old_ones_stay() {
         StatusCode::CREATED,
     );
 }
+
+/// An upload source holding `csv`, and its id.
+async fn source_with(client: &TenantClient<'_>, name: &str, csv: &str) -> String {
+    let id = create_source(client, name).await;
+    data(
+        &upload(client, &id, "", "text/csv", csv.as_bytes().to_vec()).await,
+        StatusCode::CREATED,
+    );
+    id
+}
+
+fn issue_csv() -> String {
+    csv_text(",")
+}
+
+#[tokio::test]
+async fn saving_a_mapping_names_the_field_and_the_position_of_what_is_wrong() {
+    let app = app().await;
+    let tenant = app.tenant().await;
+    let client = app.as_tenant(&tenant);
+    let source = source_with(&client, "people", &issue_csv()).await;
+    let schema = client
+        .post(
+            "/api/schemas",
+            json!({"name": "person", "fields": [
+            {"name": "email", "type": "email", "required": true},
+            {"name": "born", "type": "date"},
+            {"name": "spent", "type": "number"}]}),
+        )
+        .await;
+    let schema = data(&schema, StatusCode::CREATED)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let try_map = |fields: Value, schema_id: &str| json!({"name": "m", "source_id": source, "schema_id": schema_id, "fields": fields});
+    for (fields, schema_id, wanted) in [
+        (
+            json!([{"target": "first_name", "expr": "lower(nope)"}]),
+            "contact",
+            vec!["fields[0].expr", "column 7", "nope"],
+        ),
+        (
+            json!([{"target": "first_name", "expr": "lower("}]),
+            "contact",
+            vec!["fields[0].expr", "column 7"],
+        ),
+        (
+            json!([{"target": "email", "expr": "`E-mail`"}, {"target": "born", "expr": "to_number(amount)"}]),
+            schema.as_str(),
+            vec!["fields[1].expr", "column 1", "a number", "date field"],
+        ),
+        (
+            json!([{"target": "email", "expr": "`E-mail`"}, {"target": "spent", "expr": "concat(fname, lower(amount))"}]),
+            schema.as_str(),
+            vec!["fields[1].expr", "column 15", "lower"],
+        ),
+        (
+            json!([{"target": "nickname", "expr": "fname"}]),
+            "contact",
+            vec!["fields[0].target", "nickname"],
+        ),
+        (
+            json!([{"target": "born", "expr": "dob"}]),
+            schema.as_str(),
+            vec!["required field \"email\""],
+        ),
+        (
+            json!([{"target": "email", "expr": "`E-mail`"}, {"target": "spent", "expr": "amount", "default": "lots"}]),
+            schema.as_str(),
+            vec!["fields[1].default"],
+        ),
+    ] {
+        let answer = client
+            .post("/api/mappings", try_map(fields.clone(), schema_id))
+            .await;
+        let message = failure(
+            &answer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+        );
+        for w in wanted {
+            assert!(message.contains(w), "{fields}: {message:?} lacks {w:?}");
+        }
+    }
+
+    let good = try_map(
+        json!([{"target": "email", "expr": "lower(trim(`E-mail`))"}, {"target": "born", "expr": "dob"},
+               {"target": "spent", "expr": "amount", "default": 0}]),
+        &schema,
+    );
+    let mapping = data(
+        &client.post("/api/mappings", good).await,
+        StatusCode::CREATED,
+    );
+    assert_eq!(mapping["schema_version"], 1);
+    let id = mapping["id"].as_str().unwrap();
+    let preview = client
+        .post(&format!("/api/mappings/{id}/preview"), json!({}))
+        .await;
+    let preview = data(&preview, StatusCode::OK);
+    assert_eq!(preview["errors"], json!([]), "{preview}");
+    assert_eq!(
+        preview["rows"][0],
+        json!({"email": "ann@example.com", "born": "1990-12-31", "spent": 1.5})
+    );
+    assert_eq!(preview["rows"][2]["born"], "1970-06-15");
+
+    // The source and schema it is built on stay while it does.
+    let message = failure(
+        &client.delete(&format!("/api/sources/{source}")).await,
+        StatusCode::CONFLICT,
+        "IN_USE",
+    );
+    assert!(message.contains("\"m\""), "{message}");
+    failure(
+        &client.delete(&format!("/api/schemas/{schema}")).await,
+        StatusCode::CONFLICT,
+        "IN_USE",
+    );
+    data(
+        &client.delete(&format!("/api/mappings/{id}")).await,
+        StatusCode::OK,
+    );
+    data(
+        &client.delete(&format!("/api/schemas/{schema}")).await,
+        StatusCode::OK,
+    );
+    data(
+        &client.delete(&format!("/api/sources/{source}")).await,
+        StatusCode::OK,
+    );
+}
+
+#[tokio::test]
+async fn a_preview_applies_the_destination_s_own_rules() {
+    let app = app().await;
+    let tenant = app.tenant().await;
+    let client = app.as_tenant(&tenant);
+    let csv = "E-mail,fname,Last Name\r\nann@example.com,Ann,Lee\r\nbob@example.com,Bob,Ray\r\nnot-an-address,Cy,Doe\r\nzoe@example.com,Zoë,Fox\r\ndan@example.com,Dan,Orr\r\n";
+    let source = source_with(&client, "five", csv).await;
+    let mapping = client
+        .post(
+            "/api/mappings",
+            json!({"name": "contacts", "source_id": source, "schema_id": "contact", "fields": [
+            {"target": "emails", "expr": "`E-mail`"}, {"target": "first_name", "expr": "fname"},
+            {"target": "last_name", "expr": "upper(`Last Name`)"}]}),
+        )
+        .await;
+    let id = data(&mapping, StatusCode::CREATED)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let viewer = key_with_role(&app, &tenant, "viewer").await;
+    let preview = app
+        .post(
+            &format!("/api/mappings/{id}/preview"),
+            std::slice::from_ref(&viewer),
+            json!({"limit": 10}),
+        )
+        .await;
+    let preview = data(&preview, StatusCode::OK);
+    assert_eq!(preview["rows"].as_array().unwrap().len(), 5, "{preview}");
+    let errors = preview["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{preview}");
+    assert_eq!(errors[0]["row"], 3);
+    assert_eq!(errors[0]["field"], "emails");
+    assert_eq!(preview["rows"][0]["last_name"], "LEE");
+    // A viewer reads, never writes.
+    let answer = app
+        .post(
+            "/api/mappings",
+            std::slice::from_ref(&viewer),
+            json!({"name": "v", "source_id": source, "schema_id": "contact", "fields": []}),
+        )
+        .await;
+    failure(&answer, StatusCode::FORBIDDEN, "FORBIDDEN");
+
+    // Another org sees none of it.
+    let other = app.tenant().await;
+    let as_other = app.as_tenant(&other);
+    let path = format!("/api/mappings/{id}");
+    failure(
+        &as_other.get(&path).await,
+        StatusCode::NOT_FOUND,
+        "MAPPING_NOT_FOUND",
+    );
+    failure(
+        &as_other.post(&format!("{path}/preview"), json!({})).await,
+        StatusCode::NOT_FOUND,
+        "MAPPING_NOT_FOUND",
+    );
+    failure(
+        &as_other.put(&path, json!({"name": "mine"})).await,
+        StatusCode::NOT_FOUND,
+        "MAPPING_NOT_FOUND",
+    );
+    failure(
+        &as_other.delete(&path).await,
+        StatusCode::NOT_FOUND,
+        "MAPPING_NOT_FOUND",
+    );
+    let theirs = as_other.post("/api/mappings", json!({"name": "x", "source_id": source, "schema_id": "contact", "fields": [{"target": "emails", "expr": "`E-mail`"}]})).await;
+    assert!(
+        failure(
+            &theirs,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED"
+        )
+        .contains("source_id")
+    );
+    let suggest = as_other
+        .post(
+            "/api/mappings/suggest",
+            json!({"source_id": source, "schema_id": "contact"}),
+        )
+        .await;
+    failure(
+        &suggest,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "VALIDATION_FAILED",
+    );
+}
+
+#[tokio::test]
+async fn the_assistant_maps_by_name_synonym_and_precedent_and_says_why() {
+    let app = app().await;
+    let tenant = app.tenant().await;
+    let client = app.as_tenant(&tenant);
+    let source = source_with(&client, "people", &issue_csv()).await;
+    let viewer = key_with_role(&app, &tenant, "viewer").await;
+    let ask = json!({"source_id": source, "schema_id": "contact"});
+    let suggested = app
+        .post(
+            "/api/mappings/suggest",
+            std::slice::from_ref(&viewer),
+            ask.clone(),
+        )
+        .await;
+    let suggested = data(&suggested, StatusCode::OK);
+    let pick = |s: &Value, target: &str| {
+        s["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["target"] == target)
+            .cloned()
+    };
+    let emails = pick(&suggested, "emails").expect("emails");
+    assert_eq!(emails["expr"], "`E-mail`");
+    assert!(
+        emails["why"].as_str().unwrap().contains("synonym"),
+        "{emails}"
+    );
+    assert_eq!(pick(&suggested, "first_name").unwrap()["expr"], "fname");
+    assert_eq!(
+        pick(&suggested, "last_name").unwrap()["expr"],
+        "`Last Name`"
+    );
+    assert!(
+        suggested["unmapped_columns"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Email consent"))
+    );
+    let again = data(
+        &client.post("/api/mappings/suggest", ask).await,
+        StatusCode::OK,
+    );
+    assert_eq!(again, suggested, "the same input gives the same answer");
+
+    let consent_only =
+        source_with(&client, "consent", "Email consent,Name\nyes,Ann\nno,Bob\n").await;
+    let s = data(
+        &client
+            .post(
+                "/api/mappings/suggest",
+                json!({"source_id": consent_only, "schema_id": "contact"}),
+            )
+            .await,
+        StatusCode::OK,
+    );
+    assert!(pick(&s, "emails").is_none(), "{s}");
+
+    // A mapping saved once teaches the assistant.
+    let schema = client
+        .post(
+            "/api/schemas",
+            json!({"name": "address", "fields": [{"name": "postal_code", "type": "string"}]}),
+        )
+        .await;
+    let schema = data(&schema, StatusCode::CREATED)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let saved = client
+        .post(
+            "/api/mappings",
+            json!({"name": "zip import", "source_id": source, "schema_id": schema,
+            "fields": [{"target": "postal_code", "expr": "zip"}]}),
+        )
+        .await;
+    data(&saved, StatusCode::CREATED);
+    let fresh = source_with(&client, "fresh", "zip,city\n02134,Boston\n").await;
+    let s = data(
+        &client
+            .post(
+                "/api/mappings/suggest",
+                json!({"source_id": fresh, "schema_id": schema}),
+            )
+            .await,
+        StatusCode::OK,
+    );
+    let postal = pick(&s, "postal_code").expect("postal_code");
+    assert_eq!(postal["expr"], "zip");
+    assert!(
+        postal["why"]
+            .as_str()
+            .unwrap()
+            .contains("mapped so in mapping \"zip import\""),
+        "{postal}"
+    );
+}

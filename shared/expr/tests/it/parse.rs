@@ -1,16 +1,16 @@
-use crate::common::{FIELDS, assert_err, err, parse};
-use relinx_expr::{CmpOp, Expr, MAX_DEPTH, Value};
+use crate::common::{FIELDS, assert_err, assert_map_err, err, parse, parse_map};
+use relinx_expr::{CmpOp, Column, Expr, Fields, Func, MAX_DEPTH, Value};
 
 fn field(path: &[&str]) -> Expr {
-    Expr::Field(path.iter().map(|s| (*s).to_owned()).collect())
+    Expr::Field(path.iter().map(|s| (*s).to_owned()).collect(), Column(0))
 }
 
 fn num(n: f64) -> Expr {
-    Expr::Literal(Value::Number(n))
+    Expr::Literal(Value::Number(n), Column(0))
 }
 
 fn string(s: &str) -> Expr {
-    Expr::Literal(Value::String(s.to_owned()))
+    Expr::Literal(Value::String(s.to_owned()), Column(0))
 }
 
 fn cmp(a: Expr, op: CmpOp, b: Expr) -> Expr {
@@ -65,7 +65,7 @@ fn precedence_and_associativity() {
 #[test]
 fn literals() {
     let lit = |s: &str| match parse(s).unwrap() {
-        Expr::Literal(v) => v,
+        Expr::Literal(v, _) => v,
         other => panic!("{other:?}"),
     };
     assert_eq!(lit("5120"), Value::Number(5120.0));
@@ -278,4 +278,257 @@ fn fields_check() {
     assert!(FIELDS.check(&["size".to_owned()]).is_ok());
     assert!(FIELDS.check(&["size".to_owned(), "x".to_owned()]).is_err());
     assert!(FIELDS.check(&[]).is_err());
+}
+
+// Quoted (backtick) names, calls and positions.
+
+fn call(func: Func, args: Vec<Expr>) -> Expr {
+    Expr::Call {
+        func,
+        args,
+        column: Column(0),
+    }
+}
+
+#[test]
+fn quoted_roots() {
+    assert_eq!(parse_map("`E-mail`").unwrap(), field(&["E-mail"]));
+    assert_eq!(
+        parse_map("`T-shirt_size` == \"M\"").unwrap().to_string(),
+        "`T-shirt_size` == \"M\""
+    );
+    assert_eq!(
+        parse_map("`First name`").unwrap().to_string(),
+        "`First name`"
+    );
+    // A doubled backtick stands for one.
+    assert_eq!(parse_map("`a``b`").unwrap(), field(&["a`b"]));
+    assert_eq!(parse_map("`a``b`").unwrap().to_string(), "`a``b`");
+    // A plain name may be quoted too; it prints plain.
+    assert_eq!(parse_map("`name`").unwrap(), field(&["name"]));
+    assert_eq!(parse_map("`name`").unwrap().to_string(), "name");
+    // Keywords and function names as fields: quoted, always, and printed so.
+    assert_eq!(parse_map("`true`").unwrap(), field(&["true"]));
+    assert_eq!(parse_map("`true`").unwrap().to_string(), "`true`");
+    assert_eq!(parse_map("true").unwrap().to_string(), "true");
+    assert_eq!(parse_map("`lower`").unwrap().to_string(), "`lower`");
+    assert_eq!(
+        parse_map("lower(`lower`) == `true`").unwrap().to_string(),
+        "lower(`lower`) == `true`"
+    );
+    // A plain `lower` not followed by "(" is a field.
+    assert_eq!(parse_map("lower").unwrap(), field(&["lower"]));
+    // Paths below a quoted object root.
+    assert_eq!(
+        parse_map("`obj`.a[\"b c\"]").unwrap(),
+        field(&["obj", "a", "b c"])
+    );
+    // Roots are checked like plain ones.
+    assert_err("`size`.x", 1, "field \"size\" has no fields");
+    assert_eq!(parse("`size` > 1").unwrap().to_string(), "size > 1");
+    assert_map_err("name == `Email`", 9, "unknown field \"Email\"");
+}
+
+#[test]
+fn quoted_root_errors() {
+    assert_map_err("name == `E-mail", 9, "unterminated quoted name");
+    assert_map_err("`a``", 1, "unterminated quoted name");
+    assert_map_err("```", 1, "unterminated quoted name");
+    assert_map_err("`", 1, "unterminated quoted name");
+    assert_map_err("`a\tb`", 3, "control character U+0009 in a quoted name");
+    assert_map_err("`a\u{85}b`", 3, "control character U+0085");
+    assert_map_err("``", 1, "unknown field \"\"");
+    // A quoted name is always a field: never called.
+    assert_map_err("`lower`(name)", 8, "found \"(\"");
+    // Columns count characters.
+    assert_map_err("\"é\" == `Émail`", 8, "unknown field \"Émail\"");
+}
+
+#[test]
+fn fields_from_runtime_names() {
+    // A mapping's columns are known at runtime only.
+    let columns: Vec<String> = vec!["E-mail".to_owned(), "Amount (€)".to_owned()];
+    let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let fields = Fields::new(&names, &[]);
+    let e = Expr::parse("lower(trim(`E-mail`)) == `Amount (€)`", &fields).unwrap();
+    assert_eq!(e.to_string(), "lower(trim(`E-mail`)) == `Amount (€)`");
+    let e = Expr::parse("Amount", &fields).unwrap_err();
+    assert_eq!(
+        e.message,
+        "unknown field \"Amount\"; known: E-mail, Amount (€)"
+    );
+}
+
+#[test]
+fn calls() {
+    assert_eq!(
+        parse("lower(trim(title))").unwrap(),
+        call(Func::Lower, vec![call(Func::Trim, vec![field(&["title"])])])
+    );
+    assert_eq!(
+        parse("concat(title,\" \",  site)").unwrap(),
+        call(
+            Func::Concat,
+            vec![field(&["title"]), string(" "), field(&["site"])]
+        )
+    );
+    assert_eq!(
+        parse("concat(title,\" \",  site)").unwrap().to_string(),
+        "concat(title, \" \", site)"
+    );
+    // Spaces before "(" and inside the parentheses.
+    assert_eq!(
+        parse("lower ( title ) == \"x\"").unwrap().to_string(),
+        "lower(title) == \"x\""
+    );
+    // Arguments are whole expressions.
+    assert_eq!(
+        parse("coalesce(size > 1 || !type, null)")
+            .unwrap()
+            .to_string(),
+        "coalesce(size > 1 || !type, null)"
+    );
+    assert_eq!(parse("!lower(title)").unwrap().to_string(), "!lower(title)");
+    for (src, func) in [
+        ("trim(title)", Func::Trim),
+        ("lower(title)", Func::Lower),
+        ("upper(title)", Func::Upper),
+        ("split(title, \",\")", Func::Split),
+        ("replace(title, \"a\", \"b\")", Func::Replace),
+        ("to_date(title, \"%d/%m/%Y\")", Func::ToDate),
+        ("to_number(title)", Func::ToNumber),
+        ("to_bool(title)", Func::ToBool),
+        ("concat(title)", Func::Concat),
+        ("concat(title, site, type, 1)", Func::Concat),
+        ("coalesce(title)", Func::Coalesce),
+        ("coalesce(title, site, \"\")", Func::Coalesce),
+    ] {
+        let e = parse(src).unwrap_or_else(|e| panic!("{src}: {e}"));
+        assert!(
+            matches!(&e, Expr::Call { func: f, .. } if *f == func),
+            "{src}: {e:?}"
+        );
+        assert_eq!(e.to_string(), src);
+        assert_eq!(Func::from_name(func.as_str()), Some(func));
+    }
+    // The arguments' fields, left to right.
+    let e = parse("concat(title, data.a) == site").unwrap();
+    let paths: Vec<String> = e.fields().map(|p| p.join(".")).collect();
+    assert_eq!(paths, ["title", "data.a", "site"]);
+}
+
+#[test]
+fn call_errors() {
+    let e = err("foo(size)");
+    assert_eq!(e.column, 1);
+    assert_eq!(
+        e.message,
+        "unknown function \"foo\"; known: trim, lower, upper, split, replace, to_date, \
+         to_number, to_bool, concat, coalesce"
+    );
+    assert_err("size > frob(1", 8, "unknown function \"frob\"");
+    // A plain name before "(" is a call, whatever it is.
+    assert_err("size (1)", 1, "unknown function \"size\"");
+    assert_err("true(1)", 1, "unknown function \"true\"");
+    assert_err("Lower(title)", 1, "unknown function \"Lower\"");
+    // Arity, at the name.
+    let e = err("lower(title, site)");
+    assert_eq!(e.column, 1);
+    assert_eq!(e.message, "lower takes 1 argument, got 2: lower(text)");
+    assert_err(
+        "size > 1 && split(title)",
+        13,
+        "split takes 2 arguments, got 1: split(text, separator)",
+    );
+    assert_err("concat()", 1, "concat takes 1 or more arguments, got none");
+    assert_err(
+        "replace(title, \"a\")",
+        1,
+        "replace takes 3 arguments, got 2",
+    );
+    assert_err("trim()", 1, "trim takes 1 argument, got none");
+    // Broken calls fail where they break.
+    let e = err("lower(");
+    assert_eq!(e.column, 7);
+    assert_eq!(
+        e.message,
+        "expected a number, a string, a field, \"(\", \"!\" or \")\", found end of input"
+    );
+    assert_err(
+        "lower(title",
+        12,
+        "expected a comparison operator, \"&&\", \"||\", \",\" or \")\"",
+    );
+    assert_err("lower(title,)", 13, "expected a number");
+    assert_err("lower(title site)", 13, "found \"s\"");
+    assert_err("\"é\" == upper(", 14, "found end of input");
+    // An unknown function is the error even when its arguments are broken too.
+    assert_err("frob(", 1, "unknown function \"frob\"");
+}
+
+#[test]
+fn calls_nest_like_parentheses() {
+    let ok = format!(
+        "{}title{}",
+        "lower(".repeat(MAX_DEPTH),
+        ")".repeat(MAX_DEPTH)
+    );
+    assert!(parse(&ok).is_ok());
+    let ok = format!(
+        "{}title{}",
+        "!lower(".repeat(MAX_DEPTH / 2),
+        ")".repeat(MAX_DEPTH / 2)
+    );
+    assert!(parse(&ok).is_ok());
+    // The 33rd call starts at column 32 * 6 + 1.
+    let deep = format!(
+        "{}title{}",
+        "lower(".repeat(MAX_DEPTH + 1),
+        ")".repeat(MAX_DEPTH + 1)
+    );
+    assert_err(&deep, MAX_DEPTH * 6 + 1, "nests deeper than 32");
+    assert_err(
+        &"trim(".repeat(400),
+        MAX_DEPTH * 5 + 1,
+        "nests deeper than 32",
+    );
+    assert_err(&"concat(1,".repeat(200), MAX_DEPTH * 9 + 1, "nests deeper");
+}
+
+#[test]
+fn positions() {
+    let e = parse("size > 1 && lower(title) == \"x\"").unwrap();
+    assert_eq!(e.column(), 1);
+    let Expr::And(a, b) = &e else { panic!("{e:?}") };
+    assert_eq!(a.column(), 1);
+    let Expr::Compare(l, _, r) = b.as_ref() else {
+        panic!("{b:?}")
+    };
+    assert_eq!(b.column(), 13);
+    assert_eq!(l.column(), 13);
+    assert_eq!(r.column(), 29);
+    let Expr::Call { args, column, .. } = l.as_ref() else {
+        panic!("{l:?}")
+    };
+    assert_eq!(column.0, 13);
+    assert_eq!(args[0].column(), 19);
+    // `!` at its own column, a parenthesized expression at its first token,
+    // negative numbers at the minus, columns in characters.
+    assert_eq!(parse("  !size").unwrap().column(), 3);
+    assert_eq!(parse("( size )").unwrap().column(), 3);
+    assert_eq!(parse("-3").unwrap().column(), 1);
+    assert_eq!(parse("\"é😀\" == lower(title)").unwrap().column(), 1);
+    let Expr::Compare(_, _, r) = parse("\"é😀\" == lower(title)").unwrap() else {
+        panic!()
+    };
+    assert_eq!(r.column(), 9);
+    assert_eq!(parse_map("\n`E-mail`").unwrap().column(), 2);
+    // Positions take no part in equality: a reprint equals the original.
+    let e = parse("  size   >  1").unwrap();
+    let reprint = parse(&e.to_string()).unwrap();
+    assert_eq!(e, reprint);
+    assert_ne!(e.column(), 0);
+    assert_eq!(Column(3), Column(7));
+    // Built by code: column 0.
+    assert_eq!(field(&["size"]).column(), 0);
 }
