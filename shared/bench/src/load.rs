@@ -221,6 +221,28 @@ pub async fn once(
     headers: &[(String, String)],
     body: Option<String>,
 ) -> Result<(u16, serde_json::Value), String> {
+    let content_type = body.as_ref().map(|_| "application/json");
+    once_with(
+        addr,
+        method,
+        path,
+        headers,
+        content_type,
+        body.unwrap_or_default().into_bytes(),
+    )
+    .await
+}
+
+/// One request with a body of any media type (a file upload), on a fresh connection:
+/// the status and the body as JSON (`Null` when it is not JSON).
+pub async fn once_with(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Result<(u16, serde_json::Value), String> {
     let mut sender = connect(addr).await?;
     let mut builder = http::Request::builder()
         .method(method)
@@ -229,11 +251,11 @@ pub async fn once(
     for (name, value) in headers {
         builder = builder.header(name, value);
     }
-    if body.is_some() {
-        builder = builder.header("content-type", "application/json");
+    if let Some(content_type) = content_type {
+        builder = builder.header("content-type", content_type);
     }
     let request = builder
-        .body(Full::new(Bytes::from(body.unwrap_or_default())))
+        .body(Full::new(Bytes::from(body)))
         .map_err(|e| e.to_string())?;
     let response = sender
         .send_request(request)

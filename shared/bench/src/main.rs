@@ -93,6 +93,8 @@ struct Setup {
     /// A record to read, and one per worker to patch (path, ETag).
     record_path: String,
     patch_chain: Arc<load::Chain>,
+    /// A 40-column upload source, for the mapping assistant's row.
+    wide_source: String,
     store: Store,
     env: Vec<(String, String)>,
 }
@@ -204,10 +206,12 @@ async fn run() -> Result<(), String> {
         .await?;
         rows.push((
             route.name,
-            route.method.as_str() == "GET",
+            route.method.as_str() == "GET" || route.name == SUGGEST_ROW,
             summarize(&samples, measured),
         ));
     }
+    eprintln!("load: upload of a {UPLOAD_ROWS}-row CSV …");
+    let upload = measure_upload(&setup, if args.quick { 3 } else { 10 }).await?;
     // The short links, on the links host: one Url link opened by every worker.
     eprintln!("load: open short link …");
     let links_addr = format!("127.0.0.1:{links_port}");
@@ -373,6 +377,7 @@ async fn run() -> Result<(), String> {
     let shapes = [("Query", &query_ref), ("create transaction", &create_ref)];
     let mut report = report(&args, &rows, &get_ref, &tx_ref, &shapes, &functions);
     report["dispatcher"] = dispatch_report(&args, &dispatch);
+    report["upload"] = upload;
     report["short_link_counters"] = hottest;
     print_table(&report);
     if let Some(dir) = args.out.parent() {
@@ -649,10 +654,14 @@ async fn prepare(addr: String, store: Store, env: Vec<(String, String)>) -> Resu
     }
     let record_path = chain.paths.pop().unwrap_or_default();
     chain.etags.pop();
+    let wide_source = upload_source(&addr, &key_header, "wide", &wide_csv())
+        .await?
+        .0;
     Ok(Setup {
         org_id: tenants[0]["org_id"].as_str().unwrap_or_default().to_owned(),
         record_path,
         patch_chain: Arc::new(chain),
+        wide_source,
         many_keys,
         api_key: tenants[0]["api_key"]
             .as_str()
@@ -669,9 +678,153 @@ async fn prepare(addr: String, store: Store, env: Vec<(String, String)>) -> Resu
     })
 }
 
+/// Headers a 40-column source's file has: names as exports spell them (so the
+/// assistant's every rule is exercised), then columns nothing matches.
+fn wide_csv() -> String {
+    let mut names: Vec<String> = [
+        "E-mail",
+        "fname",
+        "Last Name",
+        "Full Name",
+        "DOB",
+        "zip",
+        "Phone Number",
+        "Company",
+        "Job Title",
+        "Website",
+        "Street Address",
+        "City",
+        "Country",
+        "Notes",
+        "Tags",
+        "Twitter",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    while names.len() < 40 {
+        names.push(format!("metric_{}", names.len()));
+    }
+    let mut text = names.join(",");
+    for row in 0..50 {
+        text.push('\n');
+        let values: Vec<String> = (0..names.len())
+            .map(|c| match c {
+                0 => format!("user{row}@example.com"),
+                4 => format!("{:02}/{:02}/1990", 13 + row % 15, 1 + row % 12),
+                5 => format!("{:05}", row * 7),
+                _ => format!("v{row}-{c}"),
+            })
+            .collect();
+        text.push_str(&values.join(","));
+    }
+    text.push('\n');
+    text
+}
+
+/// Makes an upload source and stages `csv` into it: its id, and the upload's answer.
+async fn upload_source(
+    addr: &str,
+    key: &[(String, String)],
+    name: &str,
+    csv: &str,
+) -> Result<(String, Value), String> {
+    let body = json!({"name": format!("{name}-{}", random_secret()), "kind": "upload"});
+    let (status, created) =
+        load::once(addr, "POST", "/api/sources", key, Some(body.to_string())).await?;
+    if status != 201 {
+        return Err(format!("source create failed: {status} {created}"));
+    }
+    let id = created["data"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (status, staged) = load::once_with(
+        addr,
+        "POST",
+        &format!("/api/sources/{id}/rows"),
+        key,
+        Some("text/csv"),
+        csv.as_bytes().to_vec(),
+    )
+    .await?;
+    if status != 201 {
+        return Err(format!("upload failed: {status} {staged}"));
+    }
+    Ok((id, staged))
+}
+
+/// Rows of the upload row's file.
+const UPLOAD_ROWS: usize = 10_000;
+
+/// A CSV of `UPLOAD_ROWS` rows as a CRM export has them (about 90 bytes a row).
+fn upload_csv() -> String {
+    let mut text = String::from("email,first_name,last_name,zip,amount,signed_up,active\n");
+    for i in 0..UPLOAD_ROWS {
+        text.push_str(&format!(
+            "user{i}@example.com,First{i},Last{i},{:05},{}.{:02},2024-{:02}-{:02},{}\n",
+            i % 99_999,
+            i % 1000,
+            i % 100,
+            1 + i % 12,
+            1 + i % 28,
+            if i % 2 == 0 { "yes" } else { "no" }
+        ));
+    }
+    text
+}
+
+/// Uploads of a 10,000-row CSV, one after another (each into a source of its own):
+/// time per upload, rows/s and MB/s, and how many chunks (one write each, each to a
+/// partition key of its own) an upload makes.
+async fn measure_upload(setup: &Setup, runs: usize) -> Result<Value, String> {
+    let key = vec![(
+        "authorization".to_owned(),
+        format!("ApiKey {}", setup.api_key),
+    )];
+    let csv = upload_csv();
+    let mut latencies = Vec::with_capacity(runs);
+    for run in 0..runs {
+        let started = Instant::now();
+        let (_, staged) = upload_source(&setup.addr, &key, &format!("upload-{run}"), &csv).await?;
+        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+        if staged["data"]["rows_staged"] != json!(UPLOAD_ROWS) {
+            return Err(format!(
+                "the upload staged {}",
+                staged["data"]["rows_staged"]
+            ));
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    let p50 = latencies[latencies.len() / 2];
+    let chunks = relinx_data::staging::encode_chunks(
+        &csv.lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_owned).collect())
+            .collect::<Vec<Vec<String>>>(),
+        1,
+    )
+    .map_err(|e| e.to_string())?
+    .len();
+    Ok(json!({
+        "rows": UPLOAD_ROWS,
+        "bytes": csv.len(),
+        "runs": runs,
+        "p50_ms": round(p50),
+        "max_ms": round(latencies[latencies.len() - 1]),
+        "rows_per_s": round(UPLOAD_ROWS as f64 / (p50 / 1000.0)),
+        "mb_per_s": round(csv.len() as f64 / 1e6 / (p50 / 1000.0)),
+        "chunks_per_upload": chunks,
+        "writes_per_partition_key": 1,
+    }))
+}
+
 /// Records patched at once in the patch row (one per worker; more than any
 /// concurrency the bench is run with, workers cycle through them).
 const PATCH_WORKERS: usize = 64;
+
+/// The mapping assistant's row: a POST that only reads.
+const SUGGEST_ROW: &str = "suggest (40 columns)";
 
 /// How many orgs the many-orgs row spreads its requests over.
 const MANY_ORGS: usize = 50;
@@ -805,6 +958,19 @@ fn routes(setup: &Setup) -> Vec<Route> {
             ),
             body: Arc::new(|_| Some(json!({"name": "replayed"}).to_string())),
             expect: 201,
+            chain: None,
+        },
+        Route {
+            name: SUGGEST_ROW,
+            method: http::Method::POST,
+            path: "/api/mappings/suggest".into(),
+            headers: load::fixed(key.clone()),
+            body: {
+                let body =
+                    json!({"source_id": setup.wide_source, "schema_id": "contact"}).to_string();
+                Arc::new(move |_| Some(body.clone()))
+            },
+            expect: 200,
             chain: None,
         },
         Route {
@@ -1329,6 +1495,19 @@ fn print_table(report: &Value) {
             } else {
                 f(held)
             },
+        );
+    }
+    let u = &report["upload"];
+    if u.is_object() {
+        println!();
+        println!(
+            "upload of {} rows ({} bytes of CSV): p50 {} ms, {} rows/s, {} MB/s; {} chunks, one write per partition key",
+            u["rows"],
+            u["bytes"],
+            f(&u["p50_ms"]),
+            f(&u["rows_per_s"]),
+            f(&u["mb_per_s"]),
+            u["chunks_per_upload"],
         );
     }
     let h = &report["short_link_counters"];

@@ -10,6 +10,7 @@ pub mod infer;
 pub mod ingest;
 pub mod mapping;
 pub mod mappings;
+pub mod named;
 pub mod schema;
 pub mod schemas;
 pub mod scope;
@@ -17,6 +18,7 @@ pub mod source;
 pub mod sources;
 pub mod staging;
 pub mod suggest;
+pub mod uses;
 
 pub use infer::{ColumnProfile, ColumnType, infer_column};
 pub use ingest::{CsvOptions, IngestError, Table, parse_csv, parse_json};

@@ -5,7 +5,7 @@
 //! preview shows exactly what a run would refuse.
 
 use crate::infer::ColumnType;
-use crate::schemas::Target;
+use crate::schema::Target;
 use crate::source::{Column, Source};
 use relinx_expr::{Datum, Expr, Fields, Type};
 use relinx_model::{
@@ -72,6 +72,17 @@ impl Mapping {
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
+    }
+}
+
+impl crate::named::Named for Mapping {
+    const PREFIX: &'static str = relinx_ddb::keys::data::MAPPING;
+    const NAME_PREFIX: &'static str = relinx_ddb::keys::data::MAPPING_NAME;
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn set_name(&mut self, name: &relinx_model::Name) {
+        self.name = name.to_string();
     }
 }
 

@@ -5,39 +5,22 @@
 //! deleted from under it.
 
 use crate::mapping::{Mapping, MappingField, RowError, compile};
+use crate::schema::Resolved;
 use crate::schema::SchemaRef;
-use crate::schemas::{self, Resolved};
+use crate::schemas;
 use crate::scope::Scope;
 use crate::source::Source;
 use crate::suggest::{Precedent, Suggestion, suggest};
 use crate::{sources, staging};
-use relinx_ddb::codec::{Item, key, s, to_item};
-use relinx_ddb::keys::data as dk;
-use relinx_ddb::tx::{Cond, OnFail, Tx};
-use relinx_ddb::versioned::{self, Changed};
+use relinx_ddb::tx::Tx;
+use relinx_ddb::versioned::Changed;
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
-    Context, ErrorCode, EventName, MappingId, Name, Permission, Resource, SourceId, Timestamp,
-    ValidationError,
+    Context, EventName, MappingId, Name, Permission, Resource, SourceId, Timestamp, ValidationError,
 };
 use serde::Serialize;
 
-const NAME_TAKEN: &str = "a mapping with this name already exists in the workspace";
 const WHAT: &str = "mapping";
-
-fn sk(id: &MappingId) -> String {
-    format!("{}{id}", dk::MAPPING)
-}
-
-fn name_sk(name: &Name) -> String {
-    format!("{}{}", dk::MAPPING_NAME, name.key())
-}
-
-fn name_guard(scope: &Scope, name: &Name, id: &MappingId) -> Item {
-    let mut item = key(scope.partition(), name_sk(name));
-    item.insert("mapping_id".into(), s(id.to_string()));
-    item
-}
 
 /// A new mapping, as a request gives it.
 #[derive(Debug, Clone)]
@@ -80,9 +63,19 @@ async fn basis(
 
 /// Stages `delta` uses of the mapping's source and (own) schema.
 fn stage_uses(tx: &mut Tx, store: &Store, scope: &Scope, mapping: &Mapping, delta: i64) {
-    scope.stage_use(tx, store, sources::sk(&mapping.source_id), delta);
+    scope.stage_use(
+        tx,
+        store,
+        scope.sk::<Source>(mapping.source_id.as_str()),
+        delta,
+    );
     if let Some(SchemaRef::Own(id)) = SchemaRef::parse(&mapping.schema_id) {
-        scope.stage_use(tx, store, schemas::sk(&id), delta);
+        scope.stage_use(
+            tx,
+            store,
+            scope.sk::<crate::schema::Schema>(id.as_str()),
+            delta,
+        );
     }
 }
 
@@ -106,20 +99,8 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let main = &store.tables().main;
     let mut tx = Tx::new();
-    tx.put(
-        main,
-        to_item(&mapping, scope.partition(), sk(&mapping.id))?,
-        Some(Cond::not_exists()),
-        OnFail::Internal,
-    );
-    tx.put(
-        main,
-        name_guard(scope, &new.name, &mapping.id),
-        Some(Cond::not_exists()),
-        OnFail::Conflict(ErrorCode::AlreadyExists, NAME_TAKEN.to_owned()),
-    );
+    scope.stage_new(&mut tx, store, &mapping)?;
     stage_uses(&mut tx, store, scope, &mapping, 1);
     scope.stage_change(&mut tx, store, ctx, EventName::MappingCreated, &mapping);
     tx.answer(store, &mapping);
@@ -134,23 +115,7 @@ pub async fn list(store: &Store, ctx: &Context, scope: &Scope) -> Result<Vec<Map
 }
 
 async fn all(store: &Store, scope: &Scope) -> Result<Vec<Mapping>, StoreError> {
-    store
-        .partition_slice(&scope.partition(), dk::MAPPING, 0, usize::MAX)
-        .await
-}
-
-/// The first mapping of the workspace using the source or schema `id` (what a
-/// refused delete names).
-pub async fn first_using(
-    store: &Store,
-    scope: &Scope,
-    id: &str,
-) -> Result<Option<String>, StoreError> {
-    Ok(all(store, scope)
-        .await?
-        .into_iter()
-        .find(|m| m.source_id.as_str() == id || m.schema_id == id)
-        .map(|m| m.name))
+    scope.all(store).await
 }
 
 pub async fn get(
@@ -160,10 +125,7 @@ pub async fn get(
     id: &MappingId,
 ) -> Result<Mapping, StoreError> {
     scope.authorize(ctx, Permission::read(Resource::Mappings), WHAT)?;
-    store
-        .get(scope.partition(), sk(id))
-        .await?
-        .ok_or(StoreError::NotFound(WHAT))
+    scope.get(store, id.as_str()).await
 }
 
 /// Renames the mapping and/or replaces its fields; new fields are checked against
@@ -189,36 +151,13 @@ pub async fn update(
         }
         None => None,
     };
-    let main = &store.tables().main;
-    versioned::modify(
-        store,
-        scope.partition(),
-        sk(id),
-        || StoreError::NotFound(WHAT),
-        |mut mapping: Mapping, mut tx: Tx| {
+    scope
+        .modify(store, id.as_str(), |mut mapping: Mapping, mut tx: Tx| {
             let name = name.clone();
             let fields = fields.clone();
             async move {
-                if let Some(name) = &name
-                    && let Ok(old) = Name::parse("name", &mapping.name)
-                    && name.key() != old.key()
-                {
-                    tx.delete(
-                        main,
-                        scope.partition(),
-                        name_sk(&old),
-                        None,
-                        OnFail::Internal,
-                    );
-                    tx.put(
-                        main,
-                        name_guard(scope, name, &mapping.id),
-                        Some(Cond::not_exists()),
-                        OnFail::Conflict(ErrorCode::AlreadyExists, NAME_TAKEN.to_owned()),
-                    );
-                }
-                if let Some(name) = name {
-                    mapping.name = name.to_string();
+                if let Some(name) = &name {
+                    scope.stage_rename(&mut tx, store, &mut mapping, name);
                 }
                 if let (Some(fields), Some(version)) = (fields, repinned) {
                     mapping.fields = fields;
@@ -229,9 +168,8 @@ pub async fn update(
                 tx.answer(store, &mapping);
                 Ok(Changed::put(tx, mapping.clone(), mapping))
             }
-        },
-    )
-    .await
+        })
+        .await
 }
 
 pub async fn delete(
@@ -241,28 +179,18 @@ pub async fn delete(
     id: &MappingId,
 ) -> Result<Mapping, StoreError> {
     scope.authorize(ctx, Permission::write(Resource::Mappings), WHAT)?;
-    let main = &store.tables().main;
-    versioned::modify(
-        store,
-        scope.partition(),
-        sk(id),
-        || StoreError::NotFound(WHAT),
-        |mapping: Mapping, mut tx: Tx| async move {
-            if let Ok(name) = Name::parse("name", &mapping.name) {
-                tx.delete(
-                    main,
-                    scope.partition(),
-                    name_sk(&name),
-                    None,
-                    OnFail::Internal,
-                );
-            }
-            stage_uses(&mut tx, store, scope, &mapping, -1);
-            scope.stage_change(&mut tx, store, ctx, EventName::MappingDeleted, &mapping);
-            Ok(Changed::delete(tx, mapping))
-        },
-    )
-    .await
+    scope
+        .modify(
+            store,
+            id.as_str(),
+            |mapping: Mapping, mut tx: Tx| async move {
+                scope.stage_release(&mut tx, store, &mapping);
+                stage_uses(&mut tx, store, scope, &mapping, -1);
+                scope.stage_change(&mut tx, store, ctx, EventName::MappingDeleted, &mapping);
+                Ok(Changed::delete(tx, mapping))
+            },
+        )
+        .await
 }
 
 /// What a preview shows: the mapped rows, and every value the destination would

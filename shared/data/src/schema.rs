@@ -124,6 +124,17 @@ impl Schema {
     }
 }
 
+impl crate::named::Named for Schema {
+    const PREFIX: &'static str = relinx_ddb::keys::data::SCHEMA;
+    const NAME_PREFIX: &'static str = relinx_ddb::keys::data::SCHEMA_NAME;
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn set_name(&mut self, name: &Name) {
+        self.name = name.to_string();
+    }
+}
+
 impl EventSubject for Schema {
     const KIND: &'static str = "schema";
     fn subject_id(&self) -> String {
@@ -255,4 +266,20 @@ fn check_choices(at: &str, choices: &[String]) -> Result<(), ValidationError> {
         }
     }
     Ok(())
+}
+
+/// What a schema maps onto: the department's contacts (with its custom fields as
+/// they are now), records, or the workspace's own shape.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Contact(relinx_crm::Schema),
+    Record,
+    Own(Schema),
+}
+
+/// A schema read for use: as shown, and what it maps onto.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub view: SchemaView,
+    pub target: Target,
 }

@@ -3,36 +3,23 @@
 //! built-in `contact` (with the department's custom fields) and `record` are read
 //! from their domains' definitions every time, never stored.
 
-use crate::schema::{Schema, SchemaRef, SchemaView, Version, VersionView, check_fields};
+use crate::schema::{
+    Resolved, Schema, SchemaRef, SchemaView, Target, Version, VersionView, check_fields,
+};
 use crate::scope::Scope;
-use relinx_ddb::codec::{Item, key, s, to_item};
+use relinx_ddb::codec::to_item;
 use relinx_ddb::keys::data as dk;
 use relinx_ddb::tx::{Cond, OnFail, Tx};
-use relinx_ddb::versioned::{self, Changed};
+use relinx_ddb::versioned::Changed;
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
     Context, ErrorCode, EventName, FieldDef, Name, Permission, Resource, SchemaId, Timestamp,
 };
 
-const NAME_TAKEN: &str = "a schema with this name already exists in the workspace";
 const WHAT: &str = "schema";
-
-pub(crate) fn sk(id: &SchemaId) -> String {
-    format!("{}{id}", dk::SCHEMA)
-}
-
-fn name_sk(name: &Name) -> String {
-    format!("{}{}", dk::SCHEMA_NAME, name.key())
-}
 
 fn version_sk(id: &SchemaId, version: u32) -> String {
     format!("{}{id}#{version:06}", dk::SCHEMA_VERSION)
-}
-
-fn name_guard(scope: &Scope, name: &Name, id: &SchemaId) -> Item {
-    let mut item = key(scope.partition(), name_sk(name));
-    item.insert("schema_id".into(), s(id.to_string()));
-    item
 }
 
 fn built_in(what: &SchemaRef) -> StoreError {
@@ -43,18 +30,6 @@ fn built_in(what: &SchemaRef) -> StoreError {
             what.as_str()
         ),
     )
-}
-
-/// The 409 for deleting a source or schema a mapping is built on, naming one.
-pub(crate) async fn in_use(store: &Store, scope: &Scope, what: &str, id: &str) -> StoreError {
-    match crate::mappings::first_using(store, scope, id).await {
-        Ok(Some(mapping)) => StoreError::conflict(
-            ErrorCode::InUse,
-            format!("the mapping {mapping:?} is built on this {what}: delete it first"),
-        ),
-        Ok(None) => StoreError::Stale,
-        Err(e) => e,
-    }
 }
 
 /// Stages version `schema.version` of the schema's fields.
@@ -101,41 +76,13 @@ pub async fn create(
         updated_at: now,
         in_use: 0,
     };
-    let main = &store.tables().main;
     let mut tx = Tx::new();
-    tx.put(
-        main,
-        to_item(&schema, scope.partition(), sk(&schema.id))?,
-        Some(Cond::not_exists()),
-        OnFail::Internal,
-    );
-    tx.put(
-        main,
-        name_guard(scope, &name, &schema.id),
-        Some(Cond::not_exists()),
-        OnFail::Conflict(ErrorCode::AlreadyExists, NAME_TAKEN.to_owned()),
-    );
+    scope.stage_new(&mut tx, store, &schema)?;
     stage_version(&mut tx, store, scope, &schema)?;
     scope.stage_change(&mut tx, store, ctx, EventName::SchemaCreated, &schema);
     tx.answer(store, &schema);
     tx.commit(store).await?;
     Ok(schema)
-}
-
-/// What a schema maps onto: the department's contacts (with its custom fields as
-/// they are now), records, or the workspace's own shape.
-#[derive(Debug, Clone)]
-pub enum Target {
-    Contact(relinx_crm::Schema),
-    Record,
-    Own(Schema),
-}
-
-/// A schema read for use: as shown, and what it maps onto.
-#[derive(Debug, Clone)]
-pub struct Resolved {
-    pub view: SchemaView,
-    pub target: Target,
 }
 
 /// The built-in `contact` schema of the scope's department: its version follows
@@ -176,10 +123,7 @@ fn record() -> Resolved {
 }
 
 async fn own(store: &Store, scope: &Scope, id: &SchemaId) -> Result<Schema, StoreError> {
-    store
-        .get(scope.partition(), sk(id))
-        .await?
-        .ok_or(StoreError::NotFound(WHAT))
+    scope.get(store, id.as_str()).await
 }
 
 /// The schema `what` names, for reading or mapping onto.
@@ -211,9 +155,7 @@ pub async fn list(
 ) -> Result<Vec<SchemaView>, StoreError> {
     scope.authorize(ctx, Permission::read(Resource::Schemas), WHAT)?;
     let mut all = vec![contact(store, scope).await?.view, record().view];
-    let owned: Vec<Schema> = store
-        .partition_slice(&scope.partition(), dk::SCHEMA, 0, usize::MAX)
-        .await?;
+    let owned: Vec<Schema> = scope.all(store).await?;
     all.extend(owned.iter().map(Schema::view));
     Ok(all)
 }
@@ -267,37 +209,14 @@ pub async fn update(
     if let Some(fields) = &fields {
         check_fields(fields)?;
     }
-    let main = &store.tables().main;
-    versioned::modify(
-        store,
-        scope.partition(),
-        sk(id),
-        || StoreError::NotFound(WHAT),
-        |mut schema: Schema, mut tx: Tx| {
+    scope
+        .modify(store, id.as_str(), |mut schema: Schema, mut tx: Tx| {
             let name = name.clone();
             let fields = fields.clone();
             async move {
                 let now = Timestamp::now();
-                if let Some(name) = &name
-                    && let Ok(old) = Name::parse("name", &schema.name)
-                    && name.key() != old.key()
-                {
-                    tx.delete(
-                        main,
-                        scope.partition(),
-                        name_sk(&old),
-                        None,
-                        OnFail::Internal,
-                    );
-                    tx.put(
-                        main,
-                        name_guard(scope, name, &schema.id),
-                        Some(Cond::not_exists()),
-                        OnFail::Conflict(ErrorCode::AlreadyExists, NAME_TAKEN.to_owned()),
-                    );
-                }
-                if let Some(name) = name {
-                    schema.name = name.to_string();
+                if let Some(name) = &name {
+                    scope.stage_rename(&mut tx, store, &mut schema, name);
                 }
                 schema.updated_at = now;
                 if let Some(fields) = fields
@@ -311,9 +230,8 @@ pub async fn update(
                 tx.answer(store, &schema);
                 Ok(Changed::put(tx, schema.clone(), schema))
             }
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// Deletes one of the workspace's schemas and its name. Its versions stay, out of
@@ -328,28 +246,20 @@ pub async fn delete(
     let SchemaRef::Own(id) = what else {
         return Err(built_in(what));
     };
-    let main = &store.tables().main;
-    versioned::modify(
-        store,
-        scope.partition(),
-        sk(id),
-        || StoreError::NotFound(WHAT),
-        |schema: Schema, mut tx: Tx| async move {
-            if schema.in_use > 0 {
-                return Err(in_use(store, scope, "schema", schema.id.as_str()).await);
-            }
-            if let Ok(name) = Name::parse("name", &schema.name) {
-                tx.delete(
-                    main,
-                    scope.partition(),
-                    name_sk(&name),
-                    None,
-                    OnFail::Internal,
-                );
-            }
-            scope.stage_change(&mut tx, store, ctx, EventName::SchemaDeleted, &schema);
-            Ok(Changed::delete(tx, schema))
-        },
-    )
-    .await
+    scope
+        .modify(
+            store,
+            id.as_str(),
+            |schema: Schema, mut tx: Tx| async move {
+                if schema.in_use > 0 {
+                    return Err(
+                        crate::uses::refusal(store, scope, "schema", schema.id.as_str()).await,
+                    );
+                }
+                scope.stage_release(&mut tx, store, &schema);
+                scope.stage_change(&mut tx, store, ctx, EventName::SchemaDeleted, &schema);
+                Ok(Changed::delete(tx, schema))
+            },
+        )
+        .await
 }

@@ -290,6 +290,17 @@ impl Source {
     }
 }
 
+impl crate::named::Named for Source {
+    const PREFIX: &'static str = relinx_ddb::keys::data::SOURCE;
+    const NAME_PREFIX: &'static str = relinx_ddb::keys::data::SOURCE_NAME;
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn set_name(&mut self, name: &Name) {
+        self.name = name.to_string();
+    }
+}
+
 impl EventSubject for Source {
     const KIND: &'static str = "source";
     fn subject_id(&self) -> String {

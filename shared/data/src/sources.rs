@@ -8,31 +8,15 @@ use crate::scope::Scope;
 use crate::source::{ConfigInput, NewSource, Source, SourceChange, SourceConfig, merge_columns};
 use crate::staging::{self, MAX_BYTES, MAX_ROWS, RETENTION_DAYS, Upload};
 use relinx_auth::Sealer;
-use relinx_ddb::codec::{Item, key, s, to_item};
-use relinx_ddb::keys::data as dk;
 use relinx_ddb::tx::{Cond, OnFail, Tx};
-use relinx_ddb::versioned::{self, Changed};
+use relinx_ddb::versioned::Changed;
 use relinx_ddb::{Store, StoreError};
 use relinx_model::{
-    Context, ErrorCode, EventName, Name, Permission, Resource, SourceId, Timestamp, ValidationError,
+    Context, ErrorCode, EventName, Permission, Resource, SourceId, Timestamp, ValidationError,
 };
 use serde::Serialize;
 
-const NAME_TAKEN: &str = "a source with this name already exists in the workspace";
 const WHAT: &str = "source";
-
-pub(crate) fn sk(id: &SourceId) -> String {
-    format!("{}{id}", dk::SOURCE)
-}
-
-fn name_guard(scope: &Scope, name: &Name, id: &SourceId) -> Item {
-    let mut item = key(
-        scope.partition(),
-        format!("{}{}", dk::SOURCE_NAME, name.key()),
-    );
-    item.insert("source_id".into(), s(id.to_string()));
-    item
-}
 
 fn sealer(store: &Store) -> Sealer {
     Sealer::new(store.hasher(), "source headers")
@@ -131,20 +115,8 @@ pub async fn create(
         updated_at: now,
         in_use: 0,
     };
-    let main = &store.tables().main;
     let mut tx = Tx::new();
-    tx.put(
-        main,
-        to_item(&source, scope.partition(), sk(&source.id))?,
-        Some(Cond::not_exists()),
-        OnFail::Internal,
-    );
-    tx.put(
-        main,
-        name_guard(scope, &new.name, &source.id),
-        Some(Cond::not_exists()),
-        OnFail::Conflict(ErrorCode::AlreadyExists, NAME_TAKEN.to_owned()),
-    );
+    scope.stage_new(&mut tx, store, &source)?;
     scope.stage_change(&mut tx, store, ctx, EventName::SourceCreated, &source);
     tx.answer(store, &source);
     tx.commit(store).await?;
@@ -154,9 +126,7 @@ pub async fn create(
 /// Every source of the workspace, by id (creation order).
 pub async fn list(store: &Store, ctx: &Context, scope: &Scope) -> Result<Vec<Source>, StoreError> {
     scope.authorize(ctx, Permission::read(Resource::Sources), WHAT)?;
-    store
-        .partition_slice(&scope.partition(), dk::SOURCE, 0, usize::MAX)
-        .await
+    scope.all(store).await
 }
 
 pub async fn get(
@@ -166,10 +136,7 @@ pub async fn get(
     id: &SourceId,
 ) -> Result<Source, StoreError> {
     scope.authorize(ctx, Permission::read(Resource::Sources), WHAT)?;
-    store
-        .get(scope.partition(), sk(id))
-        .await?
-        .ok_or(StoreError::NotFound(WHAT))
+    scope.get(store, id.as_str()).await
 }
 
 /// Changes what `change` names: the name (its guard moved in the same
@@ -194,36 +161,13 @@ pub async fn update(
         ),
         None => None,
     };
-    let main = &store.tables().main;
-    versioned::modify(
-        store,
-        scope.partition(),
-        sk(id),
-        || StoreError::NotFound(WHAT),
-        |mut source: Source, mut tx: Tx| {
+    scope
+        .modify(store, id.as_str(), |mut source: Source, mut tx: Tx| {
             let change = &change;
             let config = config.clone();
             async move {
-                if let Some(name) = &change.name
-                    && let Ok(old) = Name::parse("name", &source.name)
-                    && name.key() != old.key()
-                {
-                    tx.delete(
-                        main,
-                        scope.partition(),
-                        format!("{}{}", dk::SOURCE_NAME, old.key()),
-                        None,
-                        OnFail::Internal,
-                    );
-                    tx.put(
-                        main,
-                        name_guard(scope, name, &source.id),
-                        Some(Cond::not_exists()),
-                        OnFail::Conflict(ErrorCode::AlreadyExists, NAME_TAKEN.to_owned()),
-                    );
-                }
                 if let Some(name) = &change.name {
-                    source.name = name.to_string();
+                    scope.stage_rename(&mut tx, store, &mut source, name);
                 }
                 if let Some(config) = config {
                     source.config = config;
@@ -242,9 +186,8 @@ pub async fn update(
                 tx.answer(store, &source);
                 Ok(Changed::put(tx, source.clone(), source))
             }
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// Deletes the source and its name. Its staged rows can no longer be reached and
@@ -256,33 +199,22 @@ pub async fn delete(
     id: &SourceId,
 ) -> Result<Source, StoreError> {
     scope.authorize(ctx, Permission::write(Resource::Sources), WHAT)?;
-    get(store, ctx, scope, id).await?;
-    let main = &store.tables().main;
-    versioned::modify(
-        store,
-        scope.partition(),
-        sk(id),
-        || StoreError::NotFound(WHAT),
-        |source: Source, mut tx: Tx| async move {
-            if source.in_use > 0 {
-                return Err(
-                    crate::schemas::in_use(store, scope, "source", source.id.as_str()).await,
-                );
-            }
-            if let Ok(name) = Name::parse("name", &source.name) {
-                tx.delete(
-                    main,
-                    scope.partition(),
-                    format!("{}{}", dk::SOURCE_NAME, name.key()),
-                    None,
-                    OnFail::Internal,
-                );
-            }
-            scope.stage_change(&mut tx, store, ctx, EventName::SourceDeleted, &source);
-            Ok(Changed::delete(tx, source))
-        },
-    )
-    .await
+    scope
+        .modify(
+            store,
+            id.as_str(),
+            |source: Source, mut tx: Tx| async move {
+                if source.in_use > 0 {
+                    return Err(
+                        crate::uses::refusal(store, scope, "source", source.id.as_str()).await,
+                    );
+                }
+                scope.stage_release(&mut tx, store, &source);
+                scope.stage_change(&mut tx, store, ctx, EventName::SourceDeleted, &source);
+                Ok(Changed::delete(tx, source))
+            },
+        )
+        .await
 }
 
 /// A file to stage, as the request sent it.
@@ -421,12 +353,8 @@ pub async fn stage(
     staging::write_chunks(store, &upload, &scope.org, chunks).await?;
     let main = &store.tables().main;
     let upload_item = staging::upload_item(&upload, scope.partition())?;
-    versioned::modify(
-        store,
-        scope.partition(),
-        sk(id),
-        || StoreError::NotFound(WHAT),
-        |mut source: Source, mut tx: Tx| {
+    scope
+        .modify(store, id.as_str(), |mut source: Source, mut tx: Tx| {
             let profiles: Vec<_> = profiles.clone();
             let upload = &upload;
             let upload_item = upload_item.clone();
@@ -453,9 +381,8 @@ pub async fn stage(
                 tx.answer(store, &staged);
                 Ok(Changed::put(tx, source, staged))
             }
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// Rows of a source, as a sample shows them.

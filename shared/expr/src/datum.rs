@@ -141,13 +141,7 @@ impl Datum {
             Datum::Datetime(t) => text.write_str(&t.to_rfc3339()),
             other => write!(text, "{}", other.to_json()),
         };
-        if text.chars().count() > MAX {
-            let mut cut: String = text.chars().take(MAX - 1).collect();
-            cut.push('…');
-            cut
-        } else {
-            text
-        }
+        crate::print::shorten(text, MAX)
     }
 }
 

@@ -164,3 +164,14 @@ pub(crate) fn write_string(f: &mut impl Write, s: &str) -> fmt::Result {
     }
     f.write_char('"')
 }
+
+/// `text` cut to `max` characters (the last one an ellipsis) for a message.
+pub(crate) fn shorten(text: String, max: usize) -> String {
+    if text.chars().count() > max {
+        let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    } else {
+        text
+    }
+}

@@ -162,13 +162,5 @@ fn call_type(
 
 /// An argument's canonical text for a message, cut to a readable length.
 fn snippet(e: &Expr) -> String {
-    const MAX: usize = 40;
-    let text = e.to_string();
-    if text.chars().count() > MAX {
-        let mut cut: String = text.chars().take(MAX - 1).collect();
-        cut.push('…');
-        cut
-    } else {
-        text
-    }
+    crate::print::shorten(e.to_string(), 40)
 }
