@@ -217,6 +217,16 @@ async fn made(http: &reqwest::Client, base: &str, api_key: &str) -> Vec<String> 
             names.push(item[field].as_str().unwrap().to_owned());
         }
     }
+    for path in ["/api/sources?page_size=200", "/api/schemas?page_size=200"] {
+        let page = get(path.to_owned()).await;
+        assert_eq!(
+            page["pagination"]["total_pages"], 1,
+            "one page holds them: {page}"
+        );
+        for item in page["data"].as_array().unwrap() {
+            names.push(item["name"].as_str().unwrap().to_owned());
+        }
+    }
     let links = get("/api/v1/smartlink".to_owned()).await;
     for link in links.as_array().unwrap() {
         names.push(
@@ -287,6 +297,16 @@ async fn creates_with_keys_survive_a_kill_exactly_once() {
                         body: json!({"config": {"smartlinkName": key("link")}}),
                         key: key("link"),
                     },
+                    KeyedCreate {
+                        path: "/api/sources",
+                        body: json!({"name": key("source"), "kind": "upload"}),
+                        key: key("source"),
+                    },
+                    KeyedCreate {
+                        path: "/api/schemas",
+                        body: json!({"name": key("schema"), "fields": [{"name": "a", "type": "string"}]}),
+                        key: key("schema"),
+                    },
                 ]
             })
             .collect();
@@ -348,4 +368,125 @@ async fn creates_with_keys_survive_a_kill_exactly_once() {
             "{key}: {count} made ({cut_off} requests were cut off)"
         );
     }
+}
+
+/// Uploads with keys, the process SIGKILLed while they run (chunks written, the
+/// upload's transaction not yet, or both, or neither), restarted, each retried with
+/// its key until answered: the source holds every upload's rows exactly once.
+#[tokio::test]
+async fn uploads_survive_a_kill_exactly_once() {
+    use crate::dev_server::spawn;
+    use std::time::{Duration, Instant};
+    let prefix = format!("iu{}", crate::support::rand_u64() % 1_000_000_000);
+    let env = [("RELINX_IDEMPOTENCY_LOCK_SECONDS", "1")];
+    let mut server = spawn(&prefix, false, &env).await;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let signup: serde_json::Value = http
+        .post(format!("http://{}/v1/signup", server.addr))
+        .json(&json!({
+            "organization": "Crash Upload Inc",
+            "email": crate::support::unique("crash-upload"),
+            "password": "a long enough password",
+            "plan": "enterprise",
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api_key = signup["api_key"].as_str().expect("signed up").to_owned();
+    let auth = format!("ApiKey {api_key}");
+    let created: serde_json::Value = http
+        .post(format!("http://{}/api/sources", server.addr))
+        .header("authorization", &auth)
+        .json(&json!({"name": "crashing", "kind": "upload"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let source = created["data"]["id"].as_str().expect("source").to_owned();
+    let rows_each = 3000;
+    let csv: String = std::iter::once("id,email,note\n".to_owned())
+        .chain((0..rows_each).map(|i| format!("{i},u{i}@example.com,{}\n", "x".repeat(40))))
+        .collect();
+    let upload = |base: String, key: String| {
+        let http = http.clone();
+        let auth = auth.clone();
+        let csv = csv.clone();
+        let path = format!("{base}/api/sources/{source}/rows");
+        async move {
+            let response = http
+                .post(path)
+                .header("authorization", auth)
+                .header("idempotency-key", key)
+                .header("content-type", "text/csv")
+                .body(csv)
+                .send()
+                .await
+                .ok()?;
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.ok()?;
+            Some((status, body))
+        }
+    };
+    let (mut cut_off, mut uploads) = (0, 0);
+    for round in 0..8 {
+        let keys: Vec<String> = (0..3).map(|i| format!("u{round}-{i}")).collect();
+        let base = format!("http://{}", server.addr);
+        let first = {
+            let sends =
+                futures::future::join_all(keys.iter().map(|k| upload(base.clone(), k.clone())));
+            let kill_after = Duration::from_millis(crate::support::rand_u64() % 120);
+            let kill = async {
+                tokio::time::sleep(kill_after).await;
+                server.kill();
+            };
+            let (answers, ()) = tokio::join!(sends, kill);
+            answers
+        };
+        server = spawn(&prefix, false, &env).await;
+        let base = format!("http://{}", server.addr);
+        for (key, first) in keys.iter().zip(first) {
+            if first.as_ref().is_none_or(|(status, _)| *status >= 500) {
+                cut_off += 1;
+            }
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let answer = loop {
+                match upload(base.clone(), key.clone()).await {
+                    Some((409, body)) if body["error_code"] == "IDEMPOTENCY_KEY_IN_FLIGHT" => {}
+                    Some((status, body)) if status < 500 => break (status, body),
+                    _ => {}
+                }
+                assert!(Instant::now() < deadline, "{key} was never answered");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            assert_eq!(answer.0, 201, "{key}: {}", answer.1);
+            if let Some((201, before)) = &first {
+                assert_eq!(before, &answer.1, "{key}: a replay is the first answer");
+            }
+            uploads += 1;
+        }
+    }
+    assert!(cut_off > 0, "the kills caught uploads in flight");
+    let now: serde_json::Value = http
+        .get(format!("http://{}/api/sources/{source}", server.addr))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        now["data"]["row_count"],
+        json!(uploads * rows_each),
+        "{uploads} uploads of {rows_each} rows, {cut_off} cut off"
+    );
+    server.kill();
 }
