@@ -144,21 +144,20 @@ struct Candidate {
 /// Proposes which of `columns` fills which of `fields`, given the workspace's
 /// `precedents` (most recent first: the first that matches is named).
 pub fn suggest(columns: &[Column], fields: &[FieldDef], precedents: &[Precedent]) -> Suggestion {
+    // Each name is normalized once, not once a pair.
+    let column_names: Vec<NameWords> = columns.iter().map(|c| NameWords::of(&c.name)).collect();
+    let field_names: Vec<NameWords> = fields.iter().map(|f| NameWords::of(&f.name)).collect();
+    let precedents: Vec<(&Precedent, String)> =
+        precedents.iter().map(|p| (p, key(&p.column))).collect();
     let mut candidates = Vec::new();
     for (f, field) in fields.iter().enumerate() {
-        let field_key = key(&field.name);
+        let field_name = &field_names[f];
         for (c, column) in columns.iter().enumerate() {
-            let column_key = key(&column.name);
-            if column_key.is_empty() || field_key.is_empty() {
+            let column_name = &column_names[c];
+            if column_name.key.is_empty() || field_name.key.is_empty() {
                 continue;
             }
-            let Some((base, why)) = name_match(
-                &column.name,
-                &column_key,
-                &field.name,
-                &field_key,
-                precedents,
-            ) else {
+            let Some((base, why)) = name_match(column_name, field_name, &precedents) else {
                 continue;
             };
             let (adjust, fit) = type_fit(column, field);
@@ -233,36 +232,59 @@ pub fn suggest(columns: &[Column], fields: &[FieldDef], precedents: &[Precedent]
     }
 }
 
+/// A name as the rules compare it, normalized once.
+struct NameWords<'a> {
+    name: &'a str,
+    key: String,
+    words: BTreeSet<String>,
+    group: Option<usize>,
+}
+
+impl<'a> NameWords<'a> {
+    fn of(name: &'a str) -> Self {
+        let words = words(name);
+        let key = words.join(" ");
+        Self {
+            name,
+            group: SYNONYMS.get(&key).copied(),
+            key,
+            words: words.into_iter().collect(),
+        }
+    }
+}
+
 /// The first naming rule that pairs the column with the field: its score (in
 /// hundredths) and why.
 fn name_match(
-    column: &str,
-    column_key: &str,
-    field: &str,
-    field_key: &str,
-    precedents: &[Precedent],
+    column: &NameWords,
+    field: &NameWords,
+    precedents: &[(&Precedent, String)],
 ) -> Option<(i64, String)> {
-    if column_key == field_key {
-        return Some((100, format!("the column {column:?} is named as the field")));
+    let (column_name, field_name) = (column.name, field.name);
+    if column.key == field.key {
+        return Some((
+            100,
+            format!("the column {column_name:?} is named as the field"),
+        ));
     }
-    if let Some(p) = precedents
+    if let Some((p, _)) = precedents
         .iter()
-        .find(|p| p.target == field && key(&p.column) == column_key)
+        .find(|(p, key)| p.target == field_name && *key == column.key)
     {
         return Some((95, format!("mapped so in mapping {:?}", p.mapping)));
     }
-    if let (Some(a), Some(b)) = (SYNONYMS.get(column_key), SYNONYMS.get(field_key))
-        && a == b
-    {
+    if column.group.is_some() && column.group == field.group {
         return Some((
             85,
-            format!("{column:?} and {field:?} name the same thing (the synonym list)"),
+            format!("{column_name:?} and {field_name:?} name the same thing (the synonym list)"),
         ));
     }
-    let a: BTreeSet<String> = words(column).into_iter().collect();
-    let b: BTreeSet<String> = words(field).into_iter().collect();
-    let shared: Vec<&String> = a.intersection(&b).collect();
-    let union = a.union(&b).count();
+    let shared: Vec<&str> = column
+        .words
+        .intersection(&field.words)
+        .map(String::as_str)
+        .collect();
+    let union = column.words.union(&field.words).count();
     if union == 0 || shared.is_empty() {
         return None;
     }
@@ -270,12 +292,11 @@ fn name_match(
     if share < 0.5 {
         return None;
     }
-    let words: Vec<&str> = shared.iter().map(|s| s.as_str()).collect();
     Some((
         40 + (40.0 * share).round() as i64,
         format!(
-            "{column:?} and {field:?} share the words \"{}\"",
-            words.join(" ")
+            "{column_name:?} and {field_name:?} share the words \"{}\"",
+            shared.join(" ")
         ),
     ))
 }

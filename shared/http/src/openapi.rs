@@ -357,21 +357,35 @@ fn header_param(name: &str, description: &str) -> Parameter {
         .build()
 }
 
-/// The committed document (`docs/openapi.json`), as served.
-pub const DOCUMENT: &str = include_str!("../../../docs/openapi.json");
+/// The committed document (`docs/openapi.json`), deflated by build.rs.
+const DEFLATED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openapi.json.deflate"));
+
+/// The committed document (`docs/openapi.json`), as served (inflated once per
+/// instance, on its first use).
+pub fn committed() -> &'static str {
+    static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        use std::io::Read;
+        let mut text = String::new();
+        // Deflated by our own build script from a file that is UTF-8 JSON: a failure
+        // here is a broken build, and serves an empty document rather than panicking.
+        let _ = flate2::read::DeflateDecoder::new(DEFLATED).read_to_string(&mut text);
+        text
+    });
+    &TEXT
+}
 
 /// `GET /v1/openapi.json` and `GET /api/openapi.json`: the document, unauthenticated,
 /// naming this deployment's servers: the API at `api_url`, and the short links
 /// (`/{slug}`) on the links host at `links_url`.
 pub fn serve_document(api_url: &str, links_url: &str) -> Response {
     static PARSED: std::sync::LazyLock<Option<serde_json::Value>> =
-        std::sync::LazyLock::new(|| serde_json::from_str(DOCUMENT).ok());
+        std::sync::LazyLock::new(|| serde_json::from_str(committed()).ok());
     let headers = [
         (header::CONTENT_TYPE, "application/json"),
         (header::CACHE_CONTROL, "public, max-age=300"),
     ];
     let Some(mut document) = PARSED.clone() else {
-        return (headers, DOCUMENT).into_response();
+        return (headers, committed()).into_response();
     };
     document["servers"] = serde_json::json!([{"url": api_url, "description": "this deployment"}]);
     if let Some(slug) = document["paths"].get_mut(SHORT_LINK_PATH) {

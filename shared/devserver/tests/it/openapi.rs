@@ -110,7 +110,7 @@ async fn the_document_is_served_without_credentials_at_both_paths() {
     )
     .await;
     let committed: Value =
-        serde_json::from_str(relinx_http::openapi::DOCUMENT).expect("committed document");
+        serde_json::from_str(relinx_http::openapi::committed()).expect("committed document");
     for path in ["/v1/openapi.json", "/api/openapi.json"] {
         let response = app.get(path, &[]).await;
         assert_eq!(response.status, StatusCode::OK, "{path}");
