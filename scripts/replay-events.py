@@ -141,6 +141,11 @@ EXPECTED = {
     "data-mappings-preview.json": 200,
     "data-mappings-suggest.json": 200,
     "data-mappings-delete.json": 200,
+    "data-pipelines-create.json": 201,
+    "data-pipelines-list.json": 200,
+    "data-pipelines-get.json": 200,
+    "data-pipelines-update.json": 200,
+    "data-pipelines-delete.json": 200,
 }
 
 # Events whose answers fill placeholders of later ones, in the order they run.
@@ -165,6 +170,7 @@ FIRST = [
     "data-sources-rows.json",
     "data-schemas-create.json",
     "data-mappings-create.json",
+    "data-pipelines-create.json",
     # The stream batch fans a webhook.test event out into a job, which the queue
     # lists; its id fills {{JOB_ID}} for the queue batch and the retry.
     "dispatcher-stream.json",
@@ -179,10 +185,12 @@ def free_port():
 
 
 def order(names):
-    """The events that create what others name first, then the rest, deletes last."""
+    """The events that create what others name first, then the rest, deletes last
+    (a pipeline's first: what it uses cannot go before it)."""
     rest = sorted(n for n in names if n not in FIRST)
     return FIRST + [n for n in rest if "delete" not in n and "rotate" not in n] + \
-        [n for n in rest if "rotate" in n] + [n for n in rest if "delete" in n]
+        [n for n in rest if "rotate" in n] + \
+        sorted((n for n in rest if "delete" in n), key=lambda n: ("pipelines" not in n, n))
 
 
 def main():
@@ -291,6 +299,8 @@ def capture(name, body, values):
         values["CONTACT_ID"] = str(data["id"])
     elif name == "data-sources-create.json":
         values["SOURCE_ID"] = data["id"]
+    elif name == "data-pipelines-create.json":
+        values["PIPELINE_ID"] = data["id"]
     elif name == "data-mappings-create.json":
         values["MAPPING_ID"] = data["id"]
     elif name == "data-schemas-create.json":

@@ -1,8 +1,9 @@
 //! The `data` endpoint group: Datalinx's core (seed 003; API.md "Datalinx data") in
 //! the Datalinx envelope, every object in the workspace the request resolves to
-//! (`X-Workspace`): sources, schemas, mappings.
+//! (`X-Workspace`): sources, schemas, mappings, pipelines (runs to come: issue 29).
 
 mod mappings;
+mod pipelines;
 mod schemas;
 mod sources;
 
@@ -30,7 +31,15 @@ pub fn routes() -> Routes {
     let mapping_reads = Routes::new()
         .routes(routes!(mappings::preview))
         .routes(routes!(mappings::suggest));
+    let pipelines = Routes::new()
+        .routes(routes!(pipelines::list, pipelines::create))
+        .routes(routes!(
+            pipelines::get,
+            pipelines::update,
+            pipelines::delete
+        ));
     guarded(Resource::Sources, sources)
+        .merge(guarded(Resource::Pipelines, pipelines))
         .merge(with_body_limit(
             guarded(Resource::Sources, uploads),
             relinx_data::staging::MAX_BYTES,

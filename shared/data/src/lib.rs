@@ -11,6 +11,8 @@ pub mod ingest;
 pub mod mapping;
 pub mod mappings;
 pub mod named;
+pub mod pipeline;
+pub mod pipelines;
 pub mod schema;
 pub mod schemas;
 pub mod scope;

@@ -43,6 +43,9 @@ pub struct Mapping {
     pub fields: Vec<MappingField>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// How many pipelines run it (a mapping in use is not deleted).
+    #[serde(default)]
+    pub in_use: i64,
 }
 
 /// A mapping as the API shows it.

@@ -98,6 +98,7 @@ pub async fn create(
         fields: new.fields,
         created_at: now,
         updated_at: now,
+        in_use: 0,
     };
     let mut tx = Tx::new();
     scope.stage_new(&mut tx, store, &mapping)?;
@@ -184,6 +185,11 @@ pub async fn delete(
             store,
             id.as_str(),
             |mapping: Mapping, mut tx: Tx| async move {
+                if mapping.in_use > 0 {
+                    return Err(
+                        crate::uses::refusal(store, scope, "mapping", mapping.id.as_str()).await,
+                    );
+                }
                 scope.stage_release(&mut tx, store, &mapping);
                 stage_uses(&mut tx, store, scope, &mapping, -1);
                 scope.stage_change(&mut tx, store, ctx, EventName::MappingDeleted, &mapping);

@@ -138,6 +138,8 @@ pub mod data {
     pub const SCHEMA_VERSION: &str = "SCHVER#";
     pub const MAPPING: &str = "MAP#";
     pub const MAPPING_NAME: &str = "MAPNAME#";
+    pub const PIPELINE: &str = "PL#";
+    pub const PIPELINE_NAME: &str = "PLNAME#";
 }
 
 const fn reg(domain: &'static str, part: KeyPart, prefix: &'static str) -> Registered {
@@ -197,6 +199,8 @@ pub const REGISTRY: &[Registered] = &[
     reg("data", KeyPart::Sort, data::SCHEMA_VERSION),
     reg("data", KeyPart::Sort, data::MAPPING),
     reg("data", KeyPart::Sort, data::MAPPING_NAME),
+    reg("data", KeyPart::Sort, data::PIPELINE),
+    reg("data", KeyPart::Sort, data::PIPELINE_NAME),
 ];
 
 /// The partition of an org's items.

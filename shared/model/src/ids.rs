@@ -142,6 +142,11 @@ prefixed_id!(
     MappingId,
     "map"
 );
+prefixed_id!(
+    /// A Datalinx pipeline: a source, through a mapping, into a destination.
+    PipelineId,
+    "pl"
+);
 
 /// The public half of an API key: 16 characters `[A-Za-z0-9]` (seed 000's `id.key`).
 #[derive(
@@ -228,6 +233,7 @@ path_id! {
     SourceId => "source",
     SchemaId => "schema",
     MappingId => "mapping",
+    PipelineId => "pipeline",
 }
 
 #[cfg(test)]

@@ -1046,3 +1046,209 @@ async fn the_assistant_maps_by_name_synonym_and_precedent_and_says_why() {
         "{postal}"
     );
 }
+
+#[tokio::test]
+async fn a_pipeline_is_checked_against_its_mapping_and_holds_what_it_uses() {
+    let app = app().await;
+    let tenant = app.tenant().await;
+    let client = app.as_tenant(&tenant);
+    let source = source_with(&client, "people", &issue_csv()).await;
+    let other_source = source_with(&client, "others", &issue_csv()).await;
+    let mapping = client
+        .post(
+            "/api/mappings",
+            json!({"name": "people", "source_id": source, "schema_id": "contact", "fields": [
+            {"target": "emails", "expr": "`E-mail`"}, {"target": "first_name", "expr": "fname"}]}),
+        )
+        .await;
+    let mapping = data(&mapping, StatusCode::CREATED)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pipeline = |destination: Value, mode: &str, extra: Value| {
+        let mut body = json!({"name": "import", "source_id": source, "mapping_id": mapping, "destination": destination, "mode": mode});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    for (body, wanted) in [
+        (
+            pipeline(json!({"kind": "records"}), "append", json!({})),
+            "destination.kind",
+        ),
+        (
+            pipeline(json!({"kind": "contacts"}), "upsert", json!({})),
+            "destination.key",
+        ),
+        (
+            pipeline(
+                json!({"kind": "contacts", "key": "first_name"}),
+                "upsert",
+                json!({}),
+            ),
+            "\"emails\"",
+        ),
+        (
+            pipeline(
+                json!({"kind": "contacts", "key": "phone"}),
+                "upsert",
+                json!({}),
+            ),
+            "\"phone\" is not a field",
+        ),
+        (
+            pipeline(json!({"kind": "dataset"}), "append", json!({})),
+            "destination.dataset",
+        ),
+        (
+            pipeline(
+                json!({"kind": "contacts"}),
+                "append",
+                json!({"schedule": "rate(5 weeks)"}),
+            ),
+            "schedule",
+        ),
+        (
+            pipeline(
+                json!({"kind": "contacts"}),
+                "append",
+                json!({"schedule": "61 * * * *"}),
+            ),
+            "schedule",
+        ),
+        (
+            pipeline(
+                json!({"kind": "contacts"}),
+                "append",
+                json!({"source_id": other_source}),
+            ),
+            "mapping_id",
+        ),
+    ] {
+        let answer = client.post("/api/pipelines", body.clone()).await;
+        let message = failure(
+            &answer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+        );
+        assert!(message.contains(wanted), "{body}: {message}");
+    }
+    let created = client
+        .post(
+            "/api/pipelines",
+            pipeline(
+                json!({"kind": "contacts", "key": "emails"}),
+                "upsert",
+                json!({"schedule": "0 6 * * MON-FRI"}),
+            ),
+        )
+        .await;
+    let created = data(&created, StatusCode::CREATED);
+    assert_eq!(created["enabled"], true);
+    assert_eq!(created["schedule"], "0 6 * * MON-FRI");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/pipelines/{id}");
+    let changed = data(
+        &client
+            .put(&path, json!({"schedule": "rate(1 hour)", "enabled": false}))
+            .await,
+        StatusCode::OK,
+    );
+    assert_eq!(changed["schedule"], "rate(1 hour)");
+    assert_eq!(changed["enabled"], false);
+    let cleared = data(
+        &client.put(&path, json!({"schedule": null})).await,
+        StatusCode::OK,
+    );
+    assert!(cleared["schedule"].is_null());
+    let taken = client
+        .post(
+            "/api/pipelines",
+            pipeline(json!({"kind": "contacts"}), "append", json!({})),
+        )
+        .await;
+    failure(&taken, StatusCode::CONFLICT, "ALREADY_EXISTS");
+    let dataset = client
+        .post(
+            "/api/pipelines",
+            pipeline(
+                json!({"kind": "dataset", "dataset": "people", "key": ["emails", "first_name"]}),
+                "upsert",
+                json!({"name": "to dataset"}),
+            ),
+        )
+        .await;
+    data(&dataset, StatusCode::CREATED);
+
+    // What a pipeline runs stays while it does.
+    let message = failure(
+        &client.delete(&format!("/api/mappings/{mapping}")).await,
+        StatusCode::CONFLICT,
+        "IN_USE",
+    );
+    assert!(
+        message.contains("pipeline \"import\"") || message.contains("pipeline \"to dataset\""),
+        "{message}"
+    );
+    failure(
+        &client.delete(&format!("/api/sources/{source}")).await,
+        StatusCode::CONFLICT,
+        "IN_USE",
+    );
+
+    let other = app.tenant().await;
+    let as_other = app.as_tenant(&other);
+    failure(
+        &as_other.get(&path).await,
+        StatusCode::NOT_FOUND,
+        "PIPELINE_NOT_FOUND",
+    );
+    failure(
+        &as_other.put(&path, json!({"enabled": true})).await,
+        StatusCode::NOT_FOUND,
+        "PIPELINE_NOT_FOUND",
+    );
+    failure(
+        &as_other.delete(&path).await,
+        StatusCode::NOT_FOUND,
+        "PIPELINE_NOT_FOUND",
+    );
+    assert_eq!(
+        data(&as_other.get("/api/pipelines").await, StatusCode::OK),
+        json!([])
+    );
+    let viewer = key_with_role(&app, &tenant, "viewer").await;
+    data(
+        &app.get(&path, std::slice::from_ref(&viewer)).await,
+        StatusCode::OK,
+    );
+    let answer = app
+        .call(
+            http::Method::DELETE,
+            &path,
+            std::slice::from_ref(&viewer),
+            None,
+        )
+        .await;
+    failure(&answer, StatusCode::FORBIDDEN, "FORBIDDEN");
+
+    let listed = client.get("/api/pipelines").await.expect(StatusCode::OK);
+    assert_eq!(listed["pagination"]["total_items"], 2);
+    for p in listed["data"].as_array().unwrap() {
+        data(
+            &client
+                .delete(&format!("/api/pipelines/{}", p["id"].as_str().unwrap()))
+                .await,
+            StatusCode::OK,
+        );
+    }
+    data(
+        &client.delete(&format!("/api/mappings/{mapping}")).await,
+        StatusCode::OK,
+    );
+    data(
+        &client.delete(&format!("/api/sources/{source}")).await,
+        StatusCode::OK,
+    );
+}
