@@ -255,6 +255,28 @@ fn too_large(message: String) -> StoreError {
     }
 }
 
+/// Reads a file by its media type: CSV (`text/csv`, `application/csv`,
+/// `text/plain`), a JSON array of objects, or NDJSON; anything else, or a malformed
+/// file, is a 400 saying what to send or which line is wrong.
+fn read_file(content_type: &str, bytes: &[u8], csv: &CsvOptions) -> Result<Table, StoreError> {
+    match content_type {
+        "text/csv" | "application/csv" | "text/plain" => parse_csv(bytes, csv),
+        "application/json" => parse_json(bytes, false),
+        "application/x-ndjson" | "application/ndjson" | "application/jsonl" => {
+            parse_json(bytes, true)
+        }
+        other => {
+            return Err(StoreError::BadInput {
+                code: ErrorCode::InvalidBody,
+                message: format!(
+                    "Content-Type {other:?}: send text/csv, application/json (an array of objects) or application/x-ndjson"
+                ),
+            });
+        }
+    }
+    .map_err(malformed)
+}
+
 /// Reads `file` whole (refused whole if any line is wrong), infers its columns,
 /// stages its rows, and merges its columns into the source's, in one transaction
 /// with the upload's record: a retry with the same `Idempotency-Key` replays it, a
@@ -287,28 +309,11 @@ pub async fn stage(
             file.bytes.len()
         )));
     }
-    let table = match file.content_type {
-        "text/csv" | "application/csv" | "text/plain" => {
-            let options = CsvOptions {
-                delimiter: file.csv.delimiter.or(*delimiter),
-                encoding: file.csv.encoding.or_else(|| encoding.clone()),
-            };
-            parse_csv(file.bytes, &options)
-        }
-        "application/json" => parse_json(file.bytes, false),
-        "application/x-ndjson" | "application/ndjson" | "application/jsonl" => {
-            parse_json(file.bytes, true)
-        }
-        other => {
-            return Err(StoreError::BadInput {
-                code: ErrorCode::InvalidBody,
-                message: format!(
-                    "Content-Type {other:?}: send text/csv, application/json (an array of objects) or application/x-ndjson"
-                ),
-            });
-        }
-    }
-    .map_err(malformed)?;
+    let options = CsvOptions {
+        delimiter: file.csv.delimiter.or(*delimiter),
+        encoding: file.csv.encoding.or_else(|| encoding.clone()),
+    };
+    let table = read_file(file.content_type, file.bytes, &options)?;
     let Table {
         columns,
         rows,
@@ -407,14 +412,17 @@ pub async fn sample(
     limit: usize,
 ) -> Result<Sample, StoreError> {
     let source = get(store, ctx, scope, id).await?;
-    if !matches!(source.config, SourceConfig::Upload { .. }) {
-        return Err(StoreError::Unprocessable(ValidationError::new(
-            "kind",
-            format!(
-                "this is an {} source: its rows are read when a pipeline runs, and only an upload source keeps rows to sample",
-                source.config.kind()
-            ),
-        )));
+    match &source.config {
+        SourceConfig::Upload { .. } => {}
+        SourceConfig::Http { url, .. } => {
+            return fetched_sample(store, &source, url, limit.min(MAX_SAMPLE)).await;
+        }
+        SourceConfig::Relinx { .. } => {
+            return Err(StoreError::Unprocessable(ValidationError::new(
+                "kind",
+                "this is a relinx source: the platform's own rows are read when a pipeline runs",
+            )));
+        }
     }
     let staged = staging::read_rows(
         store,
@@ -438,6 +446,52 @@ pub async fn sample(
         .collect();
     Ok(Sample {
         columns: source.columns.iter().map(|c| c.name.clone()).collect(),
+        rows,
+    })
+}
+
+/// The first `limit` rows an `http` source's URL answers now (fetched under the
+/// webhook target rules, at most 4 MB), read as its Content-Type says.
+async fn fetched_sample(
+    store: &Store,
+    source: &Source,
+    url: &str,
+    limit: usize,
+) -> Result<Sample, StoreError> {
+    use relinx_webhooks::fetch::{self, FetchError};
+    let policy = relinx_webhooks::target::TargetPolicy {
+        allow_private: store.config().api.allow_private_targets,
+    };
+    let headers = http_headers(store, source)?;
+    let fetched = fetch::get(policy, url, &headers, MAX_BYTES)
+        .await
+        .map_err(|e| match e {
+            FetchError::Refused(refused) => refused,
+            other => {
+                StoreError::Unprocessable(ValidationError::new("config.url", other.to_string()))
+            }
+        })?;
+    let content_type = if fetched.content_type.is_empty() {
+        "text/csv"
+    } else {
+        fetched.content_type.as_str()
+    };
+    let table = read_file(content_type, &fetched.bytes, &CsvOptions::default())?;
+    let rows = table
+        .rows
+        .into_iter()
+        .take(limit)
+        .map(|values| {
+            table
+                .columns
+                .iter()
+                .cloned()
+                .zip(values.into_iter().map(serde_json::Value::String))
+                .collect()
+        })
+        .collect();
+    Ok(Sample {
+        columns: table.columns,
         rows,
     })
 }

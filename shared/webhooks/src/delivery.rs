@@ -84,6 +84,27 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
+/// An HTTP client that connects only where the target rules allow (the address a
+/// name resolves to at connect time: DNS rebinding is refused too), follows no
+/// redirect and uses no proxy: for webhooks, and for any URL a user gives (an `http`
+/// source). A URL's literal address is checked by [`target::check`] first.
+pub fn guarded_client(
+    policy: TargetPolicy,
+    timeout: Duration,
+    user_agent: &str,
+) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .dns_resolver(Arc::new(GuardedResolver(policy)))
+        .redirect(reqwest::redirect::Policy::none())
+        // A proxy from the environment (HTTP(S)_PROXY) would connect in our stead,
+        // past the address rules above.
+        .no_proxy()
+        .timeout(timeout)
+        .user_agent(user_agent)
+        .build()
+        .map_err(|e| format!("HTTP client: {e}"))
+}
+
 /// Sends webhooks; one per dispatcher instance (it pools connections).
 pub struct Deliverer {
     client: reqwest::Client,
@@ -94,16 +115,7 @@ pub struct Deliverer {
 
 impl Deliverer {
     pub fn new(policy: TargetPolicy, schedule: Vec<Duration>) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(GuardedResolver(policy)))
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy from the environment (HTTP(S)_PROXY) would connect in our stead,
-            // past the address rules above.
-            .no_proxy()
-            .timeout(ATTEMPT_TIMEOUT)
-            .user_agent("relinx-webhooks/1")
-            .build()
-            .map_err(|e| format!("webhook client: {e}"))?;
+        let client = guarded_client(policy, ATTEMPT_TIMEOUT, "relinx-webhooks/1")?;
         Ok(Self {
             client,
             policy,

@@ -10,6 +10,7 @@
 pub mod delivery;
 pub mod endpoints;
 pub mod event_types;
+pub mod fetch;
 pub mod jobs;
 pub mod pipeline;
 pub mod queue;

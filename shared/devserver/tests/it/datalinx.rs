@@ -1252,3 +1252,157 @@ async fn a_pipeline_is_checked_against_its_mapping_and_holds_what_it_uses() {
         StatusCode::OK,
     );
 }
+
+/// A feed server on loopback: `/feed.csv` (needs `Authorization: Bearer s3cret`),
+/// `/feed.ndjson`, `/big.csv` (5 MB).
+async fn feed_server() -> String {
+    use axum::http::{HeaderMap, StatusCode as S, header};
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/feed.csv",
+            get(|headers: HeaderMap| async move {
+                if headers
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    != Some("Bearer s3cret")
+                {
+                    return (
+                        S::UNAUTHORIZED,
+                        [(header::CONTENT_TYPE, "text/plain")],
+                        String::new(),
+                    );
+                }
+                (
+                    S::OK,
+                    [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+                    "zip,name\n02134,Ann\n00501,Zoë\n".to_owned(),
+                )
+            }),
+        )
+        .route(
+            "/feed.ndjson",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/x-ndjson")],
+                    "{\"b\":\"2\",\"a\":\"1\"}\n",
+                )
+            }),
+        )
+        .route(
+            "/big.csv",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/csv")],
+                    "a\n".repeat(2_500_000),
+                )
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn an_http_source_is_sampled_from_its_url_with_its_sealed_headers() {
+    use crate::dev_server::spawn;
+    let feed = feed_server().await;
+    let prefix = format!("hs{}", crate::support::rand_u64() % 1_000_000_000);
+    let server = spawn(&prefix, false, &[("RELINX_ALLOW_PRIVATE_TARGETS", "1")]).await;
+    let base = format!("http://{}", server.addr);
+    let http = reqwest::Client::new();
+    let signup: Value = http
+        .post(format!("{base}/v1/signup"))
+        .json(&json!({"organization": "Feeds Inc", "email": crate::support::unique("feeds"), "password": "a long enough password", "plan": "pro"}))
+        .send().await.unwrap().json().await.unwrap();
+    let auth = format!("ApiKey {}", signup["api_key"].as_str().expect("signed up"));
+    let call = |method: reqwest::Method, path: String, body: Option<Value>| {
+        let request = http
+            .request(method, format!("{base}{path}"))
+            .header("authorization", &auth);
+        let request = match body {
+            Some(b) => request.json(&b),
+            None => request,
+        };
+        async move {
+            let response = request.send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let source = |name: &str, path: &str, headers: Value| json!({"name": name, "kind": "http", "config": {"url": format!("{feed}{path}"), "headers": headers}});
+    let (status, created) = call(
+        reqwest::Method::POST,
+        "/api/sources".into(),
+        Some(source(
+            "feed",
+            "/feed.csv",
+            json!({"Authorization": "Bearer s3cret"}),
+        )),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert!(!created.to_string().contains("s3cret"));
+    let id = created["data"]["id"].as_str().unwrap();
+    let (status, sample) = call(
+        reqwest::Method::GET,
+        format!("/api/sources/{id}/sample"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{sample}");
+    assert_eq!(sample["data"]["columns"], json!(["zip", "name"]));
+    assert_eq!(sample["data"]["rows"][0]["zip"], "02134");
+    assert_eq!(sample["data"]["rows"][1]["name"], "Zoë");
+
+    let (_, ndjson) = call(
+        reqwest::Method::POST,
+        "/api/sources".into(),
+        Some(source("nd", "/feed.ndjson", json!({}))),
+    )
+    .await;
+    let (status, sample) = call(
+        reqwest::Method::GET,
+        format!(
+            "/api/sources/{}/sample",
+            ndjson["data"]["id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{sample}");
+    assert_eq!(sample["data"]["columns"], json!(["b", "a"]));
+
+    for (name, path, headers, wanted) in [
+        ("no-key", "/feed.csv", json!({}), "HTTP 401"),
+        ("missing", "/nothing.csv", json!({}), "HTTP 404"),
+        ("big", "/big.csv", json!({}), "more than 4000000 bytes"),
+    ] {
+        let (_, made) = call(
+            reqwest::Method::POST,
+            "/api/sources".into(),
+            Some(source(name, path, headers)),
+        )
+        .await;
+        let (status, answer) = call(
+            reqwest::Method::GET,
+            format!(
+                "/api/sources/{}/sample",
+                made["data"]["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+        assert_eq!(status, 422, "{name}: {answer}");
+        let message = answer["message"].as_str().unwrap();
+        assert!(
+            message.contains("config.url") && message.contains(wanted),
+            "{name}: {message}"
+        );
+    }
+}
