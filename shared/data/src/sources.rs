@@ -400,6 +400,18 @@ pub struct Sample {
     pub rows: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// A row as a sample shows it: `{column: value}`, every value as given.
+fn row_object(
+    columns: &[String],
+    values: Vec<String>,
+) -> serde_json::Map<String, serde_json::Value> {
+    columns
+        .iter()
+        .cloned()
+        .zip(values.into_iter().map(serde_json::Value::String))
+        .collect()
+}
+
 /// The most rows a sample shows.
 pub const MAX_SAMPLE: usize = 1000;
 
@@ -435,14 +447,7 @@ pub async fn sample(
     let rows = staged
         .rows
         .into_iter()
-        .map(|(upload, values)| {
-            staged.uploads[upload]
-                .columns
-                .iter()
-                .cloned()
-                .zip(values.into_iter().map(serde_json::Value::String))
-                .collect()
-        })
+        .map(|(upload, values)| row_object(&staged.uploads[upload].columns, values))
         .collect();
     Ok(Sample {
         columns: source.columns.iter().map(|c| c.name.clone()).collect(),
@@ -481,14 +486,7 @@ async fn fetched_sample(
         .rows
         .into_iter()
         .take(limit)
-        .map(|values| {
-            table
-                .columns
-                .iter()
-                .cloned()
-                .zip(values.into_iter().map(serde_json::Value::String))
-                .collect()
-        })
+        .map(|values| row_object(&table.columns, values))
         .collect();
     Ok(Sample {
         columns: table.columns,

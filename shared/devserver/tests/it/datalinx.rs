@@ -1314,11 +1314,10 @@ async fn an_http_source_is_sampled_from_its_url_with_its_sealed_headers() {
     let server = spawn(&prefix, false, &[("RELINX_ALLOW_PRIVATE_TARGETS", "1")]).await;
     let base = format!("http://{}", server.addr);
     let http = reqwest::Client::new();
-    let signup: Value = http
-        .post(format!("{base}/v1/signup"))
-        .json(&json!({"organization": "Feeds Inc", "email": crate::support::unique("feeds"), "password": "a long enough password", "plan": "pro"}))
-        .send().await.unwrap().json().await.unwrap();
-    let auth = format!("ApiKey {}", signup["api_key"].as_str().expect("signed up"));
+    let auth = format!(
+        "ApiKey {}",
+        crate::dev_server::sign_up(&http, &server.addr, "Feeds Inc").await
+    );
     let call = |method: reqwest::Method, path: String, body: Option<Value>| {
         let request = http
             .request(method, format!("{base}{path}"))

@@ -82,6 +82,29 @@ pub async fn spawn(prefix: &str, pipeline: bool, env: &[(&str, &str)]) -> DevSer
     panic!("relinx-dev did not start on {}", server.addr);
 }
 
+/// Signs an org up on a running dev server (as a client does, over HTTP): its
+/// owner's API key.
+pub async fn sign_up(http: &reqwest::Client, addr: &str, organization: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let signup: serde_json::Value = http
+        .post(format!("http://{addr}/v1/signup"))
+        .json(&serde_json::json!({
+            "organization": organization,
+            "email": format!("signup-{nanos}@example.com"),
+            "password": "a long enough password",
+            "plan": "enterprise",
+        }))
+        .send()
+        .await
+        .expect("signup answered")
+        .json()
+        .await
+        .expect("signup JSON");
+    signup["api_key"].as_str().expect("signed up").to_owned()
+}
+
 /// A dev server on the test tables (the ones `relinx_testkit::tables` made).
 pub async fn spawn_on_test_tables() -> DevServer {
     let tables = relinx_testkit::tables().await;

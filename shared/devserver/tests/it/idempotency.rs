@@ -183,6 +183,34 @@ async fn send(
     Some((status, body))
 }
 
+/// Sends a keyed request again (`send`) until it is answered: its first try, cut off
+/// by a kill, holds the key until the lock lapses (Relink's errors carry no
+/// error_code, only the message); a 5xx or no answer (the server restarting) is
+/// tried again. At most 30 s.
+async fn until_answered<F, Fut>(key: &str, send: F) -> (u16, serde_json::Value)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<(u16, serde_json::Value)>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match send().await {
+            Some((409, body))
+                if body["error_code"] == "IDEMPOTENCY_KEY_IN_FLIGHT"
+                    || body["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("still being processed")) => {}
+            Some((status, body)) if status < 500 => return (status, body),
+            _ => {}
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{key} was never answered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// What a create made, by the name it was given (the key itself).
 async fn made(http: &reqwest::Client, base: &str, api_key: &str) -> Vec<String> {
     let get = |path: String| async move {
@@ -246,7 +274,7 @@ async fn made(http: &reqwest::Client, base: &str, api_key: &str) -> Vec<String> 
 #[tokio::test]
 async fn creates_with_keys_survive_a_kill_exactly_once() {
     use crate::dev_server::spawn;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let prefix = format!("ik{}", crate::support::rand_u64() % 1_000_000_000);
     // A killed request's key is locked this long; short, so the test need not wait.
     let env = [("RELINX_IDEMPOTENCY_LOCK_SECONDS", "1")];
@@ -255,21 +283,7 @@ async fn creates_with_keys_survive_a_kill_exactly_once() {
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
-    let signup: serde_json::Value = http
-        .post(format!("http://{}/v1/signup", server.addr))
-        .json(&json!({
-            "organization": "Crash Test Inc",
-            "email": crate::support::unique("crash"),
-            "password": "a long enough password",
-            "plan": "enterprise",
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let api_key = signup["api_key"].as_str().expect("signed up").to_owned();
+    let api_key = crate::dev_server::sign_up(&http, &server.addr, "Crash Test Inc").await;
     let mut cut_off = 0;
     let mut all_keys = Vec::new();
     for round in 0..20 {
@@ -328,26 +342,7 @@ async fn creates_with_keys_survive_a_kill_exactly_once() {
             if first.as_ref().is_none_or(|(status, _)| *status >= 500) {
                 cut_off += 1;
             }
-            let deadline = Instant::now() + Duration::from_secs(30);
-            let answer = loop {
-                match send(&http, &base, &api_key, create).await {
-                    // Its first try holds the key until the lock lapses (Relink's
-                    // errors carry no error_code, only the message).
-                    Some((409, body))
-                        if body["error_code"] == "IDEMPOTENCY_KEY_IN_FLIGHT"
-                            || body["message"]
-                                .as_str()
-                                .is_some_and(|m| m.contains("still being processed")) => {}
-                    Some((status, body)) if status < 500 => break (status, body),
-                    _ => {}
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "{} was never answered",
-                    create.key
-                );
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            };
+            let answer = until_answered(&create.key, || send(&http, &base, &api_key, create)).await;
             assert_eq!(answer.0, 201, "{}: {}", create.key, answer.1);
             if let Some((201, before)) = &first {
                 assert_eq!(
@@ -376,7 +371,7 @@ async fn creates_with_keys_survive_a_kill_exactly_once() {
 #[tokio::test]
 async fn uploads_survive_a_kill_exactly_once() {
     use crate::dev_server::spawn;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let prefix = format!("iu{}", crate::support::rand_u64() % 1_000_000_000);
     let env = [("RELINX_IDEMPOTENCY_LOCK_SECONDS", "1")];
     let mut server = spawn(&prefix, false, &env).await;
@@ -384,21 +379,7 @@ async fn uploads_survive_a_kill_exactly_once() {
         .timeout(Duration::from_secs(20))
         .build()
         .unwrap();
-    let signup: serde_json::Value = http
-        .post(format!("http://{}/v1/signup", server.addr))
-        .json(&json!({
-            "organization": "Crash Upload Inc",
-            "email": crate::support::unique("crash-upload"),
-            "password": "a long enough password",
-            "plan": "enterprise",
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let api_key = signup["api_key"].as_str().expect("signed up").to_owned();
+    let api_key = crate::dev_server::sign_up(&http, &server.addr, "Crash Upload Inc").await;
     let auth = format!("ApiKey {api_key}");
     let created: serde_json::Value = http
         .post(format!("http://{}/api/sources", server.addr))
@@ -456,16 +437,7 @@ async fn uploads_survive_a_kill_exactly_once() {
             if first.as_ref().is_none_or(|(status, _)| *status >= 500) {
                 cut_off += 1;
             }
-            let deadline = Instant::now() + Duration::from_secs(30);
-            let answer = loop {
-                match upload(base.clone(), key.clone()).await {
-                    Some((409, body)) if body["error_code"] == "IDEMPOTENCY_KEY_IN_FLIGHT" => {}
-                    Some((status, body)) if status < 500 => break (status, body),
-                    _ => {}
-                }
-                assert!(Instant::now() < deadline, "{key} was never answered");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            };
+            let answer = until_answered(key, || upload(base.clone(), key.clone())).await;
             assert_eq!(answer.0, 201, "{key}: {}", answer.1);
             if let Some((201, before)) = &first {
                 assert_eq!(before, &answer.1, "{key}: a replay is the first answer");
