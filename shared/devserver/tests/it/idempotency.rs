@@ -183,10 +183,26 @@ async fn send(
     Some((status, body))
 }
 
+/// Runs `requests` while `server` is SIGKILLed at a random moment in its first
+/// `within_ms` milliseconds: what each request got (none when the kill cut it off).
+async fn killed_during<F: Future>(
+    server: &mut crate::dev_server::DevServer,
+    within_ms: u64,
+    requests: F,
+) -> F::Output {
+    let kill_after = std::time::Duration::from_millis(crate::support::rand_u64() % within_ms);
+    let kill = async {
+        tokio::time::sleep(kill_after).await;
+        server.kill();
+    };
+    let (answers, ()) = tokio::join!(requests, kill);
+    answers
+}
+
 /// Sends a keyed request again (`send`) until it is answered: its first try, cut off
 /// by a kill, holds the key until the lock lapses (Relink's errors carry no
-/// error_code, only the message); a 5xx or no answer (the server restarting) is
-/// tried again. At most 30 s.
+/// error_code, only the message); a 429, a 5xx or no answer (the server restarting)
+/// is tried again. At most 30 s.
 async fn until_answered<F, Fut>(key: &str, send: F) -> (u16, serde_json::Value)
 where
     F: Fn() -> Fut,
@@ -200,6 +216,8 @@ where
                     || body["message"]
                         .as_str()
                         .is_some_and(|m| m.contains("still being processed")) => {}
+            // Rate limited (many keys retried at once): as a client, wait and retry.
+            Some((429, _)) => {}
             Some((status, body)) if status < 500 => return (status, body),
             _ => {}
         }
@@ -325,17 +343,9 @@ async fn creates_with_keys_survive_a_kill_exactly_once() {
             })
             .collect();
         let base = format!("http://{}", server.addr);
-        let first = {
-            let sends =
-                futures::future::join_all(creates.iter().map(|c| send(&http, &base, &api_key, c)));
-            let kill_after = Duration::from_millis(crate::support::rand_u64() % 40);
-            let kill = async {
-                tokio::time::sleep(kill_after).await;
-                server.kill();
-            };
-            let (answers, ()) = tokio::join!(sends, kill);
-            answers
-        };
+        let sends =
+            futures::future::join_all(creates.iter().map(|c| send(&http, &base, &api_key, c)));
+        let first = killed_during(&mut server, 40, sends).await;
         server = spawn(&prefix, false, &env).await;
         let base = format!("http://{}", server.addr);
         for (create, first) in creates.iter().zip(first) {
@@ -420,17 +430,8 @@ async fn uploads_survive_a_kill_exactly_once() {
     for round in 0..8 {
         let keys: Vec<String> = (0..3).map(|i| format!("u{round}-{i}")).collect();
         let base = format!("http://{}", server.addr);
-        let first = {
-            let sends =
-                futures::future::join_all(keys.iter().map(|k| upload(base.clone(), k.clone())));
-            let kill_after = Duration::from_millis(crate::support::rand_u64() % 120);
-            let kill = async {
-                tokio::time::sleep(kill_after).await;
-                server.kill();
-            };
-            let (answers, ()) = tokio::join!(sends, kill);
-            answers
-        };
+        let sends = futures::future::join_all(keys.iter().map(|k| upload(base.clone(), k.clone())));
+        let first = killed_during(&mut server, 120, sends).await;
         server = spawn(&prefix, false, &env).await;
         let base = format!("http://{}", server.addr);
         for (key, first) in keys.iter().zip(first) {
