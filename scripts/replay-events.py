@@ -146,6 +146,21 @@ EXPECTED = {
     "data-pipelines-get.json": 200,
     "data-pipelines-update.json": 200,
     "data-pipelines-delete.json": 200,
+    "data-pipelines-create-dataset.json": 201,
+    "data-pipelines-run.json": 202,
+    "data-pipelines-run-dataset.json": 202,
+    "runner-queue.json": NO_FAILURES,
+    "runner-queue-dataset.json": NO_FAILURES,
+    "data-pipelines-runs.json": 200,
+    "data-pipelines-runs-get.json": 200,
+    "data-pipelines-runs-rejected.json": 200,
+    # The runner has ended the run by then: nothing left to cancel.
+    "data-pipelines-runs-cancel.json": 409,
+    "data-datasets-list.json": 200,
+    "data-datasets-get.json": 200,
+    "data-datasets-rows.json": 200,
+    "data-datasets-delete.json": 200,
+    "data-pipelines-delete-dataset.json": 200,
 }
 
 # Events whose answers fill placeholders of later ones, in the order they run.
@@ -171,6 +186,12 @@ FIRST = [
     "data-schemas-create.json",
     "data-mappings-create.json",
     "data-pipelines-create.json",
+    "data-pipelines-create-dataset.json",
+    # Runs queued, then worked on by the runner (as the run queue would hand them).
+    "data-pipelines-run.json",
+    "data-pipelines-run-dataset.json",
+    "runner-queue.json",
+    "runner-queue-dataset.json",
     # The stream batch fans a webhook.test event out into a job, which the queue
     # lists; its id fills {{JOB_ID}} for the queue batch and the retry.
     "dispatcher-stream.json",
@@ -223,8 +244,13 @@ def main():
     if not queue_url:
         sys.exit(f"relinx-dev --init-only made no delivery queue: {init.stdout} {init.stderr}")
     lambda_env["DELIVERY_QUEUE_URL"] = queue_url
+    run_queue_url = next((line.split(": ", 1)[1] for line in init.stdout.splitlines()
+                          if line.startswith("run queue: ")), None)
+    if not run_queue_url:
+        sys.exit(f"relinx-dev --init-only made no run queue: {init.stdout} {init.stderr}")
+    lambda_env["RUN_QUEUE_URL"] = run_queue_url
     lambda_env["SQS_ENDPOINT"] = os.environ["SQS_ENDPOINT"]
-    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "-p", "audit-fn", "-p", "webhooks-fn", "-p", "dispatcher-fn", "-p", "links-fn", "-p", "redirect-fn", "-p", "crm-fn", "-p", "data-fn", "--bins"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "-p", "audit-fn", "-p", "webhooks-fn", "-p", "dispatcher-fn", "-p", "links-fn", "-p", "redirect-fn", "-p", "crm-fn", "-p", "data-fn", "-p", "runner-fn", "--bins"], cwd=ROOT, check=True)
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -265,7 +291,7 @@ def invoke(tmp, port, name, values):
     else:
         raise RuntimeError(f"{name}: cargo lambda invoke failed: {out.stderr.strip()[-500:]}")
     response = json.loads(out.stdout)
-    if function == "dispatcher":
+    if function in ("dispatcher", "runner"):
         handled = response.get("batchItemFailures") == [] or "sent" in response
         return (NO_FAILURES if handled else json.dumps(response)[:200]), response
     body = response.get("body") or ""
@@ -301,6 +327,12 @@ def capture(name, body, values):
         values["SOURCE_ID"] = data["id"]
     elif name == "data-pipelines-create.json":
         values["PIPELINE_ID"] = data["id"]
+    elif name == "data-pipelines-create-dataset.json":
+        values["DATASET_PIPELINE_ID"] = data["id"]
+    elif name == "data-pipelines-run.json":
+        values["RUN_ID"] = data["run_id"]
+    elif name == "data-pipelines-run-dataset.json":
+        values["DATASET_RUN_ID"] = data["run_id"]
     elif name == "data-mappings-create.json":
         values["MAPPING_ID"] = data["id"]
     elif name == "data-schemas-create.json":

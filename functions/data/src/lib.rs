@@ -1,9 +1,11 @@
 //! The `data` endpoint group: Datalinx's core (seed 003; API.md "Datalinx data") in
 //! the Datalinx envelope, every object in the workspace the request resolves to
-//! (`X-Workspace`): sources, schemas, mappings, pipelines (runs to come: issue 29).
+//! (`X-Workspace`): sources, schemas, mappings, pipelines and their runs, datasets.
 
+mod datasets;
 mod mappings;
 mod pipelines;
+mod runs;
 mod schemas;
 mod sources;
 
@@ -37,7 +39,15 @@ pub fn routes() -> Routes {
             pipelines::get,
             pipelines::update,
             pipelines::delete
-        ));
+        ))
+        .routes(routes!(runs::run))
+        .routes(routes!(runs::list))
+        .routes(routes!(runs::get))
+        .routes(routes!(runs::cancel))
+        .routes(routes!(runs::rejected))
+        .routes(routes!(datasets::list))
+        .routes(routes!(datasets::get, datasets::delete))
+        .routes(routes!(datasets::rows));
     guarded(Resource::Sources, sources)
         .merge(guarded(Resource::Pipelines, pipelines))
         .merge(with_body_limit(

@@ -201,6 +201,32 @@ impl Default for WebhookSettings {
     }
 }
 
+/// Datalinx pipeline runs (`relinx_data`): their queue, and how hard an import may
+/// press on one DynamoDB key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataSettings {
+    /// `RUN_QUEUE_URL`: the SQS queue of pipeline runs (the runner consumes it; the
+    /// data function and the sweep send to it).
+    pub run_queue_url: Option<String>,
+    /// `RELINX_IMPORT_WRITES_PER_SECOND` (default 800): the most writes a second an
+    /// org's imports send to any one partition key (DynamoDB takes 1,000).
+    pub import_writes_per_second: u64,
+    /// `RELINX_RUN_INVOCATION_SECONDS` (default 600): how long one runner invocation
+    /// works on a run before it continues in a follow-up message (under the
+    /// function's timeout).
+    pub run_invocation: Duration,
+}
+
+impl Default for DataSettings {
+    fn default() -> Self {
+        Self {
+            run_queue_url: None,
+            import_writes_per_second: 800,
+            run_invocation: Duration::from_secs(600),
+        }
+    }
+}
+
 /// Everything the environment says, parsed.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -212,6 +238,7 @@ pub struct Config {
     pub api: ApiSettings,
     pub records: RecordSettings,
     pub webhooks: WebhookSettings,
+    pub data: DataSettings,
     /// `RUST_LOG`: levels by target (`info`, `warn,relinx_ddb=debug`; default `info`).
     pub log_filter: Targets,
 }
@@ -225,6 +252,7 @@ impl Default for Config {
             api: ApiSettings::default(),
             records: RecordSettings::default(),
             webhooks: WebhookSettings::default(),
+            data: DataSettings::default(),
             log_filter: Targets::new().with_default(tracing::Level::INFO),
         }
     }
@@ -334,6 +362,19 @@ impl Config {
                     .map_or(defaults.webhooks.delivery_retention, |days| {
                         Duration::from_secs(days * 86_400)
                     }),
+            },
+            data: DataSettings {
+                run_queue_url: vars.text("RUN_QUEUE_URL"),
+                import_writes_per_second: vars
+                    .number(
+                        "RELINX_IMPORT_WRITES_PER_SECOND",
+                        1..=1000,
+                        "writes a second",
+                    )
+                    .unwrap_or(defaults.data.import_writes_per_second),
+                run_invocation: vars
+                    .seconds("RELINX_RUN_INVOCATION_SECONDS", 1..=840)
+                    .unwrap_or(defaults.data.run_invocation),
             },
             log_filter: vars
                 .parsed("RUST_LOG", |raw| {

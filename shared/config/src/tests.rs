@@ -53,9 +53,20 @@ fn every_variable_is_read() {
         ("RELINX_RETRY_SCHEDULE", "1s,2m"),
         ("RELINX_WEBHOOK_DISABLE_AFTER", "2h"),
         ("RELINX_DELIVERY_RETENTION_DAYS", "2"),
+        ("RUN_QUEUE_URL", "http://127.0.0.1:5000/123/runs"),
+        ("RELINX_IMPORT_WRITES_PER_SECOND", "400"),
+        ("RELINX_RUN_INVOCATION_SECONDS", "60"),
         ("RUST_LOG", "warn,relinx_ddb=debug"),
     ])
     .unwrap();
+    assert_eq!(
+        config.data,
+        crate::DataSettings {
+            run_queue_url: Some("http://127.0.0.1:5000/123/runs".into()),
+            import_writes_per_second: 400,
+            run_invocation: std::time::Duration::from_secs(60),
+        }
+    );
     assert_eq!(
         config.tables,
         Some(Tables {
@@ -170,5 +181,5 @@ fn every_variable_is_listed() {
     ] {
         assert!(names.iter().any(|n| n == name), "{name} not in {names:?}");
     }
-    assert_eq!(names.len(), 29, "{names:?}");
+    assert_eq!(names.len(), 32, "{names:?}");
 }

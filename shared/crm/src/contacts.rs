@@ -41,6 +41,157 @@ impl EventSubject for Contact {
     }
 }
 
+/// How many of a contact's addresses (the first, in order) are indexed: a change
+/// replacing them all stays far inside a transaction's 100 items.
+const INDEXED_ADDRESSES: usize = 20;
+
+/// The partition listing the contacts that hold `address` (lower-cased).
+fn by_email_pk(dept: &Department, address: &str) -> String {
+    format!(
+        "{}{}#{}#{address}",
+        ck::CONTACT_BY_EMAIL,
+        dept.org,
+        dept.workspace
+    )
+}
+
+/// Keeps the address index in step with a contact's change: `before` is the
+/// contact as stored (none for a new one), `after` as it will be (none when deleted).
+fn stage_email_index(
+    tx: &mut Tx,
+    store: &Store,
+    dept: &Department,
+    id: ContactId,
+    before: Option<&Contact>,
+    after: Option<&Contact>,
+) {
+    let indexed = |contact: Option<&Contact>| -> std::collections::BTreeSet<String> {
+        let all: std::collections::BTreeSet<String> = contact
+            .map(Contact::addresses)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        all.into_iter().take(INDEXED_ADDRESSES).collect()
+    };
+    let (old, new) = (indexed(before), indexed(after));
+    let main = &store.tables().main;
+    for gone in old.difference(&new) {
+        tx.delete(
+            main,
+            by_email_pk(dept, gone),
+            contact_sk(id),
+            None,
+            OnFail::Internal,
+        );
+    }
+    for added in new.difference(&old) {
+        tx.put(
+            main,
+            relinx_ddb::codec::key(by_email_pk(dept, added), contact_sk(id)),
+            None,
+            OnFail::Internal,
+        );
+    }
+}
+
+/// The contacts of the department holding `address`, by id.
+pub async fn holding(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    address: &str,
+) -> Result<Vec<ContactId>, StoreError> {
+    dept.authorize(ctx, Permission::read(Resource::Contacts))?;
+    let address = address.trim().to_lowercase();
+    let items = store
+        .query(relinx_ddb::Table::Main, by_email_pk(dept, &address))
+        .begins_with(ck::CONTACT)
+        .limit(10)
+        .page_items()
+        .await?
+        .items;
+    Ok(items
+        .iter()
+        .filter_map(|item| relinx_ddb::codec::get_s(item, relinx_ddb::keys::SK))
+        .filter_map(|sk| sk.strip_prefix(ck::CONTACT)?.parse::<u64>().ok())
+        .map(ContactId::from_counter)
+        .collect())
+}
+
+/// What saving `body` by its e-mail addresses (an import's upsert) would do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Match {
+    /// No contact holds any of its addresses.
+    New,
+    /// One contact holds them, and the save would change it.
+    Changes(ContactId),
+    /// One contact holds them, and already holds every value given.
+    Same(ContactId),
+    /// The addresses belong to more than one contact: which one is meant is unknown.
+    Ambiguous(Vec<ContactId>),
+}
+
+/// Finds the contact `body`'s addresses (`emails`) belong to, and whether saving
+/// `body` onto it would change it. Only reads.
+pub async fn match_by_email(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    body: &Map<String, Value>,
+) -> Result<Match, StoreError> {
+    let (schema, _) = fields::read(store, dept).await?;
+    let input = ContactInput::parse(body, &schema)?;
+    let mut probe = Contact {
+        id: ContactId::from_counter(1),
+        dt_created: Timestamp::now(),
+        dt_modified: Timestamp::now(),
+        fields: Default::default(),
+        do_not_mass_email: false,
+        custom: Default::default(),
+    };
+    probe.apply(&input);
+    let mut found = std::collections::BTreeSet::new();
+    for address in probe.addresses() {
+        found.extend(
+            holding(store, ctx, dept, &address)
+                .await?
+                .into_iter()
+                .map(ContactId::get),
+        );
+    }
+    let ids: Vec<ContactId> = found.into_iter().map(ContactId::from_counter).collect();
+    match ids.as_slice() {
+        [] => Ok(Match::New),
+        [id] => {
+            let Some(current) = store
+                .get::<Contact>(dept.partition(), contact_sk(*id))
+                .await?
+            else {
+                // The index names a contact deleted since: as good as none.
+                return Ok(Match::New);
+            };
+            let mut changed = current.clone();
+            changed.apply(&input);
+            // Addresses compare without case (as the index does).
+            let others = |c: &Contact| {
+                let mut fields = c.fields.clone();
+                fields.remove("emails");
+                fields
+            };
+            let same = changed.addresses() == current.addresses()
+                && others(&changed) == others(&current)
+                && changed.custom == current.custom
+                && changed.do_not_mass_email == current.do_not_mass_email;
+            Ok(if same {
+                Match::Same(*id)
+            } else {
+                Match::Changes(*id)
+            })
+        }
+        _ => Ok(Match::Ambiguous(ids)),
+    }
+}
+
 fn plan_limit_reached() -> StoreError {
     StoreError::forbidden(relinx_model::ErrorCode::PlanLimit, String::new())
 }
@@ -129,6 +280,7 @@ async fn create(
             Some(Cond::not_exists()),
             OnFail::Internal,
         );
+        stage_email_index(&mut tx, store, dept, id, None, Some(&contact));
         stage_count(&mut tx, store, ctx, 1, limit);
         if input.writes_custom_values() {
             fields::stage_unchanged(&mut tx, store, dept, version);
@@ -176,9 +328,11 @@ async fn update(
             // version conflict the helper retries.
             let (schema, version) = fields::read(store, dept).await?;
             let input = ContactInput::parse(body, &schema)?;
+            let before = contact.clone();
             contact.apply(&input);
             contact.check_size()?;
             contact.dt_modified = Timestamp::now();
+            stage_email_index(&mut tx, store, dept, id, Some(&before), Some(&contact));
             if input.writes_custom_values() {
                 fields::stage_unchanged(&mut tx, store, dept, version);
             }
@@ -203,6 +357,7 @@ pub async fn delete(
         dept,
         contact_sk(id),
         |contact: Contact, mut tx: Tx| async move {
+            stage_email_index(&mut tx, store, dept, id, Some(&contact), None);
             stage_count(&mut tx, store, ctx, -1, None);
             department::stage_change(
                 &mut tx,

@@ -6,13 +6,19 @@
 //! compressed chunks until a run consumes them ([`staging`]); every object lives in
 //! its workspace's partition ([`scope`]).
 
+pub mod datasets;
 pub mod infer;
 pub mod ingest;
+pub mod load;
 pub mod mapping;
 pub mod mappings;
 pub mod named;
 pub mod pipeline;
 pub mod pipelines;
+pub mod run;
+pub mod run_queue;
+pub mod runner;
+pub mod runs;
 pub mod schema;
 pub mod schemas;
 pub mod scope;

@@ -395,7 +395,7 @@ pub fn convert(datum: &Datum, def: &FieldDef) -> Result<Value, String> {
 }
 
 /// One rejected value of a mapped row.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RowError {
     /// The row's number (from 1, in the rows mapped).
     pub row: u64,

@@ -116,8 +116,24 @@ pub struct Pipeline {
     pub enabled: bool,
     /// Who created it: a scheduled run acts as them, their permission checked again.
     pub created_by: String,
+    /// The creator as an actor, and the key they used (a scheduled run acts so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator: Option<relinx_model::Actor>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator_key: Option<relinx_model::ApiKeyId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The run queued or running (one at a time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_run: Option<relinx_model::RunId>,
+    /// The newest upload its last successful run read (the next reads after it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high_water: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run: Option<crate::run::LastRun>,
+    /// How many runs it has had (the total its runs list pages over).
+    #[serde(default)]
+    pub run_count: u64,
 }
 
 /// A pipeline as the API shows it.
@@ -133,6 +149,7 @@ pub struct PipelineView {
     /// `rate(N minutes|hours|days)` or a cron expression (UTC).
     pub schedule: Option<String>,
     pub enabled: bool,
+    pub last_run: Option<crate::run::LastRun>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -148,6 +165,7 @@ impl Pipeline {
             mode: self.mode,
             schedule: self.schedule.clone(),
             enabled: self.enabled,
+            last_run: self.last_run.clone(),
             created_at: self.created_at,
             updated_at: self.updated_at,
         }

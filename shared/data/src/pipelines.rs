@@ -125,8 +125,14 @@ pub async fn create(
         schedule: checked_schedule(new.schedule)?,
         enabled: new.enabled,
         created_by: ctx.actor.id.clone(),
+        creator: Some(ctx.actor.clone()),
+        creator_key: ctx.key_id().cloned(),
         created_at: now,
         updated_at: now,
+        active_run: None,
+        high_water: None,
+        last_run: None,
+        run_count: 0,
     };
     let mut tx = Tx::new();
     scope.stage_new(&mut tx, store, &pipeline)?;

@@ -96,7 +96,7 @@ pub fn encode_chunks(rows: &[Vec<String>], first_row: u64) -> Result<Vec<Vec<u8>
     Ok(chunks)
 }
 
-fn compress(json: &[u8]) -> Result<Vec<u8>, StoreError> {
+pub(crate) fn compress(json: &[u8]) -> Result<Vec<u8>, StoreError> {
     let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder
         .write_all(json)
@@ -106,12 +106,88 @@ fn compress(json: &[u8]) -> Result<Vec<u8>, StoreError> {
         .map_err(|e| StoreError::internal("compress staged rows", e))
 }
 
-fn decode_chunk(bytes: &[u8]) -> Result<Vec<Vec<String>>, StoreError> {
+pub(crate) fn decompress(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
     let mut json = Vec::new();
     flate2::read::DeflateDecoder::new(bytes)
         .read_to_end(&mut json)
         .map_err(|e| StoreError::internal("decompress staged rows", e))?;
-    serde_json::from_slice(&json).map_err(|e| StoreError::internal("decode staged rows", e))
+    Ok(json)
+}
+
+fn decode_chunk(bytes: &[u8]) -> Result<Vec<Vec<String>>, StoreError> {
+    serde_json::from_slice(&decompress(bytes)?)
+        .map_err(|e| StoreError::internal("decode staged rows", e))
+}
+
+/// The uploads of `source` staged after upload `after` (all, if none) up to upload
+/// `upto` (included; the newest, if none), oldest first; expired ones left out.
+pub async fn uploads_between(
+    store: &Store,
+    partition: &str,
+    source: &SourceId,
+    after: Option<&str>,
+    upto: Option<&str>,
+) -> Result<Vec<Upload>, StoreError> {
+    if let (Some(after), Some(upto)) = (after, upto)
+        && after >= upto
+    {
+        return Ok(Vec::new());
+    }
+    let prefix = format!("{}{source}#", dk::UPLOAD);
+    // Upload sort keys all have one length, so a space after `after`'s key sorts
+    // after it and before every later one.
+    let low = after.map_or_else(
+        || prefix.clone(),
+        |id| format!("{} ", upload_sk(source, id)),
+    );
+    let high = upto.map_or_else(|| format!("{prefix}~"), |id| upload_sk(source, id));
+    let now = Timestamp::now();
+    let items = store
+        .query(Table::Main, partition)
+        .between(low, high)
+        .all_items()
+        .await?;
+    let mut uploads = Vec::with_capacity(items.len());
+    for item in items {
+        let upload: Upload = from_item(item)?;
+        if upload.expires_at > now {
+            uploads.push(upload);
+        }
+    }
+    Ok(uploads)
+}
+
+/// Every row of `upload`, in order.
+pub async fn upload_rows(
+    store: &Store,
+    org: &OrgId,
+    upload: &Upload,
+) -> Result<Vec<Vec<String>>, StoreError> {
+    let keys = (0..upload.chunks)
+        .map(|i| {
+            codec::key(
+                chunk_pk(org, &upload.source_id, &upload.id, i),
+                dk::STAGED_ROWS_SK,
+            )
+        })
+        .collect();
+    let mut chunks = store.get_items(keys).await?;
+    if chunks.len() != upload.chunks as usize {
+        return Err(StoreError::Internal(format!(
+            "upload {} lists {} chunks of rows, {} were found",
+            upload.id,
+            upload.chunks,
+            chunks.len()
+        )));
+    }
+    chunks.sort_by(|a, b| codec::get_s(a, keys::PK).cmp(&codec::get_s(b, keys::PK)));
+    let mut rows = Vec::with_capacity(upload.rows as usize);
+    for chunk in chunks {
+        let bytes = get_b(&chunk, "rows")
+            .ok_or_else(|| StoreError::Internal("a staged chunk without rows".into()))?;
+        rows.extend(decode_chunk(bytes)?);
+    }
+    Ok(rows)
 }
 
 /// Writes an upload's chunks (before the transaction that lists the upload).

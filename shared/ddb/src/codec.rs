@@ -50,6 +50,12 @@ pub fn to_item<T: Serialize>(value: &T, pk: String, sk: String) -> Result<Item, 
     Ok(item)
 }
 
+/// `value` as one attribute (a map, a list, …), for an update's `SET`.
+pub fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(value)
+        .map_err(|e| StoreError::internal("encode an attribute", e))
+}
+
 pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::internal("decode item", e))
 }

@@ -37,6 +37,9 @@ pub mod core {
     pub const IDEMPOTENCY_SK: &str = "IDEM";
     pub const RATE_WINDOW: &str = "RL#";
     pub const RATE_WINDOW_SK: &str = "RL";
+    /// `OP#{op id}`: an applied operation's marker ([`crate::oplog`]).
+    pub const OP_MARK: &str = "OP#";
+    pub const OP_MARK_SK: &str = "OP";
 }
 
 /// Identity's keys (`relinx-identity`).
@@ -116,6 +119,10 @@ pub mod crm {
     pub const SEQUENCE_SK: &str = "CRMSEQ";
     /// The org's count of contacts (the plan limit), in its partition.
     pub const CONTACT_COUNT_SK: &str = "CONTACTCOUNT";
+    /// `CRMMAIL#{org}#{workspace}#{address}`, sort key the contact's: which contacts
+    /// hold an address (an import's upsert key). A partition per address, so an
+    /// import puts no second write a row on the department's partition.
+    pub const CONTACT_BY_EMAIL: &str = "CRMMAIL#";
 }
 
 /// Datalinx's keys (`relinx-data`): a workspace's sources, schemas and mappings are
@@ -140,6 +147,16 @@ pub mod data {
     pub const MAPPING_NAME: &str = "MAPNAME#";
     pub const PIPELINE: &str = "PL#";
     pub const PIPELINE_NAME: &str = "PLNAME#";
+    /// `RUN#{pipeline}#{run}`: a run, its counters and its checkpoint.
+    pub const RUN: &str = "RUN#";
+    /// `REJECTED#{org}#{run}#{slice, 6 digits}`: a slice's rejected rows, compressed.
+    pub const REJECTED: &str = "REJECTED#";
+    pub const REJECTED_SK: &str = "ROWS";
+    /// `DATASET#{name}`: a dataset's columns, row count and generation.
+    pub const DATASET: &str = "DATASET#";
+    /// `DSROW#{org}#{workspace}#{dataset}#{generation}#{shard, 2 digits}`: a dataset's
+    /// rows, spread over shards so a load puts at most 1/16 of its writes on a key.
+    pub const DATASET_ROWS: &str = "DSROW#";
 }
 
 const fn reg(domain: &'static str, part: KeyPart, prefix: &'static str) -> Registered {
@@ -155,6 +172,7 @@ pub const REGISTRY: &[Registered] = &[
     reg("core", KeyPart::Partition, core::ORG_PARTITION),
     reg("core", KeyPart::Partition, core::IDEMPOTENCY),
     reg("core", KeyPart::Partition, core::RATE_WINDOW),
+    reg("core", KeyPart::Partition, core::OP_MARK),
     reg("identity", KeyPart::Sort, identity::ORG),
     reg("identity", KeyPart::Sort, identity::WORKSPACE),
     reg("identity", KeyPart::Sort, identity::WORKSPACE_NAME),
@@ -189,6 +207,7 @@ pub const REGISTRY: &[Registered] = &[
     reg("crm", KeyPart::Sort, crm::FIELDS_SK),
     reg("crm", KeyPart::Sort, crm::SEQUENCE_SK),
     reg("crm", KeyPart::Sort, crm::CONTACT_COUNT_SK),
+    reg("crm", KeyPart::Partition, crm::CONTACT_BY_EMAIL),
     reg("data", KeyPart::Partition, data::PARTITION),
     reg("data", KeyPart::Sort, data::SOURCE),
     reg("data", KeyPart::Sort, data::SOURCE_NAME),
@@ -201,6 +220,10 @@ pub const REGISTRY: &[Registered] = &[
     reg("data", KeyPart::Sort, data::MAPPING_NAME),
     reg("data", KeyPart::Sort, data::PIPELINE),
     reg("data", KeyPart::Sort, data::PIPELINE_NAME),
+    reg("data", KeyPart::Sort, data::RUN),
+    reg("data", KeyPart::Partition, data::REJECTED),
+    reg("data", KeyPart::Sort, data::DATASET),
+    reg("data", KeyPart::Partition, data::DATASET_ROWS),
 ];
 
 /// The partition of an org's items.

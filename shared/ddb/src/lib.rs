@@ -22,6 +22,7 @@ pub mod events;
 pub mod idempotency;
 pub mod keys;
 pub mod metrics;
+pub mod oplog;
 pub mod ops;
 pub mod ratelimit;
 #[cfg(feature = "local")]

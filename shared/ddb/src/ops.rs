@@ -591,48 +591,89 @@ impl<'s> Query<'s> {
 }
 
 impl Store {
-    /// Puts `items` into `table` in BatchWriteItem calls of 25, items left
-    /// unprocessed (throttling) sent again with a growing pause, a few times. No
+    /// Puts `items` into `table` in BatchWriteItem calls of 25 (a few at once), items
+    /// left unprocessed (throttling) sent again with a growing pause, a few times. No
     /// conditions and no event: for bulk rows that are theirs alone (a dataset's
     /// rows), never for an entity a transaction guards.
     pub async fn batch_put(&self, table: Table, items: Vec<Item>) -> Result<(), StoreError> {
         use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        let requests = items
+            .into_iter()
+            .map(|item| {
+                PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map(|put| WriteRequest::builder().put_request(put).build())
+                    .map_err(|e| StoreError::internal("build batch put", e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_write(table, requests).await
+    }
+
+    /// Deletes the items at `keys` (each a key's attributes) as [`Store::batch_put`]
+    /// puts: for bulk rows that are theirs alone.
+    pub async fn batch_delete(&self, table: Table, keys: Vec<Item>) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+        let requests = keys
+            .into_iter()
+            .map(|key| {
+                DeleteRequest::builder()
+                    .set_key(Some(key))
+                    .build()
+                    .map(|delete| WriteRequest::builder().delete_request(delete).build())
+                    .map_err(|e| StoreError::internal("build batch delete", e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_write(table, requests).await
+    }
+
+    async fn batch_write(
+        &self,
+        table: Table,
+        requests: Vec<aws_sdk_dynamodb::types::WriteRequest>,
+    ) -> Result<(), StoreError> {
+        use futures::StreamExt;
+        /// BatchWriteItem calls in flight at once: each mostly waits on DynamoDB.
+        const IN_FLIGHT: usize = 8;
         let name = self.table_name(table).to_owned();
-        for chunk in items.chunks(25) {
-            let mut requests = chunk
-                .iter()
-                .map(|item| {
-                    PutRequest::builder()
-                        .set_item(Some(item.clone()))
-                        .build()
-                        .map(|put| WriteRequest::builder().put_request(put).build())
-                        .map_err(|e| StoreError::internal("build batch put", e))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            for attempt in 0..6u32 {
-                if requests.is_empty() {
-                    break;
-                }
-                if attempt > 0 {
-                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
-                }
-                let out = self
-                    .client()
-                    .batch_write_item()
-                    .request_items(&name, std::mem::take(&mut requests))
-                    .send()
-                    .await?;
-                requests = out
-                    .unprocessed_items
-                    .and_then(|mut left| left.remove(&name))
-                    .unwrap_or_default();
+        let batches: Vec<Vec<_>> = requests.chunks(25).map(<[_]>::to_vec).collect();
+        let mut sent = futures::stream::iter(batches)
+            .map(|batch| self.write_batch(&name, batch))
+            .buffer_unordered(IN_FLIGHT);
+        while let Some(result) = sent.next().await {
+            result?;
+        }
+        Ok(())
+    }
+
+    async fn write_batch(
+        &self,
+        name: &str,
+        mut requests: Vec<aws_sdk_dynamodb::types::WriteRequest>,
+    ) -> Result<(), StoreError> {
+        for attempt in 0..6u32 {
+            if requests.is_empty() {
+                break;
             }
-            if !requests.is_empty() {
-                return Err(StoreError::Internal(format!(
-                    "batch put: {} items left unprocessed after retries",
-                    requests.len()
-                )));
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
             }
+            let out = self
+                .client()
+                .batch_write_item()
+                .request_items(name, std::mem::take(&mut requests))
+                .send()
+                .await?;
+            requests = out
+                .unprocessed_items
+                .and_then(|mut left| left.remove(name))
+                .unwrap_or_default();
+        }
+        if !requests.is_empty() {
+            return Err(StoreError::Internal(format!(
+                "batch write: {} items left unprocessed after retries",
+                requests.len()
+            )));
         }
         Ok(())
     }

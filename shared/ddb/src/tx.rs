@@ -48,6 +48,8 @@ pub struct Tx {
     after_commit: Vec<AfterCommit>,
     /// The idempotent request whose record this transaction completes.
     completes: Option<std::sync::Arc<crate::idempotency::Scope>>,
+    /// Carries no event ([`Tx::progress`]).
+    progress: bool,
 }
 
 pub use crate::cond::{Cond, UpdateSpec};
@@ -68,6 +70,17 @@ impl Tx {
             error: None,
             after_commit: Vec::new(),
             completes: None,
+            progress: false,
+        }
+    }
+
+    /// A transaction that records the progress of a change whose event comes when
+    /// it ends (a pipeline run's checkpoint: its counters, what it has written so
+    /// far): it carries no event, and may not.
+    pub fn progress() -> Self {
+        Self {
+            progress: true,
+            ..Self::new()
         }
     }
 
@@ -286,9 +299,24 @@ impl Tx {
     pub async fn commit(mut self, store: &Store) -> Result<(), StoreError> {
         let hooks = std::mem::take(&mut self.after_commit);
         let completes = self.completes.take();
+        let mark = crate::oplog::pending().map(|(marker, mark)| {
+            self.put(
+                &store.tables().main,
+                marker,
+                Some(Cond::not_exists()),
+                OnFail::Conflict(
+                    relinx_model::ErrorCode::OpAlreadyApplied,
+                    "this operation was applied already".into(),
+                ),
+            );
+            mark
+        });
         let result = self.send(store).await;
         if let (Ok(()), Some(scope)) = (&result, completes) {
             scope.mark_completed();
+        }
+        if let (Ok(()), Some(mark)) = (&result, mark) {
+            crate::oplog::committed(&mark);
         }
         if !matches!(
             result,
@@ -315,9 +343,10 @@ impl Tx {
         if let Some(err) = self.error {
             return Err(err);
         }
-        if self.events != 1 {
+        let wanted = usize::from(!self.progress);
+        if self.events != wanted {
             return Err(StoreError::Internal(format!(
-                "a change must carry exactly one event, this one has {}",
+                "a change must carry exactly one event (progress none), this one has {}",
                 self.events
             )));
         }

@@ -60,11 +60,11 @@ async fn run() -> Result<(), String> {
     let platform = relinx_devserver::platform(config, tables.clone(), &url, &links_url).await?;
     if args.init_only {
         // The queues too; their URL is what a dispatcher outside needs.
-        if let Some(queue) =
-            relinx_devserver::pipeline::delivery_queue(platform.store.config(), &args.table_prefix)
-                .await?
+        if let Some(queues) =
+            relinx_devserver::pipeline::queues(platform.store.config(), &args.table_prefix).await?
         {
-            println!("delivery queue: {}", queue.url());
+            println!("delivery queue: {}", queues.delivery.url());
+            println!("run queue: {}", queues.runs.url());
         }
         return Ok(());
     }

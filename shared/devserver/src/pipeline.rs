@@ -27,6 +27,8 @@ const LOCAL_VISIBILITY_SECONDS: i32 = 20;
 const SWEEP_EVERY: Duration = Duration::from_secs(3);
 /// Queue pollers working at once (Lambda scales its pollers with the queue).
 const QUEUE_POLLERS: usize = 4;
+/// Run queue pollers (each works on up to ten runs at once).
+const RUN_POLLERS: usize = 2;
 /// The partition of the stream checkpoints in the jobs table (local runs only).
 const CHECKPOINT: &str = "LOCAL#STREAM";
 
@@ -148,21 +150,33 @@ fn describe<E: std::error::Error + 'static>(err: &E) -> String {
     aws_sdk_sqs::error::DisplayErrorContext(err).to_string()
 }
 
+/// The queues functions consume.
+#[derive(Clone)]
+pub struct Queues {
+    pub delivery: DeliveryQueue,
+    pub runs: DeliveryQueue,
+}
+
 /// The template's queues on the SQS emulator at `SQS_ENDPOINT` (created if missing),
-/// and the delivery queue among them; `None` when no emulator is configured.
-pub async fn delivery_queue(
+/// and the delivery and run queues among them; `None` when no emulator is configured.
+pub async fn queues(
     config: &relinx_config::Config,
     prefix: &str,
-) -> Result<Option<DeliveryQueue>, String> {
+) -> Result<Option<Queues>, String> {
     if config.aws.sqs_endpoint.is_none() {
         return Ok(None);
     }
     let sqs = DeliveryQueue::client_for(&config.aws).await;
     let urls = create_queues(&sqs, prefix).await?;
-    let url = urls
-        .get("DeliveryQueue")
-        .ok_or("template.yaml declares no DeliveryQueue")?;
-    Ok(Some(DeliveryQueue::new(sqs, url.clone())))
+    let url = |name: &str| {
+        urls.get(name)
+            .cloned()
+            .ok_or(format!("template.yaml declares no {name}"))
+    };
+    Ok(Some(Queues {
+        delivery: DeliveryQueue::new(sqs.clone(), url("DeliveryQueue")?),
+        runs: DeliveryQueue::new(sqs, url("RunQueue")?),
+    }))
 }
 
 /// Starts the local pipeline when `SQS_ENDPOINT` names an SQS emulator: creates the
@@ -176,18 +190,24 @@ pub async fn start(
     policy: TargetPolicy,
 ) -> Result<Result<Arc<Dispatcher>, &'static str>, String> {
     let config = store.config();
-    let Some(queue) = delivery_queue(config, prefix).await? else {
+    let Some(Queues {
+        delivery: queue,
+        runs,
+    }) = queues(config, prefix).await?
+    else {
         return Ok(Err(
-            "SQS_ENDPOINT is not set, so webhooks are not delivered (scripts/dev starts moto's SQS and sets it)",
+            "SQS_ENDPOINT is not set, so webhooks are not delivered and pipelines do not run (scripts/dev starts moto's SQS and sets it)",
         ));
     };
     relinx_webhooks::queue::attach(store, queue.clone());
+    relinx_data::run_queue::attach(store, runs.clone());
+    let runner = Arc::new(runner_fn::Runner::new(store.clone()));
     let deliverer = Deliverer::new(policy, config.webhooks.retry_schedule.clone())?
         .disable_after(config.webhooks.disable_after);
     let dispatcher = Arc::new(Dispatcher::new(Pipeline::new(
         store.clone(),
         deliverer,
-        queue,
+        queue.clone(),
     )));
     let streams = aws_sdk_dynamodbstreams::Client::new(
         &relinx_ddb::sdk_config(&config.aws, config.aws.dynamodb_endpoint.as_deref()).await,
@@ -209,7 +229,25 @@ pub async fn start(
         store.clone(),
     ));
     for _ in 0..QUEUE_POLLERS {
-        tokio::spawn(poll_queue(Arc::clone(&dispatcher)));
+        let dispatcher = Arc::clone(&dispatcher);
+        tokio::spawn(poll_queue(
+            queue.clone(),
+            LOCAL_VISIBILITY_SECONDS,
+            move |batch| {
+                let dispatcher = Arc::clone(&dispatcher);
+                async move { dispatcher.on_queue(batch).await }
+            },
+        ));
+    }
+    // A run's message stays hidden while one invocation works on it, as the
+    // template's visibility timeout covers the runner's.
+    let run_visibility = i32::try_from(config.data.run_invocation.as_secs() + 10).unwrap_or(60);
+    for _ in 0..RUN_POLLERS {
+        let runner = Arc::clone(&runner);
+        tokio::spawn(poll_queue(runs.clone(), run_visibility, move |batch| {
+            let runner = Arc::clone(&runner);
+            async move { runner.on_queue(batch).await }
+        }));
     }
     tokio::spawn(sweep(Arc::clone(&dispatcher)));
     Ok(Ok(dispatcher))
@@ -474,10 +512,13 @@ async fn read_stream(
     }
 }
 
-/// Long-polls the delivery queue and hands each batch to the dispatcher's queue
-/// handler; the messages it did not report failed are deleted.
-async fn poll_queue(dispatcher: Arc<Dispatcher>) {
-    let queue = dispatcher.pipeline().queue().clone();
+/// Long-polls `queue` and hands each batch to `handle` (a function's queue
+/// handler); the messages it did not report failed are deleted.
+async fn poll_queue<H, F>(queue: DeliveryQueue, visibility_seconds: i32, handle: H)
+where
+    H: Fn(aws_lambda_events::sqs::SqsEvent) -> F,
+    F: std::future::Future<Output = aws_lambda_events::sqs::SqsBatchResponse>,
+{
     loop {
         let received = queue
             .client()
@@ -485,13 +526,13 @@ async fn poll_queue(dispatcher: Arc<Dispatcher>) {
             .queue_url(queue.url())
             .max_number_of_messages(10)
             .wait_time_seconds(5)
-            .visibility_timeout(LOCAL_VISIBILITY_SECONDS)
+            .visibility_timeout(visibility_seconds)
             .send()
             .await;
         let messages = match received {
             Ok(out) => out.messages.unwrap_or_default(),
             Err(err) => {
-                tracing::warn!(error = %describe(&err), "cannot receive from the delivery queue");
+                tracing::warn!(queue = queue.url(), error = %describe(&err), "cannot receive from a queue");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
@@ -512,7 +553,7 @@ async fn poll_queue(dispatcher: Arc<Dispatcher>) {
             }
             batch.records.push(record);
         }
-        let answer = dispatcher.on_queue(batch).await;
+        let answer = handle(batch).await;
         for failure in answer.batch_item_failures {
             receipts.remove(&failure.item_identifier);
         }

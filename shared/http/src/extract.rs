@@ -198,6 +198,31 @@ impl<S: Send + Sync, T: relinx_model::PathId> FromRequestParts<S> for IdPath<T> 
     }
 }
 
+/// Two typed ids from the path, in order (`/api/pipelines/{id}/runs/{run_id}`):
+/// either malformed is its resource's 404.
+pub struct IdPaths<A, B>(pub A, pub B);
+
+impl<S: Send + Sync, A: relinx_model::PathId, B: relinx_model::PathId> FromRequestParts<S>
+    for IdPaths<A, B>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path((a, b)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| {
+                    ApiError::bad_request(
+                        relinx_model::ErrorCode::ValidationFailed,
+                        format!("path: {e}"),
+                    )
+                })?;
+        let a = A::parse_path(&a).ok_or_else(|| ApiError::not_found(A::RESOURCE))?;
+        let b = B::parse_path(&b).ok_or_else(|| ApiError::not_found(B::RESOURCE))?;
+        Ok(IdPaths(a, b))
+    }
+}
+
 /// The authenticated caller, as the domain operations want it (set by the
 /// authentication middleware with this request's id). 401 when the request carried
 /// no credentials.

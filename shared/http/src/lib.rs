@@ -19,8 +19,8 @@ pub mod telemetry;
 pub use after_response::AfterResponse;
 pub use error::ApiError;
 pub use extract::{
-    BodyLimit, Caller, CurrentWorkspace, FileBody, IdPath, InWorkspace, JsonBody, LinksUrl,
-    PathParam, PublicUrl, QueryParams,
+    BodyLimit, Caller, CurrentWorkspace, FileBody, IdPath, IdPaths, InWorkspace, JsonBody,
+    LinksUrl, PathParam, PublicUrl, QueryParams,
 };
 pub use relinx_config::{Config, ConfigError};
 pub use settings::{Platform, Settings};

@@ -165,6 +165,17 @@ impl PageParams {
         Ok(self)
     }
 
+    /// A page read on its own (`items`), out of `total_items`.
+    pub fn page_of<T: Serialize>(self, items: Vec<T>, total_items: u64) -> DataPage<T> {
+        DataPage {
+            items,
+            page: self.page,
+            page_size: self.page_size,
+            total_items,
+            total_pages: total_items.div_ceil(self.page_size),
+        }
+    }
+
     /// This page of `all`, with its pagination block.
     pub fn slice<T: Serialize>(self, all: Vec<T>) -> DataPage<T> {
         let total_items = all.len() as u64;

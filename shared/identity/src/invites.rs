@@ -12,8 +12,7 @@ use relinx_ddb::tx::{Cond, OnFail, Tx, UpdateSpec};
 use relinx_ddb::{Store, StoreError, versioned};
 use relinx_model::{
     Actor, ActorKind, ApiKeyId, BuiltinRole, Context, Email, EventName, OrgId, Password,
-    Permission, PermissionSet, Resource, ResourceRef, ServiceAccount, ServiceAccountId, Timestamp,
-    User, UserId, UserStatus,
+    Permission, Resource, ResourceRef, Timestamp, User, UserId, UserStatus,
 };
 use serde::{Deserialize, Serialize};
 
@@ -65,65 +64,12 @@ pub async fn could_invite(
     let Some(invited) = roles::resolve(store, org, role).await? else {
         return Ok(false);
     };
-    // Read afresh, not from the org cache: a disabling must count at once.
-    let org_record: Option<crate::orgs::OrgRecord> =
-        store.get(keys::org(org), keys::ORG_SK).await?;
-    if !org_record.is_some_and(|o| o.accepts(&actor.id, None)) {
+    let Ok(ctx) = crate::standing::acting_as(store, org, actor, key_id).await? else {
         return Ok(false);
-    }
-    let mut held = Vec::with_capacity(2);
-    if let Some(id) = key_id {
-        let key: Option<crate::api_keys::KeyCredential> = store
-            .get(keys::key_credential(id), keys::KEY_CREDENTIAL_SK)
-            .await?;
-        let Some(key) = key else {
-            return Ok(false);
-        };
-        if key.org_id != *org
-            || key.owner != *actor
-            || key.workspace_id.is_some()
-            || key.expires_at.is_some_and(|at| at <= Timestamp::now())
-        {
-            return Ok(false);
-        }
-        held.push(key.role);
-    }
-    match actor.kind {
-        ActorKind::User => {
-            let Some(id) = UserId::parse(&actor.id) else {
-                return Ok(false);
-            };
-            let user: Option<User> = store.get(keys::org(org), keys::user_sk(&id)).await?;
-            match user {
-                Some(user) if user.status == UserStatus::Active => held.push(user.role),
-                _ => return Ok(false),
-            }
-        }
-        ActorKind::ServiceAccount => {
-            let Some(id) = ServiceAccountId::parse(&actor.id) else {
-                return Ok(false);
-            };
-            let account: Option<ServiceAccount> = store
-                .get(keys::org(org), keys::service_account_sk(&id))
-                .await?;
-            match account {
-                Some(account) if account.workspace_id.is_none() => held.push(account.role),
-                _ => return Ok(false),
-            }
-        }
-        ActorKind::System => return Ok(false),
-    }
-    for role in held {
-        let may = roles::resolve(store, org, &role)
-            .await?
-            .is_some_and(|p: PermissionSet| {
-                p.allows(Permission::write(Resource::Users)) && p.covers(&invited)
-            });
-        if !may {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+    };
+    Ok(ctx.workspace_scope.is_none()
+        && ctx.can(Permission::write(Resource::Users))
+        && ctx.permissions.covers(&invited))
 }
 
 /// Invites `email` as `role`. `accept_url` turns a token into the URL the invitee

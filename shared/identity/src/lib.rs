@@ -21,6 +21,7 @@ pub mod orgs;
 pub mod roles;
 pub mod service_accounts;
 pub mod signup;
+pub mod standing;
 mod state;
 pub mod users;
 pub mod workspaces;

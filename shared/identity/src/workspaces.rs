@@ -139,7 +139,9 @@ pub async fn get(store: &Store, ctx: &Context, id: &WorkspaceId) -> Result<Works
         .ok_or(StoreError::NotFound("workspace"))
 }
 
-async fn read(
+/// The workspace as stored, for the platform's own work (a run's event names it); no
+/// caller's rights are checked here.
+pub async fn read(
     store: &Store,
     org: &OrgId,
     id: &WorkspaceId,

@@ -53,6 +53,8 @@ error_codes! {
     LastOwner = "LAST_OWNER" => "The org's last owner cannot go.",
     BuiltInRole = "BUILT_IN_ROLE" => "A built-in role cannot change.",
     BuiltInSchema = "BUILT_IN_SCHEMA" => "A built-in schema (contact, record) cannot change.",
+    RunFinished = "RUN_FINISHED" => "The run has finished: there is nothing left to cancel.",
+    RunInProgress = "RUN_IN_PROGRESS" => "The pipeline has a run queued or running; the message names it.",
     InUse = "IN_USE" => "Something still uses it (a mapping uses a source or schema); the message names what.",
     RoleInUse = "ROLE_IN_USE" => "A role that members or keys hold.",
     DefaultWorkspace = "DEFAULT_WORKSPACE" => "The default workspace cannot go.",

@@ -140,6 +140,7 @@ event_names! {
     PipelineCreated = "pipeline.created" => "A pipeline was created.",
     PipelineUpdated = "pipeline.updated" => "A pipeline changed.",
     PipelineDeleted = "pipeline.deleted" => "A pipeline was deleted.",
+    PipelineRunQueued = "pipeline.run_queued" => "A pipeline run was asked for (by a request, the CLI or the schedule); `data` is the run.",
     PipelineCompleted = "pipeline.completed" => "A pipeline run finished; `data` has its counts.",
     PipelineFailed = "pipeline.failed" => "A pipeline run failed; `data` has its counts and why.",
     AudienceCreated = "audience.created" => "An audience was created.",

@@ -147,6 +147,11 @@ prefixed_id!(
     PipelineId,
     "pl"
 );
+prefixed_id!(
+    /// One run of a pipeline (time-ordered: a pipeline's runs list newest first).
+    RunId,
+    "run"
+);
 
 /// The public half of an API key: 16 characters `[A-Za-z0-9]` (seed 000's `id.key`).
 #[derive(
@@ -234,6 +239,7 @@ path_id! {
     SchemaId => "schema",
     MappingId => "mapping",
     PipelineId => "pipeline",
+    RunId => "run",
 }
 
 #[cfg(test)]

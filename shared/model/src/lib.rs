@@ -22,7 +22,7 @@ pub use error_code::ErrorCode;
 pub use event::{Actor, ActorKind, Event, EventName, EventSubject, ResourceRef};
 pub use ids::PathId;
 pub use ids::{
-    ApiKeyId, EventId, JobId, LinkId, MappingId, OrgId, PipelineId, RecordId, SchemaId,
+    ApiKeyId, EventId, JobId, LinkId, MappingId, OrgId, PipelineId, RecordId, RunId, SchemaId,
     ServiceAccountId, SourceId, UserId, WebhookId, WorkspaceId,
 };
 pub use patch::Patch;

@@ -84,19 +84,30 @@ impl DeliveryQueue {
     /// Sends every wake-up, ten to a request; an error names how many were not
     /// accepted (the sweep finds their jobs later either way).
     pub async fn send(&self, wakes: &[Wake]) -> Result<(), StoreError> {
-        for chunk in wakes.chunks(BATCH) {
+        let mut messages = Vec::with_capacity(wakes.len());
+        for wake in wakes {
+            let body = serde_json::to_string(&wake.message)
+                .map_err(|e| StoreError::internal("encode a queue message", e))?;
+            messages.push((body, wake.after));
+        }
+        self.send_bodies(&messages).await
+    }
+
+    /// Sends each `(body, delay)`, ten to a request (a delay is capped at
+    /// [`MAX_DELAY`]): the queue as a plain SQS queue, for other messages than
+    /// delivery wake-ups (pipeline runs).
+    pub async fn send_bodies(&self, messages: &[(String, Duration)]) -> Result<(), StoreError> {
+        for chunk in messages.chunks(BATCH) {
             let mut entries = Vec::with_capacity(chunk.len());
-            for (index, wake) in chunk.iter().enumerate() {
-                let body = serde_json::to_string(&wake.message)
-                    .map_err(|e| StoreError::internal("encode a queue message", e))?;
+            for (index, (body, after)) in chunk.iter().enumerate() {
                 // Rounded up: a message that arrived before its job is due would find
                 // nothing to do.
-                let delay = i32::try_from(wake.after.min(MAX_DELAY).as_millis().div_ceil(1000))
-                    .unwrap_or(0);
+                let delay =
+                    i32::try_from(after.min(&MAX_DELAY).as_millis().div_ceil(1000)).unwrap_or(0);
                 entries.push(
                     aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
                         .id(index.to_string())
-                        .message_body(body)
+                        .message_body(body.clone())
                         .delay_seconds(delay)
                         .build()
                         .map_err(|e| StoreError::internal("build a queue message", e))?,
@@ -109,10 +120,10 @@ impl DeliveryQueue {
                 .set_entries(Some(entries))
                 .send()
                 .await
-                .map_err(|e| StoreError::internal("send to the delivery queue", e))?;
+                .map_err(|e| StoreError::internal("send to a queue", e))?;
             if !out.failed.is_empty() {
                 return Err(StoreError::Internal(format!(
-                    "the delivery queue refused {} of {} messages",
+                    "the queue refused {} of {} messages",
                     out.failed.len(),
                     chunk.len()
                 )));

@@ -22,6 +22,7 @@ mod openapi;
 mod postman;
 mod rate_limit;
 mod records;
+mod runs;
 mod secrets;
 mod support;
 mod webhooks;

@@ -1,0 +1,559 @@
+//! Datalinx pipeline runs as a client sees them, through a real dev server whose
+//! runner works the run queue as Lambda would (API.md "Datalinx data"): dry runs
+//! that write nothing, upserts that never duplicate, rejected rows as a file to fix
+//! and upload again, a high-water mark per pipeline, datasets paged by cursor, and
+//! another org's runs out of reach.
+
+use crate::dev_server::{DevServer, sign_up, spawn};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// A client of one org on a dev server.
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+    auth: String,
+}
+
+impl Api {
+    pub async fn sign_up(server: &DevServer, org: &str) -> Self {
+        let http = reqwest::Client::new();
+        let key = sign_up(&http, &server.addr, org).await;
+        Self {
+            http,
+            base: format!("http://{}", server.addr),
+            auth: format!("ApiKey {key}"),
+        }
+    }
+
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("authorization", &self.auth);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.call_with(method, path, body, &[]).await
+    }
+
+    /// The `data` of a success with `status`.
+    pub async fn ok(&self, method: Method, path: &str, body: Option<Value>, status: u16) -> Value {
+        let (got, answer) = self.call(method, path, body).await;
+        assert_eq!(got, status, "{path}: {answer}");
+        answer["data"].clone()
+    }
+
+    pub async fn upload_csv(&self, source: &str, text: &str) -> Value {
+        let response = self
+            .http
+            .post(format!("{}/api/sources/{source}/rows", self.base))
+            .header("authorization", &self.auth)
+            .header("content-type", "text/csv")
+            .body(text.to_owned())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 201);
+        response.json().await.unwrap()
+    }
+
+    pub async fn source(&self, name: &str) -> String {
+        let made = self
+            .ok(
+                Method::POST,
+                "/api/sources",
+                Some(json!({"name": name, "kind": "upload"})),
+                201,
+            )
+            .await;
+        made["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Starts a run and waits for it to end; the run as it ended.
+    pub async fn run(&self, pipeline: &str, body: Value) -> Value {
+        let queued = self
+            .ok(
+                Method::POST,
+                &format!("/api/pipelines/{pipeline}/run"),
+                Some(body),
+                202,
+            )
+            .await;
+        assert_eq!(queued["status"], "queued", "{queued}");
+        self.ended(pipeline, queued["run_id"].as_str().unwrap())
+            .await
+    }
+
+    pub async fn ended(&self, pipeline: &str, run: &str) -> Value {
+        for _ in 0..600 {
+            let now = self
+                .ok(
+                    Method::GET,
+                    &format!("/api/pipelines/{pipeline}/runs/{run}"),
+                    None,
+                    200,
+                )
+                .await;
+            if ["success", "failed", "cancelled"].contains(&now["status"].as_str().unwrap_or("")) {
+                return now;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("run {run} did not end within a minute");
+    }
+
+    /// A file download: status, headers, text.
+    pub async fn download(&self, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("authorization", &self.auth)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.text().await.unwrap())
+    }
+
+    pub async fn contacts(&self) -> Vec<Value> {
+        let (status, listed) = self
+            .call(Method::GET, "/api/v3/contact.list.json?page_size=100", None)
+            .await;
+        assert_eq!(status, 200, "{listed}");
+        listed["data"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+pub async fn server(name: &str) -> DevServer {
+    let prefix = format!("{name}{}", crate::support::rand_u64() % 1_000_000_000);
+    spawn(&prefix, true, &[]).await
+}
+
+const PEOPLE: &str = "email,fname,lname
+ann@example.com,Ann,Lee
+bob@example.com,Bob,Ray
+cy@example.com,Cy,Ng
+not-an-address,Dee,Fox
+eve@example.com,Eve,Ort
+fay@example.com,Fay,Poe
+";
+
+/// A source with `csv` staged, a mapping onto contacts and an upsert on e-mail.
+async fn contacts_pipeline(api: &Api, csv: &str) -> (String, String) {
+    let source = api.source("people").await;
+    api.upload_csv(&source, csv).await;
+    let mapping = api
+        .ok(
+            Method::POST,
+            "/api/mappings",
+            Some(
+                json!({"name": "people to contacts", "source_id": source, "schema_id": "contact",
+                "fields": [
+                    {"target": "emails", "expr": "email"},
+                    {"target": "first_name", "expr": "fname"},
+                    {"target": "last_name", "expr": "lname"}]}),
+            ),
+            201,
+        )
+        .await;
+    let pipeline = api
+        .ok(
+            Method::POST,
+            "/api/pipelines",
+            Some(
+                json!({"name": "people", "source_id": source, "mapping_id": mapping["id"],
+                "destination": {"kind": "contacts", "key": "emails"}, "mode": "upsert"}),
+            ),
+            201,
+        )
+        .await;
+    (source, pipeline["id"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing_and_a_run_upserts_rejects_and_resumes_where_it_stopped() {
+    let server = server("runs").await;
+    let api = Api::sign_up(&server, "Runs Inc").await;
+    let (source, pipeline) = contacts_pipeline(&api, PEOPLE).await;
+
+    let dry = api.run(&pipeline, json!({"dry_run": true})).await;
+    assert_eq!(dry["status"], "success", "{dry}");
+    assert_eq!(
+        (
+            &dry["would_insert"],
+            &dry["would_update"],
+            &dry["unchanged"],
+            &dry["rejected"]
+        ),
+        (&json!(5), &json!(0), &json!(0), &json!(1)),
+        "{dry}"
+    );
+    assert_eq!(dry["rows_written"], 0);
+    assert!(api.contacts().await.is_empty(), "a dry run wrote contacts");
+
+    let run = api.run(&pipeline, json!({})).await;
+    assert_eq!(run["status"], "success", "{run}");
+    assert_eq!(
+        (
+            &run["rows_read"],
+            &run["rows_written"],
+            &run["rows_rejected"]
+        ),
+        (&json!(6), &json!(5), &json!(1)),
+        "{run}"
+    );
+    assert_eq!(run["errors"][0]["row"], 4, "{run}");
+    assert_eq!(run["errors"][0]["field"], "emails", "{run}");
+    assert_eq!(run["trigger"], "api");
+    let contacts = api.contacts().await;
+    assert_eq!(contacts.len(), 5, "{contacts:?}");
+    assert!(
+        contacts
+            .iter()
+            .any(|c| c["emails"] == "ann@example.com" && c["first_name"] == "Ann")
+    );
+
+    // The rejected rows, as a file to fix.
+    let run_id = run["id"].as_str().unwrap();
+    let (status, headers, text) = api
+        .download(&format!("/api/pipelines/{pipeline}/runs/{run_id}/rejected"))
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["email", "fname", "lname", "_row", "_field", "_error"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1, "{text}");
+    assert_eq!(&rows[0][0], "not-an-address");
+    assert_eq!(&rows[0][3], "4");
+    assert_eq!(&rows[0][4], "emails");
+
+    // Fixed and uploaded again: the next run reads only that row.
+    api.upload_csv(&source, "email,fname,lname\ndee@example.com,Dee,Fox\n")
+        .await;
+    let next = api.run(&pipeline, json!({"trigger": "cli"})).await;
+    assert_eq!(
+        (
+            &next["status"],
+            &next["rows_read"],
+            &next["rows_written"],
+            &next["trigger"]
+        ),
+        (&json!("success"), &json!(1), &json!(1), &json!("cli")),
+        "{next}"
+    );
+    assert_eq!(api.contacts().await.len(), 6);
+
+    // Nothing new staged: nothing read.
+    let idle = api.run(&pipeline, json!({})).await;
+    assert_eq!(
+        (&idle["status"], &idle["rows_read"]),
+        (&json!("success"), &json!(0)),
+        "{idle}"
+    );
+
+    // The same rows again: matched, not duplicated; a changed name is an update.
+    api.upload_csv(
+        &source,
+        "email,fname,lname\nANN@example.com,Ann,Lee\nbob@example.com,Robert,Ray\n",
+    )
+    .await;
+    let again = api.run(&pipeline, json!({})).await;
+    assert_eq!(
+        (
+            &again["rows_read"],
+            &again["rows_inserted"],
+            &again["rows_updated"],
+            &again["rows_unchanged"]
+        ),
+        (&json!(2), &json!(0), &json!(1), &json!(1)),
+        "{again}"
+    );
+    assert_eq!(api.contacts().await.len(), 6);
+
+    // Two rows with one key: one contact, the later row's values.
+    api.upload_csv(
+        &source,
+        "email,fname,lname\ngus@example.com,Gus,One\nGus@Example.com,Gus,Two\n",
+    )
+    .await;
+    let twice = api.run(&pipeline, json!({})).await;
+    assert_eq!(
+        (
+            &twice["rows_read"],
+            &twice["rows_written"],
+            &twice["rows_duplicate_key"]
+        ),
+        (&json!(2), &json!(1), &json!(1)),
+        "{twice}"
+    );
+    let contacts = api.contacts().await;
+    assert_eq!(contacts.len(), 7);
+    let gus: Vec<_> = contacts
+        .iter()
+        .filter(|c| c["first_name"] == "Gus")
+        .collect();
+    assert_eq!(gus.len(), 1);
+    assert_eq!(gus[0]["last_name"], "Two");
+
+    // The runs, newest first, and the pipeline's last run.
+    let (status, runs) = api
+        .call(
+            Method::GET,
+            &format!("/api/pipelines/{pipeline}/runs?page_size=2"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{runs}");
+    assert_eq!(runs["pagination"]["total_items"], 6, "{runs}");
+    assert_eq!(runs["data"][0]["id"], twice["id"]);
+    let shown = api
+        .ok(
+            Method::GET,
+            &format!("/api/pipelines/{pipeline}"),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(shown["last_run"]["run_id"], twice["id"], "{shown}");
+}
+
+#[tokio::test]
+async fn a_dataset_takes_mapped_rows_once_per_key_and_pages_them_by_cursor() {
+    let server = server("dsets").await;
+    let api = Api::sign_up(&server, "Datasets Inc").await;
+    let source = api.source("names").await;
+    let mut csv = String::from("fname,lname,formula\n");
+    for i in 0..250 {
+        csv.push_str(&format!("First{i},Last{i},ok\n"));
+    }
+    csv.push_str("Eve,Evil,\"=HYPERLINK(\"\"http://x\"\")\"\n");
+    api.upload_csv(&source, &csv).await;
+    let schema = api
+        .ok(
+            Method::POST,
+            "/api/schemas",
+            Some(json!({"name": "people", "fields": [
+                {"name": "full_name", "type": "string", "required": true},
+                {"name": "check", "type": "enum", "enum": ["ok"], "required": true}]})),
+            201,
+        )
+        .await;
+    let mapping = api
+        .ok(
+            Method::POST,
+            "/api/mappings",
+            Some(
+                json!({"name": "names", "source_id": source, "schema_id": schema["id"],
+                "fields": [{"target": "full_name", "expr": "concat(fname, \" \", lname)"},
+                           {"target": "check", "expr": "formula"}]}),
+            ),
+            201,
+        )
+        .await;
+    let pipeline = api
+        .ok(
+            Method::POST,
+            "/api/pipelines",
+            Some(
+                json!({"name": "names", "source_id": source, "mapping_id": mapping["id"],
+                "destination": {"kind": "dataset", "dataset": "people"}}),
+            ),
+            201,
+        )
+        .await;
+    let pipeline = pipeline["id"].as_str().unwrap();
+
+    // One Idempotency-Key, one run.
+    let key = [("idempotency-key", "run-once-1")];
+    let path = format!("/api/pipelines/{pipeline}/run");
+    let (first, a) = api
+        .call_with(Method::POST, &path, Some(json!({})), &key)
+        .await;
+    let (second, b) = api
+        .call_with(Method::POST, &path, Some(json!({})), &key)
+        .await;
+    assert_eq!((first, second), (202, 202), "{a} {b}");
+    assert_eq!(a["data"]["run_id"], b["data"]["run_id"]);
+    let run = api
+        .ended(pipeline, a["data"]["run_id"].as_str().unwrap())
+        .await;
+    assert_eq!(
+        (
+            &run["status"],
+            &run["rows_read"],
+            &run["rows_written"],
+            &run["rows_rejected"]
+        ),
+        (&json!("success"), &json!(251), &json!(250), &json!(1)),
+        "{run}"
+    );
+
+    let datasets = api.ok(Method::GET, "/api/datasets", None, 200).await;
+    assert_eq!(datasets[0]["name"], "people", "{datasets}");
+    assert_eq!(datasets[0]["row_count"], 250, "{datasets}");
+    assert_eq!(
+        datasets[0]["columns"][0],
+        json!({"name": "full_name", "type": "string"})
+    );
+
+    // Every row once, following the cursor.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut next = "/api/datasets/people/rows?page_size=100".to_owned();
+    loop {
+        let (status, page) = api.call(Method::GET, &next, None).await;
+        assert_eq!(status, 200, "{page}");
+        for row in page["data"].as_array().unwrap() {
+            assert!(
+                seen.insert(row["full_name"].as_str().unwrap().to_owned()),
+                "{row} twice"
+            );
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                next = format!("/api/datasets/people/rows?page_size=100&cursor={cursor}")
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 250);
+    assert!(seen.contains("First7 Last7"));
+    let (status, page2) = api
+        .call(
+            Method::GET,
+            "/api/datasets/people/rows?page=2&page_size=100",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{page2}");
+    assert_eq!(page2["data"].as_array().unwrap().len(), 100);
+
+    // The formula comes back so that a spreadsheet shows it and never runs it.
+    let run_id = run["id"].as_str().unwrap();
+    let (status, headers, text) = api
+        .download(&format!("/api/pipelines/{pipeline}/runs/{run_id}/rejected"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let row = reader.records().next().unwrap().unwrap();
+    assert_eq!(&row[2], "'=HYPERLINK(\"http://x\")", "{text}");
+    assert_eq!(&row[4], "check");
+
+    // Deleted: gone from reads at once.
+    api.ok(Method::DELETE, "/api/datasets/people", None, 200)
+        .await;
+    let (status, _) = api
+        .call(Method::GET, "/api/datasets/people/rows", None)
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn another_org_cannot_read_run_or_see_the_runs_of_a_pipeline() {
+    // One write a second: a run takes seconds, so the one-at-a-time rule and a
+    // cancel are seen while it runs.
+    let prefix = format!("slow{}", crate::support::rand_u64() % 1_000_000_000);
+    let server = spawn(&prefix, true, &[("RELINX_IMPORT_WRITES_PER_SECOND", "1")]).await;
+    let a = Api::sign_up(&server, "Owner Inc").await;
+    let b = Api::sign_up(&server, "Other Inc").await;
+    let (_, pipeline) = contacts_pipeline(
+        &a,
+        "email,fname,lname\nx@example.com,X,A\ny@example.com,Y,B\nz@example.com,Z,C\n",
+    )
+    .await;
+    let path = format!("/api/pipelines/{pipeline}/run");
+    let queued = a.ok(Method::POST, &path, Some(json!({})), 202).await;
+    let run_id = queued["run_id"].as_str().unwrap();
+    for (method, path) in [
+        (Method::GET, format!("/api/pipelines/{pipeline}")),
+        (Method::POST, format!("/api/pipelines/{pipeline}/run")),
+        (Method::GET, format!("/api/pipelines/{pipeline}/runs")),
+        (
+            Method::GET,
+            format!("/api/pipelines/{pipeline}/runs/{run_id}"),
+        ),
+        (
+            Method::POST,
+            format!("/api/pipelines/{pipeline}/runs/{run_id}/cancel"),
+        ),
+        (
+            Method::GET,
+            format!("/api/pipelines/{pipeline}/runs/{run_id}/rejected"),
+        ),
+    ] {
+        let (status, answer) = b.call(method.clone(), &path, Some(json!({}))).await;
+        assert_eq!(status, 404, "{method} {path}: {answer}");
+    }
+    // One run at a time: a second while one runs is refused, naming it.
+    let (second, refused) = a.call(Method::POST, &path, Some(json!({}))).await;
+    assert_eq!(second, 409, "{refused}");
+    assert_eq!(refused["error_code"], "RUN_IN_PROGRESS", "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains(run_id),
+        "{refused}"
+    );
+    // Cancelled: it stops at the end of its slice, keeping what it wrote.
+    let asked = a
+        .ok(
+            Method::POST,
+            &format!("/api/pipelines/{pipeline}/runs/{run_id}/cancel"),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(asked["cancel_requested"], true, "{asked}");
+    let ended = a.ended(&pipeline, run_id).await;
+    assert_eq!(ended["status"], "cancelled", "{ended}");
+    let (status, again) = a
+        .call(
+            Method::POST,
+            &format!("/api/pipelines/{pipeline}/runs/{run_id}/cancel"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{again}");
+    assert_eq!(again["error_code"], "RUN_FINISHED");
+    // Free again.
+    let (status, _) = a
+        .call(Method::POST, &path, Some(json!({"dry_run": true})))
+        .await;
+    assert_eq!(status, 202);
+}
