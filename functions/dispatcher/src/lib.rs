@@ -1,7 +1,8 @@
 //! The dispatcher (ARCHITECTURE.md "Events and webhooks"): one Lambda function with no
 //! HTTP and three event sources, one handler each. The event table's stream → fan-out
 //! (each event's jobs, their wake-ups queued); the SQS delivery queue → delivery (one
-//! attempt per message); an EventBridge schedule → the sweep. Stream and queue
+//! attempt per message); an EventBridge schedule → the sweep (webhook jobs, and
+//! scheduled pipeline runs). Stream and queue
 //! batches report partial failures (ReportBatchItemFailures), so one bad record never
 //! replays a whole batch. The rules are `relinx_webhooks::Pipeline`'s; this crate only
 //! speaks the event sources' shapes. The dev server feeds these same handlers from
@@ -86,6 +87,8 @@ impl Dispatcher {
             CacheSettings::default(),
             config,
         );
+        // Scheduled runs go to the run queue.
+        relinx_data::run_queue::attach_configured(&store).await;
         Ok(Self::new(Pipeline::new(store, deliverer, queue)))
     }
 
@@ -178,9 +181,12 @@ impl Dispatcher {
         answer
     }
 
-    /// The sweep; answers how many wake-ups it sent.
+    /// The sweep: webhook jobs due or lost, then scheduled pipeline runs due
+    /// (`relinx_data::schedule`); answers how many wake-ups and runs it sent.
     pub async fn on_schedule(&self) -> Result<usize, StoreError> {
-        self.pipeline.sweep().await
+        let sent = self.pipeline.sweep().await?;
+        let runs = relinx_data::schedule::sweep(self.pipeline.store()).await?;
+        Ok(sent + runs)
     }
 }
 

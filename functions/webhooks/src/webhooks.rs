@@ -26,6 +26,11 @@ pub struct CreateBody {
     /// Only this workspace's events (a workspace-scoped key's endpoint always is).
     #[serde(default)]
     workspace_id: Option<WorkspaceId>,
+    /// `false`: not the events of rows a pipeline run imports (`contact.saved`, …,
+    /// whose `request_id` is the run's id), only the run's `pipeline.completed` or
+    /// `pipeline.failed`. Default `true`.
+    #[serde(default)]
+    pipeline_rows: Option<bool>,
 }
 
 /// Only fields present change; `"description": null` clears it.
@@ -42,6 +47,9 @@ pub struct UpdateBody {
     description: Patch<String>,
     #[serde(default)]
     enabled: Option<bool>,
+    /// Whether it gets the events of rows pipeline runs import.
+    #[serde(default)]
+    pipeline_rows: Option<bool>,
 }
 
 /// An endpoint with its signing secret: shown in this answer only.
@@ -87,7 +95,8 @@ pub async fn create(
     caller: Caller,
     JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<Created<WithSecret>, ApiError> {
-    let new = NewWebhook::new(body.url, body.events, body.description, body.workspace_id)?;
+    let new = NewWebhook::new(body.url, body.events, body.description, body.workspace_id)?
+        .with_pipeline_rows(body.pipeline_rows.unwrap_or(true));
     idempotent(
         |(webhook, secret)| Created(WithSecret { webhook, secret }),
         endpoints::create(&platform.store, &caller.ctx, policy(&platform), new),
@@ -118,6 +127,7 @@ pub async fn update(
         events: body.events,
         description: body.description,
         enabled: body.enabled,
+        pipeline_rows: body.pipeline_rows,
     };
     let webhook =
         endpoints::update(&platform.store, &caller.ctx, policy(&platform), &id, patch).await?;

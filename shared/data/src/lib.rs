@@ -19,6 +19,7 @@ pub mod run;
 pub mod run_queue;
 pub mod runner;
 pub mod runs;
+pub mod schedule;
 pub mod schema;
 pub mod schemas;
 pub mod scope;

@@ -134,6 +134,9 @@ pub struct Pipeline {
     /// How many runs it has had (the total its runs list pages over).
     #[serde(default)]
     pub run_count: u64,
+    /// Its entry in the schedule's due index (`crate::schedule`), if scheduled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_due: Option<String>,
 }
 
 /// A pipeline as the API shows it.

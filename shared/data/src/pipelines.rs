@@ -133,8 +133,11 @@ pub async fn create(
         high_water: None,
         last_run: None,
         run_count: 0,
+        schedule_due: None,
     };
+    let mut pipeline = pipeline;
     let mut tx = Tx::new();
+    crate::schedule::stage_entry(&mut tx, store, scope, &mut pipeline, now)?;
     scope.stage_new(&mut tx, store, &pipeline)?;
     stage_uses(&mut tx, store, scope, &pipeline, 1);
     scope.stage_change(&mut tx, store, ctx, EventName::PipelineCreated, &pipeline);
@@ -198,11 +201,16 @@ pub async fn update(
                 }
                 pipeline.destination = destination;
                 pipeline.mode = mode;
+                let timing = (pipeline.schedule.clone(), pipeline.enabled);
                 schedule.apply_to(&mut pipeline.schedule);
                 if let Some(enabled) = change.enabled {
                     pipeline.enabled = enabled;
                 }
                 pipeline.updated_at = Timestamp::now();
+                if timing != (pipeline.schedule.clone(), pipeline.enabled) {
+                    let from = pipeline.updated_at;
+                    crate::schedule::stage_entry(&mut tx, store, scope, &mut pipeline, from)?;
+                }
                 scope.stage_change(&mut tx, store, ctx, EventName::PipelineUpdated, &pipeline);
                 tx.answer(store, &pipeline);
                 Ok(Changed::put(tx, pipeline.clone(), pipeline))
@@ -222,7 +230,15 @@ pub async fn delete(
         .modify(
             store,
             id.as_str(),
-            |pipeline: Pipeline, mut tx: Tx| async move {
+            |mut pipeline: Pipeline, mut tx: Tx| async move {
+                if let Some(active) = &pipeline.active_run {
+                    return Err(StoreError::conflict(
+                        relinx_model::ErrorCode::RunInProgress,
+                        format!("run {active} of this pipeline is queued or running: cancel it, or wait for it to end, before deleting the pipeline"),
+                    ));
+                }
+                pipeline.enabled = false;
+                crate::schedule::stage_entry(&mut tx, store, scope, &mut pipeline, Timestamp::now())?;
                 scope.stage_release(&mut tx, store, &pipeline);
                 stage_uses(&mut tx, store, scope, &pipeline, -1);
                 scope.stage_change(&mut tx, store, ctx, EventName::PipelineDeleted, &pipeline);

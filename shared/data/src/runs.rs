@@ -39,20 +39,28 @@ fn run_in_progress(pipeline: Option<&Item>) -> StoreError {
     }
 }
 
-/// Stages the run's claim on its pipeline: `active_run` set only while none is.
-fn stage_claim(tx: &mut Tx, store: &Store, scope: &Scope, run: &Run) {
+/// Stages the run's claim on its pipeline: `active_run` set only while none is (and,
+/// for a scheduled run, the pipeline's next due entry named).
+fn stage_claim(tx: &mut Tx, store: &Store, scope: &Scope, run: &Run, schedule_due: Option<&str>) {
+    let mut set = Cond::new(format!(
+        "SET active_run = :run{} ADD run_count :one, {}",
+        if schedule_due.is_some() {
+            ", schedule_due = :due"
+        } else {
+            ""
+        },
+        versioned::BUMP
+    ))
+    .value(":run", s(run.id.to_string()));
+    if let Some(due) = schedule_due {
+        set = set.value(":due", s(due));
+    }
     tx.update(
         &store.tables().main,
         UpdateSpec {
             pk: scope.partition(),
             sk: scope.sk::<Pipeline>(run.pipeline_id.as_str()),
-            set: versioned::bump_values(
-                Cond::new(format!(
-                    "SET active_run = :run ADD run_count :one, {}",
-                    versioned::BUMP
-                ))
-                .value(":run", s(run.id.to_string())),
-            ),
+            set: versioned::bump_values(set),
             condition: Some(Cond::new(
                 "attribute_exists(pk) AND attribute_not_exists(active_run)",
             )),
@@ -61,28 +69,22 @@ fn stage_claim(tx: &mut Tx, store: &Store, scope: &Scope, run: &Run) {
     );
 }
 
-/// Queues a run of the pipeline, acting as `ctx` (a scheduled run: as the
-/// pipeline's creator). 202 with the run.
-pub async fn start(
-    store: &Store,
-    ctx: &Context,
-    scope: &Scope,
-    pipeline_id: &PipelineId,
-    request: RunRequest,
-) -> Result<Run, StoreError> {
-    scope.authorize(ctx, Permission::write(Resource::Pipelines), "pipeline")?;
-    let pipeline: Pipeline = scope.get(store, pipeline_id.as_str()).await?;
-    if let Some(active) = &pipeline.active_run {
-        return Err(run_in_progress_named(active));
-    }
-    let run = Run {
+/// A new run of `pipeline`, queued, acting as `actor` (through `key_id`).
+pub(crate) fn queued_run(
+    pipeline: &Pipeline,
+    actor: &relinx_model::Actor,
+    key_id: Option<relinx_model::ApiKeyId>,
+    trigger: Trigger,
+    dry_run: bool,
+) -> Run {
+    Run {
         id: RunId::generate(),
         pipeline_id: pipeline.id.clone(),
         status: RunStatus::Queued,
-        trigger: request.trigger,
-        dry_run: request.dry_run,
-        actor: ctx.actor.clone(),
-        key_id: ctx.key_id().cloned(),
+        trigger,
+        dry_run,
+        actor: actor.clone(),
+        key_id,
         queued_at: Timestamp::now(),
         started_at: None,
         finished_at: None,
@@ -93,18 +95,38 @@ pub async fn start(
         checkpoint: Checkpoint::default(),
         slices: 0,
         rejected_columns: Vec::new(),
-    };
-    let mut tx = Tx::new();
-    stage_claim(&mut tx, store, scope, &run);
+    }
+}
+
+/// Stages a run's start: its claim on the pipeline, the run, its event and the
+/// request's answer.
+pub(crate) fn stage_start(
+    tx: &mut Tx,
+    store: &Store,
+    ctx: &Context,
+    scope: &Scope,
+    run: &Run,
+    schedule_due: Option<&str>,
+) -> Result<(), StoreError> {
+    stage_claim(tx, store, scope, run, schedule_due);
     tx.put(
         &store.tables().main,
-        to_item(&run, scope.partition(), run_sk(&run.pipeline_id, &run.id))?,
+        to_item(run, scope.partition(), run_sk(&run.pipeline_id, &run.id))?,
         Some(Cond::not_exists()),
         OnFail::Internal,
     );
-    scope.stage_change(&mut tx, store, ctx, EventName::PipelineRunQueued, &run);
-    tx.answer(store, &run);
-    tx.commit(store).await?;
+    scope.stage_change(tx, store, ctx, EventName::PipelineRunQueued, run);
+    tx.answer(store, run);
+    Ok(())
+}
+
+/// Sends a started run to the run queue; if the queue refuses it, nothing would
+/// ever pick it up, so it ends now (failed, saying why) and the pipeline is free.
+pub(crate) async fn queue_or_fail(
+    store: &Store,
+    scope: &Scope,
+    run: &Run,
+) -> Result<(), StoreError> {
     let message = Message::Run {
         org: scope.org.clone(),
         workspace: scope.workspace.clone(),
@@ -112,7 +134,6 @@ pub async fn start(
         run: run.id.clone(),
     };
     if let Err(err) = run_queue::send(store, &message).await {
-        // Nothing will pick it up: end it now, so the pipeline is free to run again.
         tracing::error!(run = %run.id, error = %err, "a run could not be queued");
         crate::runner::finish(
             store,
@@ -125,6 +146,33 @@ pub async fn start(
         .await?;
         return Err(err);
     }
+    Ok(())
+}
+
+/// Queues a run of the pipeline, acting as `ctx`. 202 with the run.
+pub async fn start(
+    store: &Store,
+    ctx: &Context,
+    scope: &Scope,
+    pipeline_id: &PipelineId,
+    request: RunRequest,
+) -> Result<Run, StoreError> {
+    scope.authorize(ctx, Permission::write(Resource::Pipelines), "pipeline")?;
+    let pipeline: Pipeline = scope.get(store, pipeline_id.as_str()).await?;
+    if let Some(active) = &pipeline.active_run {
+        return Err(run_in_progress_named(active));
+    }
+    let run = queued_run(
+        &pipeline,
+        &ctx.actor,
+        ctx.key_id().cloned(),
+        request.trigger,
+        request.dry_run,
+    );
+    let mut tx = Tx::new();
+    stage_start(&mut tx, store, ctx, scope, &run, None)?;
+    tx.commit(store).await?;
+    queue_or_fail(store, scope, &run).await?;
     Ok(run)
 }
 

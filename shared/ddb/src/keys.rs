@@ -157,6 +157,9 @@ pub mod data {
     /// `DSROW#{org}#{workspace}#{dataset}#{generation}#{shard, 2 digits}`: a dataset's
     /// rows, spread over shards so a load puts at most 1/16 of its writes on a key.
     pub const DATASET_ROWS: &str = "DSROW#";
+    /// `PLDUE#{bucket}`, sort key `{due ms, 15 digits}#{org}#{workspace}#{pipeline}`:
+    /// when each scheduled pipeline runs next (read by the sweep, across orgs).
+    pub const SCHEDULE_DUE: &str = "PLDUE#";
 }
 
 const fn reg(domain: &'static str, part: KeyPart, prefix: &'static str) -> Registered {
@@ -224,6 +227,7 @@ pub const REGISTRY: &[Registered] = &[
     reg("data", KeyPart::Partition, data::REJECTED),
     reg("data", KeyPart::Sort, data::DATASET),
     reg("data", KeyPart::Partition, data::DATASET_ROWS),
+    reg("data", KeyPart::Partition, data::SCHEDULE_DUE),
 ];
 
 /// The partition of an org's items.

@@ -49,6 +49,11 @@ pub struct Webhook {
     pub description: Option<String>,
     /// Only this workspace's events (an endpoint made by a workspace-scoped key).
     pub workspace_id: Option<WorkspaceId>,
+    /// Whether it gets the events of rows a pipeline run writes (`contact.saved`,
+    /// `record.created`, … whose `request_id` is the run's id). `false`: an import
+    /// of 100,000 rows is one `pipeline.completed`, not 100,000 deliveries.
+    #[serde(default = "yes")]
+    pub pipeline_rows: bool,
     pub enabled: bool,
     /// Since when every delivery to it has failed (none: the last one succeeded).
     /// After 5 days of this it is disabled, with a `webhook.disabled` event.
@@ -59,6 +64,24 @@ pub struct Webhook {
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Whether `event` was written by a pipeline run for a row it imported (its request
+/// id is the run's), rather than by the run itself.
+pub fn written_by_a_run(event: &relinx_model::Event) -> bool {
+    let run_event = matches!(
+        event.event,
+        EventName::PipelineRunQueued | EventName::PipelineCompleted | EventName::PipelineFailed
+    );
+    !run_event
+        && event
+            .request_id
+            .as_deref()
+            .is_some_and(|id| relinx_model::RunId::parse(id).is_some())
 }
 
 impl Webhook {
@@ -138,6 +161,7 @@ pub struct NewWebhook {
     events: Vec<String>,
     description: Option<String>,
     workspace_id: Option<WorkspaceId>,
+    pipeline_rows: bool,
 }
 
 impl NewWebhook {
@@ -155,7 +179,14 @@ impl NewWebhook {
             events: check_events(events)?,
             description: check_description(description)?,
             workspace_id,
+            pipeline_rows: true,
         })
+    }
+
+    /// Whether it gets the events of rows pipeline runs write (default: yes).
+    pub fn with_pipeline_rows(mut self, pipeline_rows: bool) -> Self {
+        self.pipeline_rows = pipeline_rows;
+        self
     }
 }
 
@@ -166,6 +197,7 @@ pub struct WebhookPatch {
     pub events: Option<Vec<String>>,
     pub description: Patch<String>,
     pub enabled: Option<bool>,
+    pub pipeline_rows: Option<bool>,
 }
 
 fn sk(id: &WebhookId) -> String {
@@ -228,6 +260,7 @@ pub async fn create(
         events,
         description,
         workspace_id,
+        pipeline_rows: new.pipeline_rows,
         enabled: true,
         failing_since: None,
         created_at: now,
@@ -384,7 +417,7 @@ pub async fn update(
         Patch::Null => Some(None),
         Patch::Value(d) => Some(check_description(Some(d))?),
     };
-    let enabled = patch.enabled;
+    let (enabled, pipeline_rows) = (patch.enabled, patch.pipeline_rows);
     let (url, events, description) = (&url, &events, &description);
     let changed = versioned::modify(
         store,
@@ -407,6 +440,9 @@ pub async fn update(
             }
             if let Some(description) = description {
                 webhook.description = description.clone();
+            }
+            if let Some(pipeline_rows) = pipeline_rows {
+                webhook.pipeline_rows = pipeline_rows;
             }
             if let Some(enabled) = enabled {
                 // Enabled again: its failing streak starts over.

@@ -37,6 +37,28 @@ const AT: &str = "2026-11-26T10:30:00.000Z";
 
 /// The payload an endpoint receives for `name`, with example data.
 pub fn example_payload(name: EventName) -> Value {
+    if matches!(
+        name,
+        EventName::PipelineCompleted | EventName::PipelineFailed
+    ) {
+        // Seed 003's own form: flat, `workspace` the workspace's name.
+        let failed = name == EventName::PipelineFailed;
+        let mut counts = json!({"dry_run": false, "trigger": "api", "rows_read": 120, "rows_written": if failed { 0 } else { 118 }, "rows_inserted": if failed { 0 } else { 100 }, "rows_updated": if failed { 0 } else { 18 }, "rows_unchanged": 0, "rows_rejected": 2, "rows_duplicate_key": 0});
+        if failed {
+            counts["reason"] = json!("the pipeline's mapping was deleted");
+        }
+        return json!({
+            "id": "evt_01JD8Z2X4Q7V3N5K9M2B6C8D0E",
+            "event": name.as_str(),
+            "workspace": "production",
+            "workspace_id": WORKSPACE,
+            "pipeline_id": "pl_01JD8Z2X4Q7V3N5K9M2B6C8D0E",
+            "run_id": "run_01JD8Z2X4Q7V3N5K9M2B6C8D0F",
+            "status": if failed { "failed" } else { "success" },
+            "timestamp": AT,
+            "data": counts,
+        });
+    }
     json!({
         "id": "evt_01JD8Z2X4Q7V3N5K9M2B6C8D0E",
         "event": name.as_str(),
@@ -60,9 +82,6 @@ fn example_data(name: EventName) -> Value {
         }
         EventName::WebhookDisabled => {
             json!({"id": "wh_01JD8Z2X4Q7V3N5K9M2B6C8D0E", "url": "https://hooks.example.com/relinx", "events": ["record.synced"], "enabled": false, "failing_since": "2026-11-21T10:30:00.000Z", "created_at": AT, "updated_at": AT, "reason": "every delivery since 2026-11-21T10:30:00.000Z failed; fix the receiver, enable the endpoint and recover what it missed with POST /v1/webhooks/{id}/recover"})
-        }
-        EventName::PipelineCompleted | EventName::PipelineFailed => {
-            json!({"pipeline_id": "pl_01JD8Z2X4Q7V3N5K9M2B6C8D0E", "run_id": "run_01JD8Z2X4Q7V3N5K9M2B6C8D0F", "status": if name == EventName::PipelineCompleted { "success" } else { "failed" }, "rows_read": 120, "rows_written": 118, "rows_rejected": 2})
         }
         EventName::AlertTriggered | EventName::AlertResolved => {
             json!({"id": "alr_01JD8Z2X4Q7V3N5K9M2B6C8D0E", "name": "Error rate", "metric": "errors_5xx", "op": ">", "threshold": 5, "value": 9, "state": if name == EventName::AlertTriggered { "firing" } else { "ok" }})

@@ -127,8 +127,29 @@ pub(crate) fn fits_queue(wait: Duration) -> bool {
     wait <= crate::queue::MAX_DELAY
 }
 
-/// The webhook payload as stored (API.md): `{"id","event","workspace","timestamp","data"}`.
+/// The webhook payload as stored (API.md): `{"id","event","workspace","timestamp","data"}`;
+/// a pipeline run's end in seed 003's flat form, `workspace` its NAME (API.md "Datalinx
+/// data"): `{"id","event","workspace","workspace_id","pipeline_id","run_id","status",
+/// "timestamp","data":{counts}}`.
 fn payload(event: &Event) -> String {
+    if matches!(
+        event.event,
+        EventName::PipelineCompleted | EventName::PipelineFailed
+    ) {
+        let field = |name: &str| event.data.get(name).cloned().unwrap_or_default();
+        return serde_json::json!({
+            "id": event.id,
+            "event": event.event,
+            "workspace": field("workspace_name"),
+            "workspace_id": event.workspace,
+            "pipeline_id": field("pipeline_id"),
+            "run_id": field("run_id"),
+            "status": field("status"),
+            "timestamp": event.timestamp.to_string(),
+            "data": field("counts"),
+        })
+        .to_string();
+    }
     serde_json::json!({
         "id": event.id,
         "event": event.event,
@@ -212,6 +233,7 @@ async fn recipients(store: &Store, event: &Event) -> Result<Vec<Webhook>, StoreE
             .into_iter()
             .map(|r| r.webhook)
             .filter(|w| w.created_at <= event.timestamp)
+            .filter(|w| w.pipeline_rows || !endpoints::written_by_a_run(event))
             .collect(),
     )
 }

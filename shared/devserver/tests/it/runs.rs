@@ -557,3 +557,299 @@ async fn another_org_cannot_read_run_or_see_the_runs_of_a_pipeline() {
         .await;
     assert_eq!(status, 202);
 }
+
+/// A receiver on loopback keeping every delivery's headers and body, by path.
+async fn receiver() -> (
+    std::sync::Arc<std::sync::Mutex<Vec<(String, http::HeaderMap, String)>>>,
+    String,
+) {
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = got.clone();
+    let app = axum::Router::new().route(
+        "/{path}",
+        axum::routing::post(
+            move |axum::extract::Path(path): axum::extract::Path<String>,
+                  headers: http::HeaderMap,
+                  body: String| {
+                let kept = kept.clone();
+                async move {
+                    kept.lock().unwrap().push((path, headers, body));
+                    "thanks"
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (got, url)
+}
+
+#[tokio::test]
+async fn a_runner_killed_after_a_commit_and_before_its_checkpoint_writes_every_row_once() {
+    let prefix = format!("runkill{}", crate::support::rand_u64() % 1_000_000_000);
+    // Slow (one new contact a second) so the kill lands mid-slice, and short
+    // invocations so the killed run's message comes back within seconds.
+    let slow = [
+        ("RELINX_IMPORT_WRITES_PER_SECOND", "2"),
+        ("RELINX_RUN_INVOCATION_SECONDS", "3"),
+    ];
+    let mut first = spawn(&prefix, true, &slow).await;
+    let api = Api::sign_up(&first, "Crash Import Inc").await;
+    let (got, hooks) = receiver().await;
+    // Platform endpoints answer the object itself (its signing secret shown once).
+    let (status, completed) = api
+        .call(
+            Method::POST,
+            "/v1/webhooks",
+            Some(json!({"url": format!("{hooks}/completed"), "events": ["pipeline.completed"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{completed}");
+    let (status, everything) = api
+        .call(
+            Method::POST,
+            "/v1/webhooks",
+            Some(json!({"url": format!("{hooks}/everything"), "events": ["*"], "pipeline_rows": false})),
+        )
+        .await;
+    assert_eq!(status, 201, "{everything}");
+    assert_eq!(everything["pipeline_rows"], false);
+    let mut csv = String::from("email,fname,lname\n");
+    for i in 0..8 {
+        csv.push_str(&format!("p{i}@example.com,P{i},Crash\n"));
+    }
+    let (_, pipeline) = contacts_pipeline(&api, &csv).await;
+    let queued = api
+        .ok(
+            Method::POST,
+            &format!("/api/pipelines/{pipeline}/run"),
+            Some(json!({})),
+            202,
+        )
+        .await;
+    let run_id = queued["run_id"].as_str().unwrap().to_owned();
+    // Killed once some rows are written and before the slice's checkpoint.
+    let mut written = 0;
+    for _ in 0..300 {
+        written = api.contacts().await.len();
+        if written >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let run = api
+        .ok(
+            Method::GET,
+            &format!("/api/pipelines/{pipeline}/runs/{run_id}"),
+            None,
+            200,
+        )
+        .await;
+    assert!(
+        (2..8).contains(&written),
+        "{written} written before the kill"
+    );
+    assert_eq!(run["rows_read"], 0, "no checkpoint yet: {run}");
+    first.kill();
+
+    let second = spawn(&prefix, true, &[]).await;
+    let api = Api {
+        base: format!("http://{}", second.addr),
+        ..api
+    };
+    let ended = api.ended(&pipeline, &run_id).await;
+    assert_eq!(
+        (
+            &ended["status"],
+            &ended["rows_read"],
+            &ended["rows_written"]
+        ),
+        (&json!("success"), &json!(8), &json!(8)),
+        "{ended}"
+    );
+    let contacts = api.contacts().await;
+    let mut emails: Vec<&str> = contacts
+        .iter()
+        .filter_map(|c| c["emails"].as_str())
+        .collect();
+    emails.sort_unstable();
+    emails.dedup();
+    assert_eq!((contacts.len(), emails.len()), (8, 8), "{contacts:?}");
+
+    // pipeline.completed, once, signed, in seed 003's form.
+    let delivered = |path: &str| got.lock().unwrap().iter().any(|(p, _, _)| p == path);
+    for _ in 0..200 {
+        if delivered("completed") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Time for a duplicate to show up, were there one.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let deliveries: Vec<_> = got
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(path, _, _)| path == "completed")
+        .cloned()
+        .collect();
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    let (_, headers, body) = &deliveries[0];
+    let payload: Value = serde_json::from_str(body).unwrap();
+    let workspaces = api.ok(Method::GET, "/api/workspaces", None, 200).await;
+    assert_eq!(payload["event"], "pipeline.completed");
+    assert_eq!(payload["workspace"], workspaces[0]["name"], "{payload}");
+    assert_eq!(payload["workspace_id"], workspaces[0]["id"], "{payload}");
+    assert_eq!(payload["pipeline_id"], pipeline.as_str());
+    assert_eq!(payload["run_id"], run_id.as_str());
+    assert_eq!(payload["status"], "success");
+    assert_eq!(payload["data"]["rows_written"], 8, "{payload}");
+    let header = |name: &str| headers[name].to_str().unwrap().to_owned();
+    let secret = relinx_webhooks::Secret::parse(completed["secret"].as_str().unwrap()).unwrap();
+    assert_eq!(header("webhook-id"), payload["id"].as_str().unwrap());
+    let timestamp: i64 = header("webhook-timestamp").parse().unwrap();
+    assert_eq!(
+        header("webhook-signature"),
+        secret.sign(&header("webhook-id"), timestamp, body.as_bytes()),
+        "verifies with the endpoint's secret"
+    );
+
+    // The endpoint that opted out of imported rows heard the run, not its rows.
+    let everything: Vec<Value> = got
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(path, _, _)| path == "everything")
+        .map(|(_, _, body)| serde_json::from_str(body).unwrap())
+        .collect();
+    assert!(
+        everything
+            .iter()
+            .any(|e| e["event"] == "pipeline.completed"),
+        "{everything:?}"
+    );
+    assert!(
+        !everything.iter().any(|e| e["event"] == "contact.saved"),
+        "{everything:?}"
+    );
+    drop(second);
+}
+
+#[tokio::test]
+async fn a_pipeline_scheduled_every_minute_runs_once_a_minute_on_two_instances() {
+    let prefix = format!("sched{}", crate::support::rand_u64() % 1_000_000_000);
+    let first = spawn(&prefix, true, &[]).await;
+    let second = spawn(&prefix, true, &[]).await;
+    let owner = Api::sign_up(&first, "Schedules Inc").await;
+    // A second pipeline, made with a key that is then revoked: its scheduled run
+    // acts as that key, and fails saying so.
+    let (status, key) = owner
+        .call(
+            Method::POST,
+            "/v1/api-keys",
+            Some(json!({"name": "short-lived", "role": "admin"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{key}");
+    let short_lived = Api {
+        auth: format!("ApiKey {}", key["key"].as_str().unwrap()),
+        base: format!("http://{}", second.addr),
+        ..Api::sign_up(&second, "Unused Inc").await
+    };
+    let (_, pipeline) =
+        contacts_pipeline(&owner, "email,fname,lname\nsam@example.com,Sam,Lee\n").await;
+    let source = short_lived.source("other").await;
+    short_lived
+        .upload_csv(&source, "email,fname,lname\nkim@example.com,Kim,Ro\n")
+        .await;
+    let mapping = short_lived
+        .ok(
+            Method::POST,
+            "/api/mappings",
+            Some(
+                json!({"name": "other", "source_id": source, "schema_id": "contact",
+                "fields": [{"target": "emails", "expr": "email"}]}),
+            ),
+            201,
+        )
+        .await;
+    let orphan = short_lived
+        .ok(
+            Method::POST,
+            "/api/pipelines",
+            Some(
+                json!({"name": "orphan", "source_id": source, "mapping_id": mapping["id"],
+                "destination": {"kind": "contacts"}, "schedule": "rate(1 minute)"}),
+            ),
+            201,
+        )
+        .await;
+    let orphan = orphan["id"].as_str().unwrap().to_owned();
+    let (status, revoked) = owner
+        .call(
+            Method::DELETE,
+            &format!("/v1/api-keys/{}", key["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{revoked}");
+    let scheduled = owner
+        .ok(
+            Method::PUT,
+            &format!("/api/pipelines/{pipeline}"),
+            Some(json!({"schedule": "rate(1 minute)"})),
+            200,
+        )
+        .await;
+    assert_eq!(scheduled["schedule"], "rate(1 minute)");
+    let since = std::time::Instant::now();
+    tokio::time::sleep(Duration::from_secs(128).saturating_sub(since.elapsed())).await;
+
+    let runs_of = |pipeline: String| {
+        let owner = &owner;
+        async move {
+            let (status, runs) = owner
+                .call(
+                    Method::GET,
+                    &format!("/api/pipelines/{pipeline}/runs"),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200, "{runs}");
+            runs["data"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    let runs = runs_of(pipeline.clone()).await;
+    assert_eq!(
+        runs.len(),
+        2,
+        "two minutes, two runs, on two sweeping instances: {runs:?}"
+    );
+    assert!(
+        runs.iter()
+            .all(|r| r["trigger"] == "schedule" && r["status"] == "success"),
+        "{runs:?}"
+    );
+    let at = |run: &Value| {
+        relinx_model::Timestamp::parse(run["queued_at"].as_str().unwrap())
+            .unwrap()
+            .unix_millis()
+    };
+    let apart = at(&runs[0]) - at(&runs[1]);
+    assert!(
+        (57_000..=63_000).contains(&apart),
+        "runs {apart} ms apart: {runs:?}"
+    );
+    assert_eq!(runs[1]["rows_read"], 1);
+    assert_eq!(runs[0]["rows_read"], 0);
+
+    let orphaned = runs_of(orphan).await;
+    assert!(
+        !orphaned.is_empty(),
+        "the revoked key's pipeline was not run"
+    );
+    assert_eq!(orphaned[0]["status"], "failed", "{orphaned:?}");
+    let reason = orphaned[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("revoked"), "{reason}");
+}
