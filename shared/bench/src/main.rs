@@ -183,6 +183,9 @@ async fn run() -> Result<(), String> {
             "--no-seed",
         ])
         .envs(env.iter().cloned())
+        // The route rows run without the event pipeline (its pollers would load
+        // DynamoDB Local beside them); the import rows start a server with it.
+        .env_remove("SQS_ENDPOINT")
         .stdout(Stdio::null())
         .kill_on_drop(true)
         .spawn()
@@ -278,6 +281,7 @@ async fn run() -> Result<(), String> {
         duration,
     );
     let _ = dev.kill().await;
+    let imports = measure_imports(&setup, &config, args.quick, args.concurrency).await?;
     eprintln!("dispatcher: fan-out and delivery handlers in-process …");
     let dispatch =
         measure_dispatch(&setup.store, &setup.org_id, args.concurrency, duration).await?;
@@ -378,6 +382,7 @@ async fn run() -> Result<(), String> {
     let mut report = report(&args, &rows, &get_ref, &tx_ref, &shapes, &functions);
     report["dispatcher"] = dispatch_report(&args, &dispatch);
     report["upload"] = upload;
+    report["imports"] = imports;
     report["short_link_counters"] = hottest;
     print_table(&report);
     if let Some(dir) = args.out.parent() {
@@ -544,6 +549,61 @@ async fn wait_for(addr: &str) -> Result<(), String> {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     Err(format!("nothing listens on {addr}"))
+}
+
+/// The import rows, on a dev server of their own running the event pipeline and the
+/// runner on moto's SQS (`SQS_ENDPOINT`; scripts/bench starts it).
+async fn measure_imports(
+    setup: &Setup,
+    config: &relinx_config::Config,
+    quick: bool,
+    concurrency: usize,
+) -> Result<Value, String> {
+    if config.aws.sqs_endpoint.is_none() {
+        return Err(
+            "SQS_ENDPOINT is not set: the import rows need moto's SQS (scripts/bench starts it)"
+                .into(),
+        );
+    }
+    let port = free_port()?;
+    let links_port = free_port()?;
+    let mut dev = tokio::process::Command::new(sibling("relinx-dev")?)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--links-port",
+            &links_port.to_string(),
+            "--no-seed",
+        ])
+        .envs(setup.env.iter().cloned())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start relinx-dev: {e}"))?;
+    let addr = format!("127.0.0.1:{port}");
+    wait_for(&addr).await?;
+    let key = vec![(
+        "authorization".to_owned(),
+        format!("ApiKey {}", setup.api_key),
+    )];
+    let target = relinx_bench::imports::Target {
+        addr: &addr,
+        key: &key,
+        store: &setup.store,
+        org_id: &setup.org_id,
+        workspace_id: &setup.workspace_id,
+    };
+    let (dataset_rows, contact_rows) = if quick {
+        (20_000, 1_000)
+    } else {
+        (100_000, 10_000)
+    };
+    eprintln!("import: {dataset_rows} rows into a dataset …");
+    let dataset = relinx_bench::imports::dataset(&target, dataset_rows).await?;
+    eprintln!("import: {contact_rows} rows into contacts …");
+    let contacts = relinx_bench::imports::contacts(&target, contact_rows, concurrency).await?;
+    let _ = dev.kill().await;
+    Ok(json!({"dataset": dataset, "contacts": contacts}))
 }
 
 /// Two tenants: one with limits out of the way, one whose limit is used up.
@@ -1508,6 +1568,34 @@ fn print_table(report: &Value) {
             f(&u["rows_per_s"]),
             f(&u["mb_per_s"]),
             u["chunks_per_upload"],
+        );
+    }
+    let imports = &report["imports"];
+    let d = &imports["dataset"];
+    if d.is_object() {
+        println!();
+        println!(
+            "import into a dataset     {} rows in {} ms: {} rows/s; bare BatchWriteItem of the same items {} rows/s, ratio {}; hottest of {} keys {} writes/s",
+            d["rows"],
+            f(&d["run_ms"]),
+            f(&d["rows_per_s"]),
+            f(&d["bare_rows_per_s"]),
+            f(&d["ratio_to_bare"]),
+            d["shards"],
+            f(&d["hottest_key_writes_per_s"]),
+        );
+    }
+    let c = &imports["contacts"];
+    if c.is_object() {
+        println!(
+            "import into contacts      {} rows in {} ms: {} rows/s; bare transactions of a save's shape {} rows/s, ratio {}; hottest key {} writes/s (paced at {})",
+            c["rows"],
+            f(&c["run_ms"]),
+            f(&c["rows_per_s"]),
+            f(&c["bare_rows_per_s"]),
+            f(&c["ratio_to_bare"]),
+            f(&c["hottest_key_writes_per_s"]),
+            c["pace_writes_per_s"],
         );
     }
     let h = &report["short_link_counters"];

@@ -49,6 +49,7 @@ async fn basis(
         }
         other => other?,
     };
+    let source = sources::with_columns(store, ctx, scope, source).await?;
     let resolved = match schemas::resolve(store, ctx, scope, schema).await {
         Err(StoreError::NotFound(_)) => {
             return Err(StoreError::Unprocessable(ValidationError::new(

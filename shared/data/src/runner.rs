@@ -31,8 +31,11 @@ use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::time::Instant;
 
-/// Rows mapped and loaded between two checkpoints.
+/// Rows mapped and loaded between two checkpoints: contacts and records (each row
+/// its own transaction, paced), and dataset rows (batched; a bigger slice keeps
+/// more batches in flight between checkpoints).
 pub const SLICE_ROWS: usize = 500;
+pub const DATASET_SLICE_ROWS: usize = 2_000;
 
 /// How a message's work ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -294,24 +297,50 @@ async fn advance(
         Err(fatal) => return Ok(Err(fatal)),
     };
     if run.status == crate::run::RunStatus::Queued {
-        if !matches!(plan.source.config, SourceConfig::Upload { .. }) {
-            return Ok(Err(Fatal(format!(
-                "source {:?} is a {} source: runs read upload sources so far (rows pushed with POST /api/sources/{{id}}/rows)",
-                plan.source.name,
-                plan.source.config.kind()
-            ))));
-        }
-        let uploads = staging::uploads_between(
-            store,
-            &scope.partition(),
-            &plan.source.id,
-            plan.pipeline.high_water.as_deref(),
-            None,
-        )
-        .await?;
+        let uploads: Vec<String> = match &plan.source.config {
+            SourceConfig::Upload { .. } => staging::uploads_between(
+                store,
+                &scope.partition(),
+                &plan.source.id,
+                plan.pipeline.high_water.as_deref(),
+                None,
+            )
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .collect(),
+            // Fetched now (webhook target rules, 4 MB) and staged: the run reads
+            // exactly what the URL answered.
+            SourceConfig::Http { .. } => {
+                match crate::sources::fetch_for_run(store, &plan.ctx, scope, &plan.source).await {
+                    Ok(ids) => ids,
+                    Err(StoreError::Unprocessable(e) | StoreError::Invalid(e)) => {
+                        return Ok(Err(Fatal(format!(
+                            "source {:?} could not be read: {}",
+                            plan.source.name, e.message
+                        ))));
+                    }
+                    Err(
+                        StoreError::TooLarge { message, .. } | StoreError::BadInput { message, .. },
+                    ) => {
+                        return Ok(Err(Fatal(format!(
+                            "source {:?} could not be read: {message}",
+                            plan.source.name
+                        ))));
+                    }
+                    Err(err) => return Err(err),
+                }
+            }
+            SourceConfig::Relinx { .. } => {
+                return Ok(Err(Fatal(format!(
+                    "source {:?} is a relinx source: runs read upload and http sources so far",
+                    plan.source.name
+                ))));
+            }
+        };
         run.checkpoint.after = plan.pipeline.high_water.clone();
-        run.checkpoint.upto = uploads.last().map(|u| u.id.clone());
-        run.checkpoint.upload = uploads.first().map(|u| u.id.clone());
+        run.checkpoint.upto = uploads.last().cloned();
+        run.checkpoint.upload = uploads.first().cloned();
         run.checkpoint.row = 0;
         run.status = RunStatus::Running;
         run.started_at = Some(Timestamp::now());
@@ -382,7 +411,11 @@ async fn advance(
         let start = usize::try_from(run.checkpoint.row)
             .unwrap_or(usize::MAX)
             .min(mapped.rows.len());
-        let end = (start + SLICE_ROWS).min(mapped.rows.len());
+        let slice_rows = match plan.pipeline.destination.kind {
+            crate::pipeline::DestinationKind::Dataset => DATASET_SLICE_ROWS,
+            _ => SLICE_ROWS,
+        };
+        let end = (start + slice_rows).min(mapped.rows.len());
         let (counts, rejected) =
             match slice(store, &plan, &run, &loader, mapped, start, end, &mut pacer).await {
                 Ok(done) => done,

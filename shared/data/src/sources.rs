@@ -314,25 +314,19 @@ pub async fn stage(
         encoding: file.csv.encoding.or_else(|| encoding.clone()),
     };
     let table = read_file(file.content_type, file.bytes, &options)?;
-    let Table {
-        columns,
-        rows,
-        encoding,
-        delimiter,
-    } = table;
-    if rows.len() > MAX_ROWS {
+    if table.rows.len() > MAX_ROWS {
         return Err(too_large(format!(
             "the file has {} rows; an upload may stage at most {MAX_ROWS}: split it",
-            rows.len()
+            table.rows.len()
         )));
     }
-    if rows.is_empty() {
-        return Err(malformed(IngestError {
-            line: None,
-            message: "the file has no rows".into(),
-        }));
-    }
-    let profiles: Vec<crate::ColumnProfile> = (0..columns.len())
+    let csv = file.content_type.contains("csv") || file.content_type == "text/plain";
+    stage_table(store, ctx, scope, &source, table, csv).await
+}
+
+/// What each column's values hold (the types inferred from them).
+fn profile(columns: &[String], rows: &[Vec<String>]) -> Vec<crate::ColumnProfile> {
+    (0..columns.len())
         .map(|i| {
             let values: Vec<&str> = rows
                 .iter()
@@ -340,7 +334,34 @@ pub async fn stage(
                 .collect();
             infer_column(&columns[i], &values)
         })
-        .collect();
+        .collect()
+}
+
+/// Stages a table read from a file or a URL as one upload of `source`: its rows in
+/// chunks, then the upload listed and the columns merged under the source's version,
+/// with the change's event (and a request's answer).
+async fn stage_table(
+    store: &Store,
+    ctx: &Context,
+    scope: &Scope,
+    source: &Source,
+    table: Table,
+    csv: bool,
+) -> Result<Staged, StoreError> {
+    let id = &source.id;
+    let Table {
+        columns,
+        rows,
+        encoding,
+        delimiter,
+    } = table;
+    if rows.is_empty() {
+        return Err(malformed(IngestError {
+            line: None,
+            message: "the file has no rows".into(),
+        }));
+    }
+    let profiles = profile(&columns, &rows);
     let now = Timestamp::now();
     let chunks = staging::encode_chunks(&rows, 1)?;
     let upload = Upload {
@@ -350,8 +371,7 @@ pub async fn stage(
         rows: rows.len() as u64,
         chunks: u32::try_from(chunks.len()).unwrap_or(u32::MAX),
         encoding: encoding.to_owned(),
-        delimiter: (file.content_type.contains("csv") || file.content_type == "text/plain")
-            .then_some(delimiter),
+        delimiter: csv.then_some(delimiter),
         staged_at: now,
         expires_at: now.plus_seconds(RETENTION_DAYS * 86_400),
     };
@@ -463,6 +483,26 @@ async fn fetched_sample(
     url: &str,
     limit: usize,
 ) -> Result<Sample, StoreError> {
+    let (table, _) = fetched_table(store, source, url).await?;
+    let rows = table
+        .rows
+        .into_iter()
+        .take(limit)
+        .map(|values| row_object(&table.columns, values))
+        .collect();
+    Ok(Sample {
+        columns: table.columns,
+        rows,
+    })
+}
+
+/// What an `http` source's URL answers now, read as its Content-Type says (and
+/// whether it was CSV).
+async fn fetched_table(
+    store: &Store,
+    source: &Source,
+    url: &str,
+) -> Result<(Table, bool), StoreError> {
     use relinx_webhooks::fetch::{self, FetchError};
     let policy = relinx_webhooks::target::TargetPolicy {
         allow_private: store.config().api.allow_private_targets,
@@ -482,14 +522,82 @@ async fn fetched_sample(
         fetched.content_type.as_str()
     };
     let table = read_file(content_type, &fetched.bytes, &CsvOptions::default())?;
-    let rows = table
-        .rows
-        .into_iter()
-        .take(limit)
-        .map(|values| row_object(&table.columns, values))
-        .collect();
-    Ok(Sample {
-        columns: table.columns,
-        rows,
-    })
+    let csv = !content_type.contains("json");
+    Ok((table, csv))
+}
+
+/// The source with its columns known: an `http` source that has none yet (nothing
+/// fetched for a run) is fetched once and the columns of what it answers recorded,
+/// so a mapping can be built on it. Others as they are.
+pub async fn with_columns(
+    store: &Store,
+    ctx: &Context,
+    scope: &Scope,
+    source: Source,
+) -> Result<Source, StoreError> {
+    let SourceConfig::Http { url, .. } = &source.config else {
+        return Ok(source);
+    };
+    if !source.columns.is_empty() {
+        return Ok(source);
+    }
+    let (table, _) = fetched_table(store, &source, url).await?;
+    let profiles = profile(&table.columns, &table.rows);
+    scope
+        .modify(
+            store,
+            source.id.as_str(),
+            |mut source: Source, mut tx: Tx| {
+                let profiles = profiles.clone();
+                async move {
+                    source.columns = merge_columns(std::mem::take(&mut source.columns), profiles);
+                    source.updated_at = Timestamp::now();
+                    scope.stage_change(&mut tx, store, ctx, EventName::SourceUpdated, &source);
+                    Ok(Changed::put(tx, source.clone(), source))
+                }
+            },
+        )
+        .await
+}
+
+/// Fetches an `http` source's URL for a run and stages what it answers as uploads
+/// of at most 10,000 rows each: their ids, oldest first (the run reads exactly
+/// those).
+pub async fn fetch_for_run(
+    store: &Store,
+    ctx: &Context,
+    scope: &Scope,
+    source: &Source,
+) -> Result<Vec<String>, StoreError> {
+    let SourceConfig::Http { url, .. } = &source.config else {
+        return Err(StoreError::Internal(
+            "fetch_for_run: not an http source".into(),
+        ));
+    };
+    let (table, csv) = fetched_table(store, source, url).await?;
+    let mut staged = Vec::new();
+    let Table {
+        columns,
+        mut rows,
+        encoding,
+        delimiter,
+    } = table;
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(MAX_ROWS));
+        let piece = Table {
+            columns: columns.clone(),
+            rows,
+            encoding,
+            delimiter,
+        };
+        // The source as it is now: each upload merges its columns under its version.
+        let now: Source = scope.get(store, source.id.as_str()).await?;
+        staged.push(
+            stage_table(store, ctx, scope, &now, piece, csv)
+                .await?
+                .upload_id,
+        );
+        rows = rest;
+    }
+    Ok(staged)
 }

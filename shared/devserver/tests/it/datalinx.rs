@@ -1255,7 +1255,7 @@ async fn a_pipeline_is_checked_against_its_mapping_and_holds_what_it_uses() {
 
 /// A feed server on loopback: `/feed.csv` (needs `Authorization: Bearer s3cret`),
 /// `/feed.ndjson`, `/big.csv` (5 MB).
-async fn feed_server() -> String {
+pub(crate) async fn feed_server() -> String {
     use axum::http::{HeaderMap, StatusCode as S, header};
     use axum::routing::get;
     let app = axum::Router::new()

@@ -853,3 +853,149 @@ async fn a_pipeline_scheduled_every_minute_runs_once_a_minute_on_two_instances()
     let reason = orphaned[0]["reason"].as_str().unwrap();
     assert!(reason.contains("revoked"), "{reason}");
 }
+
+#[tokio::test]
+async fn a_contacts_import_stops_at_the_plan_s_limit_row_by_row_and_says_so() {
+    let prefix = format!("runlimit{}", crate::support::rand_u64() % 1_000_000_000);
+    let server = spawn(&prefix, true, &[]).await;
+    let http = reqwest::Client::new();
+    let signup: Value = http
+        .post(format!("http://{}/v1/signup", server.addr))
+        .json(&json!({"organization": "Small Plan Inc", "email": format!("limit-{}@example.com", crate::support::rand_u64()),
+            "password": "a long enough password", "plan": "starter"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // The operator lowers this org's contact limit to 3 (before the server has
+    // read the org, so no cached copy hides it).
+    let store = relinx_ddb::Store::new(
+        relinx_testkit::client().await,
+        relinx_ddb::Tables::with_prefix(&prefix),
+        relinx_auth::KeyHasher::new(relinx_testkit::TEST_PEPPER).unwrap(),
+        relinx_ddb::CacheSettings::disabled(),
+    );
+    let org = relinx_model::OrgId::parse(signup["org_id"].as_str().unwrap()).unwrap();
+    let operator = relinx_model::Context::platform_acting_for(
+        org,
+        relinx_model::Actor {
+            kind: relinx_model::ActorKind::System,
+            id: "operator".into(),
+        },
+        relinx_model::BuiltinRole::Owner,
+    );
+    relinx_identity::orgs::set_limits_override(
+        &store,
+        &operator,
+        relinx_model::LimitsOverride {
+            contacts: Some(3),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let api = Api {
+        http,
+        base: format!("http://{}", server.addr),
+        auth: format!("ApiKey {}", signup["api_key"].as_str().unwrap()),
+    };
+    let mut csv = String::from("email,fname,lname\n");
+    for i in 0..5 {
+        csv.push_str(&format!("l{i}@example.com,L{i},Imit\n"));
+    }
+    let (_, pipeline) = contacts_pipeline(&api, &csv).await;
+    let run = api.run(&pipeline, json!({})).await;
+    assert_eq!(
+        (&run["status"], &run["rows_written"], &run["rows_rejected"]),
+        (&json!("success"), &json!(3), &json!(2)),
+        "{run}"
+    );
+    let message = run["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("limit of 3 contacts"), "{message}");
+    assert_eq!(api.contacts().await.len(), 3);
+}
+
+#[tokio::test]
+async fn an_http_source_is_fetched_at_run_time_and_a_url_that_fails_fails_the_run() {
+    let feed = crate::datalinx::feed_server().await;
+    let prefix = format!("runhttp{}", crate::support::rand_u64() % 1_000_000_000);
+    let server = spawn(&prefix, true, &[("RELINX_ALLOW_PRIVATE_TARGETS", "1")]).await;
+    let api = Api::sign_up(&server, "Feeds Run Inc").await;
+    let schema = api
+        .ok(
+            Method::POST,
+            "/api/schemas",
+            Some(json!({"name": "places", "fields": [
+                {"name": "zip", "type": "string", "required": true},
+                {"name": "name", "type": "string", "required": true}]})),
+            201,
+        )
+        .await;
+    let source = api
+        .ok(
+            Method::POST,
+            "/api/sources",
+            Some(json!({"name": "feed", "kind": "http",
+                "config": {"url": format!("{feed}/feed.csv"), "headers": {"Authorization": "Bearer s3cret"}}})),
+            201,
+        )
+        .await;
+    let source = source["id"].as_str().unwrap().to_owned();
+    // Saving a mapping on an http source fetches it once to learn its columns.
+    let mapping = api
+        .ok(
+            Method::POST,
+            "/api/mappings",
+            Some(
+                json!({"name": "feed", "source_id": source, "schema_id": schema["id"],
+                "fields": [{"target": "zip", "expr": "zip"}, {"target": "name", "expr": "name"}]}),
+            ),
+            201,
+        )
+        .await;
+    let pipeline = api
+        .ok(
+            Method::POST,
+            "/api/pipelines",
+            Some(
+                json!({"name": "feed", "source_id": source, "mapping_id": mapping["id"],
+                "destination": {"kind": "dataset", "dataset": "feed"}}),
+            ),
+            201,
+        )
+        .await;
+    let pipelines = [pipeline["id"].as_str().unwrap().to_owned()];
+    let run = api.run(&pipelines[0], json!({})).await;
+    assert_eq!(
+        (&run["status"], &run["rows_read"], &run["rows_written"]),
+        (&json!("success"), &json!(2), &json!(2)),
+        "{run}"
+    );
+    let rows = api
+        .ok(Method::GET, "/api/datasets/feed/rows", None, 200)
+        .await;
+    let mut zips: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["zip"].as_str().unwrap())
+        .collect();
+    zips.sort_unstable();
+    assert_eq!(zips, ["00501", "02134"]);
+    // The URL stops answering: the run fails, saying why.
+    api.ok(
+        Method::PUT,
+        &format!("/api/sources/{source}"),
+        Some(json!({"config": {"url": format!("{feed}/nothing.csv")}})),
+        200,
+    )
+    .await;
+    let failed = api.run(&pipelines[0], json!({})).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(
+        failed["reason"].as_str().unwrap().contains("HTTP 404"),
+        "{failed}"
+    );
+}
