@@ -172,26 +172,9 @@ async fn run() -> Result<(), String> {
         return Ok(());
     }
 
-    let port = free_port()?;
-    let links_port = free_port()?;
-    let mut dev = tokio::process::Command::new(sibling("relinx-dev")?)
-        .args([
-            "--port",
-            &port.to_string(),
-            "--links-port",
-            &links_port.to_string(),
-            "--no-seed",
-        ])
-        .envs(env.iter().cloned())
-        // The route rows run without the event pipeline (its pollers would load
-        // DynamoDB Local beside them); the import rows start a server with it.
-        .env_remove("SQS_ENDPOINT")
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot start relinx-dev: {e}"))?;
-    let addr = format!("127.0.0.1:{port}");
-    wait_for(&addr).await?;
+    // The route rows run without the event pipeline (its pollers would load
+    // DynamoDB Local beside them); the import rows start a server with it.
+    let (mut dev, addr, links_port) = spawn_dev(&env, false).await?;
     let setup = prepare(addr, store, env).await?;
 
     let counter = Arc::new(AtomicU64::new(0));
@@ -551,6 +534,37 @@ async fn wait_for(addr: &str) -> Result<(), String> {
     Err(format!("nothing listens on {addr}"))
 }
 
+/// A `relinx-dev` on free ports with `env` (and, with `sqs`, the event pipeline and
+/// the runner on moto's SQS): the process, its address and its links port.
+async fn spawn_dev(
+    env: &[(String, String)],
+    sqs: bool,
+) -> Result<(tokio::process::Child, String, u16), String> {
+    let port = free_port()?;
+    let links_port = free_port()?;
+    let mut command = tokio::process::Command::new(sibling("relinx-dev")?);
+    command
+        .args([
+            "--port",
+            &port.to_string(),
+            "--links-port",
+            &links_port.to_string(),
+            "--no-seed",
+        ])
+        .envs(env.iter().cloned())
+        .stdout(Stdio::null())
+        .kill_on_drop(true);
+    if !sqs {
+        command.env_remove("SQS_ENDPOINT");
+    }
+    let dev = command
+        .spawn()
+        .map_err(|e| format!("cannot start relinx-dev: {e}"))?;
+    let addr = format!("127.0.0.1:{port}");
+    wait_for(&addr).await?;
+    Ok((dev, addr, links_port))
+}
+
 /// The import rows, on a dev server of their own running the event pipeline and the
 /// runner on moto's SQS (`SQS_ENDPOINT`; scripts/bench starts it).
 async fn measure_imports(
@@ -565,23 +579,7 @@ async fn measure_imports(
                 .into(),
         );
     }
-    let port = free_port()?;
-    let links_port = free_port()?;
-    let mut dev = tokio::process::Command::new(sibling("relinx-dev")?)
-        .args([
-            "--port",
-            &port.to_string(),
-            "--links-port",
-            &links_port.to_string(),
-            "--no-seed",
-        ])
-        .envs(setup.env.iter().cloned())
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot start relinx-dev: {e}"))?;
-    let addr = format!("127.0.0.1:{port}");
-    wait_for(&addr).await?;
+    let (mut dev, addr, _) = spawn_dev(&setup.env, true).await?;
     let key = vec![(
         "authorization".to_owned(),
         format!("ApiKey {}", setup.api_key),

@@ -365,16 +365,7 @@ async fn advance(
             if !save(store, scope, &mut run, &Counts::default(), &[], None, None).await? {
                 return Ok(Ok(Outcome::Elsewhere));
             }
-            finish(
-                store,
-                scope,
-                &run.id,
-                &run.pipeline_id,
-                RunStatus::Success,
-                None,
-            )
-            .await?;
-            return Ok(Ok(Outcome::Finished(RunStatus::Success)));
+            return end_as(store, scope, &run, RunStatus::Success).await.map(Ok);
         };
         if Instant::now() >= deadline {
             run_queue::send(
@@ -453,20 +444,24 @@ async fn advance(
                 .get(scope.partition(), run_sk(&run.pipeline_id, &run.id))
                 .await?;
             if now.is_some_and(|r| r.cancel_requested && !r.status.finished()) {
-                finish(
-                    store,
-                    scope,
-                    &run.id,
-                    &run.pipeline_id,
-                    RunStatus::Cancelled,
-                    None,
-                )
-                .await?;
-                return Ok(Ok(Outcome::Finished(RunStatus::Cancelled)));
+                return end_as(store, scope, &run, RunStatus::Cancelled)
+                    .await
+                    .map(Ok);
             }
             return Ok(Ok(Outcome::Elsewhere));
         }
     }
+}
+
+/// Ends the run as `status` (not a failure: no reason).
+async fn end_as(
+    store: &Store,
+    scope: &Scope,
+    run: &Run,
+    status: RunStatus,
+) -> Result<Outcome, StoreError> {
+    finish(store, scope, &run.id, &run.pipeline_id, status, None).await?;
+    Ok(Outcome::Finished(status))
 }
 
 /// Maps and loads rows `start..end` of an upload: their counts, and the rejected

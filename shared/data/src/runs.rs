@@ -28,14 +28,13 @@ pub struct RunRequest {
 fn run_in_progress(pipeline: Option<&Item>) -> StoreError {
     match pipeline {
         None => StoreError::NotFound("pipeline"),
-        Some(item) => StoreError::conflict(
-            ErrorCode::RunInProgress,
-            format!(
-                "run {} of this pipeline is queued or running: wait for it, or cancel it with POST /api/pipelines/{{id}}/runs/{}/cancel",
-                get_s(item, "active_run").unwrap_or("?"),
-                get_s(item, "active_run").unwrap_or("?"),
+        Some(item) => match get_s(item, "active_run").and_then(RunId::parse) {
+            Some(active) => run_in_progress_named(&active),
+            None => StoreError::conflict(
+                ErrorCode::RunInProgress,
+                "the pipeline has a run queued or running: wait for it, or cancel it",
             ),
-        ),
+        },
     }
 }
 

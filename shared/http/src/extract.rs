@@ -155,6 +155,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
 /// enough that no key built from it nears DynamoDB's 1 KB sort-key limit.
 pub const MAX_PATH_PARAM_CHARS: usize = 200;
 
+fn path_refused(e: axum::extract::rejection::PathRejection) -> ApiError {
+    ApiError::bad_request(
+        relinx_model::ErrorCode::ValidationFailed,
+        format!("path: {e}"),
+    )
+}
+
 /// One path segment as text, at most [`MAX_PATH_PARAM_CHARS`] characters.
 pub struct PathParam(pub String);
 
@@ -165,12 +172,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
         let axum::extract::Path(value) =
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
-                .map_err(|e| {
-                    ApiError::bad_request(
-                        relinx_model::ErrorCode::ValidationFailed,
-                        format!("path: {e}"),
-                    )
-                })?;
+                .map_err(path_refused)?;
         if value.chars().count() > MAX_PATH_PARAM_CHARS {
             return Err(ApiError::bad_request(
                 relinx_model::ErrorCode::ValidationFailed,
@@ -211,12 +213,7 @@ impl<S: Send + Sync, A: relinx_model::PathId, B: relinx_model::PathId> FromReque
         let axum::extract::Path((a, b)) =
             axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
                 .await
-                .map_err(|e| {
-                    ApiError::bad_request(
-                        relinx_model::ErrorCode::ValidationFailed,
-                        format!("path: {e}"),
-                    )
-                })?;
+                .map_err(path_refused)?;
         let a = A::parse_path(&a).ok_or_else(|| ApiError::not_found(A::RESOURCE))?;
         let b = B::parse_path(&b).ok_or_else(|| ApiError::not_found(B::RESOURCE))?;
         Ok(IdPaths(a, b))
