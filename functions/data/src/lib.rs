@@ -44,12 +44,14 @@ pub fn routes() -> Routes {
         .routes(routes!(runs::list))
         .routes(routes!(runs::get))
         .routes(routes!(runs::cancel))
-        .routes(routes!(runs::rejected))
+        .routes(routes!(runs::rejected));
+    let datasets = Routes::new()
         .routes(routes!(datasets::list))
         .routes(routes!(datasets::get, datasets::delete))
         .routes(routes!(datasets::rows));
     guarded(Resource::Sources, sources)
         .merge(guarded(Resource::Pipelines, pipelines))
+        .merge(guarded(Resource::Datasets, datasets))
         .merge(with_body_limit(
             guarded(Resource::Sources, uploads),
             relinx_data::staging::MAX_BYTES,

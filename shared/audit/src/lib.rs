@@ -107,6 +107,21 @@ fn filters(ctx: &Context, query: &AuditQuery) -> Option<Cond> {
 pub struct StreamPosition(String);
 
 impl StreamPosition {
+    /// Before every entry of the log.
+    pub fn origin() -> Self {
+        Self(format!("{}_{}", EventId::PREFIX, ulid::Ulid::nil()))
+    }
+
+    /// The position as text (an entry id), to keep and [`StreamPosition::parse`] later.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A position kept as text; `None` if it is not an entry id.
+    pub fn parse(raw: &str) -> Option<Self> {
+        EventId::parse(raw).map(|id| Self::after(&id))
+    }
+
     /// After the entry `id` (a `Last-Event-ID`).
     pub fn after(id: &EventId) -> Self {
         Self(id.to_string())
@@ -160,6 +175,31 @@ pub async fn stream_page(
     limit: i32,
 ) -> Result<Vec<Event>, StoreError> {
     ctx.require(Permission::read(Resource::Audit))?;
+    let (entries, _) = read_after(
+        store,
+        &ctx.org_id,
+        position,
+        settle,
+        limit,
+        filters(ctx, &AuditQuery::default()),
+    )
+    .await?;
+    Ok(entries)
+}
+
+/// The org's entries after `position` that `filter` keeps, as [`stream_page`] reads
+/// them, for the platform's own readers (a Datalinx `relinx` source reads its
+/// workspace's changes from the log; the caller checks the rights it needs); and
+/// whether the read reached the settled end of the log (else more may follow,
+/// even when a page of filtered-out entries returned nothing).
+pub async fn read_after(
+    store: &Store,
+    org: &relinx_model::OrgId,
+    position: &mut StreamPosition,
+    settle: std::time::Duration,
+    limit: i32,
+    filter: Option<Cond>,
+) -> Result<(Vec<Event>, bool), StoreError> {
     let after = position
         .0
         .strip_prefix(&format!("{}_", EventId::PREFIX))
@@ -168,23 +208,24 @@ pub async fn stream_page(
     let from = format!("{}_{}", EventId::PREFIX, successor(after));
     let upper = settled_bound(settle);
     if from > upper {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), true));
     }
     let mut request = store
-        .query(Table::Events, keys::event_partition(&ctx.org_id))
+        .query(Table::Events, keys::event_partition(org))
         .between(from, upper.clone())
         .limit(limit);
-    if let Some(filter) = filters(ctx, &AuditQuery::default()) {
+    if let Some(filter) = filter {
         request = request.filter_where(filter);
     }
     let found = request.page::<Event>().await?;
     let entries = found.items;
     // Past what was read (filtered out or not): the last key read, else the bound.
-    position.0 = match found.next.as_ref().and_then(|k| get_s(k, keys::SK)) {
-        Some(last) => last.to_owned(),
-        None => upper,
+    let (next, done) = match found.next.as_ref().and_then(|k| get_s(k, keys::SK)) {
+        Some(last) => (last.to_owned(), false),
+        None => (upper, true),
     };
-    Ok(entries)
+    position.0 = next;
+    Ok((entries, done))
 }
 
 /// A page of entries, newest first.

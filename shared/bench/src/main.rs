@@ -534,8 +534,11 @@ async fn wait_for(addr: &str) -> Result<(), String> {
     Err(format!("nothing listens on {addr}"))
 }
 
-/// A `relinx-dev` on free ports with `env` (and, with `sqs`, the event pipeline and
-/// the runner on moto's SQS): the process, its address and its links port.
+/// A `relinx-dev` on free ports with `env` (and, with `sqs`, the queues' consumers —
+/// the runner among them — and the sweep on moto's SQS, but not the event stream's
+/// fan-out: the events the route rows left would be fanned out on the same two
+/// cores while the import rows are measured): the process, its address and its
+/// links port.
 async fn spawn_dev(
     env: &[(String, String)],
     sqs: bool,
@@ -554,7 +557,9 @@ async fn spawn_dev(
         .envs(env.iter().cloned())
         .stdout(Stdio::null())
         .kill_on_drop(true);
-    if !sqs {
+    if sqs {
+        command.arg("--no-event-stream");
+    } else {
         command.env_remove("SQS_ENDPOINT");
     }
     let dev = command

@@ -213,7 +213,7 @@ pub async fn find(store: &Store, scope: &Scope, name: &str) -> Result<Option<Tar
 
 /// The workspace's datasets, by name.
 pub async fn list(store: &Store, ctx: &Context, scope: &Scope) -> Result<Vec<Dataset>, StoreError> {
-    scope.authorize(ctx, Permission::read(Resource::Pipelines), WHAT)?;
+    scope.authorize(ctx, Permission::read(Resource::Datasets), WHAT)?;
     store
         .query(Table::Main, scope.partition())
         .begins_with(dk::DATASET)
@@ -228,7 +228,7 @@ pub async fn get(
     scope: &Scope,
     name: &str,
 ) -> Result<Dataset, StoreError> {
-    scope.authorize(ctx, Permission::read(Resource::Pipelines), WHAT)?;
+    scope.authorize(ctx, Permission::read(Resource::Datasets), WHAT)?;
     store
         .get(scope.partition(), dataset_sk(name))
         .await?
@@ -356,7 +356,7 @@ pub async fn delete(
     scope: &Scope,
     name: &str,
 ) -> Result<Dataset, StoreError> {
-    scope.authorize(ctx, Permission::write(Resource::Pipelines), WHAT)?;
+    scope.authorize(ctx, Permission::write(Resource::Datasets), WHAT)?;
     let dataset = get(store, ctx, scope, name).await?;
     let gone = store
         .delete(Table::Main, scope.partition(), dataset_sk(name))

@@ -15,6 +15,7 @@ pub mod mappings;
 pub mod named;
 pub mod pipeline;
 pub mod pipelines;
+pub mod relinx_source;
 pub mod run;
 pub mod run_queue;
 pub mod runner;

@@ -44,6 +44,8 @@ pub enum Loader {
     },
     Records {
         workspace: relinx_model::WorkspaceId,
+        /// The `data` field an upsert matches on.
+        key: Option<String>,
     },
     Dataset {
         target: Option<datasets::Target>,
@@ -133,6 +135,17 @@ impl Loader {
             },
             DestinationKind::Records => Loader::Records {
                 workspace: scope.workspace.clone(),
+                key: pipeline
+                    .destination
+                    .key
+                    .as_ref()
+                    .filter(|_| upsert)
+                    .and_then(|k| {
+                        k.fields()
+                            .first()
+                            .and_then(|f| f.strip_prefix("data."))
+                            .map(str::to_owned)
+                    }),
             },
             DestinationKind::Dataset => {
                 let name = pipeline.destination.dataset.clone().unwrap_or_default();
@@ -268,7 +281,41 @@ impl Loader {
                     Err(err) => return rejected_or(err),
                 }
             }
-            Loader::Records { .. } => (Verdict::Inserted, None),
+            Loader::Records { key: None, .. } => (Verdict::Inserted, None),
+            Loader::Records {
+                key: Some(field),
+                workspace,
+            } => {
+                // Whether it is new or a change is known once it is written: the
+                // records crate's upsert decides under its key's guard.
+                let new = match crate::mapping::record_of(row.values) {
+                    Ok(new) => new,
+                    Err(e) => return rejected_or(StoreError::Invalid(e)),
+                };
+                if dry_run {
+                    return Ok(Verdict::Inserted);
+                }
+                let mark = Mark::new(
+                    op_id(run, row.number),
+                    "updated",
+                    Timestamp::now().unix() + MARK_DAYS * 86_400,
+                );
+                let written = oplog::marked(mark, async {
+                    relinx_records::keyed::upsert_by(store, ctx, workspace, field, new).await
+                })
+                .await;
+                return match written {
+                    Ok(relinx_records::keyed::Upserted::Created(_)) => Ok(Verdict::Inserted),
+                    Ok(relinx_records::keyed::Upserted::Updated(_)) => Ok(Verdict::Updated),
+                    Ok(relinx_records::keyed::Upserted::Unchanged(_)) => Ok(Verdict::Unchanged),
+                    // Written by an earlier attempt that died before its checkpoint.
+                    Err(StoreError::Conflict {
+                        code: ErrorCode::OpAlreadyApplied,
+                        ..
+                    }) => Ok(Verdict::Updated),
+                    Err(err) => rejected_or(err),
+                };
+            }
             Loader::Dataset { .. } => {
                 return Err(StoreError::Internal(
                     "a dataset row loads in a batch".into(),
@@ -297,7 +344,7 @@ impl Loader {
                     }
                     contacts::save(store, ctx, dept, &body).await.map(|_| ())
                 }
-                Loader::Records { workspace } => {
+                Loader::Records { workspace, .. } => {
                     let new = crate::mapping::record_of(row.values)?;
                     relinx_records::records::create(store, ctx, workspace, new)
                         .await
@@ -355,10 +402,15 @@ fn without_nulls(map: &Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
-/// The key's values of a mapped row (for an upsert), or the field left empty.
+/// The key's values of a mapped row (for an upsert), or the field left empty. A
+/// key `data.x` is field `x` of the mapped `data` object (a record's).
 pub fn key_values(values: &Map<String, Value>, key: &[String]) -> Result<Vec<Value>, String> {
+    let value_of = |field: &str| match field.strip_prefix("data.") {
+        Some(inner) => values.get("data").and_then(|d| d.get(inner)),
+        None => values.get(field),
+    };
     key.iter()
-        .map(|field| match values.get(field) {
+        .map(|field| match value_of(field) {
             None | Some(Value::Null) => Err(field.clone()),
             Some(Value::String(s)) if s.trim().is_empty() => Err(field.clone()),
             Some(Value::String(s)) => Ok(Value::String(normalized_key(field, s))),

@@ -355,6 +355,11 @@ pub fn convert(datum: &Datum, def: &FieldDef) -> Result<Value, String> {
     let shown = || datum.to_json().to_string();
     match (def.data_type, datum) {
         (_, Datum::Null) => Ok(Value::Null),
+        // A cell holding a JSON object or array (a CSV column of JSON) is that value.
+        (D::Json, Datum::String(s)) => Ok(match serde_json::from_str::<Value>(s.trim()) {
+            Ok(value @ (Value::Object(_) | Value::Array(_))) => value,
+            _ => Value::String(s.clone()),
+        }),
         (D::Json, d) => Ok(d.to_json()),
         (D::String, Datum::String(s)) => Ok(Value::String(s.clone())),
         (D::String, Datum::Array(_) | Datum::Json(_)) => Err(format!("{} is not text", shown())),

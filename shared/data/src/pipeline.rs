@@ -134,6 +134,9 @@ pub struct Pipeline {
     /// How many runs it has had (the total its runs list pages over).
     #[serde(default)]
     pub run_count: u64,
+    /// A `relinx` source's position in the event log: where its next run reads from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
     /// Its entry in the schedule's due index (`crate::schedule`), if scheduled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule_due: Option<String>,
@@ -266,10 +269,23 @@ pub fn check(
                 ));
             }
             for field in &fields {
-                if !mapping.fields.iter().any(|f| f.target == *field) {
+                // A record's key is a field of its `data` object: `data.sku`.
+                let target = match destination.kind {
+                    DestinationKind::Records => field.strip_prefix("data.").map(|_| "data"),
+                    _ => Some(*field),
+                };
+                let filled = target.is_some_and(|t| mapping.fields.iter().any(|f| f.target == t));
+                if !filled {
                     return Err(ValidationError::new(
                         "destination.key",
-                        format!("{field:?} is not a field mapping {:?} fills", mapping.name),
+                        if destination.kind == DestinationKind::Records {
+                            format!(
+                                "records are matched on a field of their data: write \"data.<field>\" (and map data); {field:?} is not one mapping {:?} fills",
+                                mapping.name
+                            )
+                        } else {
+                            format!("{field:?} is not a field mapping {:?} fills", mapping.name)
+                        },
                     ));
                 }
             }
@@ -282,7 +298,7 @@ pub fn check(
             if destination.kind == DestinationKind::Records && fields.len() != 1 {
                 return Err(ValidationError::new(
                     "destination.key",
-                    "records are matched on one field",
+                    "records are matched on one field of their data (\"data.sku\")",
                 ));
             }
             Ok(())

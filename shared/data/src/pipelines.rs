@@ -133,6 +133,7 @@ pub async fn create(
         high_water: None,
         last_run: None,
         run_count: 0,
+        cursor: None,
         schedule_due: None,
     };
     let mut pipeline = pipeline;

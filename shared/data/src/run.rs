@@ -81,6 +81,10 @@ pub struct Checkpoint {
     /// The dataset generation a dataset run writes into.
     #[serde(default)]
     pub generation: Option<String>,
+    /// A `relinx` source's position in the event log after this run's read: the
+    /// pipeline's cursor once it succeeds.
+    #[serde(default)]
+    pub cursor: Option<String>,
 }
 
 /// A run as stored.

@@ -331,11 +331,21 @@ async fn advance(
                     Err(err) => return Err(err),
                 }
             }
-            SourceConfig::Relinx { .. } => {
-                return Ok(Err(Fatal(format!(
-                    "source {:?} is a relinx source: runs read upload and http sources so far",
-                    plan.source.name
-                ))));
+            // The workspace's changes after the pipeline's cursor, staged.
+            SourceConfig::Relinx { entity } => {
+                if let Some(why) = crate::relinx_source::refusal(&plan.ctx, *entity) {
+                    return Ok(Err(Fatal(why)));
+                }
+                let (ids, next) = crate::sources::read_for_run(
+                    store,
+                    &plan.ctx,
+                    scope,
+                    &plan.source,
+                    plan.pipeline.cursor.as_deref(),
+                )
+                .await?;
+                run.checkpoint.cursor = Some(next);
+                ids
             }
         };
         run.checkpoint.after = plan.pipeline.high_water.clone();
@@ -695,14 +705,25 @@ pub async fn finish(
         .upto
         .clone()
         .filter(|_| status == RunStatus::Success && !run.dry_run);
-    let set = match high_water {
-        Some(_) => "REMOVE active_run SET last_run = :last, high_water = :hw",
-        None => "REMOVE active_run SET last_run = :last",
-    };
+    let cursor = run
+        .checkpoint
+        .cursor
+        .clone()
+        .filter(|_| status == RunStatus::Success && !run.dry_run);
+    let mut set = String::from("REMOVE active_run SET last_run = :last");
+    if high_water.is_some() {
+        set.push_str(", high_water = :hw");
+    }
+    if cursor.is_some() {
+        set.push_str(", #cursor = :cursor");
+    }
     let mut update = Cond::new(format!("{set} ADD {}", versioned::BUMP))
         .value(":last", relinx_ddb::codec::to_value(&last_run)?);
     if let Some(high_water) = high_water {
         update = update.value(":hw", s(high_water));
+    }
+    if let Some(cursor) = cursor {
+        update = update.name("#cursor", "cursor").value(":cursor", s(cursor));
     }
     tx.update(
         &store.tables().main,

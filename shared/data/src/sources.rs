@@ -528,20 +528,33 @@ async fn fetched_table(
 
 /// The source with its columns known: an `http` source that has none yet (nothing
 /// fetched for a run) is fetched once and the columns of what it answers recorded,
-/// so a mapping can be built on it. Others as they are.
+/// so a mapping can be built on it; a `relinx` one learns them from its entity's
+/// first changes. An upload source as it is.
 pub async fn with_columns(
     store: &Store,
     ctx: &Context,
     scope: &Scope,
     source: Source,
 ) -> Result<Source, StoreError> {
-    let SourceConfig::Http { url, .. } = &source.config else {
-        return Ok(source);
-    };
     if !source.columns.is_empty() {
         return Ok(source);
     }
-    let (table, _) = fetched_table(store, &source, url).await?;
+    let table = match &source.config {
+        SourceConfig::Http { url, .. } => fetched_table(store, &source, url).await?.0,
+        SourceConfig::Relinx { entity } => {
+            if let Some(why) = crate::relinx_source::refusal(ctx, *entity) {
+                return Err(StoreError::Unprocessable(ValidationError::new(
+                    "config.entity",
+                    why,
+                )));
+            }
+            crate::relinx_source::sample(store, scope, *entity).await?
+        }
+        SourceConfig::Upload { .. } => return Ok(source),
+    };
+    if table.columns.is_empty() {
+        return Ok(source);
+    }
     let profiles = profile(&table.columns, &table.rows);
     scope
         .modify(
@@ -575,6 +588,50 @@ pub async fn fetch_for_run(
         ));
     };
     let (table, csv) = fetched_table(store, source, url).await?;
+    stage_pieces(store, ctx, scope, source, table, csv).await
+}
+
+/// Reads a `relinx` source's changes after `cursor` for a run (at most
+/// `relinx_source::MAX_PER_RUN`) and stages them as uploads: their ids, and where
+/// the next run reads from.
+pub async fn read_for_run(
+    store: &Store,
+    ctx: &Context,
+    scope: &Scope,
+    source: &Source,
+    cursor: Option<&str>,
+) -> Result<(Vec<String>, String), StoreError> {
+    let SourceConfig::Relinx { entity } = &source.config else {
+        return Err(StoreError::Internal(
+            "read_for_run: not a relinx source".into(),
+        ));
+    };
+    let (table, next) = crate::relinx_source::read(
+        store,
+        scope,
+        *entity,
+        cursor,
+        crate::relinx_source::MAX_PER_RUN,
+    )
+    .await?;
+    if table.rows.is_empty() {
+        return Ok((Vec::new(), next));
+    }
+    Ok((
+        stage_pieces(store, ctx, scope, source, table, false).await?,
+        next,
+    ))
+}
+
+/// Stages `table` as uploads of at most 10,000 rows each: their ids, oldest first.
+async fn stage_pieces(
+    store: &Store,
+    ctx: &Context,
+    scope: &Scope,
+    source: &Source,
+    table: Table,
+    csv: bool,
+) -> Result<Vec<String>, StoreError> {
     let mut staged = Vec::new();
     let Table {
         columns,

@@ -76,6 +76,10 @@ pub mod records {
     pub const APPLIED_OP_SK: &str = "RECOP";
     /// A sync policy, in the org's partition.
     pub const POLICY: &str = "POLICY#";
+    /// `RECKEY#{org}#{workspace}#{hash of a data field and its value}`: which record
+    /// holds that key (an import's upsert).
+    pub const RECORD_KEY: &str = "RECKEY#";
+    pub const RECORD_KEY_SK: &str = "KEY";
 }
 
 /// Webhooks' keys (`relinx-webhooks`): endpoints live in the org's partition.
@@ -195,6 +199,7 @@ pub const REGISTRY: &[Registered] = &[
     reg("records", KeyPart::Partition, records::BY_UPDATE),
     reg("records", KeyPart::Partition, records::APPLIED_OP),
     reg("records", KeyPart::Sort, records::POLICY),
+    reg("records", KeyPart::Partition, records::RECORD_KEY),
     reg("webhooks", KeyPart::Sort, webhooks::ENDPOINT),
     reg("webhooks", KeyPart::Sort, webhooks::JOB),
     reg("webhooks", KeyPart::Sort, webhooks::ATTEMPT),

@@ -30,6 +30,11 @@ struct Args {
     /// for fuzzers and load tests that should not spend their run on 429s.
     #[arg(long)]
     demo_rate_limit: Option<u64>,
+    /// Run the queues' consumers and the sweep but not the event stream's fan-out
+    /// (the bench measures pipeline runs without fanning out the events its other
+    /// rows left in the table on the same machine).
+    #[arg(long)]
+    no_event_stream: bool,
     /// Prefix of the table names.
     #[arg(long, env = "RELINX_TABLE_PREFIX", default_value = "relinx-dev")]
     table_prefix: String,
@@ -75,6 +80,7 @@ async fn run() -> Result<(), String> {
         &tables,
         &args.table_prefix,
         relinx_devserver::target_policy(&platform),
+        !args.no_event_stream,
     )
     .await?;
     if let Err(why) = pipeline {

@@ -188,6 +188,7 @@ pub async fn start(
     tables: &Tables,
     prefix: &str,
     policy: TargetPolicy,
+    event_stream: bool,
 ) -> Result<Result<Arc<Dispatcher>, &'static str>, String> {
     let config = store.config();
     let Some(Queues {
@@ -222,12 +223,14 @@ pub async fn start(
         .table
         .and_then(|t| t.latest_stream_arn)
         .ok_or(format!("{} has no stream", tables.events))?;
-    tokio::spawn(read_stream(
-        Arc::clone(&dispatcher),
-        streams,
-        stream_arn,
-        store.clone(),
-    ));
+    if event_stream {
+        tokio::spawn(read_stream(
+            Arc::clone(&dispatcher),
+            streams,
+            stream_arn,
+            store.clone(),
+        ));
+    }
     for _ in 0..QUEUE_POLLERS {
         let dispatcher = Arc::clone(&dispatcher);
         tokio::spawn(poll_queue(

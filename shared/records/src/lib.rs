@@ -10,6 +10,7 @@
 mod applied;
 pub mod batch;
 mod cursor;
+pub mod keyed;
 pub mod policies;
 pub mod record;
 pub mod records;

@@ -999,3 +999,188 @@ async fn an_http_source_is_fetched_at_run_time_and_a_url_that_fails_fails_the_ru
         "{failed}"
     );
 }
+
+#[tokio::test]
+async fn a_relinx_source_reads_the_workspace_s_changes_once_each_from_its_cursor() {
+    let server = server("runrelinx").await;
+    let api = Api::sign_up(&server, "Own Data Inc").await;
+    let save = |body: Value| {
+        let api = &api;
+        async move {
+            let (status, saved) = api
+                .call(Method::POST, "/api/v3/contact.save.json", Some(body))
+                .await;
+            assert_eq!(status, 200, "{saved}");
+            saved["data"]["id"].clone()
+        }
+    };
+    let ann = save(json!({"full_name": "Ann Lee", "emails": "ann@example.com"})).await;
+    save(json!({"full_name": "Bob Ray", "emails": "bob@example.com"})).await;
+    // Read once entries are settled (2 s).
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let source = api
+        .ok(
+            Method::POST,
+            "/api/sources",
+            Some(json!({"name": "crm", "kind": "relinx", "config": {"entity": "contacts"}})),
+            201,
+        )
+        .await;
+    let schema = api
+        .ok(
+            Method::POST,
+            "/api/schemas",
+            Some(json!({"name": "people", "fields": [
+                {"name": "contact_id", "type": "string", "required": true},
+                {"name": "name", "type": "string", "required": false},
+                {"name": "emails", "type": "string", "required": false}]})),
+            201,
+        )
+        .await;
+    let mapping = api
+        .ok(
+            Method::POST,
+            "/api/mappings",
+            Some(
+                json!({"name": "crm", "source_id": source["id"], "schema_id": schema["id"],
+                "fields": [{"target": "contact_id", "expr": "id"},
+                           {"target": "name", "expr": "full_name"},
+                           {"target": "emails", "expr": "emails"}]}),
+            ),
+            201,
+        )
+        .await;
+    let pipeline = api
+        .ok(
+            Method::POST,
+            "/api/pipelines",
+            Some(json!({"name": "crm copy", "source_id": source["id"], "mapping_id": mapping["id"],
+                "destination": {"kind": "dataset", "dataset": "people", "key": "contact_id"}, "mode": "upsert"})),
+            201,
+        )
+        .await;
+    let pipeline = pipeline["id"].as_str().unwrap().to_owned();
+    let first = api.run(&pipeline, json!({})).await;
+    assert_eq!(
+        (
+            &first["status"],
+            &first["rows_read"],
+            &first["rows_inserted"]
+        ),
+        (&json!("success"), &json!(2), &json!(2)),
+        "{first}"
+    );
+    // One change and one new contact: the next run reads those two, no more.
+    save(json!({"id": ann, "full_name": "Ann Lee-Ray"})).await;
+    save(json!({"full_name": "Cy Ng", "emails": "cy@example.com"})).await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let second = api.run(&pipeline, json!({})).await;
+    assert_eq!(
+        (
+            &second["rows_read"],
+            &second["rows_inserted"],
+            &second["rows_updated"]
+        ),
+        (&json!(2), &json!(1), &json!(1)),
+        "{second}"
+    );
+    let rows = api
+        .ok(Method::GET, "/api/datasets/people/rows", None, 200)
+        .await;
+    let mut names: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Ann Lee-Ray", "Bob Ray", "Cy Ng"]);
+    let idle = api.run(&pipeline, json!({})).await;
+    assert_eq!(idle["rows_read"], 0, "{idle}");
+}
+
+#[tokio::test]
+async fn records_upsert_on_a_field_of_their_data_through_relaysync_s_own_rules() {
+    let server = server("runrec").await;
+    let api = Api::sign_up(&server, "Parts Inc").await;
+    let source = api.source("parts").await;
+    api.upload_csv(
+        &source,
+        "title,data\nValve,\"{\"\"sku\"\":\"\"A1\"\",\"\"qty\"\":3}\"\nPump,\"{\"\"sku\"\":\"\"B2\"\",\"\"qty\"\":1}\"\n",
+    )
+    .await;
+    let mapping = api
+        .ok(
+            Method::POST,
+            "/api/mappings",
+            Some(
+                json!({"name": "parts", "source_id": source, "schema_id": "record",
+                "fields": [{"target": "title", "expr": "title"},
+                           {"target": "type", "expr": "\"part\""},
+                           {"target": "data", "expr": "data"}]}),
+            ),
+            201,
+        )
+        .await;
+    let (status, refused) = api
+        .call(
+            Method::POST,
+            "/api/pipelines",
+            Some(
+                json!({"name": "parts", "source_id": source, "mapping_id": mapping["id"],
+                "destination": {"kind": "records", "key": "title"}, "mode": "upsert"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("data.<field>"),
+        "{refused}"
+    );
+    let pipeline = api
+        .ok(
+            Method::POST,
+            "/api/pipelines",
+            Some(
+                json!({"name": "parts", "source_id": source, "mapping_id": mapping["id"],
+                "destination": {"kind": "records", "key": "data.sku"}, "mode": "upsert"}),
+            ),
+            201,
+        )
+        .await;
+    let pipeline = pipeline["id"].as_str().unwrap().to_owned();
+    let first = api.run(&pipeline, json!({})).await;
+    assert_eq!(
+        (&first["status"], &first["rows_inserted"]),
+        (&json!("success"), &json!(2)),
+        "{first}"
+    );
+    api.upload_csv(
+        &source,
+        "title,data\nValve,\"{\"\"sku\"\":\"\"A1\"\",\"\"qty\"\":3}\"\nBig pump,\"{\"\"sku\"\":\"\"B2\"\",\"\"qty\"\":1}\"\n",
+    )
+    .await;
+    let second = api.run(&pipeline, json!({})).await;
+    assert_eq!(
+        (
+            &second["rows_inserted"],
+            &second["rows_updated"],
+            &second["rows_unchanged"]
+        ),
+        (&json!(0), &json!(1), &json!(1)),
+        "{second}"
+    );
+    let (status, listed) = api.call(Method::GET, "/v1/records?limit=50", None).await;
+    assert_eq!(status, 200, "{listed}");
+    let mut titles: Vec<&str> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    titles.sort_unstable();
+    assert_eq!(titles, ["Big pump", "Valve"]);
+}
