@@ -3,7 +3,7 @@
 //! server's own DynamoDB accounting, the bare-SDK reference, and each Lambda binary's
 //! size, cold start and memory.
 //!
-//! Usage: relinx-bench [--quick] [--dispatcher-only] [--concurrency N] [--out PATH]
+//! Usage: relinx-bench [--quick] [--dispatcher-only] [--imports-only] [--concurrency N] [--out PATH]
 
 use relinx_bench::{load, runtime_api};
 
@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 struct Args {
     quick: bool,
+    /// Only the import rows (a pipeline run into a dataset and into contacts).
+    imports_only: bool,
     /// Only the dispatcher's figures (a quick loop while working on delivery).
     dispatcher_only: bool,
     concurrency: usize,
@@ -27,6 +29,7 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         quick: false,
+        imports_only: false,
         dispatcher_only: false,
         concurrency: 8,
         out: PathBuf::from("target/bench/latest.json"),
@@ -35,6 +38,7 @@ fn parse_args() -> Result<Args, String> {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--quick" => args.quick = true,
+            "--imports-only" => args.imports_only = true,
             "--dispatcher-only" => args.dispatcher_only = true,
             "--concurrency" => {
                 let raw = it.next().ok_or("--concurrency needs a number")?;
@@ -45,7 +49,7 @@ fn parse_args() -> Result<Args, String> {
             "--out" => args.out = it.next().ok_or("--out needs a path")?.into(),
             other => {
                 return Err(format!(
-                    "unknown argument {other:?}; usage: relinx-bench [--quick] [--dispatcher-only] [--concurrency N] [--out PATH]"
+                    "unknown argument {other:?}; usage: relinx-bench [--quick] [--dispatcher-only] [--imports-only] [--concurrency N] [--out PATH]"
                 ));
             }
         }
@@ -176,6 +180,12 @@ async fn run() -> Result<(), String> {
     // DynamoDB Local beside them); the import rows start a server with it.
     let (mut dev, addr, links_port) = spawn_dev(&env, false).await?;
     let setup = prepare(addr, store, env).await?;
+    if args.imports_only {
+        let _ = dev.kill().await;
+        let imports = measure_imports(&setup, &config, args.quick, args.concurrency).await?;
+        print_imports(&imports);
+        return Ok(());
+    }
 
     let counter = Arc::new(AtomicU64::new(0));
     let mut rows = Vec::new();
@@ -1476,6 +1486,42 @@ fn report(
     })
 }
 
+/// The import rows' lines.
+fn print_imports(imports: &Value) {
+    let f = |v: &Value| {
+        v.as_f64()
+            .map(|x| format!("{x:.3}"))
+            .unwrap_or_else(|| "-".into())
+    };
+    let d = &imports["dataset"];
+    if d.is_object() {
+        println!();
+        println!(
+            "import into a dataset     {} rows in {} ms: {} rows/s; bare BatchWriteItem of the same items {} rows/s, ratio {}; hottest of {} keys {} writes/s",
+            d["rows"],
+            f(&d["run_ms"]),
+            f(&d["rows_per_s"]),
+            f(&d["bare_rows_per_s"]),
+            f(&d["ratio_to_bare"]),
+            d["shards"],
+            f(&d["hottest_key_writes_per_s"]),
+        );
+    }
+    let c = &imports["contacts"];
+    if c.is_object() {
+        println!(
+            "import into contacts      {} rows in {} ms: {} rows/s; bare transactions of a save's shape {} rows/s, ratio {}; hottest key {} writes/s (paced at {})",
+            c["rows"],
+            f(&c["run_ms"]),
+            f(&c["rows_per_s"]),
+            f(&c["bare_rows_per_s"]),
+            f(&c["ratio_to_bare"]),
+            f(&c["hottest_key_writes_per_s"]),
+            c["pace_writes_per_s"],
+        );
+    }
+}
+
 fn print_table(report: &Value) {
     let f = |v: &Value| {
         v.as_f64()
@@ -1573,34 +1619,7 @@ fn print_table(report: &Value) {
             u["chunks_per_upload"],
         );
     }
-    let imports = &report["imports"];
-    let d = &imports["dataset"];
-    if d.is_object() {
-        println!();
-        println!(
-            "import into a dataset     {} rows in {} ms: {} rows/s; bare BatchWriteItem of the same items {} rows/s, ratio {}; hottest of {} keys {} writes/s",
-            d["rows"],
-            f(&d["run_ms"]),
-            f(&d["rows_per_s"]),
-            f(&d["bare_rows_per_s"]),
-            f(&d["ratio_to_bare"]),
-            d["shards"],
-            f(&d["hottest_key_writes_per_s"]),
-        );
-    }
-    let c = &imports["contacts"];
-    if c.is_object() {
-        println!(
-            "import into contacts      {} rows in {} ms: {} rows/s; bare transactions of a save's shape {} rows/s, ratio {}; hottest key {} writes/s (paced at {})",
-            c["rows"],
-            f(&c["run_ms"]),
-            f(&c["rows_per_s"]),
-            f(&c["bare_rows_per_s"]),
-            f(&c["ratio_to_bare"]),
-            f(&c["hottest_key_writes_per_s"]),
-            c["pace_writes_per_s"],
-        );
-    }
+    print_imports(&report["imports"]);
     let h = &report["short_link_counters"];
     if h.is_object() {
         println!();

@@ -32,10 +32,10 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 /// Rows mapped and loaded between two checkpoints: contacts and records (each row
-/// its own transaction, paced), and dataset rows (batched; a bigger slice keeps
-/// more batches in flight between checkpoints).
+/// its own transaction, paced), and dataset rows (batched: a whole upload between
+/// checkpoints keeps the batch writer busy instead of draining it every slice).
 pub const SLICE_ROWS: usize = 500;
-pub const DATASET_SLICE_ROWS: usize = 2_000;
+pub const DATASET_SLICE_ROWS: usize = crate::staging::MAX_ROWS;
 
 /// How a message's work ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
