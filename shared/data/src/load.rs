@@ -44,7 +44,7 @@ pub enum Loader {
     },
     Records {
         workspace: relinx_model::WorkspaceId,
-        /// The `data` field an upsert matches on.
+        /// What an upsert matches on: `id`, or `data.<field>`.
         key: Option<String>,
     },
     Dataset {
@@ -140,12 +140,7 @@ impl Loader {
                     .key
                     .as_ref()
                     .filter(|_| upsert)
-                    .and_then(|k| {
-                        k.fields()
-                            .first()
-                            .and_then(|f| f.strip_prefix("data."))
-                            .map(str::to_owned)
-                    }),
+                    .and_then(|k| k.fields().first().map(|f| (*f).to_owned())),
             },
             DestinationKind::Dataset => {
                 let name = pipeline.destination.dataset.clone().unwrap_or_default();
@@ -292,8 +287,49 @@ impl Loader {
                     Ok(new) => new,
                     Err(e) => return rejected_or(StoreError::Invalid(e)),
                 };
+                let id = match field.as_str() {
+                    "id" => {
+                        let raw = row
+                            .values
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
+                        match relinx_model::RecordId::parse(raw.trim()) {
+                            Some(id) => Some(id),
+                            None => {
+                                return Ok(Verdict::Rejected {
+                                    field: "id".into(),
+                                    message: format!("{raw:?} is not a record id (rec_…)"),
+                                });
+                            }
+                        }
+                    }
+                    _ => None,
+                };
+                let no_such_id = || {
+                    Verdict::Rejected {
+                    field: "id".into(),
+                    message: "no record of this workspace has this id: ids are the platform's; leave id out to create records".into(),
+                }
+                };
                 if dry_run {
-                    return Ok(Verdict::Inserted);
+                    use relinx_records::keyed::{self, Would};
+                    let would = match &id {
+                        Some(id) => {
+                            keyed::would_update_by_id(store, ctx, workspace, id, &new).await
+                        }
+                        None => {
+                            let field = field.strip_prefix("data.").unwrap_or(field);
+                            keyed::would_upsert_by(store, ctx, workspace, field, &new).await
+                        }
+                    };
+                    return match would {
+                        Ok(Would::Create) => Ok(Verdict::Inserted),
+                        Ok(Would::Update) => Ok(Verdict::Updated),
+                        Ok(Would::KeepAsIs) => Ok(Verdict::Unchanged),
+                        Err(StoreError::NotFound(_)) if id.is_some() => Ok(no_such_id()),
+                        Err(err) => rejected_or(err),
+                    };
                 }
                 let mark = Mark::new(
                     op_id(run, row.number),
@@ -301,7 +337,17 @@ impl Loader {
                     Timestamp::now().unix() + MARK_DAYS * 86_400,
                 );
                 let written = oplog::marked(mark, async {
-                    relinx_records::keyed::upsert_by(store, ctx, workspace, field, new).await
+                    match &id {
+                        Some(id) => {
+                            relinx_records::keyed::update_by_id(store, ctx, workspace, id, new)
+                                .await
+                        }
+                        None => {
+                            let field = field.strip_prefix("data.").unwrap_or(field);
+                            relinx_records::keyed::upsert_by(store, ctx, workspace, field, new)
+                                .await
+                        }
+                    }
                 })
                 .await;
                 return match written {
@@ -313,6 +359,7 @@ impl Loader {
                         code: ErrorCode::OpAlreadyApplied,
                         ..
                     }) => Ok(Verdict::Updated),
+                    Err(StoreError::NotFound(_)) if id.is_some() => Ok(no_such_id()),
                     Err(err) => rejected_or(err),
                 };
             }

@@ -271,6 +271,7 @@ pub fn check(
             for field in &fields {
                 // A record's key is a field of its `data` object: `data.sku`.
                 let target = match destination.kind {
+                    DestinationKind::Records if *field == "id" => Some("id"),
                     DestinationKind::Records => field.strip_prefix("data.").map(|_| "data"),
                     _ => Some(*field),
                 };
@@ -280,7 +281,7 @@ pub fn check(
                         "destination.key",
                         if destination.kind == DestinationKind::Records {
                             format!(
-                                "records are matched on a field of their data: write \"data.<field>\" (and map data); {field:?} is not one mapping {:?} fills",
+                                "records are matched on their id or a field of their data: write \"id\" or \"data.<field>\" (and map it); {field:?} is not one mapping {:?} fills",
                                 mapping.name
                             )
                         } else {
@@ -298,7 +299,7 @@ pub fn check(
             if destination.kind == DestinationKind::Records && fields.len() != 1 {
                 return Err(ValidationError::new(
                     "destination.key",
-                    "records are matched on one field of their data (\"data.sku\")",
+                    "records are matched on one field: \"id\" or one of their data (\"data.sku\")",
                 ));
             }
             Ok(())

@@ -46,6 +46,114 @@ fn holds(current: &Record, new: &NewRecord) -> bool {
         && current.data == new.data
 }
 
+/// What an upsert would do, for a dry run (nothing is written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Would {
+    Create,
+    Update,
+    KeepAsIs,
+}
+
+/// What [`update_by_id`] would do (a 404 for an id the workspace does not have).
+pub async fn would_update_by_id(
+    store: &Store,
+    ctx: &Context,
+    ws: &WorkspaceId,
+    id: &RecordId,
+    new: &NewRecord,
+) -> Result<Would, StoreError> {
+    let current = records::get(store, ctx, ws, id).await?;
+    if current.deleted {
+        return Err(StoreError::NotFound("record"));
+    }
+    Ok(if holds(&current, new) {
+        Would::KeepAsIs
+    } else {
+        Would::Update
+    })
+}
+
+/// What [`upsert_by`] would do.
+pub async fn would_upsert_by(
+    store: &Store,
+    ctx: &Context,
+    ws: &WorkspaceId,
+    field: &str,
+    new: &NewRecord,
+) -> Result<Would, StoreError> {
+    let Some(value) = new.data.get(field).filter(|v| !v.is_null()) else {
+        return Err(StoreError::Invalid(ValidationError::new(
+            format!("data.{field}"),
+            "is the upsert's key, and the record leaves it empty",
+        )));
+    };
+    let guard: Option<KeyGuard> = store
+        .get(guard_pk(ctx, ws, field, value), RECORD_KEY_SK)
+        .await?;
+    let Some(guard) = guard else {
+        return Ok(Would::Create);
+    };
+    match would_update_by_id(store, ctx, ws, &guard.record_id, new).await {
+        Err(StoreError::NotFound(_)) => Ok(Would::Create),
+        other => other,
+    }
+}
+
+/// Writes `new` onto the live record `id` (its title, type, site, status if given,
+/// and data): an import upserting on id. A record the workspace does not have (or
+/// deleted) is a 404: ids are the platform's to mint.
+pub async fn update_by_id(
+    store: &Store,
+    ctx: &Context,
+    ws: &WorkspaceId,
+    id: &RecordId,
+    new: NewRecord,
+) -> Result<Upserted, StoreError> {
+    for _ in 0..RETRIES {
+        let current = records::get(store, ctx, ws, id).await?;
+        if current.deleted {
+            return Err(StoreError::NotFound("record"));
+        }
+        match patch_onto(store, ctx, ws, &current, &new).await {
+            Err(StoreError::ConflictWithCurrent { .. }) => continue,
+            other => return other,
+        }
+    }
+    Err(StoreError::conflict(
+        ErrorCode::ConcurrentChange,
+        format!("record {id} kept changing; retry"),
+    ))
+}
+
+/// `new`'s values onto `current` under its causal token (unchanged when it holds
+/// them all already).
+async fn patch_onto(
+    store: &Store,
+    ctx: &Context,
+    ws: &WorkspaceId,
+    current: &Record,
+    new: &NewRecord,
+) -> Result<Upserted, StoreError> {
+    if holds(current, new) {
+        return Ok(Upserted::Unchanged(current.clone()));
+    }
+    let patch = RecordPatch::new(
+        Some(&new.title),
+        Some(&new.kind),
+        Some(&new.site),
+        new.status,
+        Some(new.data.clone()),
+    )?;
+    let edit = RecordEdit {
+        id: current.id.clone(),
+        causal: Some(current.causal.clone()),
+        change: Edit::Patch(patch),
+    };
+    records::edit(store, ctx, ws, edit)
+        .await
+        .map(Upserted::Updated)
+}
+
 /// Writes `new` onto the live record whose `data[field]` equals its own (replacing
 /// its title, type, site, status if given, and data), or creates it.
 pub async fn upsert_by(
@@ -76,27 +184,11 @@ pub async fn upsert_by(
             None => None,
         };
         match current {
-            Some(current) if holds(&current, &new) => return Ok(Upserted::Unchanged(current)),
-            Some(current) => {
-                let patch = RecordPatch::new(
-                    Some(&new.title),
-                    Some(&new.kind),
-                    Some(&new.site),
-                    new.status,
-                    Some(new.data.clone()),
-                )?;
-                let edit = RecordEdit {
-                    id: current.id.clone(),
-                    causal: Some(current.causal.clone()),
-                    change: Edit::Patch(patch),
-                };
-                match records::edit(store, ctx, ws, edit).await {
-                    Ok(record) => return Ok(Upserted::Updated(record)),
-                    // Written meanwhile: read it again.
-                    Err(StoreError::ConflictWithCurrent { .. }) => continue,
-                    Err(err) => return Err(err),
-                }
-            }
+            Some(current) => match patch_onto(store, ctx, ws, &current, &new).await {
+                // Written meanwhile: read it again.
+                Err(StoreError::ConflictWithCurrent { .. }) => continue,
+                other => return other,
+            },
             None => {
                 let mut tx = Tx::new();
                 let record = records::stage_create(&mut tx, store, ctx, ws, new.clone()).await?;

@@ -156,6 +156,11 @@ pub fn definition() -> Vec<relinx_model::FieldDef> {
     use relinx_model::{DataType, FieldDef};
     vec![
         FieldDef::new(
+            "id",
+            DataType::String,
+            "The record's id (rec_…), given only to change an existing record: an import upserting on id updates it",
+        ),
+        FieldDef::new(
             "title",
             DataType::String,
             &format!("One line, 1 to {MAX_TITLE_CHARS} characters"),

@@ -1163,6 +1163,16 @@ async fn records_upsert_on_a_field_of_their_data_through_relaysync_s_own_rules()
         "title,data\nValve,\"{\"\"sku\"\":\"\"A1\"\",\"\"qty\"\":3}\"\nBig pump,\"{\"\"sku\"\":\"\"B2\"\",\"\"qty\"\":1}\"\n",
     )
     .await;
+    let dry = api.run(&pipeline, json!({"dry_run": true})).await;
+    assert_eq!(
+        (
+            &dry["would_insert"],
+            &dry["would_update"],
+            &dry["unchanged"]
+        ),
+        (&json!(0), &json!(1), &json!(1)),
+        "{dry}"
+    );
     let second = api.run(&pipeline, json!({})).await;
     assert_eq!(
         (
@@ -1183,4 +1193,58 @@ async fn records_upsert_on_a_field_of_their_data_through_relaysync_s_own_rules()
         .collect();
     titles.sort_unstable();
     assert_eq!(titles, ["Big pump", "Valve"]);
+
+    // Upsert on id: the workspace's records change; an id it does not have is
+    // rejected, saying why.
+    let valve = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["title"] == "Valve")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fixes = api.source("fixes").await;
+    api.upload_csv(
+        &fixes,
+        &format!(
+            "id,title,data\n{valve},Valve v2,\"{{\"\"sku\"\":\"\"A1\"\"}}\"\nrec_01JD8Z2X4Q7V3N5K9M2B6C8D0E,Ghost,\"{{}}\"\n"
+        ),
+    )
+    .await;
+    let mapping = api
+        .ok(
+            Method::POST,
+            "/api/mappings",
+            Some(
+                json!({"name": "fixes", "source_id": fixes, "schema_id": "record",
+                "fields": [{"target": "id", "expr": "id"}, {"target": "title", "expr": "title"},
+                           {"target": "data", "expr": "data"}]}),
+            ),
+            201,
+        )
+        .await;
+    let by_id = api
+        .ok(
+            Method::POST,
+            "/api/pipelines",
+            Some(
+                json!({"name": "fixes", "source_id": fixes, "mapping_id": mapping["id"],
+                "destination": {"kind": "records", "key": "id"}, "mode": "upsert"}),
+            ),
+            201,
+        )
+        .await;
+    let fixed = api.run(by_id["id"].as_str().unwrap(), json!({})).await;
+    assert_eq!(
+        (&fixed["rows_updated"], &fixed["rows_rejected"]),
+        (&json!(1), &json!(1)),
+        "{fixed}"
+    );
+    assert_eq!(fixed["errors"][0]["field"], "id", "{fixed}");
+    let (_, valve_now) = api
+        .call(Method::GET, &format!("/v1/records/{valve}"), None)
+        .await;
+    assert_eq!(valve_now["title"], "Valve v2", "{valve_now}");
 }
