@@ -161,6 +161,13 @@ EXPECTED = {
     "data-datasets-rows.json": 200,
     "data-datasets-delete.json": 200,
     "data-pipelines-delete-dataset.json": 200,
+    "insights-query.json": 200,
+    "insights-queries-create.json": 201,
+    "insights-queries-list.json": 200,
+    "insights-queries-get.json": 200,
+    "insights-queries-update.json": 200,
+    "insights-queries-run.json": 200,
+    "insights-queries-delete.json": 200,
 }
 
 # Events whose answers fill placeholders of later ones, in the order they run.
@@ -190,6 +197,7 @@ FIRST = [
     # Runs queued, then worked on by the runner (as the run queue would hand them).
     "data-pipelines-run.json",
     "data-pipelines-run-dataset.json",
+    "insights-queries-create.json",
     "runner-queue.json",
     "runner-queue-dataset.json",
     # The stream batch fans a webhook.test event out into a job, which the queue
@@ -250,7 +258,7 @@ def main():
         sys.exit(f"relinx-dev --init-only made no run queue: {init.stdout} {init.stderr}")
     lambda_env["RUN_QUEUE_URL"] = run_queue_url
     lambda_env["SQS_ENDPOINT"] = os.environ["SQS_ENDPOINT"]
-    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "-p", "audit-fn", "-p", "webhooks-fn", "-p", "dispatcher-fn", "-p", "links-fn", "-p", "redirect-fn", "-p", "crm-fn", "-p", "data-fn", "-p", "runner-fn", "--bins"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--quiet", "-p", "auth-fn", "-p", "admin-fn", "-p", "records-fn", "-p", "sync-fn", "-p", "audit-fn", "-p", "webhooks-fn", "-p", "dispatcher-fn", "-p", "links-fn", "-p", "redirect-fn", "-p", "crm-fn", "-p", "data-fn", "-p", "runner-fn", "-p", "insights-fn", "--bins"], cwd=ROOT, check=True)
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
@@ -323,6 +331,8 @@ def capture(name, body, values):
         values["LINK_ID"] = body["id"]
     elif name == "crm-contacts-save.json":
         values["CONTACT_ID"] = str(data["id"])
+    elif name == "insights-queries-create.json":
+        values["QUERY_ID"] = data["id"]
     elif name == "data-sources-create.json":
         values["SOURCE_ID"] = data["id"]
     elif name == "data-pipelines-create.json":

@@ -313,3 +313,45 @@ pub async fn list(
         next_cursor: next.map(|id| id.to_string()),
     })
 }
+
+/// The log's entries about workspace `ws` from `from` to `to` (entry ids are
+/// time-ordered, so the range is a key condition; the workspace a filter), oldest
+/// first, handed to `visit` a page at a time as they are read, reads counted on
+/// `budget` (analytics over `events`).
+pub async fn walk(
+    store: &Store,
+    ctx: &Context,
+    ws: &relinx_model::WorkspaceId,
+    (from, to): (Timestamp, Timestamp),
+    budget: &mut relinx_ddb::ReadBudget,
+    visit: &mut (dyn FnMut(Event) -> Result<(), StoreError> + Send),
+) -> Result<(), StoreError> {
+    ctx.require(Permission::read(Resource::Audit))?;
+    if !ctx.sees_workspace(ws) {
+        return Err(StoreError::NotFound("workspace"));
+    }
+    let ms = |t: Timestamp| u64::try_from(t.unix_millis()).unwrap_or(0);
+    let low = format!(
+        "{}_{}",
+        EventId::PREFIX,
+        ulid::Ulid::from_parts(ms(from), 0)
+    );
+    let high = format!(
+        "{}_{}",
+        EventId::PREFIX,
+        ulid::Ulid::from_parts(ms(to), u128::MAX)
+    );
+    let query = store
+        .query(Table::Events, keys::event_partition(&ctx.org_id))
+        .between(low, high)
+        .filter_where(
+            Cond::new("#workspace = :workspace")
+                .name("#workspace", "workspace")
+                .value(":workspace", s(ws.as_str())),
+        );
+    budget
+        .walk(query, &mut |item| {
+            visit(relinx_ddb::codec::from_item(item)?)
+        })
+        .await
+}

@@ -215,6 +215,9 @@ pub struct DataSettings {
     /// works on a run before it continues in a follow-up message (under the
     /// function's timeout).
     pub run_invocation: Duration,
+    /// `RELINX_QUERY_READ_BUDGET` (default 100,000): the most items one analytics
+    /// query reads before it stops and asks for a narrower range (docs/analytics.md).
+    pub query_read_budget: u64,
 }
 
 impl Default for DataSettings {
@@ -223,6 +226,7 @@ impl Default for DataSettings {
             run_queue_url: None,
             import_writes_per_second: 800,
             run_invocation: Duration::from_secs(600),
+            query_read_budget: 100_000,
         }
     }
 }
@@ -375,6 +379,9 @@ impl Config {
                 run_invocation: vars
                     .seconds("RELINX_RUN_INVOCATION_SECONDS", 1..=840)
                     .unwrap_or(defaults.data.run_invocation),
+                query_read_budget: vars
+                    .number("RELINX_QUERY_READ_BUDGET", 1..=10_000_000, "items")
+                    .unwrap_or(defaults.data.query_read_budget),
             },
             log_filter: vars
                 .parsed("RUST_LOG", |raw| {

@@ -56,6 +56,7 @@ fn every_variable_is_read() {
         ("RUN_QUEUE_URL", "http://127.0.0.1:5000/123/runs"),
         ("RELINX_IMPORT_WRITES_PER_SECOND", "400"),
         ("RELINX_RUN_INVOCATION_SECONDS", "60"),
+        ("RELINX_QUERY_READ_BUDGET", "5000"),
         ("RUST_LOG", "warn,relinx_ddb=debug"),
     ])
     .unwrap();
@@ -65,6 +66,7 @@ fn every_variable_is_read() {
             run_queue_url: Some("http://127.0.0.1:5000/123/runs".into()),
             import_writes_per_second: 400,
             run_invocation: std::time::Duration::from_secs(60),
+            query_read_budget: 5000,
         }
     );
     assert_eq!(
@@ -181,5 +183,5 @@ fn every_variable_is_listed() {
     ] {
         assert!(names.iter().any(|n| n == name), "{name} not in {names:?}");
     }
-    assert_eq!(names.len(), 32, "{names:?}");
+    assert_eq!(names.len(), 33, "{names:?}");
 }

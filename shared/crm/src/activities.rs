@@ -285,3 +285,25 @@ pub async fn naming(
     activities.sort_by_key(|a| (a.dt_start.unix(), a.id));
     Ok(activities)
 }
+
+/// Every activity of the department as `activity.list.json` shows it, by id,
+/// handed to `visit` a page at a time as it is read, reads counted on `budget`
+/// (analytics).
+pub async fn walk(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    budget: &mut relinx_ddb::ReadBudget,
+    visit: &mut (dyn FnMut(serde_json::Value) -> Result<(), StoreError> + Send),
+) -> Result<(), StoreError> {
+    dept.authorize(ctx, Permission::read(Resource::Activities))?;
+    let query = store
+        .query(relinx_ddb::Table::Main, dept.partition())
+        .begins_with(ck::ACTIVITY);
+    budget
+        .walk(query, &mut |item| {
+            let activity: Activity = relinx_ddb::codec::from_item(item)?;
+            visit(relinx_model::event::data_of(&activity.view()))
+        })
+        .await
+}

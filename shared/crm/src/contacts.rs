@@ -422,3 +422,101 @@ pub async fn get(
         activities,
     })
 }
+
+/// The keys a contact shows as JSON, for a reader that names them (an analytics
+/// `where`, an audience): the built-in `contact` schema's fields (custom ones
+/// included) and what the server keeps (`id`, `dt_created`, `dt_modified`).
+pub async fn field_names(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+) -> Result<Vec<String>, StoreError> {
+    dept.authorize(ctx, Permission::read(Resource::Contacts))?;
+    let (schema, _) = fields::read(store, dept).await?;
+    let mut names: Vec<String> = ["id", "dt_created", "dt_modified"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    names.extend(
+        crate::contact::definition(&schema)
+            .into_iter()
+            .map(|field| field.name),
+    );
+    Ok(names)
+}
+
+/// Every contact of the department as `contact.list.json` shows it, by id, handed
+/// to `visit` a page at a time as it is read (nothing is held), reads counted on
+/// `budget`: for readers that walk them all (analytics, an audience's rebuild).
+pub async fn walk(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    budget: &mut relinx_ddb::ReadBudget,
+    visit: &mut (dyn FnMut(Value) -> Result<(), StoreError> + Send),
+) -> Result<(), StoreError> {
+    dept.authorize(ctx, Permission::read(Resource::Contacts))?;
+    let (schema, _) = fields::read(store, dept).await?;
+    let query = store
+        .query(relinx_ddb::Table::Main, dept.partition())
+        .begins_with(ck::CONTACT);
+    budget
+        .walk(query, &mut |item| {
+            let contact: Contact = relinx_ddb::codec::from_item(item)?;
+            visit(relinx_model::event::data_of(&contact.view(&schema)))
+        })
+        .await
+}
+
+/// The contact `id` as it shows and the version it was read at, read consistently
+/// (`None`: no such contact): for a change elsewhere that holds only while the
+/// contact stays as read (an audience's membership), staged with
+/// [`stage_unchanged`].
+pub async fn current(
+    store: &Store,
+    ctx: &Context,
+    dept: &Department,
+    id: ContactId,
+) -> Result<Option<(Value, i64)>, StoreError> {
+    dept.authorize(ctx, Permission::read(Resource::Contacts))?;
+    let Some((contact, version)) =
+        relinx_ddb::versioned::read::<Contact>(store, dept.partition(), contact_sk(id)).await?
+    else {
+        return Ok(None);
+    };
+    let (schema, _) = fields::read(store, dept).await?;
+    Ok(Some((
+        relinx_model::event::data_of(&contact.view(&schema)),
+        version,
+    )))
+}
+
+/// Stages a check that contact `id` is still as [`current`] read it: at `version`,
+/// or still absent (`None`). A change of it since fails the transaction as
+/// `StoreError::Stale`, for the reader to read again.
+pub fn stage_unchanged(
+    tx: &mut Tx,
+    store: &Store,
+    dept: &Department,
+    id: ContactId,
+    version: Option<i64>,
+) {
+    match version {
+        Some(version) => relinx_ddb::versioned::stage_unchanged(
+            tx,
+            store,
+            dept.partition(),
+            contact_sk(id),
+            version,
+        ),
+        None => {
+            tx.check(
+                &store.tables().main,
+                dept.partition(),
+                contact_sk(id),
+                Cond::new("attribute_not_exists(pk)"),
+                OnFail::Stale,
+            );
+        }
+    }
+}

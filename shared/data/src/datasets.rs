@@ -418,3 +418,26 @@ pub async fn purge(
     }
     Ok(removed)
 }
+
+/// Every row of the dataset, shard by shard, handed to `visit` a page at a time as
+/// it is read, reads counted on `budget` (analytics over `dataset:<name>`).
+pub async fn walk(
+    store: &Store,
+    ctx: &Context,
+    scope: &Scope,
+    dataset: &Dataset,
+    budget: &mut relinx_ddb::ReadBudget,
+    visit: &mut (dyn FnMut(Value) -> Result<(), StoreError> + Send),
+) -> Result<(), StoreError> {
+    scope.authorize(ctx, Permission::read(Resource::Datasets), WHAT)?;
+    for shard in 0..SHARDS {
+        let pk = rows_pk(scope, &dataset.name, &dataset.generation, shard);
+        budget
+            .walk(store.query(Table::Main, pk), &mut |item| {
+                let stored: StoredRow = from_item(item)?;
+                visit(serde_json::from_str(&stored.v).unwrap_or_default())
+            })
+            .await?;
+    }
+    Ok(())
+}

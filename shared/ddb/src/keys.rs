@@ -166,6 +166,23 @@ pub mod data {
     pub const SCHEDULE_DUE: &str = "PLDUE#";
 }
 
+/// Datalinx insights' keys (`relinx-insights`): saved queries and audiences live in
+/// the Datalinx workspace partition (`DATA#{org}#{workspace}`) beside the objects
+/// they read, under prefixes of their own; an audience's members are a partition of
+/// their own (`AUDMEM#{org}#{workspace}#{audience}`), members by contact id, and its
+/// size in shards beside them, so two members joining at once never contend.
+pub mod insights {
+    pub const QUERY: &str = "QRY#";
+    pub const QUERY_NAME: &str = "QRYNAME#";
+    pub const AUDIENCE: &str = "AUD#";
+    pub const AUDIENCE_NAME: &str = "AUDNAME#";
+    pub const MEMBERS: &str = "AUDMEM#";
+    /// In a members partition: `M#{contact id, 12 digits}`.
+    pub const MEMBER: &str = "M#";
+    /// In a members partition: `SIZE#{shard}`, the size's shards.
+    pub const SIZE: &str = "SIZE#";
+}
+
 const fn reg(domain: &'static str, part: KeyPart, prefix: &'static str) -> Registered {
     Registered {
         domain,
@@ -233,6 +250,13 @@ pub const REGISTRY: &[Registered] = &[
     reg("data", KeyPart::Sort, data::DATASET),
     reg("data", KeyPart::Partition, data::DATASET_ROWS),
     reg("data", KeyPart::Partition, data::SCHEDULE_DUE),
+    reg("insights", KeyPart::Sort, insights::QUERY),
+    reg("insights", KeyPart::Sort, insights::QUERY_NAME),
+    reg("insights", KeyPart::Sort, insights::AUDIENCE),
+    reg("insights", KeyPart::Sort, insights::AUDIENCE_NAME),
+    reg("insights", KeyPart::Partition, insights::MEMBERS),
+    reg("insights", KeyPart::Sort, insights::MEMBER),
+    reg("insights", KeyPart::Sort, insights::SIZE),
 ];
 
 /// The partition of an org's items.

@@ -14,6 +14,7 @@
 //! their permission first. The caller's org always comes from the
 //! `relinx_model::Context`, never a request body.
 
+pub mod budget;
 mod cache;
 pub mod codec;
 mod cond;
@@ -31,6 +32,7 @@ pub mod secrets;
 pub mod tx;
 pub mod versioned;
 
+pub use budget::ReadBudget;
 pub use cache::{CacheSettings, TtlCache};
 pub use error::StoreError;
 pub use ops::{Compare, Found, Table, Written};

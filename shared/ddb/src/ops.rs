@@ -393,6 +393,9 @@ fn wrapped_whole(expression: &str) -> bool {
 pub struct Found<T> {
     pub items: Vec<T>,
     pub next: Option<Item>,
+    /// How many items DynamoDB read for the page (a filter drops some of them after
+    /// the read: they cost all the same).
+    pub read: usize,
 }
 
 impl<'s> Query<'s> {
@@ -558,6 +561,7 @@ impl<'s> Query<'s> {
         // Boxed for the reason `Write::send` gives.
         let out = Box::pin(self.request().send()).await?;
         Ok(Found {
+            read: usize::try_from(out.scanned_count).unwrap_or(0),
             items: out.items.unwrap_or_default(),
             next: out.last_evaluated_key,
         })
@@ -573,6 +577,7 @@ impl<'s> Query<'s> {
                 .map(codec::from_item)
                 .collect::<Result<_, _>>()?,
             next: found.next,
+            read: found.read,
         })
     }
 

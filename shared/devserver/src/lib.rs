@@ -24,6 +24,7 @@ pub fn routes() -> relinx_http::Routes {
         .merge(links_fn::routes())
         .merge(crm_fn::routes())
         .merge(data_fn::routes())
+        .merge(insights_fn::routes())
 }
 
 /// The target rule of a platform's settings (`RELINX_ALLOW_PRIVATE_TARGETS`).

@@ -278,6 +278,54 @@ pub struct Day {
     pub bots: u64,
 }
 
+impl Day {
+    /// Adds `value` to the day's counter stored as `attribute`; `false` if the
+    /// attribute is no day counter (a device, referrer or country count).
+    fn add(&mut self, attribute: &str, value: u64) -> bool {
+        match attribute {
+            "clicks" => self.clicks += value,
+            "qr" => self.qr_code_scans += value,
+            "fallback" => self.fall_backs += value,
+            "bots" => self.bots += value,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// A link's days with any hit from `from` to `to` (days, inclusive), oldest first,
+/// every shard's counters summed; reads counted on `budget` (analytics over clicks).
+pub(crate) async fn days_within(
+    store: &Store,
+    link: &LinkId,
+    from: &str,
+    to: &str,
+    budget: &mut relinx_ddb::ReadBudget,
+) -> Result<Vec<Day>, StoreError> {
+    let mut by_day: BTreeMap<String, Day> = BTreeMap::new();
+    for shard in 0..SHARDS {
+        let query = store
+            .query(Table::Main, shard_pk(link, shard))
+            .between(from, to);
+        budget
+            .walk(query, &mut |item| {
+                let date = relinx_ddb::codec::get_s(&item, relinx_ddb::keys::SK)
+                    .unwrap_or_default()
+                    .to_owned();
+                let day = by_day.entry(date.clone()).or_insert_with(|| Day {
+                    date,
+                    ..Day::default()
+                });
+                for name in item.keys() {
+                    day.add(name, count(&item, name));
+                }
+                Ok(())
+            })
+            .await?;
+    }
+    Ok(by_day.into_values().collect())
+}
+
 /// A link's analytics over a range of days.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -320,10 +368,7 @@ pub async fn analytics(
         for name in item.keys() {
             let value = count(&item, name);
             match name.as_str() {
-                "clicks" => day.clicks += value,
-                "qr" => day.qr_code_scans += value,
-                "fallback" => day.fall_backs += value,
-                "bots" => day.bots += value,
+                counter if day.add(counter, value) => {}
                 other => {
                     let (map, key) = if let Some(k) = other.strip_prefix("dev:") {
                         (&mut result.devices, k)

@@ -565,3 +565,60 @@ pub(crate) fn resolved(store: &Store) -> Arc<Resolved> {
 pub(crate) fn forget(store: &Store, slug: &str) {
     resolved(store).0.invalidate(&slug.to_ascii_lowercase());
 }
+
+/// The day counters of every active link of workspace `ws` (and of the org's links
+/// confined to no workspace, for a caller who sees them) from `from` to `to`
+/// (days, `YYYY-MM-DD`, inclusive): one row a link and day with any hit, `{link_id,
+/// link_name, day, clicks, qr_code_scans, fall_backs, bots}`, exact (the counters,
+/// never the hits), handed to `visit`; reads counted on `budget` (analytics over
+/// `clicks`).
+pub async fn walk_days(
+    store: &Store,
+    ctx: &Context,
+    ws: &relinx_model::WorkspaceId,
+    (from, to): (&str, &str),
+    budget: &mut relinx_ddb::ReadBudget,
+    visit: &mut (dyn FnMut(serde_json::Value) -> Result<(), StoreError> + Send),
+) -> Result<(), StoreError> {
+    ctx.require(Permission::read(Resource::Links))?;
+    if !ctx.sees_workspace(ws) {
+        return Err(StoreError::NotFound("workspace"));
+    }
+    let query = store
+        .query(relinx_ddb::Table::Main, keys::org(&ctx.org_id))
+        .begins_with(lk::LINK)
+        .filter_where(
+            // The org's unconfined links show to a caller confined to no workspace.
+            Cond::new(if ctx.workspace_scope.is_none() {
+                "#status = :active AND (#ws = :ws OR attribute_not_exists(#ws))"
+            } else {
+                "#status = :active AND #ws = :ws"
+            })
+            .name("#status", "status")
+            .name("#ws", "workspaceId")
+            .value(":active", s("Active"))
+            .value(":ws", s(ws.as_str())),
+        );
+    let mut links = Vec::new();
+    budget
+        .walk(query, &mut |item| {
+            let stored: StoredLink = relinx_ddb::codec::from_item(item)?;
+            links.push(stored.link);
+            Ok(())
+        })
+        .await?;
+    for link in links {
+        for day in crate::hits::days_within(store, &link.id, from, to, budget).await? {
+            visit(serde_json::json!({
+                "link_id": link.id.to_string(),
+                "link_name": link.configuration.smartlink_name,
+                "day": day.date,
+                "clicks": day.clicks,
+                "qr_code_scans": day.qr_code_scans,
+                "fall_backs": day.fall_backs,
+                "bots": day.bots,
+            }))?;
+        }
+    }
+    Ok(())
+}

@@ -148,6 +148,16 @@ prefixed_id!(
     "pl"
 );
 prefixed_id!(
+    /// A saved analytics query.
+    QueryId,
+    "qry"
+);
+prefixed_id!(
+    /// An audience: the contacts a condition holds of, kept current.
+    AudienceId,
+    "aud"
+);
+prefixed_id!(
     /// One run of a pipeline (time-ordered: a pipeline's runs list newest first).
     RunId,
     "run"
@@ -240,6 +250,8 @@ path_id! {
     MappingId => "mapping",
     PipelineId => "pipeline",
     RunId => "run",
+    QueryId => "query",
+    AudienceId => "audience",
 }
 
 #[cfg(test)]

@@ -22,8 +22,8 @@ pub use error_code::ErrorCode;
 pub use event::{Actor, ActorKind, Event, EventName, EventSubject, ResourceRef};
 pub use ids::PathId;
 pub use ids::{
-    ApiKeyId, EventId, JobId, LinkId, MappingId, OrgId, PipelineId, RecordId, RunId, SchemaId,
-    ServiceAccountId, SourceId, UserId, WebhookId, WorkspaceId,
+    ApiKeyId, AudienceId, EventId, JobId, LinkId, MappingId, OrgId, PipelineId, QueryId, RecordId,
+    RunId, SchemaId, ServiceAccountId, SourceId, UserId, WebhookId, WorkspaceId,
 };
 pub use patch::Patch;
 pub use plan::{Limits, LimitsOverride, Plan};

@@ -621,3 +621,46 @@ pub async fn changes(
         has_more,
     })
 }
+
+/// Bounds of the ids minted from `from` to `to` (ids are ULIDs: their order is the
+/// order of creation).
+fn id_bounds(from: Timestamp, to: Timestamp) -> (String, String) {
+    let ms = |t: Timestamp| u64::try_from(t.unix_millis()).unwrap_or(0);
+    (
+        format!("{}_{}", RecordId::PREFIX, Ulid::from_parts(ms(from), 0)),
+        format!(
+            "{}_{}",
+            RecordId::PREFIX,
+            Ulid::from_parts(ms(to), u128::MAX)
+        ),
+    )
+}
+
+/// Every live record of the workspace (created within `created`, when given: ids
+/// sort by creation, so the range is a key condition), by id, handed to `visit` a
+/// page at a time as it is read, reads counted on `budget` (analytics).
+pub async fn walk(
+    store: &Store,
+    ctx: &Context,
+    ws: &WorkspaceId,
+    created: Option<(Timestamp, Timestamp)>,
+    budget: &mut relinx_ddb::ReadBudget,
+    visit: &mut (dyn FnMut(serde_json::Value) -> Result<(), StoreError> + Send),
+) -> Result<(), StoreError> {
+    authorize(ctx, ws, Permission::read(Resource::Records))?;
+    let mut query = store.query(Table::Main, records_pk(&ctx.org_id, ws));
+    query = match created {
+        Some((from, to)) => {
+            let (low, high) = id_bounds(from, to);
+            query.between(low, high)
+        }
+        None => query.begins_with(format!("{}_", RecordId::PREFIX)),
+    };
+    let query = query.filter("deleted", Compare::Eq, boolean(false));
+    budget
+        .walk(query, &mut |item| {
+            let stored: Stored = relinx_ddb::codec::from_item(item)?;
+            visit(relinx_model::event::data_of(&stored.record))
+        })
+        .await
+}

@@ -15,6 +15,7 @@ mod dev_server;
 mod envelopes;
 mod events;
 mod idempotency;
+mod insights;
 mod layering;
 mod links;
 mod newcomer;
