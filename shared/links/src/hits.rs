@@ -293,6 +293,20 @@ impl Day {
     }
 }
 
+/// The day a counter item counts for (its sort key), made on first sight.
+fn day_entry<'d>(
+    by_day: &'d mut BTreeMap<String, Day>,
+    item: &relinx_ddb::codec::Item,
+) -> &'d mut Day {
+    let date = relinx_ddb::codec::get_s(item, relinx_ddb::keys::SK)
+        .unwrap_or_default()
+        .to_owned();
+    by_day.entry(date.clone()).or_insert_with(|| Day {
+        date,
+        ..Day::default()
+    })
+}
+
 /// A link's days with any hit from `from` to `to` (days, inclusive), oldest first,
 /// every shard's counters summed; reads counted on `budget` (analytics over clicks).
 pub(crate) async fn days_within(
@@ -309,13 +323,7 @@ pub(crate) async fn days_within(
             .between(from, to);
         budget
             .walk(query, &mut |item| {
-                let date = relinx_ddb::codec::get_s(&item, relinx_ddb::keys::SK)
-                    .unwrap_or_default()
-                    .to_owned();
-                let day = by_day.entry(date.clone()).or_insert_with(|| Day {
-                    date,
-                    ..Day::default()
-                });
+                let day = day_entry(&mut by_day, &item);
                 for name in item.keys() {
                     day.add(name, count(&item, name));
                 }
@@ -358,13 +366,7 @@ pub async fn analytics(
     };
     let mut by_day: BTreeMap<String, Day> = BTreeMap::new();
     for item in days(store, link, from, to).await? {
-        let date = relinx_ddb::codec::get_s(&item, relinx_ddb::keys::SK)
-            .unwrap_or_default()
-            .to_owned();
-        let day = by_day.entry(date.clone()).or_insert_with(|| Day {
-            date,
-            ..Day::default()
-        });
+        let day = day_entry(&mut by_day, &item);
         for name in item.keys() {
             let value = count(&item, name);
             match name.as_str() {
