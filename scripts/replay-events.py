@@ -168,6 +168,13 @@ EXPECTED = {
     "insights-queries-update.json": 200,
     "insights-queries-run.json": 200,
     "insights-queries-delete.json": 200,
+    "insights-audiences-create.json": 201,
+    "insights-audiences-list.json": 200,
+    "insights-audiences-get.json": 200,
+    "insights-audiences-update.json": 200,
+    "insights-audiences-refresh.json": 200,
+    "insights-audiences-members.json": 200,
+    "insights-audiences-delete.json": 200,
 }
 
 # Events whose answers fill placeholders of later ones, in the order they run.
@@ -198,6 +205,7 @@ FIRST = [
     "data-pipelines-run.json",
     "data-pipelines-run-dataset.json",
     "insights-queries-create.json",
+    "insights-audiences-create.json",
     "runner-queue.json",
     "runner-queue-dataset.json",
     # The stream batch fans a webhook.test event out into a job, which the queue
@@ -331,6 +339,8 @@ def capture(name, body, values):
         values["LINK_ID"] = body["id"]
     elif name == "crm-contacts-save.json":
         values["CONTACT_ID"] = str(data["id"])
+    elif name == "insights-audiences-create.json":
+        values["AUDIENCE_ID"] = data["id"]
     elif name == "insights-queries-create.json":
         values["QUERY_ID"] = data["id"]
     elif name == "data-sources-create.json":

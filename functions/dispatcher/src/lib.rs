@@ -1,6 +1,7 @@
 //! The dispatcher (ARCHITECTURE.md "Events and webhooks"): one Lambda function with no
 //! HTTP and three event sources, one handler each. The event table's stream → fan-out
-//! (each event's jobs, their wake-ups queued); the SQS delivery queue → delivery (one
+//! (each event's jobs, their wake-ups queued; a contact's change settled in its
+//! workspace's audiences, `relinx_insights::audiences`); the SQS delivery queue → delivery (one
 //! attempt per message); an EventBridge schedule → the sweep (webhook jobs, and
 //! scheduled pipeline runs). Stream and queue
 //! batches report partial failures (ReportBatchItemFailures), so one bad record never
@@ -147,6 +148,10 @@ impl Dispatcher {
                 return Ok(());
             }
         };
+        // Audiences first (their own events join the stream); then the event's
+        // webhook jobs. Both judge from the stored state, so a redelivered record
+        // changes nothing twice.
+        relinx_insights::audiences::on_contact_event(self.pipeline.store(), &event).await?;
         self.pipeline.fan_out(&event).await.map(|_| ())
     }
 

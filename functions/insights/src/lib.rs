@@ -1,8 +1,10 @@
 //! The `insights` endpoint group: Datalinx's analytics (seed 003's Analytics APIs;
 //! API.md "Datalinx insights") in the Datalinx envelope, in the workspace the
-//! request resolves to (`X-Workspace`): ad-hoc queries, saved queries, audiences.
+//! request resolves to (`X-Workspace`): ad-hoc queries, saved queries, audiences (whose members the dispatcher keeps
+//! current from the event stream).
 
 mod analytics;
+mod audiences;
 mod queries;
 
 use axum::Router;
@@ -18,9 +20,19 @@ pub fn routes() -> Routes {
         .routes(routes!(queries::list, queries::create))
         .routes(routes!(queries::get, queries::update, queries::delete));
     let query_runs = Routes::new().routes(routes!(queries::run));
+    let audiences = Routes::new()
+        .routes(routes!(audiences::list, audiences::create))
+        .routes(routes!(
+            audiences::get,
+            audiences::update,
+            audiences::delete
+        ))
+        .routes(routes!(audiences::refresh))
+        .routes(routes!(audiences::members));
     guarded_reads(Resource::Analytics, analytics)
         .merge(guarded(Resource::Queries, queries))
         .merge(guarded_reads(Resource::Queries, query_runs))
+        .merge(guarded(Resource::Audiences, audiences))
 }
 
 /// The function's whole app: its routes behind the platform's middleware.

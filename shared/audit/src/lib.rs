@@ -344,6 +344,7 @@ pub async fn walk(
     let query = store
         .query(Table::Events, keys::event_partition(&ctx.org_id))
         .between(low, high)
+        .eventually_consistent()
         .filter_where(
             Cond::new("#workspace = :workspace")
                 .name("#workspace", "workspace")

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 
 struct Args {
     quick: bool,
-    /// Only the import rows (a pipeline run into a dataset and into contacts).
+    /// Only the import rows (a pipeline run into a dataset and into contacts) and the
+    /// insights rows after them (a grouped count over those contacts, audiences).
     imports_only: bool,
     /// Only the dispatcher's figures (a quick loop while working on delivery).
     dispatcher_only: bool,
@@ -184,6 +185,7 @@ async fn run() -> Result<(), String> {
         let _ = dev.kill().await;
         let imports = measure_imports(&setup, &config, args.quick, args.concurrency).await?;
         print_imports(&imports);
+        print_insights(&imports);
         return Ok(());
     }
 
@@ -615,8 +617,25 @@ async fn measure_imports(
     let dataset = relinx_bench::imports::dataset(&target, dataset_rows).await?;
     eprintln!("import: {contact_rows} rows into contacts …");
     let contacts = relinx_bench::imports::contacts(&target, contact_rows, concurrency).await?;
+    eprintln!("insights: a grouped count over the {contact_rows} contacts …");
+    let grouped = relinx_bench::insights::grouped_count(&addr, &key, 20).await?;
     let _ = dev.kill().await;
-    Ok(json!({"dataset": dataset, "contacts": contacts}))
+    // The consumer's handler is driven here, so no poller may race it.
+    let (mut quiet, quiet_addr, _) = spawn_dev(&setup.env, false).await?;
+    let saves = if quick { 40 } else { 200 };
+    eprintln!("insights: {saves} contact saves settled with no audiences, then with 50 …");
+    let settle = relinx_bench::insights::audience_settle(
+        &quiet_addr,
+        &key,
+        &setup.store,
+        &setup.org_id,
+        (50, saves),
+    )
+    .await?;
+    let _ = quiet.kill().await;
+    Ok(
+        json!({"dataset": dataset, "contacts": contacts, "grouped_count": grouped, "audience_settle": settle}),
+    )
 }
 
 /// Two tenants: one with limits out of the way, one whose limit is used up.
@@ -1522,6 +1541,36 @@ fn print_imports(imports: &Value) {
     }
 }
 
+fn print_insights(imports: &Value) {
+    let f = |v: &Value| {
+        v.as_f64()
+            .map(|x| format!("{x:.3}"))
+            .unwrap_or_else(|| "-".into())
+    };
+    let g = &imports["grouped_count"];
+    if g.is_object() {
+        println!(
+            "grouped count             {} contacts read: p50 {} ms, p99 {} ms; {} items read/s",
+            g["items_read"],
+            f(&g["p50_ms"]),
+            f(&g["p99_ms"]),
+            f(&g["items_read_per_second"]),
+        );
+    }
+    let a = &imports["audience_settle"];
+    if a.is_object() {
+        for (label, figures) in [("no audiences", &a["none"]), ("50 audiences", &a["with"])] {
+            println!(
+                "contact save, {label:<12} the consumer's settle p50 {} ms, p99 {} ms, {} DynamoDB calls an event, {} memberships changed",
+                f(&figures["p50_ms"]),
+                f(&figures["p99_ms"]),
+                f(&figures["calls_per_event"]),
+                figures["memberships_changed"],
+            );
+        }
+    }
+}
+
 fn print_table(report: &Value) {
     let f = |v: &Value| {
         v.as_f64()
@@ -1620,6 +1669,7 @@ fn print_table(report: &Value) {
         );
     }
     print_imports(&report["imports"]);
+    print_insights(&report["imports"]);
     let h = &report["short_link_counters"];
     if h.is_object() {
         println!();

@@ -299,7 +299,8 @@ pub async fn walk(
     dept.authorize(ctx, Permission::read(Resource::Activities))?;
     let query = store
         .query(relinx_ddb::Table::Main, dept.partition())
-        .begins_with(ck::ACTIVITY);
+        .begins_with(ck::ACTIVITY)
+        .eventually_consistent();
     budget
         .walk(query, &mut |item| {
             let activity: Activity = relinx_ddb::codec::from_item(item)?;

@@ -459,7 +459,8 @@ pub async fn walk(
     let (schema, _) = fields::read(store, dept).await?;
     let query = store
         .query(relinx_ddb::Table::Main, dept.partition())
-        .begins_with(ck::CONTACT);
+        .begins_with(ck::CONTACT)
+        .eventually_consistent();
     budget
         .walk(query, &mut |item| {
             let contact: Contact = relinx_ddb::codec::from_item(item)?;

@@ -433,10 +433,13 @@ pub async fn walk(
     for shard in 0..SHARDS {
         let pk = rows_pk(scope, &dataset.name, &dataset.generation, shard);
         budget
-            .walk(store.query(Table::Main, pk), &mut |item| {
-                let stored: StoredRow = from_item(item)?;
-                visit(serde_json::from_str(&stored.v).unwrap_or_default())
-            })
+            .walk(
+                store.query(Table::Main, pk).eventually_consistent(),
+                &mut |item| {
+                    let stored: StoredRow = from_item(item)?;
+                    visit(serde_json::from_str(&stored.v).unwrap_or_default())
+                },
+            )
             .await?;
     }
     Ok(())

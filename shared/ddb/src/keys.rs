@@ -176,9 +176,13 @@ pub mod insights {
     pub const QUERY_NAME: &str = "QRYNAME#";
     pub const AUDIENCE: &str = "AUD#";
     pub const AUDIENCE_NAME: &str = "AUDNAME#";
+    /// The workspace's count of audiences (at most 50), beside them.
+    pub const AUDIENCE_COUNT_SK: &str = "AUDCOUNT";
     pub const MEMBERS: &str = "AUDMEM#";
     /// In a members partition: `M#{contact id, 12 digits}`.
     pub const MEMBER: &str = "M#";
+    /// In a members partition: `X#{contact id, 12 digits}`, a contact's last exit.
+    pub const EXITED: &str = "X#";
     /// In a members partition: `SIZE#{shard}`, the size's shards.
     pub const SIZE: &str = "SIZE#";
 }
@@ -257,6 +261,8 @@ pub const REGISTRY: &[Registered] = &[
     reg("insights", KeyPart::Partition, insights::MEMBERS),
     reg("insights", KeyPart::Sort, insights::MEMBER),
     reg("insights", KeyPart::Sort, insights::SIZE),
+    reg("insights", KeyPart::Sort, insights::EXITED),
+    reg("insights", KeyPart::Sort, insights::AUDIENCE_COUNT_SK),
 ];
 
 /// The partition of an org's items.

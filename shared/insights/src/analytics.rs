@@ -18,9 +18,18 @@ use utoipa::ToSchema;
 pub struct QueryResult {
     pub columns: Vec<String>,
     /// One array a group: its group values, then its metrics, in `columns` order.
-    #[schema(value_type = Vec<Vec<Object>>)]
+    #[schema(schema_with = any_rows)]
     pub rows: Vec<Vec<Value>>,
     pub stats: QueryStats,
+}
+
+/// In the OpenAPI document: arrays of any JSON values (a group value is text, a
+/// number, a boolean or null; a metric a number or null).
+fn any_rows() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType};
+    ArrayBuilder::new()
+        .items(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(SchemaType::AnyValue)))
+        .build()
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

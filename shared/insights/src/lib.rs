@@ -14,6 +14,7 @@
 
 pub mod aggregate;
 pub mod analytics;
+pub mod audiences;
 pub mod entity;
 pub mod plan;
 pub mod queries;

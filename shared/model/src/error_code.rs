@@ -61,6 +61,7 @@ error_codes! {
     HolderChanging = "HOLDER_CHANGING" => "The key's holder is changing; try again.",
     TooManyKeys = "TOO_MANY_KEYS" => "The holder has as many keys as it may.",
     TooManyPolicies = "TOO_MANY_POLICIES" => "The org has as many policies as it may.",
+    TooManyAudiences = "TOO_MANY_AUDIENCES" => "The workspace has as many audiences as it may (50).",
     TooManyRoles = "TOO_MANY_ROLES" => "The org has as many roles as it may.",
     ConcurrentChange = "CONCURRENT_CHANGE" => "The item changed while the request ran; try again.",
     CausalConflict = "CAUSAL_CONFLICT" => "The causal token is stale; the current record comes with it.",

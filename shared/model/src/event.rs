@@ -146,6 +146,8 @@ event_names! {
     AudienceCreated = "audience.created" => "An audience was created.",
     AudienceUpdated = "audience.updated" => "An audience changed.",
     AudienceDeleted = "audience.deleted" => "An audience was deleted.",
+    AudienceEntered = "audience.entered" => "A contact entered an audience (its condition now holds of the contact); `data` names both.",
+    AudienceExited = "audience.exited" => "A contact left an audience (its condition no longer holds, or the contact was deleted); `data` names both.",
     QueryCreated = "query.created" => "A saved query was created.",
     QueryUpdated = "query.updated" => "A saved query changed.",
     QueryDeleted = "query.deleted" => "A saved query was deleted.",

@@ -656,7 +656,9 @@ pub async fn walk(
         }
         None => query.begins_with(format!("{}_", RecordId::PREFIX)),
     };
-    let query = query.filter("deleted", Compare::Eq, boolean(false));
+    let query = query
+        .filter("deleted", Compare::Eq, boolean(false))
+        .eventually_consistent();
     budget
         .walk(query, &mut |item| {
             let stored: Stored = relinx_ddb::codec::from_item(item)?;

@@ -83,6 +83,13 @@ fn example_data(name: EventName) -> Value {
         EventName::WebhookDisabled => {
             json!({"id": "wh_01JD8Z2X4Q7V3N5K9M2B6C8D0E", "url": "https://hooks.example.com/relinx", "events": ["record.synced"], "enabled": false, "failing_since": "2026-11-21T10:30:00.000Z", "created_at": AT, "updated_at": AT, "reason": "every delivery since 2026-11-21T10:30:00.000Z failed; fix the receiver, enable the endpoint and recover what it missed with POST /v1/webhooks/{id}/recover"})
         }
+        EventName::AudienceEntered | EventName::AudienceExited => {
+            let mut data = json!({"audience_id": "aud_01JD8Z2X4Q7V3N5K9M2B6C8D0E", "audience_name": "Acme people", "contact_id": 12, "entered_at": AT});
+            if name == EventName::AudienceExited {
+                data["exited_at"] = json!("2026-11-27T08:00:00.000Z");
+            }
+            data
+        }
         EventName::AlertTriggered | EventName::AlertResolved => {
             json!({"id": "alr_01JD8Z2X4Q7V3N5K9M2B6C8D0E", "name": "Error rate", "metric": "errors_5xx", "op": ">", "threshold": 5, "value": 9, "state": if name == EventName::AlertTriggered { "firing" } else { "ok" }})
         }

@@ -306,3 +306,237 @@ async fn a_query_within_the_read_budget_answers_and_one_past_it_is_a_422_naming_
         .await;
     assert_eq!(status, 200, "{answer}");
 }
+
+impl Api {
+    /// The audience as it is now.
+    async fn audience(&self, id: &str) -> Value {
+        self.ok(Method::GET, &format!("/api/audiences/{id}"), None, 200)
+            .await
+    }
+
+    /// Polls the audience until `done` holds of it (at most `seconds`).
+    async fn audience_until(&self, id: &str, seconds: u64, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        loop {
+            let now = self.audience(id).await;
+            if done(&now) {
+                return now;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the audience did not settle within {seconds} s: {now}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Every member's contact id.
+    async fn member_ids(&self, id: &str) -> Vec<u64> {
+        let (status, page) = self
+            .call(
+                Method::GET,
+                &format!("/api/audiences/{id}/members?page_size=200"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{page}");
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["contact_id"].as_u64().unwrap())
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn an_audience_follows_every_save_on_two_instances_and_its_size_is_its_members() {
+    let prefix = format!("audience{}", crate::support::rand_u64() % 1_000_000_000);
+    let first = crate::dev_server::spawn(&prefix, true, &[]).await;
+    let second = crate::dev_server::spawn(&prefix, true, &[]).await;
+    let api = Api::sign_up(&first, "Acme Watchers").await;
+    let other = api.at(&second);
+    let (got, hooks) = crate::runs::receiver().await;
+    let (status, hook) = api
+        .call(
+            Method::POST,
+            "/v1/webhooks",
+            Some(json!({"url": format!("{hooks}/exits"), "events": ["audience.exited"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{hook}");
+
+    let ann = api
+        .save_contact(None, json!({"full_name": "Ann", "company": "Acme"}))
+        .await;
+    let bob = api
+        .save_contact(None, json!({"full_name": "Bob", "company": "Acme"}))
+        .await;
+    api.save_contact(None, json!({"full_name": "Cy", "company": "Virtucon"}))
+        .await;
+    let (status, refused) = api
+        .call(
+            Method::POST,
+            "/api/audiences",
+            Some(json!({"name": "broken", "where": "company =="})),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("where: at column 11"),
+        "{refused}"
+    );
+    let made = api
+        .ok(
+            Method::POST,
+            "/api/audiences",
+            Some(json!({"name": "Acme people", "where": "company == \"Acme\""})),
+            201,
+        )
+        .await;
+    assert_eq!(made["size"], 2, "{made}");
+    assert!(made["refreshed_at"].is_string(), "{made}");
+    let id = made["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("aud_"));
+
+    // A third Acme contact, saved on the other instance: a member within seconds.
+    let dee = other
+        .save_contact(None, json!({"full_name": "Dee", "company": "Acme"}))
+        .await;
+    api.audience_until(&id, 5, |a| a["size"] == 3).await;
+    let mut members = api.member_ids(&id).await;
+    members.sort_unstable();
+    assert_eq!(members, vec![ann, bob, dee]);
+
+    // Deleted: it exits. Its company changed: it exits, and a webhook hears it.
+    let (status, _) = api
+        .call(
+            Method::POST,
+            "/api/v3/contact.delete.json",
+            Some(json!({"id": dee})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    api.audience_until(&id, 5, |a| a["size"] == 2).await;
+    api.save_contact(None, json!({"id": bob, "company": "Globex"}))
+        .await;
+    api.audience_until(&id, 5, |a| a["size"] == 1).await;
+    assert_eq!(api.member_ids(&id).await, vec![ann]);
+    let (status, left) = api
+        .call(
+            Method::GET,
+            &format!("/api/audiences/{id}/members?exited=true"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{left}");
+    let exited: Vec<u64> = left["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["contact_id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(exited.len(), 2, "{left}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let heard: Vec<Value> = got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, _, body)| serde_json::from_str(body).unwrap())
+            .collect();
+        if heard
+            .iter()
+            .any(|e| e["event"] == "audience.exited" && e["data"]["contact_id"] == bob)
+        {
+            assert!(
+                heard
+                    .iter()
+                    .all(|e| e["data"]["audience_id"] == id.as_str()),
+                "{heard:?}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no audience.exited for Bob: {heard:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // 20 saves at once, half on each instance (both consume the stream): every new
+    // Acme contact joins once, and the size is the members listed.
+    let saves = (0..20).map(|i| {
+        let client = if i % 2 == 0 { &api } else { &other };
+        let company = if i % 4 == 3 { "Virtucon" } else { "Acme" };
+        client.save_contact(
+            None,
+            json!({"full_name": format!("P{i}"), "company": company}),
+        )
+    });
+    futures::future::join_all(saves).await;
+    let settled = api.audience_until(&id, 10, |a| a["size"] == 16).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let after = api.audience(&id).await;
+    assert_eq!(
+        after["size"], settled["size"],
+        "it moved after settling: {after}"
+    );
+    assert_eq!(api.member_ids(&id).await.len(), 16);
+    // A rebuild from every contact finds nothing to change.
+    let refreshed = api
+        .ok(
+            Method::POST,
+            &format!("/api/audiences/{id}/refresh"),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(
+        (
+            refreshed["entered"].clone(),
+            refreshed["exited"].clone(),
+            refreshed["size"].clone()
+        ),
+        (json!(0), json!(0), json!(16)),
+        "{refreshed}"
+    );
+
+    // Another org sees no such audience.
+    let stranger = Api::sign_up(&first, "Strangers").await;
+    let (status, _) = stranger
+        .call(Method::GET, &format!("/api/audiences/{id}/members"), None)
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_workspace_keeps_at_most_fifty_audiences() {
+    let server = server("audlimit").await;
+    let api = Api::sign_up(&server, "Many Segments").await;
+    for i in 0..50 {
+        api.ok(
+            Method::POST,
+            "/api/audiences",
+            Some(json!({"name": format!("segment {i}"), "where": "company == \"Acme\""})),
+            201,
+        )
+        .await;
+    }
+    let (status, refused) = api
+        .call(
+            Method::POST,
+            "/api/audiences",
+            Some(json!({"name": "one more", "where": "company == \"Acme\""})),
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error_code"], "TOO_MANY_AUDIENCES");
+    let listed = api
+        .ok(Method::GET, "/api/audiences?page_size=200", None, 200)
+        .await;
+    assert_eq!(listed.as_array().unwrap().len(), 50);
+}

@@ -27,6 +27,15 @@ impl Api {
         }
     }
 
+    /// The same org's client on another instance.
+    pub fn at(&self, server: &DevServer) -> Self {
+        Self {
+            http: self.http.clone(),
+            base: format!("http://{}", server.addr),
+            auth: self.auth.clone(),
+        }
+    }
+
     pub async fn call_with(
         &self,
         method: Method,
@@ -559,7 +568,7 @@ async fn another_org_cannot_read_run_or_see_the_runs_of_a_pipeline() {
 }
 
 /// A receiver on loopback keeping every delivery's headers and body, by path.
-async fn receiver() -> (
+pub(crate) async fn receiver() -> (
     std::sync::Arc<std::sync::Mutex<Vec<(String, http::HeaderMap, String)>>>,
     String,
 ) {
