@@ -30,10 +30,10 @@ fn id(value: &Value) -> String {
     value["id"].as_str().unwrap_or_default().to_owned()
 }
 
-/// A 10,000-row CSV of people, numbered from `first`.
-fn people(first: usize) -> String {
+/// A CSV of `count` people, numbered from `first`.
+fn people(first: usize, count: usize) -> String {
     let mut text = String::from("email,first_name,last_name,zip,amount\n");
-    for i in first..first + 10_000 {
+    for i in first..first + count {
         text.push_str(&format!(
             "user{i}@example.com,First{i},Last{i},{:05},{}.{:02}\n",
             i % 99_999,
@@ -60,7 +60,7 @@ async fn source_with(t: &Target<'_>, name: &str, rows: usize) -> Result<String, 
             &format!("/api/sources/{source}/rows"),
             t.key,
             Some("text/csv"),
-            people(first).into_bytes(),
+            people(first, (rows - first).min(10_000)).into_bytes(),
         )
         .await?;
         if status != 201 {

@@ -308,6 +308,7 @@ async fn run() -> Result<(), String> {
             api_event("GET", "/api/v3/contact.list.json", &setup.api_key),
         ),
         ("data", api_event("GET", "/api/sources", &setup.api_key)),
+        ("insights", api_event("GET", "/api/queries", &setup.api_key)),
         // A live short link: its hit is written after the answer, while the
         // function's extension holds the invocation open.
         (

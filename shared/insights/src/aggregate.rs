@@ -201,3 +201,135 @@ fn bucket(bucket: Bucket, value: Value) -> Value {
         Bucket::Month => of(timefmt::month_bucket),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entity::{Entity, EntityFields};
+    use crate::spec::QuerySpec;
+    use serde_json::json;
+
+    fn plan(spec: Value) -> Result<Plan, relinx_ddb::StoreError> {
+        let spec: QuerySpec = serde_json::from_value(spec).unwrap();
+        let fields = EntityFields {
+            scalars: ["company", "amount", "at", "name"]
+                .map(String::from)
+                .to_vec(),
+            objects: vec!["data".into()],
+            dataset: None,
+        };
+        Plan::new(&spec, Entity::parse(&spec.from)?, fields)
+    }
+
+    fn run(spec: Value, rows: &[Value]) -> Vec<Vec<Value>> {
+        let plan = plan(spec).unwrap();
+        let mut aggregation = Aggregation::new(&plan);
+        for row in rows {
+            aggregation.add(row);
+        }
+        aggregation.finish().0
+    }
+
+    fn rows() -> Vec<Value> {
+        vec![
+            json!({"company": "Acme", "amount": 10, "at": "2026-12-01T10:00:00Z", "name": "a"}),
+            json!({"company": "Acme", "amount": "5.5", "at": "2026-12-02 09:00:00", "name": "b"}),
+            json!({"company": "Virtucon", "amount": 1, "at": "2026-12-08", "name": "b"}),
+            json!({"company": null, "amount": null, "at": "soon", "name": "c"}),
+        ]
+    }
+
+    #[test]
+    fn groups_buckets_and_metrics() {
+        let answer = run(
+            json!({"from": "contacts", "group_by": ["company"], "metrics": ["count", "sum(amount)", "avg(amount)", "min(name)", "max(amount)", "count_distinct(name)"]}),
+            &rows(),
+        );
+        assert_eq!(
+            answer,
+            vec![
+                vec![
+                    json!("Acme"),
+                    json!(2),
+                    json!(15.5),
+                    json!(7.75),
+                    json!("a"),
+                    json!(10),
+                    json!(2)
+                ],
+                vec![
+                    json!("Virtucon"),
+                    json!(1),
+                    json!(1),
+                    json!(1),
+                    json!("b"),
+                    json!(1),
+                    json!(1)
+                ],
+                vec![
+                    Value::Null,
+                    json!(1),
+                    json!(0),
+                    Value::Null,
+                    json!("c"),
+                    Value::Null,
+                    json!(1)
+                ],
+            ]
+        );
+        let weeks = run(
+            json!({"from": "contacts", "group_by": ["week(at)"], "metrics": ["count"], "order_by": ["count desc"]}),
+            &rows(),
+        );
+        assert_eq!(
+            weeks,
+            vec![
+                vec![json!("2026-11-30"), json!(2)],
+                vec![json!("2026-12-07"), json!(1)],
+                vec![Value::Null, json!(1)],
+            ]
+        );
+    }
+
+    #[test]
+    fn a_range_and_a_condition_keep_rows_and_no_group_is_one_row() {
+        let kept = run(
+            json!({"from": "contacts", "where": "lower(company) == \"acme\"", "metrics": ["count"], "range": {"from": "2026-12-02", "to": "2026-12-31", "field": "at"}}),
+            &rows(),
+        );
+        assert_eq!(kept, vec![vec![json!(1)]]);
+        let none = run(
+            json!({"from": "contacts", "metrics": ["count", "sum(amount)"]}),
+            &[],
+        );
+        assert_eq!(none, vec![vec![json!(0), json!(0)]]);
+    }
+
+    #[test]
+    fn refusals_name_the_part_and_the_column() {
+        let says = |spec: Value| plan(spec).unwrap_err().to_string();
+        assert!(says(json!({"from": "contacts", "metrics": []})).starts_with("metrics:"));
+        assert!(
+            says(json!({"from": "contacts", "metrics": ["sum(amount"]})).contains("metrics[0]")
+        );
+        assert!(
+            says(json!({"from": "contacts", "metrics": ["sum(nope)"]}))
+                .contains("metrics[0]: at column 5: unknown field")
+        );
+        assert!(
+            says(json!({"from": "contacts", "metrics": ["count"], "order_by": ["total"]}))
+                .contains("order_by[0]")
+        );
+        assert!(
+            says(json!({"from": "contacts", "metrics": ["count"], "limit": 0}))
+                .starts_with("limit:")
+        );
+        assert!(
+            says(
+                json!({"from": "dataset:x", "metrics": ["count"], "range": {"from": "2026-01-01"}})
+            )
+            .starts_with("range.field:")
+        );
+        assert!(says(json!({"from": "contacts", "metrics": ["count"], "range": {"from": "yesterday", "field": "at"}})).starts_with("range.from:"));
+    }
+}

@@ -30,7 +30,7 @@ use relinx_model::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use utoipa::ToSchema;
 
 const WHAT: &str = "audience";
@@ -307,7 +307,7 @@ pub async fn delete(
     // Unreachable from here on (nothing names the audience); removed so they do not
     // linger. A failure leaves them unreachable, never wrong.
     let pk = members_pk(scope, id);
-    let items = store.partition_all(&pk, "").await?;
+    let items = store.query(Table::Main, pk.clone()).all_items().await?;
     let keys = items
         .iter()
         .filter_map(|item| get_s(item, keys::SK))
@@ -372,6 +372,18 @@ pub async fn on_contact_event(store: &Store, event: &Event) -> Result<usize, Sto
     }
     let dept = Department::of(&ctx, workspace);
     let names = relinx_crm::contacts::field_names(store, &ctx, &dept).await?;
+    // Read once for every audience: the contact, and its membership of each (one
+    // BatchGetItem); an audience whose change then loses a race reads again alone.
+    let current = relinx_crm::contacts::current(store, &ctx, &dept, contact).await?;
+    let keys = audiences
+        .iter()
+        .map(|a| key(members_pk(&scope, &a.id), member_sk(contact.get())))
+        .collect();
+    let mut memberships: HashMap<String, Member> = HashMap::new();
+    for item in store.get_items(keys).await? {
+        let pk = get_s(&item, keys::PK).unwrap_or_default().to_owned();
+        memberships.insert(pk, relinx_ddb::codec::from_item(item)?);
+    }
     let mut changed = 0;
     for audience in &audiences {
         let Ok(expr) = parse_condition(&names, &audience.condition) else {
@@ -380,9 +392,19 @@ pub async fn on_contact_event(store: &Store, event: &Event) -> Result<usize, Sto
             tracing::warn!(audience = %audience.id, "an audience's condition no longer parses; skipped");
             continue;
         };
-        if settle(store, &ctx, (&scope, &dept), audience, &expr, contact)
-            .await?
-            .is_some()
+        let member = memberships.remove(&members_pk(&scope, &audience.id));
+        let known = Some((current.clone(), member));
+        if settle_from(
+            store,
+            &ctx,
+            (&scope, &dept),
+            audience,
+            &expr,
+            contact,
+            known,
+        )
+        .await?
+        .is_some()
         {
             changed += 1;
         }
@@ -390,24 +412,45 @@ pub async fn on_contact_event(store: &Store, event: &Event) -> Result<usize, Sto
     Ok(changed)
 }
 
+/// The contact as it is (row and version; `None`: deleted) and its membership.
+type Judged = (Option<(Value, i64)>, Option<Member>);
+
 /// Brings `contact`'s membership of `audience` in line with the contact as it is
 /// now. `Some(true)`: it entered; `Some(false)`: it left; `None`: nothing to do.
 pub async fn settle(
+    store: &Store,
+    ctx: &Context,
+    scopes: (&Scope, &Department),
+    audience: &Audience,
+    expr: &Expr,
+    contact: ContactId,
+) -> Result<Option<bool>, StoreError> {
+    settle_from(store, ctx, scopes, audience, expr, contact, None).await
+}
+
+/// [`settle`], judged first from `known` when the caller read it already.
+async fn settle_from(
     store: &Store,
     ctx: &Context,
     (scope, dept): (&Scope, &Department),
     audience: &Audience,
     expr: &Expr,
     contact: ContactId,
+    mut known: Option<Judged>,
 ) -> Result<Option<bool>, StoreError> {
     let id = contact.get();
     let pk = members_pk(scope, &audience.id);
     for _ in 0..SETTLE_ATTEMPTS {
-        let current = relinx_crm::contacts::current(store, ctx, dept, contact).await?;
+        let (current, member) = match known.take() {
+            Some(judged) => judged,
+            None => (
+                relinx_crm::contacts::current(store, ctx, dept, contact).await?,
+                store.get(pk.clone(), member_sk(id)).await?,
+            ),
+        };
         let belongs = current
             .as_ref()
             .is_some_and(|(row, _)| expr.eval(&|path| lookup(row, path)));
-        let member: Option<Member> = store.get(pk.clone(), member_sk(id)).await?;
         if belongs == member.is_some() {
             return Ok(None);
         }

@@ -14,6 +14,8 @@ use serde_json::Value;
 /// Rows a result holds by default, and at most.
 pub const DEFAULT_LIMIT: u32 = 1_000;
 pub const MAX_LIMIT: u32 = 10_000;
+/// 9999-12-31T23:59:59.999Z, the last instant a key holds.
+const LAST_MS: i64 = 253_402_300_799_999;
 /// Most group columns and metrics a query names.
 const MAX_GROUPS: usize = 8;
 const MAX_METRICS: usize = 16;
@@ -70,7 +72,7 @@ pub struct Plan {
     pub groups: Vec<Group>,
     pub metrics: Vec<Metric>,
     pub window: Option<Window>,
-    /// Result column and whether descending.
+    /// Result column and whether descending: `order_by`, then the group columns.
     pub order: Vec<(usize, bool)>,
     pub limit: usize,
 }
@@ -237,6 +239,9 @@ impl Plan {
                 if to < from {
                     return Err(refuse("range.to", "must not be before range.from"));
                 }
+                // Keys hold times from 1970 to 9999: a range past either end reads
+                // up to it.
+                let (from, to) = (from.clamp(0, LAST_MS), to.clamp(0, LAST_MS));
                 let keyed = field.len() == 1 && entity.keyed_by_time(&field[0]);
                 Some(Window {
                     from,
@@ -271,8 +276,11 @@ impl Plan {
             };
             order.push((column, desc));
         }
-        if order.is_empty() {
-            order = (0..groups.len()).map(|c| (c, false)).collect();
+        // Then the group columns, ascending: ties never fall to chance.
+        for column in 0..groups.len() {
+            if !order.iter().any(|(c, _)| *c == column) {
+                order.push((column, false));
+            }
         }
         let limit = spec.limit.unwrap_or(DEFAULT_LIMIT);
         if limit == 0 || limit > MAX_LIMIT {
@@ -302,11 +310,12 @@ impl Plan {
     /// Whether `row` is in the range and holds the condition.
     pub fn keeps(&self, row: &Value) -> bool {
         if let Some(window) = &self.window {
-            let at = lookup(row, &window.field)
-                .as_ref()
-                .and_then(Value::as_str)
-                .and_then(timefmt::instant_ms);
-            if !at.is_some_and(|at| at >= window.from && at <= window.to) {
+            // A plain day (a click counter's) spans the day: it is in the range
+            // when any of it is.
+            let value = lookup(row, &window.field);
+            let text = value.as_ref().and_then(Value::as_str);
+            let span = text.and_then(|t| Some((timefmt::instant_ms(t)?, timefmt::end_ms(t)?)));
+            if !span.is_some_and(|(start, end)| start <= window.to && end >= window.from) {
                 return false;
             }
         }

@@ -511,6 +511,25 @@ async fn an_audience_follows_every_save_on_two_instances_and_its_size_is_its_mem
         .call(Method::GET, &format!("/api/audiences/{id}/members"), None)
         .await;
     assert_eq!(status, 404);
+
+    // A new condition rebuilds it; deleted, it is gone with its members.
+    let changed = api
+        .ok(
+            Method::PUT,
+            &format!("/api/audiences/{id}"),
+            Some(json!({"where": "company == \"Virtucon\""})),
+            200,
+        )
+        .await;
+    assert_eq!(changed["size"], 6, "{changed}");
+    api.ok(Method::DELETE, &format!("/api/audiences/{id}"), None, 200)
+        .await;
+    let (status, _) = api
+        .call(Method::GET, &format!("/api/audiences/{id}/members"), None)
+        .await;
+    assert_eq!(status, 404);
+    let listed = api.ok(Method::GET, "/api/audiences", None, 200).await;
+    assert_eq!(listed, json!([]));
 }
 
 #[tokio::test]
@@ -539,4 +558,34 @@ async fn a_workspace_keeps_at_most_fifty_audiences() {
         .ok(Method::GET, "/api/audiences?page_size=200", None, 200)
         .await;
     assert_eq!(listed.as_array().unwrap().len(), 50);
+}
+
+#[tokio::test]
+async fn ranges_past_either_end_of_time_read_up_to_it() {
+    let server = server("insightsrange").await;
+    let api = Api::sign_up(&server, "Far Ranges").await;
+    api.save_contact(None, json!({"full_name": "Now"})).await;
+    for from in ["events", "records", "clicks", "contacts"] {
+        for (start, end) in [
+            ("0001-01-01", "2026-01-01"),
+            ("1900-01-01", "99999-01-01"),
+            ("2026-01-01", "9999-12-31"),
+        ] {
+            let (status, answer) = api
+                .query(json!({"from": from, "metrics": ["count"], "range": {"from": start, "to": end}}))
+                .await;
+            assert!(
+                status == 200 || status == 422,
+                "{from} {start}..{end}: {status} {answer}"
+            );
+        }
+    }
+    let (status, answer) = api
+        .query(json!({"from": "events", "metrics": ["count"], "range": {"from": "1900-01-01", "to": "9999-12-31"}}))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        answer["data"]["rows"][0][0].as_u64().unwrap() >= 1,
+        "{answer}"
+    );
 }
