@@ -589,3 +589,24 @@ async fn ranges_past_either_end_of_time_read_up_to_it() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn contacts_a_pipeline_imports_join_audiences_as_saved_ones_do() {
+    let server = server("audimport").await;
+    let api = Api::sign_up(&server, "Import Segments").await;
+    let made = api
+        .ok(
+            Method::POST,
+            "/api/audiences",
+            Some(json!({"name": "the Lees and Rays", "where": "last_name == \"Lee\" || last_name == \"Ray\""})),
+            201,
+        )
+        .await;
+    assert_eq!(made["size"], 0);
+    let id = made["id"].as_str().unwrap().to_owned();
+    let (_, pipeline) = crate::runs::contacts_pipeline(&api, crate::runs::PEOPLE).await;
+    let ended = api.run(&pipeline, json!({})).await;
+    assert_eq!(ended["status"], "success", "{ended}");
+    api.audience_until(&id, 5, |a| a["size"] == 2).await;
+    assert_eq!(api.member_ids(&id).await.len(), 2);
+}

@@ -156,7 +156,7 @@ pub async fn server(name: &str) -> DevServer {
     spawn(&prefix, true, &[]).await
 }
 
-const PEOPLE: &str = "email,fname,lname
+pub(crate) const PEOPLE: &str = "email,fname,lname
 ann@example.com,Ann,Lee
 bob@example.com,Bob,Ray
 cy@example.com,Cy,Ng
@@ -166,7 +166,7 @@ fay@example.com,Fay,Poe
 ";
 
 /// A source with `csv` staged, a mapping onto contacts and an upsert on e-mail.
-async fn contacts_pipeline(api: &Api, csv: &str) -> (String, String) {
+pub(crate) async fn contacts_pipeline(api: &Api, csv: &str) -> (String, String) {
     let source = api.source("people").await;
     api.upload_csv(&source, csv).await;
     let mapping = api
