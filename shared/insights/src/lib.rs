@@ -1,7 +1,8 @@
 //! Datalinx insights (seed 003's Analytics APIs; API.md "Datalinx insights"):
 //! queries over every entity of a workspace in the one expression language of
 //! `relinx-expr` ([`analytics`]), saved queries ([`queries`]), and audiences kept
-//! current from the event stream ([`audiences`]).
+//! current from the event stream ([`audiences`]); and the rule that keeps an alert
+//! from flapping ([`alert`], the first piece of monitoring and alerts).
 //!
 //! A query never reads another domain's items: each entity is walked through its
 //! owner's public reader (`relinx_crm::contacts::walk`, `relinx_records::records::
@@ -13,6 +14,7 @@
 //! budget the query stops with a 422 asking for a narrower range.
 
 pub mod aggregate;
+pub mod alert;
 pub mod analytics;
 pub mod audiences;
 pub mod entity;
