@@ -433,16 +433,20 @@ pub async fn field_names(
 ) -> Result<Vec<String>, StoreError> {
     dept.authorize(ctx, Permission::read(Resource::Contacts))?;
     let (schema, _) = fields::read(store, dept).await?;
+    Ok(names_of(&schema))
+}
+
+fn names_of(schema: &Schema) -> Vec<String> {
     let mut names: Vec<String> = ["id", "dt_created", "dt_modified"]
         .into_iter()
         .map(str::to_owned)
         .collect();
     names.extend(
-        crate::contact::definition(&schema)
+        crate::contact::definition(schema)
             .into_iter()
             .map(|field| field.name),
     );
-    Ok(names)
+    names
 }
 
 /// Every contact of the department as `contact.list.json` shows it, by id, handed
@@ -469,27 +473,36 @@ pub async fn walk(
         .await
 }
 
-/// The contact `id` as it shows and the version it was read at, read consistently
-/// (`None`: no such contact): for a change elsewhere that holds only while the
-/// contact stays as read (an audience's membership), staged with
-/// [`stage_unchanged`].
+/// A contact as a reader judging it now sees it: its keys' names (as
+/// [`field_names`] gives them) and the contact as it shows with the version it was
+/// read at (`None`: no such contact).
+pub struct Current {
+    pub field_names: Vec<String>,
+    pub contact: Option<(Value, i64)>,
+}
+
+/// The contact `id` as it is now, read consistently, with the department's field
+/// names (one read of the definitions serves both): for a change elsewhere that
+/// holds only while the contact stays as read (an audience's membership), staged
+/// with [`stage_unchanged`].
 pub async fn current(
     store: &Store,
     ctx: &Context,
     dept: &Department,
     id: ContactId,
-) -> Result<Option<(Value, i64)>, StoreError> {
+) -> Result<Current, StoreError> {
     dept.authorize(ctx, Permission::read(Resource::Contacts))?;
-    let Some((contact, version)) =
-        relinx_ddb::versioned::read::<Contact>(store, dept.partition(), contact_sk(id)).await?
-    else {
-        return Ok(None);
-    };
-    let (schema, _) = fields::read(store, dept).await?;
-    Ok(Some((
-        relinx_model::event::data_of(&contact.view(&schema)),
-        version,
-    )))
+    let read = relinx_ddb::versioned::read::<Contact>(store, dept.partition(), contact_sk(id));
+    let (found, (schema, _)) = futures::try_join!(read, fields::read(store, dept))?;
+    Ok(Current {
+        field_names: names_of(&schema),
+        contact: found.map(|(contact, version)| {
+            (
+                relinx_model::event::data_of(&contact.view(&schema)),
+                version,
+            )
+        }),
+    })
 }
 
 /// Stages a check that contact `id` is still as [`current`] read it: at `version`,

@@ -371,10 +371,13 @@ pub async fn on_contact_event(store: &Store, event: &Event) -> Result<usize, Sto
         return Ok(0);
     }
     let dept = Department::of(&ctx, workspace);
-    let names = relinx_crm::contacts::field_names(store, &ctx, &dept).await?;
-    // Read once for every audience: the contact, and its membership of each (one
-    // BatchGetItem); an audience whose change then loses a race reads again alone.
-    let current = relinx_crm::contacts::current(store, &ctx, &dept, contact).await?;
+    // Read once for every audience: the contact (with the field names conditions
+    // are parsed against), and its membership of each (one BatchGetItem); an
+    // audience whose change then loses a race reads again alone.
+    let relinx_crm::contacts::Current {
+        field_names: names,
+        contact: current,
+    } = relinx_crm::contacts::current(store, &ctx, &dept, contact).await?;
     let keys = audiences
         .iter()
         .map(|a| key(members_pk(&scope, &a.id), member_sk(contact.get())))
@@ -444,7 +447,9 @@ async fn settle_from(
         let (current, member) = match known.take() {
             Some(judged) => judged,
             None => (
-                relinx_crm::contacts::current(store, ctx, dept, contact).await?,
+                relinx_crm::contacts::current(store, ctx, dept, contact)
+                    .await?
+                    .contact,
                 store.get(pk.clone(), member_sk(id)).await?,
             ),
         };

@@ -1,6 +1,7 @@
-//! The times the entities show, read as instants: RFC 3339 (`2026-12-06T10:00:00Z`),
-//! Relenta's `YYYY-MM-DD HH:MM:SS` (UTC) and plain days `YYYY-MM-DD`; and the
-//! calendar buckets a query groups them into.
+//! The times the entities show, read as instants: RFC 3339 (`2026-12-06T10:00:00Z`,
+//! every entity's own times), plain days `YYYY-MM-DD` (click counters, date
+//! columns) and `YYYY-MM-DD HH:MM:SS` taken as UTC (a dataset column as uploaded);
+//! and the calendar buckets a query groups them into.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 
@@ -64,8 +65,8 @@ mod tests {
     #[test]
     fn every_shown_form_is_read_and_bucketed() {
         let rfc = instant_ms("2026-12-06T23:30:00Z").unwrap();
-        let relenta = instant_ms("2026-12-06 23:30:00").unwrap();
-        assert_eq!(rfc, relenta);
+        let spaced = instant_ms("2026-12-06 23:30:00").unwrap();
+        assert_eq!(rfc, spaced);
         assert_eq!(day_bucket(rfc).unwrap(), "2026-12-06");
         assert_eq!(week_bucket(rfc).unwrap(), "2026-11-30");
         assert_eq!(month_bucket(rfc).unwrap(), "2026-12");
